@@ -1,0 +1,46 @@
+import type { Source } from './source.ts'
+import type { Sink } from './sink.ts'
+
+/** The logging surface components may use (pino's, narrowed). Never log secrets. */
+export interface Logger {
+  debug(obj: object, msg?: string): void
+  info(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
+  error(obj: object, msg?: string): void
+  child(bindings: Record<string, unknown>): Logger
+}
+
+/** What the engine gives a component when it creates one. */
+export interface ComponentContext {
+  readonly pipelineId: string
+  /** Folder of the pipeline file: relative paths in the config resolve against it. */
+  readonly baseDir: string
+  readonly logger: Logger
+  /** Environment for credential lookup (process.env unless a test passes its own). */
+  readonly env: Readonly<Record<string, string | undefined>>
+}
+
+/** A source kind, as listed in components/registry.ts. */
+export interface SourceDefinition<C> {
+  readonly type: string
+  readonly summary: string
+  create(config: C, ctx: ComponentContext): Source
+}
+
+/** A sink kind, as listed in components/registry.ts. */
+export interface SinkDefinition<C> {
+  readonly type: string
+  readonly summary: string
+  create(config: C, ctx: ComponentContext): Sink
+}
+
+/** A silent logger for tests and library use. */
+export const nullLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return nullLogger
+  },
+}

@@ -1,0 +1,36 @@
+/**
+ * What flows through Sluice. A source yields SourceRecords (bytes plus where they came from);
+ * the engine decodes them into Rows (named values) that a sink writes. Every Row keeps a link to
+ * its SourceRecord so that a failure at any stage can send the original bytes to the DLQ.
+ */
+
+/** One record as read from a source, before decoding. */
+export interface SourceRecord {
+  /** Partition key of the source's Position map, e.g. `orders/3` or `file:2026-11-25.ndjson`. */
+  readonly partition: string
+  /** Origin name shown to users: the Kafka topic or the file path. */
+  readonly topic: string
+  /** Kafka partition number, or 0 for sources without partitions. */
+  readonly partitionNumber: number
+  /** Offset within the partition (Kafka offset, line number), as a decimal string: offsets are 64-bit. */
+  readonly offset: string
+  readonly key: Buffer | null
+  /** null is a tombstone. */
+  readonly value: Buffer | null
+  /** Record timestamp in epoch milliseconds (Kafka create/append time, file mtime). */
+  readonly timestamp: number
+  readonly headers: ReadonlyArray<readonly [string, Buffer]>
+  /** Set by sources that decode themselves (CSV, generator): the record's fields, already named. */
+  readonly fields?: Readonly<Record<string, unknown>>
+}
+
+/** Column values of one decoded record, keyed by column name. */
+export type RowValues = Record<string, unknown>
+
+/** A decoded record on its way to a sink. */
+export interface Row {
+  readonly values: RowValues
+  readonly source: SourceRecord
+  /** Event time in epoch ms when a watermark is configured. */
+  readonly eventTimeMs?: number
+}

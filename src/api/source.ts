@@ -1,0 +1,36 @@
+import type { Position } from './position.ts'
+import type { SourceRecord } from './record.ts'
+
+/** Read limits of one micro-batch (from maxOffsetsPerTrigger / maxRecordsPerTrigger / maxFilesPerTrigger). */
+export interface ReadLimits {
+  readonly maxRecords?: number
+  readonly maxFiles?: number
+}
+
+/**
+ * The contract every source implements. The engine never sees Kafka or files: it asks a source
+ * to plan a batch (decide where it ends), then to read exactly that range. Reading the same range
+ * twice must yield the same records: that is what makes a re-run batch the same batch.
+ */
+export interface Source {
+  /** Connects; throws a retryable SluiceError (SOURCE_UNAVAILABLE) when the source is down. */
+  open(signal: AbortSignal): Promise<void>
+  /**
+   * Where a pipeline with no stored position starts (startingOffsets); partitions may be added later
+   * by plan() when they appear.
+   */
+  initialPosition(signal: AbortSignal): Promise<Position>
+  /**
+   * The end of the next batch starting at `from`, bounded by `limits`, or null when no new data is
+   * available. Partitions not in `from` start at their initial position.
+   */
+  plan(from: Position, limits: ReadLimits, signal: AbortSignal): Promise<Position | null>
+  /** Reads every record in [from, to), in chunks, in partition order within each partition. */
+  read(from: Position, to: Position, signal: AbortSignal): AsyncIterable<SourceRecord[]>
+  /** Called after the batch ending at `to` committed in the sink (lag reporting, file cleanup). */
+  committed?(to: Position): Promise<void>
+  /** Latest available position per partition, for lag metrics; optional. */
+  latest?(signal: AbortSignal): Promise<Position>
+  /** Stops fetching and releases connections. */
+  close(): Promise<void>
+}
