@@ -18,6 +18,10 @@ export interface ComponentContext {
   readonly logger: Logger
   /** Environment for credential lookup (process.env unless a test passes its own). */
   readonly env: Readonly<Record<string, string | undefined>>
+  /** The load schema file's content (`{ columns, primaryKey }`) when `load.schemaName` is set. */
+  readonly loadSchema?: Readonly<Record<string, unknown>> | null
+  /** Resolves a credentialId to user/password (environment or credentials file). */
+  readonly resolveCredential?: (credentialId: string) => Promise<{ user?: string; password?: string }>
 }
 
 /** A source kind, as listed in components/registry.ts. */

@@ -1,0 +1,251 @@
+/**
+ * Runs one planned micro-batch to its commit: read the planned range, route every record
+ * (records.ts), hand rows and dead letters to the sink in one transaction, and retry transient
+ * failures as the same batch. The circuit breaker sits in front of every attempt, so an open
+ * circuit stops fetching as well as writing.
+ */
+import type { Logger } from '../api/component.ts'
+import type { Position } from '../api/position.ts'
+import type { RejectedRow, SideOutput, Sink, WriteResult } from '../api/sink.ts'
+import type { Source } from '../api/source.ts'
+import { SluiceError, isSluiceError, toSluiceError } from '../errors.ts'
+import type { CircuitBreaker } from '../reliability/circuit-breaker.ts'
+import { type RetryConfig, retry } from '../reliability/retry.ts'
+import type { PlannedBatch } from './checkpoint.ts'
+import type { EngineEvents, RecordDestination } from './events.ts'
+import { type DeadLetter, type ProcessedBatch, RecordPath, type RecordPathOptions } from './records.ts'
+
+/** Where dead letters and late records go; implemented in reliability/dlq.ts. */
+export interface DeadLetterRouter {
+  /** Side outputs for one batch's dead letters and late records, written in the batch's transaction. */
+  sideOutputs(batchId: number, dead: readonly DeadLetter[], late: readonly DeadLetter[]): SideOutput[]
+  /** Publishes what the batch committed for Kafka destinations (transactional outbox relay). */
+  afterCommit?(signal: AbortSignal): Promise<void>
+  close?(): Promise<void>
+}
+
+export type LateStrategy = 'drop' | 'loganddrop' | 'sendtodlq' | 'separatestream'
+
+export interface BatchRunnerOptions {
+  readonly pipelineId: string
+  readonly source: Source
+  readonly sink: Sink
+  readonly exactlyOnce: boolean
+  readonly checkpointLocation: string | null
+  readonly retry: RetryConfig
+  readonly breaker: CircuitBreaker
+  /** Mirrors circuitBreakerConfig.enabled: with it, transient failures never end the query. */
+  readonly breakerEnabled: boolean
+  readonly recordPath: RecordPathOptions
+  readonly deadLetters: DeadLetterRouter
+  readonly lateStrategy: LateStrategy
+  readonly failFast: boolean
+  readonly events: EngineEvents
+  readonly logger: Logger
+  readonly now?: () => number
+}
+
+/** What one batch did. */
+export interface BatchResult {
+  readonly batchId: number
+  readonly status: WriteResult['status']
+  readonly recordsRead: number
+  readonly written: number
+  readonly dlq: number
+  readonly late: number
+  readonly filtered: number
+  readonly nextWatermarkMs: number | null
+  readonly durationMs: number
+}
+
+/** Runs batches for one query. */
+export class BatchRunner {
+  readonly #o: BatchRunnerOptions
+
+  constructor(options: BatchRunnerOptions) {
+    this.#o = options
+  }
+
+  /** Resolves when the circuit lets a batch through (immediately when closed). */
+  async waitForCircuit(signal: AbortSignal): Promise<void> {
+    await this.#o.breaker.waitUntilAllowed(signal)
+  }
+
+  /**
+   * Runs `fn` with the retry policy and the circuit breaker. With the breaker enabled a
+   * transient failure never ends the query: after the retries the circuit paces further trials.
+   */
+  async withRetry<T>(batchId: number, fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
+    const { breaker, events, pipelineId, logger } = this.#o
+    for (;;) {
+      try {
+        return await retry(
+          async (attempt) => {
+            await breaker.waitUntilAllowed(signal)
+            if (signal.aborted) throw new SluiceError('SHUTDOWN', `batch ${batchId} cancelled by shutdown`)
+            try {
+              const value = await fn()
+              breaker.recordSuccess()
+              return value
+            } catch (err) {
+              const error = toSluiceError(err)
+              if (error.retryable) breaker.recordFailure(error)
+              events.emit('batch.failed', { pipelineId, batchId, attempt, code: error.code, retryable: error.retryable, message: error.message })
+              throw error
+            }
+          },
+          {
+            config: this.#o.retry,
+            signal,
+            onRetry: (attempt, delayMs, error) => {
+              logger.warn({ batchId, attempt, delayMs, code: error.code, err: error.message }, 'transient failure, retrying the same batch')
+              events.emit('batch.retry', { pipelineId, batchId, attempt, delayMs, code: error.code })
+            },
+          },
+        )
+      } catch (err) {
+        if (isSluiceError(err, 'RETRIES_EXHAUSTED') && this.#o.breakerEnabled && !signal.aborted) {
+          logger.error({ batchId, err: err.message }, 'retries exhausted; the circuit breaker paces further attempts')
+          continue
+        }
+        throw err
+      }
+    }
+  }
+
+  /** Runs one planned batch to its commit (or to a duplicate skip). */
+  async run(planned: PlannedBatch, signal: AbortSignal): Promise<BatchResult> {
+    const o = this.#o
+    const now = o.now ?? Date.now
+    const started = now()
+    const log = o.logger.child({ batchId: planned.batchId })
+    const processed = await this.withRetry(planned.batchId, () => this.#read(planned, signal), signal)
+    if (o.failFast && processed.dead.length > 0) {
+      const first = processed.dead[0] as DeadLetter
+      throw failFastError(first, planned.batchId)
+    }
+    const routedLate = o.lateStrategy === 'sendtodlq' || o.lateStrategy === 'separatestream' ? processed.late : []
+    if (o.lateStrategy === 'loganddrop') {
+      for (const l of processed.late) log.warn({ topic: l.record.topic, partition: l.record.partitionNumber, offset: l.record.offset, reason: l.reason }, 'late record dropped')
+    }
+    const sideOutputs = o.deadLetters.sideOutputs(planned.batchId, processed.dead, routedLate)
+    const onReject = (rejected: readonly RejectedRow[]): readonly SideOutput[] => {
+      if (o.failFast && rejected[0]) {
+        const r = rejected[0]
+        throw failFastError({ record: r.row.source, code: r.error.code, reason: r.error.message }, planned.batchId)
+      }
+      const letters = rejected.map((r) => ({ record: r.row.source, code: r.error.code, reason: r.error.message }))
+      return o.deadLetters.sideOutputs(planned.batchId, letters, [])
+    }
+    const write = await this.withRetry(
+      planned.batchId,
+      () =>
+        o.sink.write(
+          {
+            pipelineId: o.pipelineId,
+            batchId: planned.batchId,
+            exactlyOnce: o.exactlyOnce,
+            rows: processed.rows,
+            deletes: processed.deletes,
+            start: planned.start,
+            end: planned.end,
+            nextWatermarkMs: processed.nextWatermarkMs,
+            checkpointLocation: o.checkpointLocation,
+            sideOutputs,
+          },
+          onReject,
+        ),
+      signal,
+    )
+    const durationMs = now() - started
+    const result: BatchResult = {
+      batchId: planned.batchId,
+      status: write.status,
+      recordsRead: processed.recordsRead,
+      written: write.status === 'duplicate' ? 0 : write.written,
+      dlq: processed.dead.length + write.rejected.length,
+      late: processed.late.length,
+      filtered: processed.filtered,
+      nextWatermarkMs: processed.nextWatermarkMs,
+      durationMs,
+    }
+    this.#report(planned, processed, write, result, now())
+    return result
+  }
+
+  /** After the commit: consumer-group offsets, file cleanup, outbox relay. Failures are logged only. */
+  async afterCommit(position: Position): Promise<void> {
+    const o = this.#o
+    try {
+      await o.source.committed?.(position)
+    } catch (err) {
+      o.logger.warn({ err: toSluiceError(err).message }, 'post-commit source hook failed (data is committed)')
+    }
+    try {
+      await o.deadLetters.afterCommit?.(new AbortController().signal)
+    } catch (err) {
+      o.logger.warn({ err: toSluiceError(err).message }, 'dead-letter relay failed; it is retried after the next batch')
+    }
+  }
+
+  async #read(planned: PlannedBatch, signal: AbortSignal): Promise<ProcessedBatch> {
+    const path = new RecordPath(this.#o.recordPath, planned.watermarkMs)
+    for await (const chunk of this.#o.source.read(planned.start, planned.end, signal)) path.add(chunk)
+    return path.finish()
+  }
+
+  #report(planned: PlannedBatch, processed: ProcessedBatch, write: WriteResult, result: BatchResult, committedAt: number): void {
+    const o = this.#o
+    if (write.status === 'duplicate') {
+      o.events.emit('batch.duplicate', { pipelineId: o.pipelineId, batchId: planned.batchId })
+      o.logger.info({ batchId: planned.batchId }, 'batch already processed, skipped (exactly-once)')
+      return
+    }
+    const dlqByCode: Record<string, number> = {}
+    for (const d of processed.dead) dlqByCode[d.code] = (dlqByCode[d.code] ?? 0) + 1
+    for (const r of write.rejected) dlqByCode[r.error.code] = (dlqByCode[r.error.code] ?? 0) + 1
+    const destinations: Partial<Record<RecordDestination, number>> = {
+      table: write.written,
+      dlq: result.dlq,
+      late: processed.late.length,
+      filtered: processed.filtered,
+      dropped: processed.tombstonesSkipped,
+    }
+    o.events.emit('batch.committed', {
+      pipelineId: o.pipelineId,
+      batchId: planned.batchId,
+      recordsRead: processed.recordsRead,
+      destinations,
+      dlqByCode,
+      durationMs: result.durationMs,
+      committedAt,
+      maxRecordTimestampMs: processed.maxTimestampMs,
+      position: planned.end,
+      watermarkMs: processed.nextWatermarkMs,
+    })
+    const seconds = Math.max(result.durationMs, 1) / 1000
+    o.logger.info(
+      {
+        batchId: planned.batchId,
+        records: processed.recordsRead,
+        written: write.written,
+        dlq: result.dlq,
+        late: result.late,
+        filtered: result.filtered,
+        durationMs: result.durationMs,
+        recordsPerSecond: Math.round(processed.recordsRead / seconds),
+        watermark: processed.nextWatermarkMs === null ? null : new Date(processed.nextWatermarkMs).toISOString(),
+      },
+      'batch committed',
+    )
+  }
+}
+
+function failFastError(letter: DeadLetter, batchId: number): SluiceError {
+  const r = letter.record
+  return new SluiceError(
+    'FAIL_FAST',
+    `failFast: bad record at ${r.topic} partition ${r.partitionNumber} offset ${r.offset} (${letter.code}: ${letter.reason}); batch ${batchId} not committed`,
+    { details: { code: letter.code, topic: r.topic, partition: r.partitionNumber, offset: r.offset, batchId } },
+  )
+}

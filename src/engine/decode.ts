@@ -1,0 +1,68 @@
+/**
+ * Turns a SourceRecord into named values: the value's JSON fields (or the fields a CSV/generator
+ * source already named), plus the record's metadata under Spark's Kafka column names (key, value,
+ * topic, partition, offset, timestamp, headers) when the payload has no field of that name.
+ * A value that is not UTF-8 or not a JSON object is a bad record (RECORD_DECODE), never dropped.
+ */
+import { isUtf8 } from 'node:buffer'
+import type { RowValues, SourceRecord } from '../api/record.ts'
+
+export type DecodeResult =
+  | { readonly ok: true; readonly values: RowValues }
+  | { readonly ok: false; readonly reason: string }
+
+/** Decodes one record; tombstones (null values) must be handled by the caller first. */
+export function decodeRecord(record: SourceRecord): DecodeResult {
+  let values: RowValues
+  if (record.fields !== undefined) {
+    values = { ...record.fields }
+  } else {
+    const bytes = record.value
+    if (bytes === null) return { ok: false, reason: 'value is null (tombstone)' }
+    if (!isUtf8(bytes)) return { ok: false, reason: 'value is not valid UTF-8' }
+    const text = bytes.toString('utf8')
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(text)
+    } catch (err) {
+      return { ok: false, reason: `value is not valid JSON: ${(err as Error).message}` }
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      return { ok: false, reason: `value is JSON but not an object (got ${Array.isArray(parsed) ? 'array' : parsed === null ? 'null' : typeof parsed})` }
+    }
+    values = parsed as RowValues
+    if (!('value' in values)) values.value = text
+  }
+  addMetadata(values, record)
+  return { ok: true, values }
+}
+
+function addMetadata(values: RowValues, record: SourceRecord): void {
+  if (!('key' in values)) values.key = record.key === null ? null : record.key.toString('utf8')
+  if (!('topic' in values)) values.topic = record.topic
+  if (!('partition' in values)) values.partition = record.partitionNumber
+  if (!('offset' in values)) values.offset = record.offset
+  if (!('timestamp' in values)) values.timestamp = new Date(record.timestamp)
+  if (!('headers' in values)) values.headers = headersObject(record.headers)
+}
+
+/** Headers as a JSON object (UTF-8 text; a repeated name keeps its last value). */
+export function headersObject(headers: SourceRecord['headers']): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [name, value] of headers) out[name] = value.toString('utf8')
+  return out
+}
+
+/** The values of a tombstone's key (for deletes in upsert mode): the key's JSON object, or the raw key text. */
+export function decodeKey(record: SourceRecord, keyColumns: readonly string[]): RowValues | null {
+  if (record.key === null) return null
+  const text = record.key.toString('utf8')
+  try {
+    const parsed: unknown = JSON.parse(text)
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as RowValues
+    if (keyColumns.length === 1 && keyColumns[0] !== undefined) return { [keyColumns[0]]: parsed }
+  } catch {
+    if (keyColumns.length === 1 && keyColumns[0] !== undefined) return { [keyColumns[0]]: text }
+  }
+  return null
+}

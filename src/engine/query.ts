@@ -1,0 +1,184 @@
+/**
+ * One streaming query: the micro-batch loop that moves records from a Source to a Sink.
+ *
+ *   resume  -> plan batch N (source.plan) -> write offsets/N (WAL) -> read + route records
+ *           -> sink.write (rows + dead letters + tracker row + position, ONE transaction)
+ *           -> write commits/N -> source.committed (consumer-group offsets, file cleanup) -> N+1
+ *
+ * A failed attempt is retried as the same batch (same range, same id) while the error is
+ * retryable; the circuit breaker stops fetching after repeated failures and lets one trial batch
+ * through after its reset timeout. A non-retryable error stops the query.
+ */
+import type { Logger } from '../api/component.ts'
+import { type Position, advance, changedPartitions } from '../api/position.ts'
+import type { Sink } from '../api/sink.ts'
+import type { ReadLimits, Source } from '../api/source.ts'
+import { SluiceError, toSluiceError } from '../errors.ts'
+import { abortableSleep } from '../reliability/retry.ts'
+import type { CheckpointLog, PlannedBatch } from './checkpoint.ts'
+import type { EngineEvents } from './events.ts'
+import { resolveResumePoint } from './recovery.ts'
+import { type BatchRunner, type BatchResult } from './batch-runner.ts'
+import type { TriggerPolicy } from './trigger.ts'
+
+/** Default cap of records per batch when no limit is configured: keeps memory bounded. */
+export const DEFAULT_MAX_RECORDS_PER_BATCH = 100_000
+
+export interface QueryOptions {
+  readonly pipelineId: string
+  readonly source: Source
+  readonly sink: Sink
+  readonly checkpoint: CheckpointLog | null
+  readonly trigger: TriggerPolicy
+  readonly limits: ReadLimits
+  readonly exactlyOnce: boolean
+  readonly runner: BatchRunner
+  readonly events: EngineEvents
+  readonly logger: Logger
+  readonly now?: () => number
+}
+
+/** What a query did, for the run summary. */
+export interface QuerySummary {
+  readonly pipelineId: string
+  batches: number
+  duplicates: number
+  recordsRead: number
+  written: number
+  dlq: number
+  late: number
+  filtered: number
+  lastBatchId: number | null
+  position: Position
+  watermarkMs: number | null
+}
+
+/** Runs one pipeline's micro-batch loop until its trigger is drained or `signal` aborts. */
+export class Query {
+  readonly #o: QueryOptions
+  readonly summary: QuerySummary
+
+  constructor(options: QueryOptions) {
+    this.#o = options
+    this.summary = {
+      pipelineId: options.pipelineId,
+      batches: 0,
+      duplicates: 0,
+      recordsRead: 0,
+      written: 0,
+      dlq: 0,
+      late: 0,
+      filtered: 0,
+      lastBatchId: null,
+      position: {},
+      watermarkMs: null,
+    }
+  }
+
+  /**
+   * Runs the loop. `stop` ends it between batches (graceful shutdown: the batch in flight
+   * finishes); `abort` cancels the batch in flight (its transaction rolls back).
+   */
+  async run(stop: AbortSignal, abort: AbortSignal): Promise<QuerySummary> {
+    const o = this.#o
+    const now = o.now ?? Date.now
+    const { pipelineId, source, sink, checkpoint, trigger, events, logger } = o
+    events.emit('query.state', { pipelineId, state: 'starting' })
+    await source.open(abort)
+    await sink.open(abort)
+    if (checkpoint) await checkpoint.init(pipelineId)
+    const db = o.exactlyOnce ? await sink.committedState(pipelineId) : null
+    const resume = await resolveResumePoint(db, checkpoint, o.exactlyOnce, logger)
+    let { nextBatchId, position, watermarkMs } = resume
+    let replay = resume.replay
+    if (Object.keys(position).length === 0 && replay === null) position = await source.initialPosition(abort)
+    logger.info({ nextBatchId, replay: replay?.batchId ?? null, partitions: Object.keys(position).length }, 'query resumed')
+
+    // availablenow: the data present at start is the goal; anything newer waits for the next run.
+    const until = trigger.bounded && source.latest ? await source.latest(abort) : null
+    const limits: ReadLimits = { maxRecords: o.limits.maxRecords ?? DEFAULT_MAX_RECORDS_PER_BATCH, ...(o.limits.maxFiles ? { maxFiles: o.limits.maxFiles } : {}) }
+    let idle = 0
+    events.emit('query.state', { pipelineId, state: 'running' })
+
+    while (!stop.aborted) {
+      let planned: PlannedBatch
+      const isReplay = replay !== null
+      if (replay) {
+        planned = replay
+        replay = null
+        logger.warn({ batchId: planned.batchId }, 're-running a planned batch that did not commit')
+      } else {
+        await abortableSleep(trigger.delayBeforeNext(now()), stop)
+        if (stop.aborted) break
+        trigger.startTick(now())
+        await o.runner.waitForCircuit(stop)
+        if (stop.aborted) break
+        const planEnd = await o.runner.withRetry(nextBatchId, () => source.plan(position, limits, abort), stop)
+        const end = planEnd && until ? clamp(planEnd, until) : planEnd
+        const range = end ? { start: position, end } : null
+        if (!range || changedPartitions(range).length === 0) {
+          if (trigger.bounded) break
+          events.emit('query.state', { pipelineId, state: 'idle' })
+          await abortableSleep(trigger.idleDelay(idle++, now()), stop)
+          continue
+        }
+        idle = 0
+        const moved: Record<string, string> = {}
+        for (const p of changedPartitions(range)) moved[p] = range.end[p] as string
+        planned = { batchId: nextBatchId, start: position, end: moved, watermarkMs, plannedAt: new Date(now()).toISOString() }
+        if (checkpoint) await checkpoint.writePlanned(planned)
+      }
+      events.emit('batch.planned', { pipelineId, batchId: planned.batchId, replay: isReplay, start: planned.start, end: planned.end })
+
+      const result: BatchResult = await o.runner.run(planned, abort)
+      this.#account(result)
+      position = advance(planned.start, planned.end)
+      watermarkMs = result.nextWatermarkMs
+      if (result.status === 'duplicate' && o.exactlyOnce) {
+        // Someone (an earlier attempt whose COMMIT reply was lost) committed this batch: take the database's word.
+        const state = await sink.committedState(pipelineId)
+        if (state) {
+          position = state.position
+          watermarkMs = state.watermarkMs
+        }
+      }
+      if (checkpoint) await checkpoint.writeCommitted({ batchId: planned.batchId, nextWatermarkMs: watermarkMs, end: position })
+      this.summary.lastBatchId = planned.batchId
+      this.summary.position = position
+      this.summary.watermarkMs = watermarkMs
+      nextBatchId = planned.batchId + 1
+      await o.runner.afterCommit(position)
+      if (trigger.single) break
+    }
+    events.emit('query.state', { pipelineId, state: 'stopped' })
+    return this.summary
+  }
+
+  #account(result: BatchResult): void {
+    const s = this.summary
+    s.batches++
+    if (result.status === 'duplicate') s.duplicates++
+    s.recordsRead += result.recordsRead
+    s.written += result.written
+    s.dlq += result.dlq
+    s.late += result.late
+    s.filtered += result.filtered
+  }
+}
+
+/** Caps a planned end at the availablenow snapshot: numeric positions take the minimum, new partitions wait. */
+export function clamp(end: Position, until: Position): Position {
+  const out: Record<string, string> = {}
+  for (const [p, v] of Object.entries(end)) {
+    const cap = until[p]
+    if (cap === undefined) continue
+    if (/^\d+$/.test(v) && /^\d+$/.test(cap)) out[p] = BigInt(v) <= BigInt(cap) ? v : cap
+    else out[p] = v
+  }
+  return out
+}
+
+/** Converts anything a query throws into the error it reports. */
+export function queryError(err: unknown): SluiceError {
+  return toSluiceError(err)
+}

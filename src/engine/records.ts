@@ -1,0 +1,140 @@
+/**
+ * The record path of one micro-batch: decode -> extract schema -> transforms -> event time and
+ * watermark. Each source record ends in exactly one place: a row for the table, a delete (upsert
+ * tombstone), a dead letter (with the reason), a late record, or filtered by a transform step.
+ * Nothing leaves this function silently: every outcome is counted.
+ */
+import type { Row, RowValues, SourceRecord } from '../api/record.ts'
+import type { ErrorCode } from '../errors.ts'
+import { decodeKey, decodeRecord } from './decode.ts'
+import type { RecordValidator } from './record-schema.ts'
+import { BatchWatermark, parseEventTime } from './watermark.ts'
+
+/** A record that cannot be loaded (or arrived late), with why. */
+export interface DeadLetter {
+  readonly record: SourceRecord
+  readonly code: ErrorCode
+  readonly reason: string
+}
+
+/** Everything the record path needs to know about the pipeline. */
+export interface RecordPathOptions {
+  readonly validator: RecordValidator | null
+  /** Transform steps composed; null means the record is filtered out. */
+  readonly transform: ((values: RowValues) => RowValues | null) | null
+  readonly watermark: { readonly column: string; readonly delayMs: number } | null
+  /** Upsert key columns when tombstones delete; null when tombstones are skipped. */
+  readonly deleteKeys: readonly string[] | null
+}
+
+/** The outcome of the record path for one batch. */
+export interface ProcessedBatch {
+  readonly rows: Row[]
+  readonly deletes: RowValues[]
+  readonly dead: DeadLetter[]
+  readonly late: DeadLetter[]
+  recordsRead: number
+  filtered: number
+  tombstonesSkipped: number
+  maxTimestampMs: number | null
+  nextWatermarkMs: number | null
+}
+
+/** Accumulates one batch's records through the record path. */
+export class RecordPath {
+  readonly #options: RecordPathOptions
+  readonly #watermark: BatchWatermark | null
+  readonly batch: ProcessedBatch
+
+  constructor(options: RecordPathOptions, watermarkMs: number | null) {
+    this.#options = options
+    this.#watermark = options.watermark ? new BatchWatermark(watermarkMs, options.watermark.delayMs) : null
+    this.batch = {
+      rows: [],
+      deletes: [],
+      dead: [],
+      late: [],
+      recordsRead: 0,
+      filtered: 0,
+      tombstonesSkipped: 0,
+      maxTimestampMs: null,
+      nextWatermarkMs: watermarkMs,
+    }
+  }
+
+  /** Routes one chunk of source records. */
+  add(records: readonly SourceRecord[]): void {
+    const b = this.batch
+    for (const record of records) {
+      b.recordsRead++
+      if (b.maxTimestampMs === null || record.timestamp > b.maxTimestampMs) b.maxTimestampMs = record.timestamp
+      this.#route(record)
+    }
+  }
+
+  /** Closes the batch: computes the watermark for the next batch. */
+  finish(): ProcessedBatch {
+    if (this.#watermark) this.batch.nextWatermarkMs = this.#watermark.next()
+    return this.batch
+  }
+
+  #route(record: SourceRecord): void {
+    const b = this.batch
+    if (record.value === null && record.fields === undefined) {
+      const keys = this.#options.deleteKeys
+      if (keys === null) {
+        b.tombstonesSkipped++
+        return
+      }
+      const key = decodeKey(record, keys)
+      if (key === null || keys.some((k) => key[k] === undefined || key[k] === null)) {
+        b.dead.push({ record, code: 'RECORD_DECODE', reason: `tombstone key does not give the upsert key columns ${keys.join(', ')}` })
+        return
+      }
+      b.deletes.push(key)
+      return
+    }
+    const decoded = decodeRecord(record)
+    if (!decoded.ok) {
+      b.dead.push({ record, code: 'RECORD_DECODE', reason: decoded.reason })
+      return
+    }
+    let values: RowValues | null = decoded.values
+    if (this.#options.validator) {
+      const violation = this.#options.validator(values)
+      if (violation !== null) {
+        b.dead.push({ record, code: 'RECORD_SCHEMA', reason: violation })
+        return
+      }
+    }
+    if (this.#options.transform) {
+      values = this.#options.transform(values)
+      if (values === null) {
+        b.filtered++
+        return
+      }
+    }
+    const wm = this.#options.watermark
+    if (wm && this.#watermark) {
+      const raw = values[wm.column]
+      const eventTimeMs = parseEventTime(raw)
+      if (eventTimeMs === null) {
+        const shown = raw === undefined ? 'missing' : `unparsable (${JSON.stringify(raw)?.slice(0, 80)})`
+        b.dead.push({ record, code: 'RECORD_EVENT_TIME', reason: `event time column "${wm.column}" is ${shown}` })
+        return
+      }
+      if (this.#watermark.isLate(eventTimeMs)) {
+        b.late.push({
+          record,
+          code: 'LATE_DATA',
+          reason: `event time ${new Date(eventTimeMs).toISOString()} is at or below the watermark ${new Date(this.#watermark.current ?? 0).toISOString()}`,
+        })
+        return
+      }
+      this.#watermark.observe(eventTimeMs)
+      b.rows.push({ values, source: record, eventTimeMs })
+      return
+    }
+    b.rows.push({ values, source: record })
+  }
+}

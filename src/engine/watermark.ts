@@ -1,0 +1,54 @@
+/**
+ * Event-time watermark with Spark's semantics: the watermark is the largest event time seen so far
+ * minus the delay threshold. It is computed at the end of a batch and applied from the next batch
+ * on (a batch never advances its own watermark), it never moves backwards, and it is stored with
+ * the batch commit so that a restart does not re-admit late rows. A record is late when its event
+ * time is at or below the watermark.
+ */
+
+/** Parses an event time: ISO-8601 string, epoch milliseconds, epoch seconds (< 1e11), or Date. */
+export function parseEventTime(value: unknown): number | null {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.getTime()
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return null
+    return Math.abs(value) < 1e11 ? Math.round(value * 1000) : Math.round(value)
+  }
+  if (typeof value === 'string') {
+    const trimmed = value.trim()
+    if (trimmed === '') return null
+    if (/^-?\d+(\.\d+)?$/.test(trimmed)) return parseEventTime(Number(trimmed))
+    const ms = Date.parse(trimmed)
+    return Number.isNaN(ms) ? null : ms
+  }
+  return null
+}
+
+/** The watermark state of one batch: the value it applies and the maximum it observes. */
+export class BatchWatermark {
+  /** Watermark applied to this batch (from the previous commit), or null before any data. */
+  readonly current: number | null
+  readonly #delayMs: number
+  #maxEventTime: number | null = null
+
+  constructor(current: number | null, delayMs: number) {
+    this.current = current
+    this.#delayMs = delayMs
+  }
+
+  /** True when `eventTimeMs` is at or below the watermark. */
+  isLate(eventTimeMs: number): boolean {
+    return this.current !== null && eventTimeMs <= this.current
+  }
+
+  /** Records an on-time event time. */
+  observe(eventTimeMs: number): void {
+    if (this.#maxEventTime === null || eventTimeMs > this.#maxEventTime) this.#maxEventTime = eventTimeMs
+  }
+
+  /** The watermark for the next batch: monotonic, max event time minus the delay. */
+  next(): number | null {
+    if (this.#maxEventTime === null) return this.current
+    const candidate = this.#maxEventTime - this.#delayMs
+    return this.current === null ? candidate : Math.max(this.current, candidate)
+  }
+}

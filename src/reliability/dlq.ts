@@ -1,0 +1,69 @@
+/**
+ * Routes dead letters and late records of a batch to their destinations as side outputs of the
+ * batch's own transaction, so that after any crash each source record is in exactly one place:
+ *
+ * - PostgreSQL DLQ (`dlqType: postgresql`): rows in the DLQ table, committed with the batch.
+ * - Kafka DLQ (`dlqType: kafka`): rows in the outbox table `sluice_dlq_outbox`, committed with the
+ *   batch, then published by the outbox relay (outbox-relay.ts) and deleted.
+ * - Late records: `sendtodlq` goes to the DLQ (`dlqTopic` overrides the topic, or the table for a
+ *   PostgreSQL DLQ); `separatestream` goes to `separateTable` (same format as the DLQ table) or
+ *   `separateTopic` (through the outbox). `drop` and `loganddrop` never reach this module.
+ */
+import type { SideOutput } from '../api/sink.ts'
+import type { RowValues } from '../api/record.ts'
+import type { DeadLetterRouter } from '../engine/batch-runner.ts'
+import type { DeadLetter } from '../engine/records.ts'
+import { dlqOutboxColumns, dlqRow, dlqTableColumns, outboxRow } from './dlq-record.ts'
+
+/** The outbox table of Kafka-bound dead letters, in the sink database. */
+export const OUTBOX_TABLE = 'sluice_dlq_outbox'
+
+/** A destination for records that do not go to the target table. */
+export type Destination = { readonly kind: 'table'; readonly table: string } | { readonly kind: 'topic'; readonly topic: string }
+
+export interface DeadLetterRoutes {
+  readonly pipelineId: string
+  /** Where bad records go. */
+  readonly dlq: Destination
+  /** Where late records go, when their strategy sends them anywhere. */
+  readonly late: Destination | null
+  readonly now?: () => number
+}
+
+/** Builds side outputs for dead letters; Kafka destinations go through the outbox table. */
+export class DeadLetterTables implements DeadLetterRouter {
+  readonly #routes: DeadLetterRoutes
+
+  constructor(routes: DeadLetterRoutes) {
+    this.#routes = routes
+  }
+
+  /** Side outputs for one batch (rows grouped by table). */
+  sideOutputs(batchId: number, dead: readonly DeadLetter[], late: readonly DeadLetter[]): SideOutput[] {
+    const { pipelineId } = this.#routes
+    const failedAt = (this.#routes.now ?? Date.now)()
+    const tables = new Map<string, { columns: Readonly<Record<string, string>>; rows: RowValues[] }>()
+    let seq = 0
+    const add = (letter: DeadLetter, to: Destination): void => {
+      const input = { code: letter.code, reason: letter.reason, pipelineId, batchId, record: letter.record, failedAt }
+      if (to.kind === 'table') {
+        const group = tables.get(to.table) ?? { columns: dlqTableColumns, rows: [] }
+        group.rows.push(dlqRow(input))
+        tables.set(to.table, group)
+      } else {
+        const group = tables.get(OUTBOX_TABLE) ?? { columns: dlqOutboxColumns, rows: [] }
+        group.rows.push(outboxRow({ ...input, seq: seq++, topic: to.topic }))
+        tables.set(OUTBOX_TABLE, group)
+      }
+    }
+    for (const d of dead) add(d, this.#routes.dlq)
+    const lateTo = this.#routes.late
+    if (lateTo) for (const l of late) add(l, lateTo)
+    return [...tables].map(([table, g]) => ({ table, columns: g.columns, rows: g.rows }))
+  }
+
+  /** True when some destination is a Kafka topic (an outbox relay is needed). */
+  get usesOutbox(): boolean {
+    return this.#routes.dlq.kind === 'topic' || this.#routes.late?.kind === 'topic'
+  }
+}

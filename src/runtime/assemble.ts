@@ -1,0 +1,151 @@
+/**
+ * Turns a validated pipeline config into a runnable Query: looks the source and sink up in the
+ * registry, loads schemas, chooses the trigger, the checkpoint folder and the dead-letter routes.
+ * This is the only place where config meets engine; the engine never sees raw JSON.
+ */
+import { isAbsolute, join, resolve } from 'node:path'
+import type { ComponentContext, Logger } from '../api/component.ts'
+import type { Sink } from '../api/sink.ts'
+import type { Source } from '../api/source.ts'
+import { sinks, sourceFor } from '../components/registry.ts'
+import { composeTransforms } from '../components/transforms/index.ts'
+import type { PipelineConfig, StreamingConfig } from '../config/index.ts'
+import { SluiceError } from '../errors.ts'
+import { BatchRunner, type LateStrategy } from '../engine/batch-runner.ts'
+import { CheckpointLog } from '../engine/checkpoint.ts'
+import type { EngineEvents } from '../engine/events.ts'
+import { Query } from '../engine/query.ts'
+import { compileRecordSchema, readSchemaFile, type RecordValidator } from '../engine/record-schema.ts'
+import { TriggerPolicy } from '../engine/trigger.ts'
+import { CircuitBreaker } from '../reliability/circuit-breaker.ts'
+import { DeadLetterTables, type Destination } from '../reliability/dlq.ts'
+
+export interface AssembleDeps {
+  readonly logger: Logger
+  readonly events: EngineEvents
+  readonly env: Readonly<Record<string, string | undefined>>
+}
+
+/** A query with the parts it owns, ready to run. */
+export interface AssembledPipeline {
+  readonly config: PipelineConfig
+  readonly streaming: StreamingConfig
+  readonly query: Query
+  readonly source: Source
+  readonly sink: Sink
+  readonly breaker: CircuitBreaker
+  readonly deadLetters: DeadLetterTables
+  close(): Promise<void>
+}
+
+/** The streaming settings in force: the file's, or defaults for a batch pipeline without any. */
+export function effectiveStreaming(config: PipelineConfig, baseDir: string): StreamingConfig {
+  const given = config.streamingConfigJson
+  const streaming: StreamingConfig = given ?? {
+    checkpointLocation: join('.sluice', 'checkpoints', config.pipelineId),
+    queryName: config.pipelineId,
+    outputMode: 'append',
+    triggerMode: { type: 'availablenow' },
+    enableIdempotence: true,
+  }
+  const checkpointLocation = isAbsolute(streaming.checkpointLocation) ? streaming.checkpointLocation : resolve(baseDir, streaming.checkpointLocation)
+  // mode: batch runs like availablenow: everything there at start, then exit.
+  const triggerMode = config.mode === 'batch' ? { type: 'availablenow' as const } : streaming.triggerMode
+  return { ...streaming, checkpointLocation, triggerMode }
+}
+
+/** Builds the query of one pipeline. */
+export async function assemble(config: PipelineConfig, baseDir: string, deps: AssembleDeps): Promise<AssembledPipeline> {
+  const aggregate = config.transform.find((s) => s.type === 'aggregate')
+  if (aggregate) {
+    throw new SluiceError('UNSUPPORTED', 'transform step "aggregate" is validated but not run by this version of Sluice (stateful aggregation is planned)', {
+      details: { path: `transform[${config.transform.indexOf(aggregate)}]` },
+    })
+  }
+  const streaming = effectiveStreaming(config, baseDir)
+  const logger = deps.logger.child({ pipelineId: config.pipelineId })
+  const ctx: ComponentContext = { pipelineId: config.pipelineId, baseDir, logger, env: deps.env }
+  const schemaDir = config.schemaDir ? resolve(baseDir, config.schemaDir) : join(baseDir, 'schemas')
+
+  let validator: RecordValidator | null = null
+  if (config.extract.schemaName) {
+    validator = compileRecordSchema(await readSchemaFile(schemaDir, config.extract.schemaName), config.extract.schemaName)
+  }
+  const tableSchema = config.load.schemaName ? await readSchemaFile(schemaDir, config.load.schemaName) : null
+
+  const source = sourceFor(config.extract).create(config.extract, ctx)
+  const sink = sinks.postgresql.create(config.load, { ...ctx, loadSchema: tableSchema })
+
+  const errors = config.errorHandlingConfig
+  const dlqConfig = errors.dlqConfig
+  const dlq: Destination = !dlqConfig
+    ? { kind: 'table', table: `${config.load.table}_dlq` }
+    : dlqConfig.dlqType === 'postgresql'
+      ? { kind: 'table', table: dlqConfig.table }
+      : { kind: 'topic', topic: dlqConfig.topic }
+  const lateConfig = streaming.lateDataConfig
+  const lateStrategy: LateStrategy = lateConfig?.strategy ?? 'drop'
+  let late: Destination | null = null
+  if (lateConfig?.strategy === 'sendtodlq') {
+    late = lateConfig.dlqTopic ? (dlq.kind === 'table' ? { kind: 'table', table: lateConfig.dlqTopic } : { kind: 'topic', topic: lateConfig.dlqTopic }) : dlq
+  } else if (lateConfig?.strategy === 'separatestream') {
+    late = lateConfig.separateTable ? { kind: 'table', table: lateConfig.separateTable } : { kind: 'topic', topic: lateConfig.separateTopic ?? `${config.pipelineId}-late` }
+  }
+  const deadLetters = new DeadLetterTables({ pipelineId: config.pipelineId, dlq, late })
+
+  const breakerConfig = errors.circuitBreakerConfig
+  const breaker = new CircuitBreaker(breakerConfig)
+  breaker.onStateChange((state) => {
+    deps.events.emit('circuit.state', { pipelineId: config.pipelineId, state })
+    logger.warn({ circuit: state }, `circuit breaker ${state}`)
+  })
+  const exactlyOnce = streaming.enableIdempotence
+  const upsertDeletes = config.load.writeMode === 'upsert' && config.load.deleteOnTombstone ? (config.load.upsertKeys ?? []) : null
+  const runner = new BatchRunner({
+    pipelineId: config.pipelineId,
+    source,
+    sink,
+    exactlyOnce,
+    checkpointLocation: streaming.checkpointLocation,
+    retry: errors.retryConfig,
+    breaker,
+    breakerEnabled: breakerConfig.enabled,
+    recordPath: {
+      validator,
+      transform: config.transform.length > 0 ? composeTransforms(config.transform) : null,
+      watermark: streaming.watermark ? { column: streaming.watermark.eventTimeColumn, delayMs: streaming.watermark.delayThreshold } : null,
+      deleteKeys: upsertDeletes,
+    },
+    deadLetters,
+    lateStrategy,
+    failFast: errors.failFast,
+    events: deps.events,
+    logger,
+  })
+  const extract = config.extract
+  const maxRecords = (extract.sourceType === 'kafka' ? extract.connectionParams.maxOffsetsPerTrigger : undefined) ?? streaming.maxRecordsPerTrigger
+  const query = new Query({
+    pipelineId: config.pipelineId,
+    source,
+    sink,
+    checkpoint: new CheckpointLog(streaming.checkpointLocation),
+    trigger: new TriggerPolicy(streaming.triggerMode),
+    limits: { ...(maxRecords ? { maxRecords } : {}), ...(streaming.maxFilesPerTrigger ? { maxFiles: streaming.maxFilesPerTrigger } : {}) },
+    exactlyOnce,
+    runner,
+    events: deps.events,
+    logger,
+  })
+  return {
+    config,
+    streaming,
+    query,
+    source,
+    sink,
+    breaker,
+    deadLetters,
+    async close() {
+      await Promise.allSettled([source.close(), sink.close()])
+    },
+  }
+}

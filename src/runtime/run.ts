@@ -1,0 +1,92 @@
+/**
+ * `sluice run`: runs one or more pipelines in one process, each an independent query. Signals:
+ * the first SIGTERM/SIGINT stops fetching and lets the batch in flight commit (or roll back when
+ * it cannot finish within shutdownTimeoutSeconds); a second signal exits at once — safe, because
+ * an unfinished batch is an uncommitted transaction. One failing query does not stop the others
+ * unless its pipeline sets failFast.
+ */
+import type { Logger } from '../api/component.ts'
+import type { PipelineConfig } from '../config/index.ts'
+import { type SluiceError, toSluiceError } from '../errors.ts'
+import { EngineEvents } from '../engine/events.ts'
+import type { QuerySummary } from '../engine/query.ts'
+import { type AssembledPipeline, assemble } from './assemble.ts'
+
+/** A loaded pipeline file. */
+export interface LoadedPipeline {
+  readonly config: PipelineConfig
+  readonly baseDir: string
+  readonly file: string
+}
+
+/** The outcome of one query. */
+export interface QueryOutcome {
+  readonly pipelineId: string
+  readonly file: string
+  readonly ok: boolean
+  readonly summary: QuerySummary | null
+  readonly error: ReturnType<SluiceError['toJSON']> | null
+}
+
+export interface RunOptions {
+  readonly logger: Logger
+  readonly events?: EngineEvents
+  readonly env?: Readonly<Record<string, string | undefined>>
+  /** Stops every query gracefully (between batches). */
+  readonly stop: AbortSignal
+  /** Cancels the batches in flight (their transactions roll back). */
+  readonly abort: AbortSignal
+  /** Called once all queries are assembled (the HTTP server starts here). */
+  readonly onStarted?: (pipelines: readonly AssembledPipeline[]) => void | Promise<void>
+}
+
+/** Runs the pipelines to completion (bounded triggers) or until stopped; never throws. */
+export async function runPipelines(pipelines: readonly LoadedPipeline[], options: RunOptions): Promise<QueryOutcome[]> {
+  const events = options.events ?? new EngineEvents()
+  const env = options.env ?? process.env
+  const assembled: AssembledPipeline[] = []
+  const outcomes: QueryOutcome[] = []
+  for (const p of pipelines) {
+    try {
+      assembled.push(await assemble(p.config, p.baseDir, { logger: options.logger, events, env }))
+    } catch (err) {
+      const error = toSluiceError(err)
+      options.logger.error({ pipelineId: p.config.pipelineId, code: error.code, err: error.message }, 'pipeline cannot start')
+      outcomes.push({ pipelineId: p.config.pipelineId, file: p.file, ok: false, summary: null, error: error.toJSON() })
+    }
+  }
+  if (outcomes.length > 0) {
+    await Promise.allSettled(assembled.map((a) => a.close()))
+    return outcomes
+  }
+  await options.onStarted?.(assembled)
+  // failFast pipelines stop the whole process when they fail; others fail alone.
+  const stopAll = new AbortController()
+  const stop = AbortSignal.any([options.stop, stopAll.signal])
+  // Past the shutdown timeout, closing the sink drops the connection: the open transaction rolls back.
+  const onAbort = (): void => void Promise.allSettled(assembled.map((a) => a.close()))
+  options.abort.addEventListener('abort', onAbort, { once: true })
+  const results = await Promise.all(
+    assembled.map(async (a, i): Promise<QueryOutcome> => {
+      const file = pipelines[i]?.file ?? ''
+      const pipelineId = a.config.pipelineId
+      try {
+        const summary = await a.query.run(stop, options.abort)
+        return { pipelineId, file, ok: true, summary, error: null }
+      } catch (err) {
+        const error = toSluiceError(err)
+        if (options.abort.aborted) {
+          options.logger.warn({ pipelineId, code: error.code }, 'batch in flight cancelled by shutdown; it was rolled back')
+          return { pipelineId, file, ok: true, summary: a.query.summary, error: null }
+        }
+        events.emit('query.state', { pipelineId, state: 'failed', error: { code: error.code, message: error.message } })
+        options.logger.error({ pipelineId, code: error.code, err: error.message, details: error.details }, 'query failed')
+        if (a.config.errorHandlingConfig.failFast) stopAll.abort()
+        return { pipelineId, file, ok: false, summary: a.query.summary, error: error.toJSON() }
+      } finally {
+        await a.close()
+      }
+    }),
+  )
+  return results
+}
