@@ -24,6 +24,7 @@ export const errorCatalog = {
   RECORD_DECODE: { retryable: false, doc: 'A record value is not valid JSON (or not decodable); it goes to the DLQ.' },
   RECORD_SCHEMA: { retryable: false, doc: 'A record violates its extract schema; it goes to the DLQ.' },
   RECORD_EVENT_TIME: { retryable: false, doc: 'A record has a missing or unparsable event time; it goes to the DLQ.' },
+  RECORD_TRANSFORM: { retryable: false, doc: 'A transform step could not convert a record value (cast); it goes to the DLQ.' },
   RECORD_COLUMN: { retryable: false, doc: 'A value does not fit its column (type, length, NOT NULL, CHECK, foreign key).' },
   LATE_DATA: { retryable: false, doc: 'A record arrived at or below the watermark (late-data destinations use this code).' },
   DLQ_UNAVAILABLE: { retryable: true, doc: 'The dead-letter destination cannot be written right now.' },

@@ -12,6 +12,7 @@ import { SluiceError, isSluiceError, toSluiceError } from '../errors.ts'
 import type { CircuitBreaker } from '../reliability/circuit-breaker.ts'
 import { type RetryConfig, retry } from '../reliability/retry.ts'
 import type { PlannedBatch } from './checkpoint.ts'
+import { failpoint } from './failpoint.ts'
 import type { EngineEvents, RecordDestination } from './events.ts'
 import { type DeadLetter, type ProcessedBatch, RecordPath, type RecordPathOptions } from './records.ts'
 
@@ -190,7 +191,11 @@ export class BatchRunner {
 
   async #read(planned: PlannedBatch, signal: AbortSignal): Promise<ProcessedBatch> {
     const path = new RecordPath(this.#o.recordPath, planned.watermarkMs)
-    for await (const chunk of this.#o.source.read(planned.start, planned.end, signal)) path.add(chunk)
+    let chunks = 0
+    for await (const chunk of this.#o.source.read(planned.start, planned.end, signal)) {
+      path.add(chunk)
+      if (++chunks === 1) await failpoint('mid-fetch', planned.batchId)
+    }
     return path.finish()
   }
 

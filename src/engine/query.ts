@@ -18,6 +18,7 @@ import { abortableSleep } from '../reliability/retry.ts'
 import type { CheckpointLog, PlannedBatch } from './checkpoint.ts'
 import type { EngineEvents } from './events.ts'
 import { resolveResumePoint } from './recovery.ts'
+import { failpoint } from './failpoint.ts'
 import { type BatchRunner, type BatchResult } from './batch-runner.ts'
 import type { TriggerPolicy } from './trigger.ts'
 
@@ -127,6 +128,7 @@ export class Query {
         for (const p of changedPartitions(range)) moved[p] = range.end[p] as string
         planned = { batchId: nextBatchId, start: position, end: moved, watermarkMs, plannedAt: new Date(now()).toISOString() }
         if (checkpoint) await checkpoint.writePlanned(planned)
+        await failpoint('after-plan', planned.batchId)
       }
       events.emit('batch.planned', { pipelineId, batchId: planned.batchId, replay: isReplay, start: planned.start, end: planned.end })
 
@@ -142,7 +144,9 @@ export class Query {
           watermarkMs = state.watermarkMs
         }
       }
+      await failpoint('before-commit-file', planned.batchId)
       if (checkpoint) await checkpoint.writeCommitted({ batchId: planned.batchId, nextWatermarkMs: watermarkMs, end: position })
+      await failpoint('after-commit-file', planned.batchId)
       this.summary.lastBatchId = planned.batchId
       this.summary.position = position
       this.summary.watermarkMs = watermarkMs

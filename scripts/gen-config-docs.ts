@@ -1,0 +1,136 @@
+/**
+ * Generates docs/config.md from the pipeline JSON Schema (itself generated from the zod schemas), so
+ * the reference cannot drift: `npx node scripts/gen-config-docs.ts` rewrites it, a test compares.
+ */
+import { writeFile } from 'node:fs/promises'
+import { pathToFileURL } from 'node:url'
+import { pipelineJsonSchema } from '../src/config/json-schema.ts'
+
+type Node = {
+  type?: string | string[]
+  description?: string
+  default?: unknown
+  enum?: unknown[]
+  const?: unknown
+  anyOf?: Node[]
+  oneOf?: Node[]
+  properties?: Record<string, Node>
+  required?: string[]
+  items?: Node
+  additionalProperties?: Node | boolean
+  patternProperties?: Record<string, Node>
+  pattern?: string
+}
+
+const intro = `# Pipeline configuration reference
+
+Generated from the schemas that validate pipeline files (\`npx node scripts/gen-config-docs.ts\`;
+a test keeps it in sync). \`sluice schema\` prints the same definitions as a JSON Schema for editors
+(\`"$schema": "../schema/pipeline.schema.json"\`). \`sluice validate <file>\` checks a file and reports
+every problem with its path, the value given and what is allowed.
+
+## Conventions
+
+- **Lenient spellings.** Enumerated values are compared case-insensitively with \`_\` and \`-\` ignored
+  (\`ProcessingTime=5s\`, \`available-now\`, \`send_to_dlq\`); short forms \`logdrop\`, \`dlq\`, \`separate\` are
+  accepted for late-data strategies, \`postgres\`/\`pg\` for \`postgresql\`. \`sluice validate\` and \`toJson\`
+  show the canonical spelling (the first listed).
+- **Numbers and booleans** may be written as strings (\`"5000"\`, \`"false"\`), as Spark options are.
+- **Durations** are strings such as \`"5 seconds"\`, \`"500 ms"\`, \`"10 minutes"\`, \`"1 hour"\`, \`"2m"\`,
+  \`"1.5 s"\` (units ms, s, m, h, d and their long forms); a plain number is **milliseconds**.
+- **Triggers**: \`processingtime=<duration>\`, \`once\`, \`availablenow\`, \`continuous\` (default).
+- **Environment interpolation.** Any string value may contain \`\${VAR}\` or \`\${VAR:-default}\` (the
+  default applies when VAR is unset or empty); \`$\${\` writes a literal \`\${\`. A variable that is unset
+  and has no default is an error naming the field. Interpolation happens when a file is loaded,
+  before validation, so \`"port": "\${PGPORT:-5432}"\` is fine.
+- **Unknown keys are errors** (with a "did you mean" suggestion), except \`kafka.*\` options of the Kafka
+  source, which pass through to the client. \`"$schema"\` is allowed at the top level and ignored.
+- **Secrets** (\`password\`, passwords inside URLs, \`kafka.sasl.jaas.config\`, any key containing
+  password/secret/token) are replaced by \`***\` in every output and error.
+
+## Credentials
+
+\`credentialId\` (on the extract and the load) names a secret resolved at run time, first from the
+environment variable \`SLUICE_CREDENTIAL_<ID>\` (ID upper-cased, other characters replaced by \`_\`:
+\`postgres-prod-writer\` -> \`SLUICE_CREDENTIAL_POSTGRES_PROD_WRITER\`), holding either a plain password
+or a JSON object such as \`{"user":"etl","password":"..."}\`; then from the credentials file
+\`SLUICE_CREDENTIALS_FILE\` (default \`~/.config/sluice/credentials.json\`), a JSON object of id -> object,
+which must not be readable by group or others (\`chmod 600\`), else Sluice refuses it
+(\`CREDENTIAL_FILE_INSECURE\`).
+
+## Cross-field rules
+
+- \`mode: streaming\` requires \`streamingConfigJson\` (batch mode may use it too, for its checkpoint).
+- \`outputMode: complete\` requires an \`aggregate\` transform step; \`update\` without one behaves as append.
+- \`watermark\` needs both \`eventTimeColumn\` and \`delayThreshold\`; \`lateDataConfig\` needs a \`watermark\`.
+- \`lateDataConfig.strategy: sendtodlq\` needs \`dlqTopic\` or \`errorHandlingConfig.dlqConfig\`;
+  \`separatestream\` needs \`separateTable\` or \`separateTopic\`.
+- \`writeMode: upsert\` needs non-empty \`upsertKeys\` (the only accepted name; a comma-separated string is
+  accepted too); \`upsertKeys\` and \`deleteOnTombstone\` are only allowed with upsert.
+- The load needs \`connectionParams.url\`, or \`host\` and \`database\`, or \`embedded: true\`.
+- Kafka: one of \`topic\`, \`subscribe\`, \`subscribePattern\`; \`subscribe\` defaults to \`topic\`;
+  \`subscribe\` and \`subscribePattern\` exclude each other. \`startingOffsets\` per-partition JSON must have
+  integer partitions and integer offsets >= -2 (-2 = earliest, -1 = latest).
+- \`cleanSource: archive\` needs \`sourceArchiveDir\`.
+- Limits (\`max*PerTrigger\`, \`batchsize\`, \`maxAttempts\`, thresholds, ports) must be positive.
+`
+
+function typeOf(n: Node): string {
+  if (n.const !== undefined) return `\`${JSON.stringify(n.const)}\``
+  if (n.enum) return n.enum.map((v) => `\`${JSON.stringify(v)}\``).join(' \\| ')
+  if (n.anyOf) {
+    const e = n.anyOf.find((a) => a.enum)
+    if (e?.enum) return e.enum.map((v) => `\`${JSON.stringify(v)}\``).join(' \\| ')
+    if (n.anyOf.some((a) => a.pattern?.startsWith('^\\s*(\\d+(\\.\\d+)?'))) return 'duration'
+    const first = n.anyOf[0]
+    if (first && first.type) return String(first.type)
+  }
+  if (n.oneOf) return 'one of below'
+  if (n.type === 'array') return `array of ${n.items ? typeOf(n.items) : 'values'}`
+  if (n.type === 'object' && !n.properties) return 'map'
+  return Array.isArray(n.type) ? n.type.join(' \\| ') : (n.type ?? 'any')
+}
+
+const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ')
+
+function rows(n: Node, prefix: string, out: string[], sections: [string, Node][]): void {
+  for (const [key, child] of Object.entries(n.properties ?? {})) {
+    if (key === '$schema') continue
+    const path = prefix === '' ? key : `${prefix}.${key}`
+    const required = n.required?.includes(key) ? 'yes' : ''
+    const def = child.default === undefined ? '' : `\`${JSON.stringify(child.default)}\``
+    out.push(`| \`${path}\` | ${typeOf(child)} | ${required} | ${def} | ${cell(child.description ?? '')} |`)
+    if (child.properties) rows(child, path, out, sections)
+    if (child.oneOf) sections.push([path, child])
+    if (child.type === 'array' && child.items?.oneOf) sections.push([`${path}[]`, child.items])
+    if (child.type === 'object' && typeof child.additionalProperties === 'object') {
+      const v = child.additionalProperties
+      if (v.properties) rows(v, `${path}.<name>`, out, sections)
+      if (v.oneOf) sections.push([`${path}.<name>`, v])
+    }
+  }
+}
+
+const header = ['| Field | Type | Required | Default | Meaning |', '|---|---|---|---|---|']
+
+/** The Markdown reference. */
+export function renderConfigDocs(): string {
+  const schema = pipelineJsonSchema() as Node
+  const out = [intro, '## Top level', '', ...header]
+  const sections: [string, Node][] = []
+  rows(schema, '', out, sections)
+  for (let i = 0; i < sections.length; i++) {
+    const [path, node] = sections[i] ?? ['', {}]
+    for (const variant of node.oneOf ?? []) {
+      const disc = Object.entries(variant.properties ?? {}).find(([, p]) => p.const !== undefined)
+      const title = disc ? `${disc[0]}: ${JSON.stringify(disc[1].const)}` : 'variant'
+      out.push('', `## \`${path}\` with ${title}`, '', ...(variant.description ? [variant.description, ''] : []), ...header)
+      rows(variant, path, out, sections)
+    }
+  }
+  return `${out.join('\n')}\n`
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await writeFile(new URL('../docs/config.md', import.meta.url), renderConfigDocs())
+}

@@ -1,0 +1,44 @@
+/** `sluice cleanup <pipeline.json>`: deletes batch_tracker rows older than the retention, keeping the newest. */
+import type { Command } from 'commander'
+import { loadPipelineFile } from '../../config/index.ts'
+import { SluiceError, toSluiceError } from '../../errors.ts'
+import { openDatabase } from '../../runtime/database.ts'
+import { reportError } from '../report-error.ts'
+
+/** The retention in days: the flag, else BATCH_RETENTION_DAYS (as the seed's cleanup job), else 30. */
+export function retentionDays(flag: string | undefined, env: Readonly<Record<string, string | undefined>>): number {
+  const raw = flag ?? env.BATCH_RETENTION_DAYS ?? '30'
+  const days = Number(raw)
+  if (!Number.isInteger(days) || days < 0) {
+    throw new SluiceError('CONFIG_INVALID', `retention days must be a whole number >= 0, got "${raw}"`)
+  }
+  return days
+}
+
+/** Adds the `cleanup` command. */
+export function registerCleanup(program: Command): void {
+  program
+    .command('cleanup')
+    .description('delete batch_tracker rows older than N days (never the newest row of the pipeline)')
+    .argument('<pipeline>', 'pipeline JSON file')
+    .option('--retention-days <n>', 'days to keep (default: BATCH_RETENTION_DAYS, else 30)')
+    .option('--json', 'machine-readable output')
+    .action(async (file: string, flags: { retentionDays?: string; json?: boolean }) => {
+      const json = Boolean(flags.json)
+      try {
+        const days = retentionDays(flags.retentionDays, process.env)
+        const { config, baseDir } = await loadPipelineFile(file)
+        const db = await openDatabase(config, baseDir)
+        try {
+          const deleted = (await db.tracker.tablesExist()) ? await db.tracker.cleanupOldBatches(config.pipelineId, days) : 0
+          if (json) process.stdout.write(`${JSON.stringify({ ok: true, pipelineId: config.pipelineId, retentionDays: days, deleted })}\n`)
+          else process.stdout.write(`Cleaned up ${deleted} old batch records of ${config.pipelineId} (retention: ${days} days)\n`)
+          process.exitCode = 0
+        } finally {
+          await db.close()
+        }
+      } catch (err) {
+        process.exitCode = reportError(toSluiceError(err), json)
+      }
+    })
+}

@@ -1,0 +1,73 @@
+/** `sluice validate`: exit codes, summary, every error, --json. */
+import assert from 'node:assert/strict'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { Command } from 'commander'
+import { registerValidate, runValidate } from './validate.ts'
+
+const root = new URL('../../../', import.meta.url).pathname
+const examples = [join(root, 'examples/streaming-example.json'), join(root, 'examples/production-exactly-once.json')]
+
+test('valid examples: exit 0 and a normalized summary', async () => {
+  const { exitCode, output } = await runValidate(examples, { env: {} })
+  assert.equal(exitCode, 0)
+  assert.match(output, /streaming-example\.json: valid/)
+  assert.match(output, /trigger processingtime=5 seconds, outputMode append, exactly-once/)
+  assert.match(output, /kafka topics production-events from 127\.0\.0\.1:9092/)
+  assert.match(output, /postgresql table public\.production_events \(append\) at 127\.0\.0\.1:5432\/test/)
+})
+
+test('invalid file: exit 1 with every problem; --json is machine-readable', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-validate-'))
+  try {
+    const bad = join(dir, 'bad.json')
+    await writeFile(
+      bad,
+      JSON.stringify({
+        pipelineId: 'x',
+        mode: 'streaming',
+        extract: { sourceType: 'kafka', topc: 'a', connectionParams: { 'kafka.bootstrap.servers': 'k:1' } },
+        load: { sinkType: 'pg', table: 't', connectionParams: { url: 'postgres://u:hunter2@h/db' }, writeMode: 'upsert' },
+        streamingConfigJson: { checkpointLocation: '/c', queryName: 'q', triggerMode: 'sometimes' },
+      }),
+    )
+    const text = await runValidate([bad, examples[0] ?? ''], { env: {} })
+    assert.equal(text.exitCode, 1)
+    assert.match(text.output, /bad\.json: invalid \(4 problems\)/)
+    assert.match(text.output, /extract\.topc: unknown key "topc".*did you mean "topic"\?/)
+    assert.match(text.output, /streamingConfigJson\.triggerMode: must be .* \(got "sometimes"\)/)
+    assert.match(text.output, /load\.upsertKeys: required when writeMode is upsert/)
+    assert.match(text.output, /streaming-example\.json: valid/)
+    assert.doesNotMatch(text.output, /hunter2/)
+
+    const json = await runValidate([bad], { json: true, env: {} })
+    assert.equal(json.exitCode, 1)
+    const doc = JSON.parse(json.output) as { ok: boolean; files: { file: string; ok: boolean; issues: { path: string }[] }[] }
+    assert.equal(doc.ok, false)
+    assert.deepEqual(doc.files[0]?.issues.map((i) => i.path).sort(), ['extract.connectionParams.subscribe', 'extract.topc', 'load.upsertKeys', 'streamingConfigJson.triggerMode'])
+
+    const missing = await runValidate([join(dir, 'nope.json')], { json: true, env: {} })
+    assert.equal(missing.exitCode, 1)
+    assert.match(missing.output, /CONFIG_UNREADABLE/)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test('registerValidate: --json flag, exit code through process.exitCode, usage error without a file', async () => {
+  const program = new Command('sluice').exitOverride()
+  const writes: string[] = []
+  registerValidate(program, (t) => writes.push(t))
+  for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} })
+  const saved = process.exitCode
+  try {
+    await program.parseAsync(['node', 'sluice', 'validate', '--json', ...examples])
+    assert.equal(process.exitCode, 0)
+    assert.equal((JSON.parse(writes.join('')) as { ok: boolean }).ok, true)
+    await assert.rejects(program.parseAsync(['node', 'sluice', 'validate']), (err: { exitCode?: number }) => err.exitCode === 1 && true)
+  } finally {
+    process.exitCode = saved
+  }
+})

@@ -1,0 +1,92 @@
+/**
+ * Config of the PostgreSQL sink: table, write mode (append | overwrite | upsert on `upsertKeys`),
+ * and the connection as a URL (postgres://... or pglite://<folder>), as host/port/database/user, or
+ * `embedded: true` for the in-process database.
+ */
+import * as z from 'zod'
+import { always, lenientBool, lenientEnum, lenientInt, strictObject, text } from '../../../config/lenient.ts'
+import type { PostgresConnectionParams, PostgresLoadConfig } from '../../../config/types.ts'
+
+export type { PostgresConnectionParams, PostgresLoadConfig }
+
+const urlHelp = 'a postgres://user@host:5432/db (or postgresql://) URL, or pglite://<folder> for the embedded database'
+
+export const postgresConnectionParamsSchema = strictObject(
+  {
+    url: z
+      .string({ error: `must be ${urlHelp}` })
+      .refine((s) => /^(postgres|postgresql|pglite):\/\//i.test(s.trim()) && URL.canParse(s.trim()), { error: `must be ${urlHelp}` })
+      .describe(`Connection URL: ${urlHelp}.`)
+      .optional(),
+    host: text('Server host name or address.').optional(),
+    port: lenientInt({ min: 1, max: 65535 }, 'Server port (default 5432).').optional(),
+    database: text('Database name.').optional(),
+    user: text('User name (or from credentialId).').optional(),
+    password: z.string({ error: 'must be a string' }).describe('Password; prefer credentialId or ${VAR} interpolation.').optional(),
+    batchsize: lenientInt({ min: 1 }, 'Rows per COPY chunk / statement batch.').optional(),
+    currentSchema: text('PostgreSQL schema of the table and the batch tracker (default public).').optional(),
+    sslmode: lenientEnum(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'], 'libpq sslmode.').optional(),
+    poolSize: lenientInt({ min: 1 }, 'Connections in the pool.').optional(),
+  },
+  'Connection: url, or host/port/database/user (libpq PG* variables fill gaps).',
+)
+
+export const postgresLoadSchema = strictObject(
+  {
+    sinkType: lenientEnum(['postgresql'], 'The PostgreSQL sink ("postgres" and "pg" also accepted).', { postgres: 'postgresql', pg: 'postgresql' }),
+    table: text('Target table name.'),
+    schemaName: text('Name of the table schema in schemaDir (columns for autoCreateTable).').optional(),
+    writeMode: lenientEnum(['append', 'overwrite', 'upsert'], 'How rows are written: "append" (default), "overwrite" (replace the table contents atomically), "upsert" (on upsertKeys).').default('append'),
+    upsertKeys: z
+      .union([z.array(text('Key column.')), z.string()], { error: 'must be a list of column names' })
+      .meta({ description: 'Key columns of upsert (ON CONFLICT target); a comma-separated string is accepted.' })
+      .transform((v, ctx): string[] => {
+        const keys = typeof v === 'string' ? v.split(',').map((k) => k.trim()).filter((k) => k.length > 0) : v
+        if (keys.length === 0) {
+          ctx.issues.push({ code: 'custom', input: v, message: 'must list at least one key column' })
+          return z.NEVER
+        }
+        if (new Set(keys).size !== keys.length) {
+          ctx.issues.push({ code: 'custom', input: v, message: 'must not repeat a column' })
+          return z.NEVER
+        }
+        return keys
+      })
+      .optional(),
+    autoCreateTable: lenientBool('Create the batch tracker (and the table when a schema is named) when absent (default true).').default(true),
+    deleteOnTombstone: lenientBool('Delete the row of a Kafka tombstone (null value) by key; upsert only (default false).').default(false),
+    embedded: lenientBool('Use the embedded in-process PostgreSQL (PGlite) (default false).').default(false),
+    credentialId: text('Credential providing user/password (see docs/config.md#credentials).').optional(),
+    connectionParams: postgresConnectionParamsSchema.default({}),
+  },
+  'PostgreSQL sink.',
+).check(
+  z.superRefine((v, ctx) => {
+    const cp: PostgresConnectionParams = typeof v.connectionParams === 'object' && v.connectionParams !== null ? v.connectionParams : {}
+    if (typeof v.writeMode !== 'string') return
+    if (v.writeMode === 'upsert' && v.upsertKeys === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['upsertKeys'], input: undefined, message: 'required when writeMode is upsert: the key columns, e.g. ["id"]' })
+    }
+    if (v.writeMode !== 'upsert' && v.upsertKeys !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['upsertKeys'], input: v.upsertKeys, message: `only used with writeMode upsert (writeMode is ${v.writeMode})` })
+    }
+    if (v.deleteOnTombstone === true && v.writeMode !== 'upsert') {
+      ctx.addIssue({ code: 'custom', path: ['deleteOnTombstone'], input: true, message: `only allowed with writeMode upsert (writeMode is ${v.writeMode})` })
+    }
+    const url = typeof cp.url === 'string' ? cp.url.trim().toLowerCase() : cp.url === undefined ? undefined : ''
+    if (url !== undefined && (cp.host !== undefined || cp.port !== undefined || cp.database !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['connectionParams', 'url'], input: cp.url, message: 'use either url or host/port/database, not both' })
+    }
+    if (v.embedded === true && url !== undefined && !url.startsWith('pglite://')) {
+      ctx.addIssue({ code: 'custom', path: ['connectionParams', 'url'], input: cp.url, message: 'with embedded: true the url must be pglite://<folder> (or omitted)' })
+    }
+    if (v.embedded !== true && url === undefined && (cp.host === undefined || cp.database === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['connectionParams'],
+        input: v.connectionParams,
+        message: 'needs url, or host and database, or "embedded": true on the load',
+      })
+    }
+  }, always),
+)

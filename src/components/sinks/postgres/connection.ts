@@ -1,0 +1,108 @@
+/**
+ * Turns the load's connection settings into a driver: `pglite://<folder>` or `embedded: true` opens
+ * embedded PGlite, anything else a pg pool (url, or host/port/database/user/password). The password
+ * may come from `credentialId` through a resolver the caller passes in. Secrets collected here are
+ * handed to error redaction and never logged.
+ */
+import { isAbsolute, resolve } from 'node:path'
+import type pg from 'pg'
+import type { ComponentContext } from '../../../api/component.ts'
+import { SluiceError } from '../../../errors.ts'
+import { createPgDriver } from './driver-pg.ts'
+import { createPgliteDriver } from './driver-pglite.ts'
+import type { PgDriver } from './driver.ts'
+import type { PostgresLoadConfig } from './config.ts'
+
+/** Looks up a credential by id (environment, credentials file); supplied by the engine. */
+export type CredentialResolver = (id: string) => Promise<{ user?: string; password?: string }>
+
+/** A driver plus the strings that must never appear in a message. */
+export interface Connection {
+  readonly driver: PgDriver
+  readonly secrets: readonly string[]
+  /** Where the database is, without credentials, for logs and `status`. */
+  readonly display: string
+}
+
+/** The folder an embedded database uses, or null when the load names a server. */
+export function embeddedDataDir(config: PostgresLoadConfig, baseDir: string): string | null {
+  const url = config.connectionParams.url
+  if (url !== undefined && url.startsWith('pglite://')) {
+    const folder = url.slice('pglite://'.length)
+    if (folder === '' || folder === 'memory') return ':memory:'
+    return isAbsolute(folder) ? folder : resolve(baseDir, folder)
+  }
+  if (config.embedded) return resolve(baseDir, '.sluice', 'pgdata')
+  return null
+}
+
+function sslOption(mode: string | undefined): pg.PoolConfig['ssl'] {
+  switch (mode) {
+    case undefined:
+    case 'disable':
+      return undefined
+    case 'allow':
+    case 'prefer':
+    case 'require':
+      return { rejectUnauthorized: false }
+    default:
+      return { rejectUnauthorized: true }
+  }
+}
+
+/** Strips the password from a postgres:// URL (for display). */
+export function safeUrl(url: string): string {
+  try {
+    const u = new URL(url)
+    if (u.password !== '') u.password = '***'
+    return u.toString()
+  } catch {
+    return 'postgres://(unparsable url)'
+  }
+}
+
+/** Opens the driver the load config names. */
+export async function connect(
+  config: PostgresLoadConfig,
+  ctx: ComponentContext,
+  resolveCredential?: CredentialResolver,
+): Promise<Connection> {
+  const dataDir = embeddedDataDir(config, ctx.baseDir)
+  if (dataDir !== null) {
+    const memory = dataDir === ':memory:'
+    return { driver: createPgliteDriver(memory ? undefined : dataDir), secrets: [], display: `pglite://${memory ? 'memory' : dataDir}` }
+  }
+  const p = config.connectionParams
+  let user = p.user
+  let password = p.password
+  if (config.credentialId !== undefined) {
+    if (resolveCredential === undefined) {
+      throw new SluiceError('CREDENTIAL_MISSING', `credentialId ${config.credentialId} given but no credential resolver is configured`)
+    }
+    const cred = await resolveCredential(config.credentialId)
+    user = cred.user ?? user
+    password = cred.password ?? password
+  }
+  const secrets: string[] = []
+  if (password !== undefined) secrets.push(password)
+  const options: pg.PoolConfig = { max: p.poolSize ?? 4 }
+  if (p.url !== undefined) {
+    options.connectionString = p.url
+    secrets.push(p.url)
+    try {
+      const u = new URL(p.url)
+      if (u.password !== '') secrets.push(decodeURIComponent(u.password))
+    } catch {
+      // pg reports the unparsable URL itself; it is redacted as a whole.
+    }
+  }
+  if (p.host !== undefined) options.host = p.host
+  if (p.port !== undefined) options.port = p.port
+  if (p.database !== undefined) options.database = p.database
+  if (user !== undefined) options.user = user
+  if (password !== undefined) options.password = password
+  const ssl = sslOption(p.sslmode)
+  if (ssl !== undefined) options.ssl = ssl
+  const display = p.url !== undefined ? safeUrl(p.url) : `postgres://${user ?? ''}@${p.host ?? 'localhost'}:${p.port ?? 5432}/${p.database ?? ''}`
+  return { driver: createPgDriver(options, ctx.logger), secrets, display }
+}

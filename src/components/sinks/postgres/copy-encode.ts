@@ -1,0 +1,188 @@
+/**
+ * Encodes rows into PostgreSQL's COPY text format (one line per row, tab-separated, `\N` for NULL,
+ * backslash escapes for `\`, tab, newline and carriage return). Both drivers load this format, so
+ * there is one encoder. Output is yielded in chunks (rows and bytes bounded) so that a million-row
+ * batch never becomes one giant string.
+ *
+ * Values are encoded by the target column's type: JSON columns get JSON text, bytea gets `\x` hex,
+ * timestamp columns accept Dates and epoch milliseconds, array columns accept JS arrays. Anything the
+ * server cannot parse is left to it: it refuses that row, and the loader isolates and rejects it.
+ */
+import type { RowValues } from '../../../api/record.ts'
+
+/** Turns one non-null value into COPY text (already escaped). */
+export type ValueEncoder = (value: unknown) => string
+
+/** One column of a COPY: where its value comes from and how it is encoded. */
+export interface CopyColumn {
+  /** Column name in the table (unquoted). */
+  readonly name: string
+  readonly encode: ValueEncoder
+}
+
+const NEEDS_ESCAPE = /[\\\n\r\t]/
+const ESCAPES = /[\\\n\r\t]/g
+const ESCAPED: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+
+/** Escapes a string for COPY text format. */
+export function escapeCopy(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? s.replace(ESCAPES, (c) => ESCAPED[c] as string) : s
+}
+
+function isBytes(v: unknown): v is Uint8Array {
+  return v instanceof Uint8Array
+}
+
+function numberText(n: number): string {
+  if (Number.isFinite(n)) return String(n)
+  return Number.isNaN(n) ? 'NaN' : n > 0 ? 'Infinity' : '-Infinity'
+}
+
+function dateText(d: Date): string {
+  return Number.isNaN(d.getTime()) ? 'invalid date' : d.toISOString()
+}
+
+const bigintAsText = (_key: string, v: unknown): unknown => (typeof v === 'bigint' ? v.toString() : v)
+
+/** JSON text of a value; BigInts (which JSON.stringify refuses) become numbers' decimal strings. */
+function json(v: unknown): string | undefined {
+  try {
+    return JSON.stringify(v)
+  } catch (err) {
+    // The replacer is slow, so it is only used when the fast path met a BigInt.
+    if (err instanceof TypeError) return JSON.stringify(v, bigintAsText)
+    throw err
+  }
+}
+
+/** Default encoding for text, numeric, boolean and unknown column types. */
+export const encodeGeneric: ValueEncoder = (v) => {
+  switch (typeof v) {
+    case 'string':
+      return escapeCopy(v)
+    case 'number':
+      return numberText(v)
+    case 'bigint':
+    case 'boolean':
+      return String(v)
+    default:
+      if (v instanceof Date) return dateText(v)
+      if (isBytes(v)) return escapeCopy(Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('utf8'))
+      return escapeCopy(json(v) ?? String(v))
+  }
+}
+
+/** json/jsonb: any JS value becomes its JSON text; raw bytes are taken as JSON text as they are. */
+export const encodeJson: ValueEncoder = (v) => {
+  if (isBytes(v)) return escapeCopy(Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('utf8'))
+  if (typeof v === 'bigint') return String(v)
+  return escapeCopy(json(v) ?? 'null')
+}
+
+/** bytea: bytes as `\x` hex (the backslash itself escaped for COPY); strings as their UTF-8 bytes. */
+export const encodeBytea: ValueEncoder = (v) => {
+  if (isBytes(v)) return '\\\\x' + Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')
+  if (typeof v === 'string') return '\\\\x' + Buffer.from(v, 'utf8').toString('hex')
+  return encodeGeneric(v)
+}
+
+/** timestamp, timestamptz, date: numbers are epoch milliseconds. */
+export const encodeTime: ValueEncoder = (v) => {
+  if (typeof v === 'number') return Number.isFinite(v) ? new Date(v).toISOString() : numberText(v)
+  return encodeGeneric(v)
+}
+
+function arrayElement(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL'
+  if (Array.isArray(v)) return arrayLiteral(v)
+  let s: string
+  if (typeof v === 'string') s = v
+  else if (typeof v === 'number') s = numberText(v)
+  else if (typeof v === 'bigint' || typeof v === 'boolean') s = String(v)
+  else if (v instanceof Date) s = dateText(v)
+  else s = json(v) ?? String(v)
+  return '"' + s.replace(/[\\"]/g, '\\$&') + '"'
+}
+
+function arrayLiteral(values: readonly unknown[]): string {
+  return '{' + values.map(arrayElement).join(',') + '}'
+}
+
+/** Array columns: JS arrays become array literals (`{"a","b"}`); other values pass as text. */
+export const encodeArray: ValueEncoder = (v) => (Array.isArray(v) ? escapeCopy(arrayLiteral(v)) : encodeGeneric(v))
+
+/** The encoder for a column, from its type name (pg_type.typname) and category (pg_type.typcategory). */
+export function encoderFor(udt: string, category: string): ValueEncoder {
+  if (category === 'A') return encodeArray
+  switch (udt) {
+    case 'json':
+    case 'jsonb':
+      return encodeJson
+    case 'bytea':
+      return encodeBytea
+    case 'timestamp':
+    case 'timestamptz':
+    case 'date':
+      return encodeTime
+    default:
+      return encodeGeneric
+  }
+}
+
+/** Reads a field for a column: exact name first, then a case-insensitive match. */
+export function fieldValue(values: RowValues, name: string, lower: string): unknown {
+  const v = values[name]
+  if (v !== undefined && typeof v !== 'function') return v
+  for (const k in values) {
+    if (k.length === lower.length && k.toLowerCase() === lower && Object.hasOwn(values, k)) return values[k]
+  }
+  return undefined
+}
+
+/** Chunking limits of the encoder. */
+export interface ChunkLimits {
+  /** Rows per chunk (the load's `batchsize`). */
+  readonly rows: number
+  /** Approximate characters per chunk. */
+  readonly chars: number
+}
+
+/** 1 MiB-ish chunks: large enough to amortise a write, small enough to stream. */
+export const DEFAULT_CHUNK: ChunkLimits = { rows: 10_000, chars: 1 << 20 }
+
+/**
+ * Yields COPY text for rows [lo, hi) of `rows`, in chunks. With `ordinal`, a last column holds the
+ * row's index in `rows` (upsert uses it so that the last duplicate of a key wins).
+ */
+export function* encodeRows(
+  rows: readonly RowValues[],
+  columns: readonly CopyColumn[],
+  lo: number,
+  hi: number,
+  limits: ChunkLimits = DEFAULT_CHUNK,
+  ordinal = false,
+): Generator<Buffer> {
+  const n = columns.length
+  const names = columns.map((c) => c.name)
+  const lowers = names.map((c) => c.toLowerCase())
+  const encoders = columns.map((c) => c.encode)
+  let chunk = ''
+  let count = 0
+  for (let i = lo; i < hi; i++) {
+    const values = rows[i] as RowValues
+    let line = ''
+    for (let c = 0; c < n; c++) {
+      const v = fieldValue(values, names[c] as string, lowers[c] as string)
+      const text = v === null || v === undefined ? '\\N' : (encoders[c] as ValueEncoder)(v)
+      line = c === 0 ? text : line + '\t' + text
+    }
+    if (ordinal) line = n === 0 ? String(i) : line + '\t' + i
+    chunk += line + '\n'
+    if (++count >= limits.rows || chunk.length >= limits.chars) {
+      yield Buffer.from(chunk, 'utf8')
+      chunk = ''
+      count = 0
+    }
+  }
+  if (chunk.length > 0) yield Buffer.from(chunk, 'utf8')
+}

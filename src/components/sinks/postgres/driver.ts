@@ -1,0 +1,40 @@
+/**
+ * The few things the loader needs from a PostgreSQL connection, behind one small interface so that
+ * the same loader runs on a PostgreSQL server (pg + pg-copy-streams) and on embedded PGlite. The only
+ * real difference between the two is how bulk rows get in (COPY FROM STDIN vs COPY FROM '/dev/blob').
+ */
+
+/** Rows and affected-row count of a statement. */
+export interface QueryResult<R> {
+  readonly rows: R[]
+  readonly rowCount: number
+}
+
+/** A connection inside a transaction (or, for `PgDriver.query`, a pooled one-off). */
+export interface PgSession {
+  /** Runs one statement with `$n` parameters. */
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>
+  /**
+   * Bulk-loads COPY-text-format chunks into `table` (already quoted) `(columns)` (already quoted),
+   * returning the number of rows copied. Chunks are pulled lazily from the iterable.
+   */
+  copyFrom(table: string, columns: readonly string[], chunks: Iterable<Buffer>): Promise<number>
+}
+
+/** A database: a pool of connections (pg) or one in-process instance (PGlite). */
+export interface PgDriver {
+  readonly kind: 'pg' | 'pglite'
+  /**
+   * Runs `fn` in one transaction on one connection: COMMIT when it resolves, ROLLBACK when it throws
+   * (the error is rethrown as is). A connection that failed is discarded, not reused.
+   */
+  transaction<T>(fn: (tx: PgSession) => Promise<T>): Promise<T>
+  /** Runs one statement outside any explicit transaction. */
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>
+  close(): Promise<void>
+}
+
+/** The COPY statement both drivers issue (text format). */
+export function copySql(table: string, columns: readonly string[], source: 'STDIN' | "'/dev/blob'"): string {
+  return `COPY ${table} (${columns.join(', ')}) FROM ${source}`
+}

@@ -1,0 +1,152 @@
+/**
+ * Writes a batch's rows into the target table inside the caller's transaction, by write mode:
+ * - append: COPY into the table;
+ * - overwrite: DELETE every row, then COPY (same transaction, so readers see old or new, never empty);
+ * - upsert: COPY into a temp stage with each row's ordinal, then
+ *   `INSERT … SELECT DISTINCT ON (keys) … ORDER BY keys, ordinal DESC ON CONFLICT (keys) DO UPDATE`,
+ *   so the last record of a key in the batch wins; tombstone deletes follow, by key.
+ *
+ * Bad rows. Each attempt runs under a SAVEPOINT. When the server refuses data (SQLSTATE class 22/23),
+ * the attempt is rolled back and its range split: around the line the COPY error names when it names
+ * one (the rows before it are re-sent, the row itself is tried alone), else in `batchsize` pieces, then
+ * halves. A single refused row becomes a RejectedRow (RECORD_COLUMN); good rows still land. Without a
+ * reject handler the first refused row fails the batch instead.
+ */
+import type { Row, RowValues } from '../../../api/record.ts'
+import type { RejectedRow } from '../../../api/sink.ts'
+import { SluiceError } from '../../../errors.ts'
+import { copyLine, errorColumn, errorConstraint, isDataError, rejectReason, sqlState } from './classify-error.ts'
+import { copyColumns, type TableInfo } from './columns.ts'
+import { encodeRows, fieldValue, type ChunkLimits } from './copy-encode.ts'
+import type { PgSession } from './driver.ts'
+import { quoteIdent } from './sql/quote.ts'
+
+/** How rows are written. */
+export interface LoadMode {
+  readonly writeMode: 'append' | 'overwrite' | 'upsert'
+  /** Upsert key columns (actual column names). */
+  readonly keys: readonly string[]
+  readonly limits: ChunkLimits
+}
+
+/** Rows written and rows refused. */
+export interface RowsOutcome {
+  readonly written: number
+  readonly rejected: RejectedRow[]
+}
+
+const STAGE = quoteIdent('sluice_stage')
+const ORD = quoteIdent('__sluice_ord')
+const SAVEPOINT = quoteIdent('sluice_rows')
+
+/** The RECORD_COLUMN error for one refused row. */
+export function rowError(err: unknown, row: Row | undefined, table: TableInfo): SluiceError {
+  const details: Record<string, unknown> = { table: `${table.schema}.${table.name}` }
+  const state = sqlState(err)
+  if (state !== undefined) details.sqlstate = state
+  const column = errorColumn(err)
+  if (column !== undefined) details.column = column
+  const constraint = errorConstraint(err)
+  if (constraint !== undefined) details.constraint = constraint
+  if (row !== undefined) {
+    details.partition = row.source.partition
+    details.offset = row.source.offset
+  }
+  return new SluiceError('RECORD_COLUMN', rejectReason(err), { cause: err, details })
+}
+
+function mergeSql(table: TableInfo, cols: readonly string[], keys: readonly string[]): string {
+  const list = cols.map(quoteIdent).join(', ')
+  const keyList = keys.map(quoteIdent).join(', ')
+  const updates = cols.filter((c) => !keys.includes(c)).map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`)
+  const action = updates.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${updates.join(', ')}`
+  return `INSERT INTO ${table.quoted} (${list}) SELECT DISTINCT ON (${keyList}) ${list} FROM ${STAGE} ORDER BY ${keyList}, ${ORD} DESC ON CONFLICT (${keyList}) ${action}`
+}
+
+/** Splits [lo, hi) after a data error: around the failing COPY line when known, else in pieces. */
+function split(lo: number, hi: number, line: number | undefined, piece: number): Array<[number, number]> {
+  if (line !== undefined && line >= 1 && line <= hi - lo) {
+    const bad = lo + line - 1
+    return ([[lo, bad], [bad, bad + 1], [bad + 1, hi]] as Array<[number, number]>).filter(([a, b]) => b > a)
+  }
+  const size = hi - lo > piece ? piece : Math.ceil((hi - lo) / 2)
+  const out: Array<[number, number]> = []
+  for (let a = lo; a < hi; a += size) out.push([a, Math.min(hi, a + size)])
+  return out
+}
+
+/** Writes `rows` into `table` by `mode`; see the file comment for bad-row handling. */
+export async function writeRows(tx: PgSession, table: TableInfo, rows: readonly Row[], mode: LoadMode, isolate: boolean): Promise<RowsOutcome> {
+  if (mode.writeMode === 'overwrite') await tx.query(`DELETE FROM ${table.quoted}`)
+  if (rows.length === 0) return { written: 0, rejected: [] }
+  const values = rows.map((r) => r.values)
+  const columns = copyColumns(table, values, mode.keys)
+  const names = columns.map((c) => c.name)
+  const quotedCols = names.map(quoteIdent)
+  const upsert = mode.writeMode === 'upsert'
+  let stageDirty = false
+  let merge = ''
+  if (upsert) {
+    await tx.query(`CREATE TEMP TABLE ${STAGE} ON COMMIT DROP AS SELECT ${quotedCols.join(', ')}, NULL::bigint AS ${ORD} FROM ${table.quoted} WITH NO DATA`)
+    merge = mergeSql(table, names, mode.keys)
+  }
+
+  const attempt = async (lo: number, hi: number): Promise<void> => {
+    if (!upsert) {
+      await tx.copyFrom(table.quoted, quotedCols, encodeRows(values, columns, lo, hi, mode.limits))
+      return
+    }
+    if (stageDirty) await tx.query(`TRUNCATE ${STAGE}`)
+    await tx.copyFrom(STAGE, [...quotedCols, ORD], encodeRows(values, columns, lo, hi, mode.limits, true))
+    await tx.query(merge)
+    stageDirty = true
+  }
+
+  if (!isolate) {
+    try {
+      await attempt(0, rows.length)
+    } catch (err) {
+      if (!isDataError(err)) throw err
+      const line = copyLine(err)
+      throw rowError(err, line === undefined ? undefined : rows[line - 1], table)
+    }
+    return { written: rows.length, rejected: [] }
+  }
+
+  const rejected: RejectedRow[] = []
+  let written = 0
+  const stack: Array<[number, number]> = [[0, rows.length]]
+  while (stack.length > 0) {
+    const [lo, hi] = stack.pop() as [number, number]
+    await tx.query(`SAVEPOINT ${SAVEPOINT}`)
+    try {
+      await attempt(lo, hi)
+      await tx.query(`RELEASE SAVEPOINT ${SAVEPOINT}`)
+      written += hi - lo
+    } catch (err) {
+      if (!isDataError(err)) throw err
+      await tx.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`)
+      await tx.query(`RELEASE SAVEPOINT ${SAVEPOINT}`)
+      if (hi - lo === 1) {
+        const row = rows[lo] as Row
+        rejected.push({ row, error: rowError(err, row, table) })
+        continue
+      }
+      const parts = split(lo, hi, copyLine(err), mode.limits.rows)
+      for (let i = parts.length - 1; i >= 0; i--) stack.push(parts[i] as [number, number])
+    }
+  }
+  return { written, rejected }
+}
+
+/** Deletes rows by key (tombstones in upsert mode with deleteOnTombstone); returns rows deleted. */
+export async function deleteByKeys(tx: PgSession, table: TableInfo, keys: readonly string[], deletes: readonly RowValues[]): Promise<number> {
+  if (deletes.length === 0) return 0
+  const byName = new Map(table.columns.map((c) => [c.name, c]))
+  // Types come from the catalog (format_type), not from user input.
+  const defs = keys.map((k) => `${quoteIdent(k)} ${(byName.get(k) as { type: string }).type}`)
+  const match = keys.map((k) => `t.${quoteIdent(k)} = d.${quoteIdent(k)}`).join(' AND ')
+  const payload = deletes.map((d) => Object.fromEntries(keys.map((k) => [k, fieldValue(d, k, k.toLowerCase()) ?? null])))
+  const r = await tx.query(`DELETE FROM ${table.quoted} t USING jsonb_to_recordset($1::jsonb) AS d(${defs.join(', ')}) WHERE ${match}`, [JSON.stringify(payload, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))])
+  return r.rowCount
+}

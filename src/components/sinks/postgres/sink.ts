@@ -1,0 +1,188 @@
+/**
+ * The PostgreSQL sink: the one commit point of Sluice. `write` runs one transaction that
+ *   1. (exactly-once) inserts the batch's tracker row, ON CONFLICT DO NOTHING: nothing inserted means
+ *      the batch is already committed, so it rolls back and reports `duplicate`. The check is inside
+ *      the transaction, and the primary-key row lock makes a concurrent duplicate wait for the outcome;
+ *   2. (exactly-once) compare-and-sets each partition's stored position from the batch's start to its
+ *      end, or fails with SINK_FENCED (another worker committed that partition);
+ *   3. writes the rows by write mode, isolating refused rows (loader.ts);
+ *   4. writes side outputs (the batch's, plus what the reject handler made of refused rows);
+ *   5. (exactly-once) records the last batch id and the watermark.
+ * With `exactlyOnce: false` only steps 3 and 4 run: plain at-least-once.
+ */
+import type { ComponentContext, Logger } from '../../../api/component.ts'
+import type { CommittedState, RejectHandler, Sink, SinkBatch, WriteResult } from '../../../api/sink.ts'
+import { SluiceError } from '../../../errors.ts'
+import { classifyError } from './classify-error.ts'
+import { resolveTable, type LoadSchema, type TableInfo } from './columns.ts'
+import { connect, type Connection, type CredentialResolver } from './connection.ts'
+import { DEFAULT_CHUNK, type ChunkLimits } from './copy-encode.ts'
+import { deleteByKeys, writeRows, type LoadMode } from './loader.ts'
+import type { PostgresLoadConfig } from './config.ts'
+import { SideTables, writeSideOutputs } from './side-outputs.ts'
+import { splitQualified } from './sql/quote.ts'
+import { sqlText } from './sql/sql-files.ts'
+import { BatchTracker, type TrackerStatus } from './tracker.ts'
+
+/** Extra inputs the engine passes when it creates the sink. */
+export interface PostgresSinkOptions {
+  /** Resolves `credentialId` (environment or credentials file). */
+  readonly resolveCredential?: CredentialResolver
+  /** The parsed load schema named by `schemaName`, when there is one. */
+  readonly loadSchema?: LoadSchema
+}
+
+/** Thrown inside the transaction to roll back a duplicate batch. */
+class DuplicateBatch extends Error {}
+
+export class PostgresSink implements Sink {
+  readonly config: PostgresLoadConfig
+  readonly #ctx: ComponentContext
+  readonly #options: PostgresSinkOptions
+  readonly #log: Logger
+  readonly #sideTables = new SideTables()
+  #conn: Connection | undefined
+  #tracker: BatchTracker | undefined
+  #table: TableInfo | undefined
+  #limits: ChunkLimits
+
+  constructor(config: PostgresLoadConfig, ctx: ComponentContext, options: PostgresSinkOptions = {}) {
+    this.config = config
+    this.#ctx = ctx
+    this.#options = options
+    this.#log = ctx.logger.child({ component: 'postgres-sink' })
+    const rows = config.connectionParams.batchsize
+    this.#limits = rows !== undefined && rows > 0 ? { rows, chars: DEFAULT_CHUNK.chars } : DEFAULT_CHUNK
+  }
+
+  #secrets(): readonly string[] {
+    return this.#conn?.secrets ?? []
+  }
+
+  #fail(err: unknown, what: string): SluiceError {
+    return classifyError(err, what, this.#secrets())
+  }
+
+  /** The batch tracker (after open): seed-style operations for tests, `status` and `cleanup`. */
+  get tracker(): BatchTracker {
+    if (this.#tracker === undefined) throw new SluiceError('INTERNAL', 'postgres sink used before open()')
+    return this.#tracker
+  }
+
+  async open(signal: AbortSignal): Promise<void> {
+    if (this.#conn !== undefined) return
+    signal.throwIfAborted()
+    const conn = await connect(this.config, this.#ctx, this.#options.resolveCredential)
+    this.#conn = conn
+    try {
+      let schema = this.config.connectionParams.currentSchema
+      if (schema === undefined) {
+        const r = await conn.driver.query<{ schema: string | null }>(sqlText('current-schema'))
+        schema = r.rows[0]?.schema ?? 'public'
+      }
+      this.#tracker = new BatchTracker(conn.driver, schema)
+      if (this.config.autoCreateTable) await this.#tracker.ensureTables()
+      this.#log.info({ database: conn.display, schema }, 'postgres sink open')
+    } catch (err) {
+      const e = this.#fail(err, `opening ${conn.display}`)
+      await this.close()
+      throw e
+    }
+  }
+
+  /** The target table, described once (created from the load schema when allowed). */
+  async #target(): Promise<TableInfo> {
+    if (this.#table !== undefined) return this.#table
+    const { schema = this.tracker.schema, name } = splitQualified(this.config.table)
+    this.#table = await resolveTable(this.tracker.driver, schema, name, this.#options.loadSchema, this.config.autoCreateTable)
+    return this.#table
+  }
+
+  #mode(table: TableInfo): LoadMode {
+    if (this.config.writeMode !== 'upsert') return { writeMode: this.config.writeMode, keys: [], limits: this.#limits }
+    const wanted = this.config.upsertKeys ?? this.#options.loadSchema?.primaryKey ?? []
+    if (wanted.length === 0) throw new SluiceError('CONFIG_INVALID', `writeMode upsert on ${this.config.table} needs upsertKeys (or a primaryKey in the load schema)`)
+    const keys = wanted.map((k) => {
+      const col = table.columns.find((c) => c.name === k) ?? table.columns.find((c) => c.name.toLowerCase() === k.toLowerCase())
+      if (col === undefined) throw new SluiceError('SINK_SCHEMA', `upsert key ${k} is not a column of ${table.schema}.${table.name}`)
+      return col.name
+    })
+    return { writeMode: 'upsert', keys, limits: this.#limits }
+  }
+
+  async committedState(pipelineId: string): Promise<CommittedState | null> {
+    try {
+      return await this.tracker.committedState(pipelineId)
+    } catch (err) {
+      throw this.#fail(err, `reading the committed state of ${pipelineId}`)
+    }
+  }
+
+  async write(batch: SinkBatch, onReject?: RejectHandler): Promise<WriteResult> {
+    const tracker = this.tracker
+    const what = `writing batch ${batch.batchId} of ${batch.pipelineId} to ${this.config.table}`
+    try {
+      const table = await this.#target()
+      const mode = this.#mode(table)
+      const result = await tracker.driver.transaction(async (tx): Promise<WriteResult> => {
+        if (batch.exactlyOnce) {
+          const fresh = await tracker.markBatchProcessed(tx, batch.pipelineId, batch.batchId, batch.rows.length, batch.checkpointLocation)
+          if (!fresh) throw new DuplicateBatch()
+          await tracker.fence(tx, batch.pipelineId, batch.batchId, batch.start, batch.end)
+        }
+        const rows = await writeRows(tx, table, batch.rows, mode, onReject !== undefined)
+        if (mode.writeMode === 'upsert' && this.config.deleteOnTombstone && batch.deletes !== undefined) {
+          await deleteByKeys(tx, table, mode.keys, batch.deletes)
+        }
+        const side = rows.rejected.length > 0 && onReject !== undefined ? [...batch.sideOutputs, ...onReject(rows.rejected)] : batch.sideOutputs
+        await writeSideOutputs(tx, side, tracker.schema, this.#sideTables, this.#limits)
+        if (batch.exactlyOnce) await tracker.saveState(tx, batch.pipelineId, batch.batchId, batch.nextWatermarkMs)
+        return { status: 'committed', written: rows.written, rejected: rows.rejected }
+      })
+      this.#sideTables.commit()
+      return result
+    } catch (err) {
+      this.#sideTables.rollback()
+      if (err instanceof DuplicateBatch) {
+        this.#log.info({ pipelineId: batch.pipelineId, batchId: batch.batchId }, 'batch already committed, skipped')
+        return { status: 'duplicate', written: 0, rejected: [] }
+      }
+      throw this.#fail(err, what)
+    }
+  }
+
+  async ping(signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted()
+    try {
+      await this.tracker.driver.query('SELECT 1')
+    } catch (err) {
+      throw this.#fail(err, 'pinging the sink database')
+    }
+  }
+
+  /** Last batch, its tracker row, watermark and positions per partition (`sluice status`). */
+  async readStatus(pipelineId: string): Promise<TrackerStatus> {
+    try {
+      return await this.tracker.readStatus(pipelineId)
+    } catch (err) {
+      throw this.#fail(err, `reading the status of ${pipelineId}`)
+    }
+  }
+
+  /** Deletes tracker rows older than `retentionDays` (keeping each pipeline's newest); returns the count. */
+  async cleanup(pipelineId: string | undefined, retentionDays: number): Promise<number> {
+    try {
+      return await this.tracker.cleanupOldBatches(pipelineId, retentionDays)
+    } catch (err) {
+      throw this.#fail(err, 'cleaning up batch_tracker')
+    }
+  }
+
+  async close(): Promise<void> {
+    const conn = this.#conn
+    this.#conn = undefined
+    this.#tracker = undefined
+    this.#table = undefined
+    if (conn !== undefined) await conn.driver.close()
+  }
+}

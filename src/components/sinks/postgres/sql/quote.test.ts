@@ -1,0 +1,29 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { checkSqlType, quoteIdent, quoteQualified, splitQualified } from './quote.ts'
+
+test('quoteIdent doubles quotes and keeps case', () => {
+  assert.equal(quoteIdent('Events'), '"Events"')
+  assert.equal(quoteIdent('a"b'), '"a""b"')
+  assert.equal(quoteIdent('sluice.error.code'), '"sluice.error.code"')
+  assert.throws(() => quoteIdent(''))
+  assert.throws(() => quoteIdent('a\u0000b'))
+})
+
+test('quoteQualified splits at the first unquoted dot and applies a default schema', () => {
+  assert.equal(quoteQualified('orders'), '"orders"')
+  assert.equal(quoteQualified('orders', 'app'), '"app"."orders"')
+  assert.equal(quoteQualified('sales.orders', 'app'), '"sales"."orders"')
+  assert.equal(quoteQualified('"my.schema"."T""x"'), '"my.schema"."T""x"')
+  assert.deepEqual(splitQualified('a.b.c'), { schema: 'a', name: 'b.c' })
+  assert.throws(() => splitQualified('.x'))
+})
+
+test('checkSqlType accepts type names and refuses anything else', () => {
+  for (const t of ['bigint', 'varchar(20)', 'numeric(12, 2)', 'timestamp with time zone', 'text[]', 'int[][]', 'varchar(10) NOT NULL', 'text null']) {
+    assert.equal(checkSqlType(t), t)
+  }
+  for (const t of ['text; DROP TABLE x', 'text DEFAULT now()', "text check (x > '1')", '', 'int)']) {
+    assert.throws(() => checkSqlType(t), /invalid column type/)
+  }
+})

@@ -1,0 +1,35 @@
+-- Sluice's bookkeeping tables, created when absent (autoCreateTable) in the load's currentSchema.
+-- {{schema}} is replaced by the quoted schema name; statements are separated by a line ending in ';'.
+--
+-- batch_tracker: exactly the seed's table, so the seed's monitoring queries run unchanged. The
+--   pipeline is named by the pipeline file's `pipelineId` everywhere (pipeline_id column).
+--   One row per committed exactly-once batch; the primary key row is the duplicate check and its
+--   lock serialises two writers of the same batch.
+-- sluice_source_positions: the source position each pipeline's committed batches end at, one row
+--   per partition key (Kafka `topic/partition`, a file). `position` is the next record to read.
+--   Writers compare-and-set it against the batch's start position: that is the partition fence.
+-- sluice_pipeline_state: one row per pipeline with the last committed batch id and the watermark
+--   to apply from the next batch on (epoch ms, NULL without a watermark).
+CREATE TABLE IF NOT EXISTS {{schema}}.batch_tracker (
+  pipeline_id VARCHAR(255) NOT NULL,
+  batch_id BIGINT NOT NULL,
+  processed_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  record_count BIGINT,
+  checkpoint_location VARCHAR(500),
+  PRIMARY KEY (pipeline_id, batch_id)
+);
+CREATE INDEX IF NOT EXISTS idx_batch_tracker_processed_at ON {{schema}}.batch_tracker(processed_at);
+CREATE TABLE IF NOT EXISTS {{schema}}.sluice_source_positions (
+  pipeline_id VARCHAR(255) NOT NULL,
+  partition_key TEXT NOT NULL,
+  position TEXT NOT NULL,
+  batch_id BIGINT NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  PRIMARY KEY (pipeline_id, partition_key)
+);
+CREATE TABLE IF NOT EXISTS {{schema}}.sluice_pipeline_state (
+  pipeline_id VARCHAR(255) PRIMARY KEY,
+  last_batch_id BIGINT NOT NULL,
+  watermark_ms BIGINT,
+  updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);

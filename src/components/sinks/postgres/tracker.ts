@@ -1,0 +1,153 @@
+/**
+ * The seed's BatchTracker on Sluice's bookkeeping tables (see sql/tracker-ddl.sql): is-processed,
+ * mark-processed (idempotent), with-transaction, last processed batch id, cleanup of old rows, plus
+ * the source-position fence and the pipeline state row that make a batch commit the recovery point.
+ * All methods take the pipeline id: one tracker serves every pipeline of a database.
+ */
+import type { CommittedState } from '../../../api/sink.ts'
+import type { Position } from '../../../api/position.ts'
+import { SluiceError } from '../../../errors.ts'
+import type { PgDriver, PgSession } from './driver.ts'
+import { quoteIdent } from './sql/quote.ts'
+import { sqlStatements, sqlText, type SqlFile } from './sql/sql-files.ts'
+import { sqlState } from './classify-error.ts'
+
+/** What `sluice status` shows for a pipeline. */
+export interface TrackerStatus {
+  readonly lastBatchId: number | null
+  readonly processedAt: Date | null
+  readonly recordCount: number | null
+  readonly checkpointLocation: string | null
+  readonly watermarkMs: number | null
+  readonly positions: ReadonlyArray<{ partition: string; position: string; batchId: number; updatedAt: Date }>
+}
+
+function num(v: unknown): number | null {
+  return v === null || v === undefined ? null : Number(v)
+}
+
+export class BatchTracker {
+  readonly driver: PgDriver
+  /** The schema holding the tables (unquoted). */
+  readonly schema: string
+  readonly #q: string
+
+  constructor(driver: PgDriver, schema: string) {
+    this.driver = driver
+    this.schema = schema
+    this.#q = quoteIdent(schema)
+  }
+
+  #sql(name: SqlFile): string {
+    return sqlText(name, this.#q)
+  }
+
+  /** Creates the tables when absent. Concurrent creators may race on the catalog; the loser ignores it. */
+  async ensureTables(): Promise<void> {
+    for (const stmt of sqlStatements('tracker-ddl', this.#q)) {
+      try {
+        await this.driver.query(stmt)
+      } catch (err) {
+        const state = sqlState(err)
+        if (state !== '23505' && state !== '42P07') throw err
+      }
+    }
+  }
+
+  /** True when the three bookkeeping tables exist. */
+  async tablesExist(): Promise<boolean> {
+    const r = await this.driver.query<{ present: boolean }>(this.#sql('tracker-exists'), [this.schema])
+    return r.rows[0]?.present === true
+  }
+
+  /** Runs `fn` in one transaction (commit on success, rollback on throw). */
+  withTransaction<T>(fn: (tx: PgSession) => Promise<T>): Promise<T> {
+    return this.driver.transaction(fn)
+  }
+
+  /** Whether the batch is committed (outside any transaction; the write path checks inside its own). */
+  async isBatchProcessed(pipelineId: string, batchId: number): Promise<boolean> {
+    const r = await this.driver.query<{ processed: boolean }>(this.#sql('tracker-is-processed'), [pipelineId, batchId])
+    return r.rows[0]?.processed === true
+  }
+
+  /**
+   * Inserts the tracker row in `tx`; false when the batch was already marked (nothing inserted). Called
+   * first in the write transaction, its primary-key lock also makes a concurrent duplicate wait.
+   */
+  async markBatchProcessed(tx: PgSession, pipelineId: string, batchId: number, recordCount: number, checkpointLocation: string | null = null): Promise<boolean> {
+    const r = await tx.query(this.#sql('tracker-mark'), [pipelineId, batchId, recordCount, checkpointLocation])
+    return r.rowCount === 1
+  }
+
+  /** The last processed batch id, or null when the pipeline has none. */
+  async lastProcessedBatchId(pipelineId: string): Promise<number | null> {
+    const r = await this.driver.query<{ batch_id: string | null }>(this.#sql('tracker-last-batch'), [pipelineId])
+    return num(r.rows[0]?.batch_id)
+  }
+
+  /** Deletes tracker rows older than `retentionDays` (all pipelines when undefined), keeping each pipeline's newest. */
+  async cleanupOldBatches(pipelineId: string | undefined, retentionDays: number): Promise<number> {
+    if (!Number.isInteger(retentionDays) || retentionDays < 0) throw new SluiceError('CONFIG_INVALID', `retention days must be a non-negative integer, got ${retentionDays}`)
+    const r = await this.driver.query(this.#sql('tracker-cleanup'), [pipelineId ?? null, retentionDays])
+    return r.rowCount
+  }
+
+  /**
+   * Moves each partition of `end` from its `start` value (absent = never stored) to its end value, or
+   * throws SINK_FENCED naming the partitions whose stored position is not the batch's start.
+   */
+  async fence(tx: PgSession, pipelineId: string, batchId: number, start: Position, end: Position): Promise<void> {
+    const keys = Object.keys(end)
+    if (keys.length === 0) return
+    const expected = keys.map((k) => start[k] ?? null)
+    const next = keys.map((k) => end[k] as string)
+    const r = await tx.query<{ partition_key: string }>(this.#sql('positions-fence'), [pipelineId, batchId, keys, expected, next])
+    if (r.rows.length === keys.length) return
+    const applied = new Set(r.rows.map((row) => row.partition_key))
+    const lost = keys.filter((k) => !applied.has(k))
+    throw new SluiceError('SINK_FENCED', `batch ${batchId} of ${pipelineId}: the stored position of ${lost.join(', ')} is not the batch's start; another worker committed it`, {
+      details: { pipelineId, batchId, partitions: lost },
+    })
+  }
+
+  /** Records the last committed batch and the watermark for the next one. */
+  async saveState(tx: PgSession, pipelineId: string, batchId: number, watermarkMs: number | null): Promise<void> {
+    await tx.query(this.#sql('state-upsert'), [pipelineId, batchId, watermarkMs === null ? null : Math.trunc(watermarkMs)])
+  }
+
+  /** Stored positions of a pipeline. */
+  async positions(pipelineId: string, session: Pick<PgSession, 'query'> = this.driver): Promise<TrackerStatus['positions']> {
+    const r = await session.query<{ partition_key: string; position: string; batch_id: string; updated_at: Date }>(this.#sql('positions-read'), [pipelineId])
+    return r.rows.map((row) => ({ partition: row.partition_key, position: row.position, batchId: Number(row.batch_id), updatedAt: row.updated_at }))
+  }
+
+  /** The last committed batch, its end position and watermark; null on a first run. */
+  async committedState(pipelineId: string): Promise<CommittedState | null> {
+    if (!(await this.tablesExist())) return null
+    const r = await this.driver.query<{ last_batch_id: string | null; watermark_ms: string | null; tracker_batch_id: string | null }>(this.#sql('state-read'), [pipelineId])
+    const row = r.rows[0]
+    const batchId = num(row?.last_batch_id) ?? num(row?.tracker_batch_id)
+    const positions = await this.positions(pipelineId)
+    if (batchId === null && positions.length === 0) return null
+    const position: Record<string, string> = {}
+    for (const p of positions) position[p.partition] = p.position
+    return { batchId: batchId ?? 0, position, watermarkMs: num(row?.watermark_ms) }
+  }
+
+  /** Everything `sluice status` reports about a pipeline. */
+  async readStatus(pipelineId: string): Promise<TrackerStatus> {
+    if (!(await this.tablesExist())) return { lastBatchId: null, processedAt: null, recordCount: null, checkpointLocation: null, watermarkMs: null, positions: [] }
+    const last = await this.driver.query<{ batch_id: string; processed_at: Date; record_count: string | null; checkpoint_location: string | null }>(this.#sql('tracker-status'), [pipelineId])
+    const state = await this.driver.query<{ watermark_ms: string | null }>(this.#sql('state-read'), [pipelineId])
+    const row = last.rows[0]
+    return {
+      lastBatchId: num(row?.batch_id),
+      processedAt: row?.processed_at ?? null,
+      recordCount: num(row?.record_count),
+      checkpointLocation: row?.checkpoint_location ?? null,
+      watermarkMs: num(state.rows[0]?.watermark_ms),
+      positions: await this.positions(pipelineId),
+    }
+  }
+}

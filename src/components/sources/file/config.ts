@@ -1,0 +1,45 @@
+/**
+ * Config of the file source (Spark's file stream source): a directory of NDJSON or CSV files, read in
+ * name or modification-time order, optionally archived or deleted once committed (`cleanSource`).
+ */
+import * as z from 'zod'
+import { always, lenientBool, lenientEnum, strictObject, text } from '../../../config/lenient.ts'
+import type { FileExtractConfig } from '../../../config/types.ts'
+
+export type { FileExtractConfig }
+
+export const csvOptionsSchema = strictObject(
+  {
+    header: lenientBool('First line holds column names (default true).').default(true),
+    delimiter: z
+      .string({ error: 'must be a single character' })
+      .length(1, { error: 'must be a single character' })
+      .describe('Field separator (default ",").')
+      .default(','),
+  },
+  'CSV options (format csv).',
+)
+
+export const fileExtractSchema = strictObject(
+  {
+    sourceType: z.literal('file'),
+    path: text('Directory watched for files (relative to the pipeline file).'),
+    format: lenientEnum(['json', 'csv'], 'File format: "json" = newline-delimited JSON (default), "csv".', { ndjson: 'json', jsonl: 'json', jsonlines: 'json' }).default('json'),
+    pattern: text('Glob of file names to read, e.g. "*.ndjson" (default: every file).').optional(),
+    order: lenientEnum(['name', 'mtime'], 'Order files are read in: "name" (default) or "mtime" (modification time).', { modificationtime: 'mtime', time: 'mtime' }).default('name'),
+    cleanSource: lenientEnum(['off', 'archive', 'delete'], 'What happens to a file once its batch committed: "off" (default), "archive" (move to sourceArchiveDir), "delete".').default('off'),
+    sourceArchiveDir: text('Archive folder for cleanSource archive.').optional(),
+    csv: csvOptionsSchema.default({ header: true, delimiter: ',' }),
+    schemaName: text('Name of the record schema in schemaDir.').optional(),
+  },
+  'File source: a directory of NDJSON or CSV files.',
+).check(
+  z.superRefine((v, ctx) => {
+    if (v.cleanSource === 'archive' && v.sourceArchiveDir === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['sourceArchiveDir'], input: undefined, message: 'required when cleanSource is archive: the folder processed files move to' })
+    }
+    if (v.cleanSource !== 'archive' && v.sourceArchiveDir !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['sourceArchiveDir'], input: v.sourceArchiveDir, message: 'only used when cleanSource is archive' })
+    }
+  }, always),
+)

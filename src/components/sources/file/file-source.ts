@@ -1,0 +1,223 @@
+/**
+ * The file source (Spark's file stream source): a folder of NDJSON or CSV files, picked up as new
+ * files arrive. Every file is one partition of the Position map, `file:<relative path>`, whose
+ * value is `done` once a committed batch read it; a batch reads whole files, so re-reading a
+ * range means re-reading the same files, which gives the same records as long as files do not
+ * change after they became eligible (see listing.ts for the completeness rule).
+ *
+ * The position map grows by one key per file ever read (Spark's seen-files log does too, and
+ * Spark compacts it and forgets files older than `maxFileAge`; doing the same here is future
+ * work). One key per file stays cheap up to many thousands of files; cleanSource keeps the
+ * folder listing small, not the position.
+ */
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import type { ComponentContext, Logger } from '../../../api/component.ts'
+import type { Position } from '../../../api/position.ts'
+import type { SourceRecord } from '../../../api/record.ts'
+import type { ReadLimits, Source } from '../../../api/source.ts'
+import { SluiceError } from '../../../errors.ts'
+import type { FileExtractConfig } from './config.ts'
+import { cleanFile } from './cleanup.ts'
+import { csvRecords, headerNames, nameFields, parseCsvRecord } from './csv.ts'
+import { isBlank, splitLines } from './lines.ts'
+import { listFiles, listStableFiles, sortFiles, type ListedFile } from './listing.ts'
+
+/**
+ * The parsed `extract` section (config.ts), plus `stableMs`: the quiet time before a file is read
+ * (default 1000 ms), not in the schema yet.
+ */
+export type FileSourceConfig = FileExtractConfig & { readonly stableMs?: number | undefined }
+
+/** Knobs for tests: a clock and the chunk size. */
+export interface FileSourceOptions {
+  readonly now?: () => number
+  readonly chunkRecords?: number
+}
+
+const PREFIX = 'file:'
+const DONE = 'done'
+const DEFAULT_STABLE_MS = 1000
+const DEFAULT_CHUNK = 5000
+const NO_HEADERS: SourceRecord['headers'] = Object.freeze([])
+
+/** A planned file and where it is now. */
+interface LocatedFile extends ListedFile {
+  readonly path: string
+}
+
+/** Reads the files of one folder as a Source. */
+export class FileSource implements Source {
+  readonly #config: FileSourceConfig
+  readonly #dir: string
+  readonly #archiveDir: string | null
+  readonly #stableMs: number
+  readonly #now: () => number
+  readonly #chunk: number
+  readonly #logger: Logger
+
+  constructor(config: FileSourceConfig, ctx: ComponentContext, options: FileSourceOptions = {}) {
+    if (config.cleanSource === 'archive' && config.sourceArchiveDir === undefined) {
+      throw new SluiceError('CONFIG_INVALID', 'extract.cleanSource "archive" needs extract.sourceArchiveDir')
+    }
+    this.#config = config
+    this.#dir = resolve(ctx.baseDir, config.path)
+    this.#archiveDir = config.sourceArchiveDir === undefined ? null : resolve(ctx.baseDir, config.sourceArchiveDir)
+    this.#stableMs = config.stableMs ?? DEFAULT_STABLE_MS
+    this.#now = options.now ?? Date.now
+    this.#chunk = options.chunkRecords ?? DEFAULT_CHUNK
+    this.#logger = ctx.logger.child({ source: 'file', path: this.#dir })
+  }
+
+  /** Checks that the folder exists (retryable: it may be a mount that comes back). */
+  async open(_signal?: AbortSignal): Promise<void> {
+    const info = await stat(this.#dir).catch((cause: unknown) => {
+      throw new SluiceError('SOURCE_UNAVAILABLE', `source folder ${this.#dir} cannot be read`, { cause })
+    })
+    if (!info.isDirectory()) throw new SluiceError('SOURCE_UNAVAILABLE', `source path ${this.#dir} is not a folder`)
+  }
+
+  /** Nothing read yet: every file is new. */
+  async initialPosition(_signal?: AbortSignal): Promise<Position> {
+    return {}
+  }
+
+  /** The next up-to-maxFiles eligible files not done in `from`, each marked done; null when none. */
+  async plan(from: Position, limits: ReadLimits, _signal?: AbortSignal): Promise<Position | null> {
+    const files = await this.#eligible(from)
+    const max = limits.maxFiles === undefined ? files.length : Math.max(1, limits.maxFiles)
+    if (files.length === 0) return null
+    const to: Record<string, string> = {}
+    for (const file of files.slice(0, max)) to[PREFIX + file.name] = DONE
+    return to
+  }
+
+  /** Every eligible file, whether done or not (lag reporting). */
+  async latest(_signal?: AbortSignal): Promise<Position> {
+    const to: Record<string, string> = {}
+    for (const file of await this.#eligible({})) to[PREFIX + file.name] = DONE
+    return to
+  }
+
+  /** Reads the files done in `to` and not in `from`, in the configured order. */
+  async *read(from: Position, to: Position, signal: AbortSignal): AsyncGenerator<SourceRecord[]> {
+    const files: LocatedFile[] = []
+    for (const [key, value] of Object.entries(to)) {
+      if (!key.startsWith(PREFIX) || value !== DONE || from[key] === DONE) continue
+      files.push(await this.#locate(key.slice(PREFIX.length)))
+    }
+    let chunk: SourceRecord[] = []
+    for (const file of sortFiles(files, this.#config.order)) {
+      for await (const records of this.#records(file, signal)) {
+        for (const record of records) {
+          chunk.push(record)
+          if (chunk.length >= this.#chunk) {
+            yield chunk
+            chunk = []
+          }
+        }
+      }
+    }
+    if (chunk.length > 0) yield chunk
+  }
+
+  /** Archives or deletes the files done in `to` that are still in the folder (cleanSource). */
+  async committed(to: Position): Promise<void> {
+    if (this.#config.cleanSource === 'off') return
+    const present = await listFiles({ dir: this.#dir, pattern: this.#config.pattern, order: 'name', stableMs: 0, now: 0 })
+    for (const file of present) {
+      if (to[PREFIX + file.name] !== DONE) continue
+      try {
+        await cleanFile(this.#config.cleanSource, this.#dir, file.name, this.#archiveDir)
+      } catch (err) {
+        // Cleanup is best effort: the file stays done in the position and is never read again.
+        this.#logger.warn({ file: file.name, err: (err as Error).message }, 'cleanSource failed')
+      }
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  async #eligible(from: Position): Promise<ListedFile[]> {
+    return listStableFiles({
+      dir: this.#dir,
+      pattern: this.#config.pattern,
+      order: this.#config.order,
+      stableMs: this.#stableMs,
+      now: this.#now(),
+      skip: (name) => from[PREFIX + name] === DONE,
+    })
+  }
+
+  /** Finds a planned file: in the folder, or in the archive when a cleanup already moved it. */
+  async #locate(name: string): Promise<LocatedFile> {
+    const candidates = [join(this.#dir, name)]
+    if (this.#archiveDir !== null) candidates.push(join(this.#archiveDir, name))
+    for (const path of candidates) {
+      try {
+        const info = await stat(path)
+        return { name, path, size: info.size, mtimeMs: info.mtimeMs }
+      } catch {
+        // try the next place
+      }
+    }
+    throw new SluiceError('SOURCE_DATA_LOSS', `planned file ${name} is no longer in ${this.#dir}`, { details: { file: name } })
+  }
+
+  /** The records of one file, one array per chunk read from disk. */
+  async *#records(file: LocatedFile, signal: AbortSignal): AsyncGenerator<SourceRecord[]> {
+    const stream = createReadStream(file.path, { highWaterMark: 256 * 1024, signal })
+    const partition = PREFIX + file.name
+    const topic = file.name
+    const timestamp = Math.trunc(file.mtimeMs)
+    const record = (offset: number, value: Buffer, fields?: Record<string, string | null>): SourceRecord => ({
+      partition,
+      topic,
+      partitionNumber: 0,
+      offset: String(offset),
+      key: null,
+      value,
+      timestamp,
+      headers: NO_HEADERS,
+      fields,
+    })
+    try {
+      const lines = splitLines(stream as AsyncIterable<Buffer>)
+      if (this.#config.format === 'json') {
+        for await (const batch of lines) {
+          const out: SourceRecord[] = []
+          for (const line of batch) if (!isBlank(line.bytes)) out.push(record(line.number, line.bytes))
+          yield out
+        }
+        return
+      }
+      const { header, delimiter } = this.#config.csv
+      let names: string[] | null = header ? null : []
+      let row = 0
+      for await (const batch of csvRecords(lines)) {
+        const out: SourceRecord[] = []
+        for (const csv of batch) {
+          if (isBlank(csv.bytes)) {
+            if (names !== null) row++
+            continue
+          }
+          const values = parseCsvRecord(csv.bytes.toString('utf8'), delimiter)
+          if (names === null) {
+            names = headerNames(values)
+            continue
+          }
+          row++
+          out.push(record(row, csv.bytes, nameFields(names, values)))
+        }
+        yield out
+      }
+    } catch (cause) {
+      if (signal.aborted) throw new SluiceError('SHUTDOWN', 'file read aborted', { cause })
+      if (cause instanceof SluiceError) throw cause
+      throw new SluiceError('SOURCE_UNAVAILABLE', `cannot read ${file.name}`, { cause, details: { file: file.name } })
+    } finally {
+      stream.destroy()
+    }
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * `sourceType: file`: a folder of NDJSON or CSV files, read as new files arrive.
+ */
+import type { SourceDefinition } from '../../../api/component.ts'
+import type { FileExtractConfig } from './config.ts'
+import { FileSource } from './file-source.ts'
+
+export { FileSource, type FileSourceConfig, type FileSourceOptions } from './file-source.ts'
+
+/** The file source kind for the component registry. */
+export const fileSource: SourceDefinition<FileExtractConfig> = {
+  type: 'file',
+  summary:
+    'Newline-delimited JSON or CSV files in a folder, read whole, in name or modification order. ' +
+    'A file is read once it has not changed for stableMs (default 1 s); names starting with "." or "_" ' +
+    'or ending in .tmp/.partial are ignored, so writing under such a name and renaming into place is safe.',
+  create(config, ctx) {
+    return new FileSource(config, ctx)
+  },
+}

@@ -1,0 +1,191 @@
+/**
+ * The broker conversations of the Kafka source, over @platformatic/kafka: topic discovery,
+ * ListOffsets, Fetch (no consumer group: explicit offsets only) and the lag-only group commit.
+ * Every failure leaves here as a SluiceError without secrets.
+ */
+import { Admin, Consumer, findErrorBy, type fetchV17 } from '@platformatic/kafka'
+import { SluiceError } from '../../../errors.ts'
+import type { KafkaSettings, TopicSelection } from './options.ts'
+import { partitionKey } from './plan.ts'
+
+/** One topic-partition as the metadata describes it. */
+export interface PartitionInfo {
+  readonly key: string
+  readonly topic: string
+  readonly topicId: string
+  readonly partition: number
+  readonly leader: number
+}
+
+/** What one partition of a fetch asks for. */
+export interface FetchPartition {
+  readonly topicId: string
+  readonly partition: number
+  readonly offset: bigint
+}
+
+const EARLIEST = -2n
+const LATEST = -1n
+
+/** Broker errors that mean "you may not", not "not now": retrying does not help. */
+const PERMANENT = ['TOPIC_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'SASL_AUTHENTICATION_FAILED', 'UNSUPPORTED_SASL_MECHANISM']
+
+/** Collects the messages of an error and its nested errors (no options, so no secrets). */
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err)
+  const parts = [err.message]
+  const nested = (err as { errors?: unknown }).errors
+  if (Array.isArray(nested)) {
+    for (const e of nested.slice(-3)) if (e instanceof Error && !parts.includes(e.message)) parts.push(e.message)
+  }
+  return parts.join(' / ')
+}
+
+/** Wraps a client failure as SOURCE_UNAVAILABLE (retryable unless it is an authentication/authorization refusal). */
+export function unavailable(err: unknown, action: string): SluiceError {
+  if (err instanceof SluiceError) return err
+  const e = err instanceof Error ? err : new Error(String(err))
+  const auth = findErrorBy(e, 'code', 'PLT_KFK_AUTHENTICATION') !== null || PERMANENT.some((id) => findErrorBy(e, 'apiId', id) !== null)
+  return new SluiceError('SOURCE_UNAVAILABLE', `Kafka ${action} failed: ${describe(e)}`, {
+    cause: err,
+    retryable: !auth,
+    details: { action },
+  })
+}
+
+/** True when a fetch failed because an offset is no longer (or not yet) in the log. */
+export function isOffsetOutOfRange(err: unknown): boolean {
+  return err instanceof Error && findErrorBy(err, 'apiId', 'OFFSET_OUT_OF_RANGE') !== null
+}
+
+/** The source's two clients: a group-less consumer for metadata/offsets/fetch, an admin for topics and commits. */
+export class KafkaClient {
+  readonly #settings: KafkaSettings
+  readonly #consumer: Consumer
+  readonly #admin: Admin
+
+  constructor(settings: KafkaSettings) {
+    this.#settings = settings
+    const common = {
+      clientId: settings.clientId,
+      bootstrapBrokers: settings.bootstrapBrokers,
+      connectTimeout: settings.connectTimeoutMs,
+      requestTimeout: settings.requestTimeoutMs,
+      retries: 2,
+      retryDelay: 250,
+      autocreateTopics: false,
+      ...(settings.sasl ? { sasl: settings.sasl } : {}),
+      ...(settings.tls ? { tls: {} } : {}),
+    }
+    this.#consumer = new Consumer({
+      ...common,
+      groupId: settings.groupId,
+      isolationLevel: settings.isolationLevel,
+      maxBytes: settings.fetchMaxBytes,
+      maxWaitTime: settings.fetchMaxWaitMs,
+      minBytes: 1,
+    })
+    this.#admin = new Admin(common)
+  }
+
+  /** Every partition of the selected topics, in topic then partition order. */
+  async partitions(selection: TopicSelection): Promise<PartitionInfo[]> {
+    let topics: string[]
+    try {
+      topics = selection.select(await this.#admin.listTopics())
+    } catch (err) {
+      throw unavailable(err, 'listing topics')
+    }
+    return this.describeTopics(topics)
+  }
+
+  /** Partitions of the named topics (existing ones only), from fresh metadata. */
+  async describeTopics(topics: readonly string[]): Promise<PartitionInfo[]> {
+    if (topics.length === 0) return []
+    try {
+      const md = await this.#consumer.metadata({ topics: [...topics], forceUpdate: true })
+      const out: PartitionInfo[] = []
+      for (const topic of [...topics].sort()) {
+        const t = md.topics.get(topic)
+        if (!t) continue
+        for (let p = 0; p < t.partitionsCount; p++) {
+          out.push({ key: partitionKey(topic, p), topic, topicId: t.id, partition: p, leader: t.partitions[p]?.leader ?? -1 })
+        }
+      }
+      return out
+    } catch (err) {
+      throw unavailable(err, 'reading topic metadata')
+    }
+  }
+
+  /** Earliest (log start) or latest (last stable offset under read_committed) offset of each partition. */
+  async offsets(parts: readonly PartitionInfo[], which: 'earliest' | 'latest'): Promise<Map<string, bigint>> {
+    const out = new Map<string, bigint>()
+    if (parts.length === 0) return out
+    const partitions: Record<string, number[]> = {}
+    for (const p of parts) (partitions[p.topic] ??= []).push(p.partition)
+    try {
+      const res = await this.#consumer.listOffsets({
+        topics: Object.keys(partitions),
+        partitions,
+        timestamp: which === 'earliest' ? EARLIEST : LATEST,
+        isolationLevel: this.#settings.isolationLevel,
+      })
+      for (const p of parts) {
+        const o = res.get(p.topic)?.[p.partition]
+        if (o === undefined) throw new Error(`no ${which} offset returned for ${p.key}`)
+        out.set(p.key, o)
+      }
+      return out
+    } catch (err) {
+      throw unavailable(err, `listing ${which} offsets`)
+    }
+  }
+
+  /** One Fetch request to `node` (the partitions' leader); errors are left to the caller. */
+  fetch(node: number, parts: readonly FetchPartition[]): Promise<fetchV17.FetchResponse> {
+    const byTopic = new Map<string, FetchPartition[]>()
+    for (const p of parts) {
+      const list = byTopic.get(p.topicId)
+      if (list) list.push(p)
+      else byTopic.set(p.topicId, [p])
+    }
+    return this.#consumer.fetch({
+      node,
+      topics: [...byTopic].map(([topicId, ps]) => ({
+        topicId,
+        partitions: ps.map((p) => ({
+          partition: p.partition,
+          currentLeaderEpoch: -1,
+          fetchOffset: p.offset,
+          lastFetchedEpoch: -1,
+          partitionMaxBytes: this.#settings.partitionMaxBytes,
+        })),
+      })),
+      minBytes: 1,
+      maxBytes: this.#settings.fetchMaxBytes,
+      maxWaitTime: this.#settings.fetchMaxWaitMs,
+      isolationLevel: this.#settings.isolationLevel,
+    })
+  }
+
+  /** Commits offsets to the consumer group (as a group-less "simple" commit, for lag tools only). */
+  async commitGroup(offsets: ReadonlyMap<string, { topic: string; partition: number; offset: bigint }>): Promise<void> {
+    const topics = new Map<string, { partition: number; offset: bigint }[]>()
+    for (const { topic, partition, offset } of offsets.values()) {
+      const list = topics.get(topic) ?? []
+      list.push({ partition, offset })
+      topics.set(topic, list)
+    }
+    if (topics.size === 0) return
+    await this.#admin.alterConsumerGroupOffsets({
+      groupId: this.#settings.groupId,
+      topics: [...topics].map(([name, partitionOffsets]) => ({ name, partitionOffsets })),
+    })
+  }
+
+  /** Closes both clients; errors while closing are ignored (the connections are gone either way). */
+  async close(): Promise<void> {
+    await Promise.allSettled([this.#consumer.close(true), this.#admin.close()])
+  }
+}

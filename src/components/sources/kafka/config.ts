@@ -1,0 +1,172 @@
+/**
+ * Config of the Kafka source, with Spark's Kafka option names (`kafka.bootstrap.servers`, `subscribe`,
+ * `subscribePattern`, `startingOffsets`, `maxOffsetsPerTrigger`, `failOnDataLoss`) and `kafka.*`
+ * options passed through to the client. Numbers and booleans may be written as strings, as Spark
+ * options are.
+ */
+import * as z from 'zod'
+import { always, interpolationSchema, lenientBool, lenientInt, lenientPattern, normalizeWord, strictObject, text } from '../../../config/lenient.ts'
+import { didYouMean } from '../../../config/suggest.ts'
+import type { KafkaConnectionParams, KafkaExtractConfig, PartitionOffsets } from '../../../config/types.ts'
+
+export type { KafkaConnectionParams, KafkaExtractConfig, PartitionOffsets }
+
+const offsetsHelp = '"earliest", "latest", or per-partition JSON such as {"topic":{"0":23,"1":-2}} (-2 = earliest, -1 = latest)'
+
+/** Validates a parsed per-partition offsets object; returns the typed value or an error message. */
+function checkPartitionOffsets(value: unknown): { ok: true; offsets: PartitionOffsets } | { ok: false; message: string } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, message: `must be ${offsetsHelp}` }
+  const out: PartitionOffsets = {}
+  const topics = Object.entries(value)
+  if (topics.length === 0) return { ok: false, message: `must name at least one topic: ${offsetsHelp}` }
+  for (const [topic, partitions] of topics) {
+    if (typeof partitions !== 'object' || partitions === null || Array.isArray(partitions)) {
+      return { ok: false, message: `topic "${topic}" must map partition numbers to offsets: ${offsetsHelp}` }
+    }
+    const perPartition: Record<string, number> = {}
+    for (const [partition, offset] of Object.entries(partitions)) {
+      if (!/^\d+$/.test(partition)) return { ok: false, message: `topic "${topic}": partition "${partition}" must be a non-negative integer` }
+      if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < -2) {
+        return { ok: false, message: `topic "${topic}" partition ${partition}: offset must be an integer >= -2 (-2 = earliest, -1 = latest)` }
+      }
+      perPartition[partition] = offset
+    }
+    out[topic] = perPartition
+  }
+  return { ok: true, offsets: out }
+}
+
+/** startingOffsets: "earliest" | "latest" | per-partition offsets as an object or Spark's JSON string. */
+export const startingOffsetsSchema = z
+  .union([z.string(), z.record(z.string(), z.record(z.string(), z.number()))], { error: `must be ${offsetsHelp}` })
+  .meta({
+    description: `Where a pipeline with no stored position starts: ${offsetsHelp}. Default latest.`,
+    anyOf: [
+      { enum: ['earliest', 'latest'] },
+      { type: 'string', pattern: lenientPattern(['earliest', 'latest']) },
+      { type: 'string', pattern: '^\\s*[{]' },
+      interpolationSchema,
+      { type: 'object', additionalProperties: { type: 'object', additionalProperties: { type: 'integer', minimum: -2 } } },
+    ],
+  })
+  .transform((v, ctx): 'earliest' | 'latest' | PartitionOffsets => {
+    let candidate: unknown = v
+    if (typeof v === 'string') {
+      const w = normalizeWord(v)
+      if (w === 'earliest' || w === 'latest') return w
+      try {
+        candidate = JSON.parse(v)
+      } catch {
+        ctx.issues.push({ code: 'custom', input: v, message: `must be ${offsetsHelp}` })
+        return z.NEVER
+      }
+    }
+    const r = checkPartitionOffsets(candidate)
+    if (r.ok) return r.offsets
+    ctx.issues.push({ code: 'custom', input: v, message: r.message })
+    return z.NEVER
+  })
+
+const knownParams = ['kafka.bootstrap.servers', 'subscribe', 'subscribePattern', 'startingOffsets', 'maxOffsetsPerTrigger', 'failOnDataLoss']
+
+export const kafkaConnectionParamsSchema = z
+  .object({
+    'kafka.bootstrap.servers': text('Comma-separated host:port list of brokers.'),
+    subscribe: text('Comma-separated topic list (defaults to topic).').optional(),
+    subscribePattern: z
+      .string({ error: 'must be a regular expression string' })
+      .describe('Regular expression of topics to read.')
+      .refine(
+        (s) => {
+          try {
+            new RegExp(s)
+            return s.length > 0
+          } catch {
+            return false
+          }
+        },
+        { error: 'must be a valid, non-empty regular expression' },
+      )
+      .optional(),
+    startingOffsets: startingOffsetsSchema.default('latest'),
+    maxOffsetsPerTrigger: lenientInt({ min: 1 }, 'Upper bound of offsets read in one micro-batch, over all partitions.').optional(),
+    failOnDataLoss: lenientBool('Fail when planned offsets are gone (retention) instead of skipping them (default true).').default(true),
+  })
+  .catchall(z.unknown())
+  .meta({
+    description: 'Spark Kafka options; any other "kafka.*" option is passed to the Kafka client.',
+    patternProperties: { '^kafka\\.': { type: ['string', 'number', 'boolean'] } },
+    additionalProperties: false,
+  })
+  .check(
+    z.superRefine((v, ctx) => {
+      for (const [key, value] of Object.entries(v)) {
+        if (knownParams.includes(key)) continue
+        if (key.startsWith('kafka.')) {
+          if (!['string', 'number', 'boolean'].includes(typeof value)) {
+            ctx.addIssue({ code: 'custom', path: [key], input: value, message: 'kafka.* options must be strings (numbers and booleans are converted)' })
+          }
+          continue
+        }
+        // Dotted names are Kafka client options missing their "kafka." prefix (Spark's convention).
+        const suggestion = key.includes('.') ? `did you mean "kafka.${key}"?` : didYouMean(key, knownParams)
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          input: value,
+          message: `unknown option; allowed: ${knownParams.join(', ')}, or any "kafka.*" client option`,
+          params: suggestion === undefined ? {} : { suggestion },
+        })
+      }
+    }, always),
+  )
+  .transform((v): KafkaConnectionParams => {
+    const out: KafkaConnectionParams = {
+      'kafka.bootstrap.servers': v['kafka.bootstrap.servers'],
+      startingOffsets: v.startingOffsets,
+      failOnDataLoss: v.failOnDataLoss,
+    }
+    if (v.subscribe !== undefined) out.subscribe = v.subscribe
+    if (v.subscribePattern !== undefined) out.subscribePattern = v.subscribePattern
+    if (v.maxOffsetsPerTrigger !== undefined) out.maxOffsetsPerTrigger = v.maxOffsetsPerTrigger
+    for (const [key, value] of Object.entries(v)) {
+      if (key.startsWith('kafka.') && key !== 'kafka.bootstrap.servers') out[`kafka.${key.slice(6)}`] = String(value)
+    }
+    return out
+  })
+
+export const kafkaExtractSchema = strictObject(
+  {
+    sourceType: z.literal('kafka'),
+    topic: text('Topic to read; the default of connectionParams.subscribe.').optional(),
+    schemaName: text('Name of the record schema in schemaDir.').optional(),
+    credentialId: text('Credential for SASL (see docs/config.md#credentials).').optional(),
+    connectionParams: kafkaConnectionParamsSchema,
+  },
+  'Kafka source (Spark Kafka source options).',
+)
+  .check(
+    z.superRefine((v, ctx) => {
+      const cp: Partial<KafkaConnectionParams> = typeof v.connectionParams === 'object' && v.connectionParams !== null ? v.connectionParams : {}
+      const topic = typeof v.topic === 'string' ? v.topic : undefined
+      const subscribe = typeof cp.subscribe === 'string' ? cp.subscribe : undefined
+      const pattern = typeof cp.subscribePattern === 'string' ? cp.subscribePattern : undefined
+      if (subscribe !== undefined && pattern !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['connectionParams', 'subscribePattern'], input: pattern, message: 'use either subscribe or subscribePattern, not both' })
+      }
+      if (topic !== undefined && pattern !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['topic'], input: topic, message: 'use either topic or connectionParams.subscribePattern, not both' })
+      }
+      if (topic !== undefined && subscribe !== undefined && !subscribe.split(',').map((t) => t.trim()).includes(topic.trim())) {
+        ctx.addIssue({ code: 'custom', path: ['topic'], input: topic, message: `must be one of the topics in connectionParams.subscribe ("${subscribe}")` })
+      }
+      if (v.topic === undefined && cp.subscribe === undefined && cp.subscribePattern === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['connectionParams', 'subscribe'], input: undefined, message: 'a Kafka source needs topic, connectionParams.subscribe or connectionParams.subscribePattern' })
+      }
+    }, always),
+  )
+  .transform((v): KafkaExtractConfig => {
+    // subscribe defaults to topic, so the source reads one option only.
+    if (v.topic === undefined || v.connectionParams.subscribe !== undefined || v.connectionParams.subscribePattern !== undefined) return v
+    return { ...v, connectionParams: { ...v.connectionParams, subscribe: v.topic } }
+  })

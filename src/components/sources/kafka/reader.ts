@@ -1,0 +1,133 @@
+/**
+ * The read loop of the Kafka source: fetches exactly the offsets [from, to) of each partition,
+ * pipelined. As soon as a fetch response arrives, the next fetch (from the offsets it reached) is
+ * sent, and only then is the response turned into records and handed to the caller; so the broker
+ * works on round n+1 while the engine decodes and writes round n. At most one response is in
+ * flight and one chunk is with the caller, so memory stays bounded by about twice fetch.max.bytes
+ * (plus the parsed records), however large the batch.
+ */
+import type { Logger } from '../../../api/component.ts'
+import type { SourceRecord } from '../../../api/record.ts'
+import type { fetchV17 } from '@platformatic/kafka'
+import { SluiceError } from '../../../errors.ts'
+import { isOffsetOutOfRange, unavailable, type KafkaClient, type PartitionInfo } from './client.ts'
+import { checkStart } from './plan.ts'
+import { appendRecords, batchEnd } from './records.ts'
+
+/** One partition of a read: where it is and where it stops. */
+export interface ReadPartition {
+  readonly info: PartitionInfo
+  next: bigint
+  readonly to: bigint
+  /** Consecutive fetches that brought this partition no progress. */
+  idle: number
+}
+
+export interface ReadOptions {
+  readonly failOnDataLoss: boolean
+  readonly logger: Logger
+  readonly signal: AbortSignal
+  /** Fetch rounds without progress before giving up on a partition (default 100, ~10 s at 100 ms waits). */
+  readonly maxIdleRounds?: number
+}
+
+type Response = fetchV17.FetchResponse
+
+interface Round {
+  readonly responses: Response[]
+}
+
+/** Reads every record of `parts` in their ranges, in chunks (one chunk per fetch round). */
+export async function* readPartitions(client: KafkaClient, parts: ReadPartition[], options: ReadOptions): AsyncGenerator<SourceRecord[]> {
+  const byId = new Map<string, ReadPartition>()
+  for (const p of parts) byId.set(`${p.info.topicId}:${p.info.partition}`, p)
+  const maxIdle = options.maxIdleRounds ?? 100
+  let inflight: Promise<Round> | null = startRound(client, parts)
+  try {
+    while (inflight !== null) {
+      options.signal.throwIfAborted()
+      let round: Round
+      try {
+        round = await inflight
+      } catch (err) {
+        inflight = null
+        if (!isOffsetOutOfRange(err)) throw unavailable(err, 'fetch')
+        await skipLostRecords(client, parts, options)
+        inflight = startRound(client, parts)
+        continue
+      }
+      // Advance first (cheap), send the next fetch, then convert while it is in flight.
+      const work: { part: ReadPartition; from: bigint; p: Response['responses'][number]['partitions'][number] }[] = []
+      for (const res of round.responses) {
+        for (const topic of res.responses) {
+          for (const p of topic.partitions) {
+            const part = byId.get(`${topic.topicId}:${p.partitionIndex}`)
+            if (!part) continue
+            const from = part.next
+            let end = from
+            for (const b of p.records ?? []) {
+              const e = batchEnd(b)
+              if (e > end) end = e
+            }
+            if (end > part.to) end = part.to
+            if (end > from) {
+              part.next = end
+              part.idle = 0
+            } else if (++part.idle > maxIdle) {
+              throw new SluiceError(
+                'SOURCE_UNAVAILABLE',
+                `Kafka returned no records for ${part.info.key} at offset ${from} (planned up to ${part.to}; the log now ends at ${p.lastStableOffset})`,
+                { details: { partition: part.info.key, offset: from.toString(), to: part.to.toString() } },
+              )
+            }
+            work.push({ part, from, p })
+          }
+        }
+      }
+      const remaining = parts.filter((p) => p.next < p.to)
+      inflight = remaining.length > 0 ? startRound(client, remaining) : null
+      const chunk: SourceRecord[] = []
+      for (const { part, from, p } of work) {
+        const { key, topic, partition } = part.info
+        appendRecords({ key, topic, partition, from, to: part.to }, p.records ?? [], p.abortedTransactions, chunk)
+      }
+      if (chunk.length > 0) yield chunk
+    }
+  } finally {
+    // A caller that stops early must not leave a fetch racing the next read on the same session.
+    if (inflight !== null) await inflight.catch(() => {})
+  }
+}
+
+/** Sends one fetch per leader for the partitions still short of their end. */
+function startRound(client: KafkaClient, parts: readonly ReadPartition[]): Promise<Round> {
+  const byLeader = new Map<number, ReadPartition[]>()
+  for (const p of parts) {
+    if (p.next >= p.to) continue
+    const list = byLeader.get(p.info.leader)
+    if (list) list.push(p)
+    else byLeader.set(p.info.leader, [p])
+  }
+  const fetches = [...byLeader].map(([leader, ps]) =>
+    client.fetch(leader, ps.map((p) => ({ topicId: p.info.topicId, partition: p.info.partition, offset: p.next }))),
+  )
+  return Promise.all(fetches).then((responses) => ({ responses }))
+}
+
+/** After OFFSET_OUT_OF_RANGE: fail on lost records, or (failOnDataLoss false) skip to the log start. */
+async function skipLostRecords(client: KafkaClient, parts: ReadPartition[], options: ReadOptions): Promise<void> {
+  const active = parts.filter((p) => p.next < p.to)
+  const infos = active.map((p) => p.info)
+  const [earliest, latest] = await Promise.all([client.offsets(infos, 'earliest'), client.offsets(infos, 'latest')])
+  let moved = false
+  for (const p of active) {
+    const bounds = { earliest: earliest.get(p.info.key) ?? 0n, latest: latest.get(p.info.key) ?? 0n }
+    const start = checkStart(p.info.key, p.next, bounds, options.failOnDataLoss, options.logger)
+    if (start !== p.next) {
+      // Forward to the log start; a truncated log (start moved back) has lost the rest of the range.
+      p.next = start > p.next && start < p.to ? start : p.to
+      moved = true
+    }
+  }
+  if (!moved) throw new SluiceError('SOURCE_UNAVAILABLE', 'Kafka reported an offset out of range, but every partition is within its log now')
+}

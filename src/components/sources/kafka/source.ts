@@ -1,0 +1,194 @@
+/**
+ * The Kafka source (Spark's Kafka micro-batch source). Its Position maps `${topic}/${partition}`
+ * to the next offset to read, as a decimal string. Sluice's own stored position is the truth;
+ * the consumer group only receives a copy after each commit, for lag monitoring.
+ *
+ * - initialPosition: startingOffsets (earliest | latest | per-partition JSON, -2/-1 as Spark)
+ *   resolved with ListOffsets for every partition of the subscribed topics.
+ * - plan: ends each partition at min(last stable offset, start + its share of the limit).
+ *   A partition that appears later (new topic matching the pattern, added partitions) starts at
+ *   its earliest offset unless the JSON names it. A start below the log start or past the log
+ *   end means lost records: SOURCE_DATA_LOSS, or a warning and a restart at the log start when
+ *   failOnDataLoss is false.
+ * - read: exactly the planned offsets, fetched without a consumer group (reader.ts), under
+ *   read_committed, so control records and aborted transactions never show up.
+ */
+import type { ComponentContext, Logger } from '../../../api/component.ts'
+import type { Position } from '../../../api/position.ts'
+import type { SourceRecord } from '../../../api/record.ts'
+import type { ReadLimits, Source } from '../../../api/source.ts'
+import type { KafkaExtractConfig } from '../../../config/types.ts'
+import { SluiceError } from '../../../errors.ts'
+import { KafkaClient, type PartitionInfo } from './client.ts'
+import { kafkaSettings, topicSelection, type KafkaLogin, type KafkaSettings, type TopicSelection } from './options.ts'
+import { checkStart, parseOffset, parsePartitionKey, planEnd, startOffset, type OffsetBounds } from './plan.ts'
+import { readPartitions, type ReadPartition } from './reader.ts'
+
+/** Test and wiring knobs. */
+export interface KafkaSourceOptions {
+  /** SASL login resolved from `credentialId` by the caller. */
+  readonly login?: KafkaLogin
+  /** Fetch rounds without progress before a read gives up (see reader.ts). */
+  readonly maxIdleRounds?: number
+}
+
+/** Reads the subscribed topics of one Kafka cluster as a Source. */
+export class KafkaSource implements Source {
+  readonly #config: KafkaExtractConfig
+  readonly #settings: KafkaSettings
+  readonly #selection: TopicSelection
+  readonly #logger: Logger
+  readonly #options: KafkaSourceOptions
+  #client: KafkaClient | null = null
+  /** The first position resolved in this process (startingOffsets applied as given). */
+  #initial: Map<string, bigint> | null = null
+
+  constructor(config: KafkaExtractConfig, ctx: ComponentContext, options: KafkaSourceOptions = {}) {
+    this.#config = config
+    this.#settings = kafkaSettings(config, ctx.pipelineId, options.login)
+    this.#selection = topicSelection(config)
+    this.#logger = ctx.logger.child({ source: 'kafka' })
+    this.#options = options
+  }
+
+  async open(signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted()
+    if (this.#settings.ignored.length > 0) {
+      this.#logger.debug({ options: this.#settings.ignored }, 'kafka options not used by Sluice are ignored')
+    }
+    this.#client ??= new KafkaClient(this.#settings)
+    // Fail fast (and retryably) when the cluster is not there.
+    const parts = await this.#client.partitions(this.#selection)
+    this.#logger.info({ topics: this.#selection.describe, partitions: parts.length }, 'kafka source connected')
+  }
+
+  async initialPosition(signal: AbortSignal): Promise<Position> {
+    signal.throwIfAborted()
+    const client = this.#open()
+    const parts = await client.partitions(this.#selection)
+    const bounds = await this.#bounds(client, parts)
+    const initial = new Map<string, bigint>()
+    for (const p of parts) {
+      const b = bounds.get(p.key) as OffsetBounds
+      const start = startOffset(this.#config.connectionParams.startingOffsets, p.topic, p.partition, b, true)
+      initial.set(p.key, checkStart(p.key, start, b, this.#config.connectionParams.failOnDataLoss, this.#logger))
+    }
+    this.#initial = initial
+    return toPosition(initial)
+  }
+
+  async plan(from: Position, limits: ReadLimits, signal: AbortSignal): Promise<Position | null> {
+    signal.throwIfAborted()
+    const client = this.#open()
+    const parts = await client.partitions(this.#selection)
+    if (parts.length === 0) return null
+    const bounds = await this.#bounds(client, parts)
+    if (Object.keys(from).length === 0 && this.#initial === null) await this.initialPosition(signal)
+    const starts = new Map<string, bigint>()
+    const latest = new Map<string, bigint>()
+    let adjusted = false
+    for (const p of parts) {
+      const b = bounds.get(p.key) as OffsetBounds
+      const stored = from[p.key]
+      const wanted = stored === undefined ? this.#newPartitionStart(p, b) : parseOffset(p.key, stored)
+      const start = checkStart(p.key, wanted, b, this.#config.connectionParams.failOnDataLoss, this.#logger)
+      if (stored !== undefined && start !== wanted) adjusted = true
+      starts.set(p.key, start)
+      latest.set(p.key, b.latest)
+    }
+    const end = planEnd(starts, latest, maxRecords(limits, this.#config.connectionParams.maxOffsetsPerTrigger))
+    // Lost records with nothing new after them still move the position past the hole.
+    return end ?? (adjusted ? toPosition(starts) : null)
+  }
+
+  read(from: Position, to: Position, signal: AbortSignal): AsyncIterable<SourceRecord[]> {
+    return this.#read(from, to, signal)
+  }
+
+  async *#read(from: Position, to: Position, signal: AbortSignal): AsyncGenerator<SourceRecord[]> {
+    signal.throwIfAborted()
+    const client = this.#open()
+    const wanted = Object.keys(to).map((key) => ({ key, ...parsePartitionKey(key), to: parseOffset(key, to[key] as string) }))
+    if (wanted.length === 0) return
+    const infos = new Map((await client.describeTopics([...new Set(wanted.map((w) => w.topic))])).map((p) => [p.key, p]))
+    const missing = wanted.filter((w) => !infos.has(w.key))
+    if (missing.length > 0) {
+      throw new SluiceError('SOURCE_UNAVAILABLE', `planned partitions are not in the cluster metadata: ${missing.map((m) => m.key).join(', ')}`, {
+        details: { partitions: missing.map((m) => m.key) },
+      })
+    }
+    // Partitions first seen by the plan of this batch start where the plan started them.
+    const fresh = wanted.filter((w) => from[w.key] === undefined).map((w) => infos.get(w.key) as PartitionInfo)
+    const freshBounds = fresh.length > 0 ? await this.#bounds(client, fresh) : new Map<string, OffsetBounds>()
+    const parts: ReadPartition[] = []
+    for (const w of wanted) {
+      const info = infos.get(w.key) as PartitionInfo
+      const stored = from[w.key]
+      const next = stored === undefined ? this.#newPartitionStart(info, freshBounds.get(w.key) as OffsetBounds) : parseOffset(w.key, stored)
+      if (next < w.to) parts.push({ info, next, to: w.to, idle: 0 })
+    }
+    if (parts.length === 0) return
+    yield* readPartitions(client, parts, {
+      failOnDataLoss: this.#config.connectionParams.failOnDataLoss,
+      logger: this.#logger,
+      signal,
+      ...(this.#options.maxIdleRounds === undefined ? {} : { maxIdleRounds: this.#options.maxIdleRounds }),
+    })
+  }
+
+  async committed(to: Position): Promise<void> {
+    const client = this.#client
+    if (!client) return
+    try {
+      const offsets = new Map<string, { topic: string; partition: number; offset: bigint }>()
+      for (const [key, value] of Object.entries(to)) offsets.set(key, { ...parsePartitionKey(key), offset: parseOffset(key, value) })
+      await client.commitGroup(offsets)
+    } catch (err) {
+      // Lag monitoring only: Sluice's stored position is what counts.
+      this.#logger.warn({ group: this.#settings.groupId, error: err instanceof Error ? err.message : String(err) }, 'committing offsets to the consumer group failed')
+    }
+  }
+
+  async latest(signal: AbortSignal): Promise<Position> {
+    signal.throwIfAborted()
+    const client = this.#open()
+    const parts = await client.partitions(this.#selection)
+    return toPosition(await client.offsets(parts, 'latest'))
+  }
+
+  async close(): Promise<void> {
+    const client = this.#client
+    this.#client = null
+    if (client) await client.close()
+  }
+
+  #open(): KafkaClient {
+    this.#client ??= new KafkaClient(this.#settings)
+    return this.#client
+  }
+
+  /** Earliest and latest offsets of every partition (two ListOffsets rounds, in parallel). */
+  async #bounds(client: KafkaClient, parts: readonly PartitionInfo[]): Promise<Map<string, OffsetBounds>> {
+    const [earliest, latest] = await Promise.all([client.offsets(parts, 'earliest'), client.offsets(parts, 'latest')])
+    const out = new Map<string, OffsetBounds>()
+    for (const p of parts) out.set(p.key, { earliest: earliest.get(p.key) ?? 0n, latest: latest.get(p.key) ?? 0n })
+    return out
+  }
+
+  /** Start of a partition the position does not list: the first resolution if it covered it, else "new partition". */
+  #newPartitionStart(p: PartitionInfo, bounds: OffsetBounds): bigint {
+    return this.#initial?.get(p.key) ?? startOffset(this.#config.connectionParams.startingOffsets, p.topic, p.partition, bounds, false)
+  }
+}
+
+/** The smaller of the engine's limit and maxOffsetsPerTrigger. */
+function maxRecords(limits: ReadLimits, maxOffsetsPerTrigger: number | undefined): number | undefined {
+  const given = [limits.maxRecords, maxOffsetsPerTrigger].filter((n): n is number => n !== undefined)
+  return given.length === 0 ? undefined : Math.min(...given)
+}
+
+function toPosition(offsets: ReadonlyMap<string, bigint>): Position {
+  const out: Record<string, string> = {}
+  for (const [key, offset] of offsets) out[key] = offset.toString()
+  return out
+}

@@ -1,0 +1,103 @@
+/**
+ * Config of transform steps, applied in order between source and sink: select, rename, filter,
+ * cast, and aggregate (optionally over event-time windows; needed by outputMode update/complete).
+ */
+import * as z from 'zod'
+import { always, duration, lenientEnum, strictObject, text } from '../../config/lenient.ts'
+import type { TransformStep } from '../../config/types.ts'
+
+export type { TransformStep }
+
+const columnList = (description: string) =>
+  z.array(text('Column name.'), { error: 'must be a list of column names' }).min(1, { error: 'must list at least one column' }).describe(description)
+
+const nonEmptyRecord = <T extends z.ZodType>(value: T, description: string) =>
+  z
+    .record(z.string().min(1, { error: 'keys must be non-empty' }), value, { error: 'must be an object' })
+    .refine((r) => Object.keys(r).length > 0, { error: 'must have at least one entry' })
+    .describe(description)
+
+const filterOps = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'isnull', 'notnull'] as const
+
+export const filterStepSchema = strictObject(
+  {
+    type: z.literal('filter'),
+    field: text('Field compared.'),
+    op: lenientEnum(filterOps, 'Comparison.', { '=': 'eq', '==': 'eq', '!=': 'ne', '<>': 'ne', '>': 'gt', '>=': 'gte', '<': 'lt', '<=': 'lte', null: 'isnull', notnull: 'notnull' }),
+    value: z.unknown().describe('Value compared against (a list for "in"; absent for isnull/notnull).').optional(),
+  },
+  'Keep records whose field satisfies the comparison.',
+).check(
+  z.superRefine((v, ctx) => {
+    if (typeof v.op !== 'string') return
+    const unary = v.op === 'isnull' || v.op === 'notnull'
+    if (unary && v.value !== undefined) ctx.addIssue({ code: 'custom', path: ['value'], input: v.value, message: `not used with op ${v.op}` })
+    if (!unary && v.value === undefined) ctx.addIssue({ code: 'custom', path: ['value'], input: undefined, message: `required with op ${v.op}` })
+    if (v.op === 'in' && !Array.isArray(v.value)) ctx.addIssue({ code: 'custom', path: ['value'], input: v.value, message: 'must be a list with op in' })
+  }, always),
+)
+
+export const aggregateStepSchema = strictObject(
+  {
+    type: z.literal('aggregate'),
+    groupBy: z.array(text('Column name.'), { error: 'must be a list of column names' }).describe('Grouping columns (default none).').default([]),
+    aggregations: nonEmptyRecord(
+      strictObject(
+        {
+          fn: lenientEnum(['count', 'sum', 'min', 'max', 'avg'], 'Aggregate function.', { average: 'avg', mean: 'avg' }),
+          field: text('Input field (not needed for count).').optional(),
+        },
+        'One output column.',
+      ).check(
+        z.superRefine((v, ctx) => {
+          if (typeof v.fn === 'string' && v.fn !== 'count' && v.field === undefined) ctx.addIssue({ code: 'custom', path: ['field'], input: undefined, message: `required for fn ${v.fn}` })
+        }, always),
+      ),
+      'Output column -> { fn, field }.',
+    ),
+    window: strictObject(
+      { column: text('Event-time column.'), duration: duration('Tumbling window length, e.g. "1 minute".', { positive: true }) },
+      'Tumbling event-time window.',
+    ).optional(),
+  },
+  'Group records and aggregate them.',
+)
+
+export const transformStepSchema = z.discriminatedUnion(
+  'type',
+  [
+    strictObject({ type: z.literal('select'), columns: columnList('Columns kept, in order.') }, 'Keep only the listed columns.'),
+    strictObject({ type: z.literal('rename'), mapping: nonEmptyRecord(text('New name.'), 'Old name -> new name.') }, 'Rename columns.'),
+    filterStepSchema,
+    strictObject(
+      {
+        type: z.literal('cast'),
+        columns: nonEmptyRecord(
+          lenientEnum(['string', 'int', 'float', 'boolean', 'timestamp', 'json'], 'Target type.', {
+            text: 'string',
+            integer: 'int',
+            bigint: 'int',
+            long: 'int',
+            double: 'float',
+            number: 'float',
+            bool: 'boolean',
+            jsonb: 'json',
+          }),
+          'Column -> target type.',
+        ),
+      },
+      'Convert column types.',
+    ),
+    aggregateStepSchema,
+  ],
+  { error: (iss) => (iss.code === 'invalid_union' ? 'step type must be one of "select", "rename", "filter", "cast", "aggregate"' : undefined) },
+)
+
+export const transformSchema = z
+  .array(transformStepSchema, { error: 'must be a list of transform steps' })
+  .describe('Transform steps applied in order (default none).')
+  .default([])
+
+// The declared step union and the schema's output must agree.
+const _stepCheck: (s: z.output<typeof transformStepSchema>) => TransformStep = (s) => s
+void _stepCheck

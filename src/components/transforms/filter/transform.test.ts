@@ -1,0 +1,55 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { isSluiceError } from '../../../errors.ts'
+import { compareValues, filterTransform, type FilterStep } from './transform.ts'
+
+const keep = (op: FilterStep['op'], value: unknown, row: Record<string, unknown>, field = 'x'): boolean =>
+  filterTransform(value === undefined ? { type: 'filter', field, op } : { type: 'filter', field, op, value })(row)
+
+test('number comparisons, also against numeric strings (CSV)', () => {
+  assert.equal(keep('gt', 10, { x: 11 }), true)
+  assert.equal(keep('gt', 10, { x: 10 }), false)
+  assert.equal(keep('gte', 10, { x: 10 }), true)
+  assert.equal(keep('lt', 10, { x: '9.5' }), true)
+  assert.equal(keep('lte', '10', { x: 10 }), true)
+  assert.equal(keep('eq', 5, { x: '5' }), true)
+  assert.equal(keep('eq', 5, { x: ' ' }), false)
+  assert.equal(keep('ne', 5, { x: 6 }), true)
+})
+
+test('strings compare by code point; booleans; incomparable values', () => {
+  assert.equal(keep('eq', 'paid', { x: 'paid' }), true)
+  assert.equal(keep('gt', '2026-01-01T00:00:00Z', { x: '2026-03-01T00:00:00Z' }), true)
+  assert.equal(keep('eq', true, { x: true }), true)
+  assert.equal(keep('eq', true, { x: 'true' }), true)
+  assert.equal(keep('eq', 'abc', { x: 5 }), false)
+  assert.equal(keep('ne', 'abc', { x: 5 }), true)
+  assert.equal(keep('eq', 'a', { x: { a: 1 } }), false)
+  assert.equal(compareValues([1], [1]), null)
+})
+
+test('a Date compares with dates, epoch ms and date strings (UTC without a zone)', () => {
+  const row = { x: new Date('2026-01-02T00:00:00Z') }
+  assert.equal(keep('gte', '2026-01-02', row), true)
+  assert.equal(keep('lt', '2026-01-01 23:00', row), false)
+  assert.equal(keep('eq', Date.UTC(2026, 0, 2), row), true)
+})
+
+test('null and absent fields fail every comparison but isnull (SQL semantics)', () => {
+  for (const row of [{ x: null }, {}]) {
+    assert.equal(keep('eq', 1, row), false)
+    assert.equal(keep('ne', 1, row), false)
+    assert.equal(keep('in', [1, null], row), false)
+    assert.equal(keep('isnull', undefined, row), true)
+    assert.equal(keep('notnull', undefined, row), false)
+  }
+  assert.equal(keep('notnull', undefined, { x: 0 }), true)
+  assert.equal(keep('eq', null, { x: 1 }), false)
+  assert.equal(keep('isnull', undefined, { constructor: 1 }, 'toString'), true)
+})
+
+test('in matches any listed value; a non-list is a config error', () => {
+  assert.equal(keep('in', ['a', 2], { x: '2' }), true)
+  assert.equal(keep('in', ['a', 2], { x: 'b' }), false)
+  assert.throws(() => keep('in', 'a', { x: 'a' }), (err) => isSluiceError(err, 'CONFIG_INVALID'))
+})

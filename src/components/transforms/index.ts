@@ -1,0 +1,54 @@
+/**
+ * The transform steps (`transform` in the pipeline file), compiled once into one function applied
+ * to every decoded row: it returns the new values, or null when a filter drops the row (the engine
+ * counts it as filtered). A step that cannot convert a value throws RECORD_TRANSFORM for that row.
+ * Steps never change the object they are given and are deterministic, so a re-run batch
+ * transforms identically.
+ */
+import type { RowValues } from '../../api/record.ts'
+import { SluiceError } from '../../errors.ts'
+import { castTransform } from './cast/transform.ts'
+import type { TransformStep } from './config.ts'
+import { filterTransform } from './filter/transform.ts'
+import { renameTransform } from './rename/transform.ts'
+import { selectTransform } from './select/transform.ts'
+
+/** One row in, the transformed row (or null: filtered out) out. */
+export type RowTransform = (values: RowValues) => RowValues | null
+
+/** Compiles one step. */
+export function compileStep(step: TransformStep): RowTransform {
+  switch (step.type) {
+    case 'select':
+      return selectTransform(step)
+    case 'rename':
+      return renameTransform(step)
+    case 'cast':
+      return castTransform(step)
+    case 'filter': {
+      const keep = filterTransform(step)
+      return (values) => (keep(values) ? values : null)
+    }
+    case 'aggregate':
+      throw new SluiceError('UNSUPPORTED', 'transform step "aggregate" is not supported yet')
+  }
+}
+
+/** Compiles the steps, in order, into one function; no steps is the identity. */
+export function composeTransforms(steps: readonly TransformStep[]): RowTransform {
+  const compiled = steps.map(compileStep)
+  if (compiled.length === 1) return compiled[0] as RowTransform
+  return (values) => {
+    let current: RowValues | null = values
+    for (const step of compiled) {
+      current = step(current)
+      if (current === null) return null
+    }
+    return current
+  }
+}
+
+/** Applies the steps to one row (compiles them each call: for tests and one-off use). */
+export function applyTransforms(steps: readonly TransformStep[], values: RowValues): RowValues | null {
+  return composeTransforms(steps)(values)
+}

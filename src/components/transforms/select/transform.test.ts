@@ -1,0 +1,18 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { selectTransform } from './transform.ts'
+
+test('keeps the listed columns in order; absent ones stay absent; input untouched', () => {
+  const select = selectTransform({ type: 'select', columns: ['b', 'a', 'missing'] })
+  const row = { a: 1, b: null, c: 3 }
+  assert.deepEqual(Object.entries(select(row)), [
+    ['b', null],
+    ['a', 1],
+  ])
+  assert.deepEqual(row, { a: 1, b: null, c: 3 })
+})
+
+test('does not pick up inherited properties', () => {
+  const select = selectTransform({ type: 'select', columns: ['constructor', 'toString'] })
+  assert.deepEqual(select({}), {})
+})

@@ -1,0 +1,64 @@
+/** Zod schema of `errorHandlingConfig` (retry, circuit breaker, dead-letter queue, failFast). */
+import * as z from 'zod'
+import { always, lenientBool, lenientEnum, lenientInt, lenientNumber, strictObject, text } from './lenient.ts'
+import type { DlqConfig } from './types.ts'
+
+export const retryConfigSchema = strictObject(
+  {
+    strategy: lenientEnum(['exponential', 'linear', 'fixed', 'none'], 'Backoff between attempts (default exponential).').default('exponential'),
+    maxAttempts: lenientInt({ min: 1 }, 'Attempts including the first (default 3).').default(3),
+    initialDelaySeconds: lenientNumber({ min: 0 }, 'Delay before the first retry, seconds (default 1).').default(1),
+    maxDelaySeconds: lenientNumber({ min: 0 }, 'Upper bound of any delay, seconds (default 60).').default(60),
+  },
+  'Retries of retryable failures.',
+).check(
+  z.superRefine((v, ctx) => {
+    if (typeof v.maxDelaySeconds === 'number' && typeof v.initialDelaySeconds === 'number' && v.maxDelaySeconds < v.initialDelaySeconds) {
+      ctx.addIssue({ code: 'custom', path: ['maxDelaySeconds'], input: v.maxDelaySeconds, message: `must be >= initialDelaySeconds (${v.initialDelaySeconds})` })
+    }
+  }, always),
+)
+
+export const circuitBreakerConfigSchema = strictObject(
+  {
+    enabled: lenientBool('Whether the breaker is used (default true).').default(true),
+    failureThreshold: lenientInt({ min: 1 }, 'Consecutive failures that open the breaker (default 5).').default(5),
+    resetTimeoutSeconds: lenientNumber({ min: 0, exclusiveMin: true }, 'Seconds the breaker stays open before a trial (default 60).').default(60),
+  },
+  'Circuit breaker around the sink.',
+)
+
+/** dlqType accepts kafka and postgresql ("postgres", "pg"); fields are checked per type. */
+export const dlqConfigSchema = strictObject(
+  {
+    dlqType: lenientEnum(['kafka', 'postgresql'], 'Where dead letters go.', { postgres: 'postgresql', pg: 'postgresql' }),
+    bootstrapServers: text('Kafka bootstrap servers (dlqType kafka).').optional(),
+    topic: text('Kafka topic (dlqType kafka).').optional(),
+    table: text('Table in the sink database (dlqType postgresql).').optional(),
+  },
+  'Dead-letter destination for records that cannot be loaded.',
+).transform((v, ctx): DlqConfig => {
+  const issue = (path: string, message: string) => ctx.issues.push({ code: 'custom', path: [path], input: undefined, message })
+  if (v.dlqType === 'kafka') {
+    if (v.bootstrapServers === undefined) issue('bootstrapServers', 'required for dlqType kafka: "host:port[,host:port]"')
+    if (v.topic === undefined) issue('topic', 'required for dlqType kafka: the dead-letter topic')
+    if (v.table !== undefined) issue('table', 'only used with dlqType postgresql')
+    if (v.bootstrapServers === undefined || v.topic === undefined) return z.NEVER
+    return { dlqType: 'kafka', bootstrapServers: v.bootstrapServers, topic: v.topic }
+  }
+  if (v.table === undefined) issue('table', 'required for dlqType postgresql: the dead-letter table')
+  if (v.bootstrapServers !== undefined) issue('bootstrapServers', 'only used with dlqType kafka')
+  if (v.topic !== undefined) issue('topic', 'only used with dlqType kafka')
+  if (v.table === undefined) return z.NEVER
+  return { dlqType: 'postgresql', table: v.table }
+})
+
+export const errorHandlingConfigSchema = strictObject(
+  {
+    retryConfig: retryConfigSchema.default({ strategy: 'exponential', maxAttempts: 3, initialDelaySeconds: 1, maxDelaySeconds: 60 }),
+    circuitBreakerConfig: circuitBreakerConfigSchema.default({ enabled: true, failureThreshold: 5, resetTimeoutSeconds: 60 }),
+    dlqConfig: dlqConfigSchema.optional(),
+    failFast: lenientBool('Stop at the first bad record instead of sending it to the DLQ (default false).').default(false),
+  },
+  'Error handling (the seed errorHandlingConfig).',
+)

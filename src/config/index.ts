@@ -1,0 +1,12 @@
+/** Public surface of the pipeline configuration model. */
+export type * from './types.ts'
+export { parsePipeline, fromJson, configInvalid, type ParseOptions } from './parse.ts'
+export { toJson, type ToJsonOptions } from './to-json.ts'
+export { loadPipelineFile, type LoadOptions, type LoadedPipeline } from './load.ts'
+export { pipelineJsonSchema, schemaId } from './json-schema.ts'
+export { resolveCredential, credentialEnvName, credentialsFilePath, type Credential } from './credentials.ts'
+export { redactSecrets, redactUrl, isSecretKey, REDACTED } from './redact.ts'
+export { interpolate, type Env } from './interpolate.ts'
+export { formatIssue } from './issues.ts'
+export { parseDuration, formatDuration } from './duration.ts'
+export { parseTrigger, formatTrigger } from './trigger.ts'

@@ -1,0 +1,133 @@
+/** Rejected configs: each names the JSON path and says what is allowed. */
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { type JsonObject, filePipeline, generatorPipeline, kafkaPipeline, setAt } from './fixtures.testkit.ts'
+import { parsePipeline } from './parse.ts'
+
+type Case = { name: string; config: JsonObject; path: string; message: RegExp; suggestion?: RegExp }
+
+const k = (path: string, value: unknown) => setAt(kafkaPipeline(), path, value)
+const f = (path: string, value: unknown) => setAt(filePipeline(), path, value)
+const g = (path: string, value: unknown) => setAt(generatorPipeline(), path, value)
+
+const cases: Case[] = [
+  { name: 'wrong outputMode enum', config: k('streamingConfigJson.outputMode', 'replace'), path: 'streamingConfigJson.outputMode', message: /one of "append", "update", "complete"/ },
+  { name: 'bad trigger', config: k('streamingConfigJson.triggerMode', 'every 5 seconds'), path: 'streamingConfigJson.triggerMode', message: /processingtime=<interval>.*once.*availablenow.*continuous/ },
+  { name: 'processingtime without interval', config: k('streamingConfigJson.triggerMode', 'processingtime'), path: 'streamingConfigJson.triggerMode', message: /needs an interval/ },
+  { name: 'bad trigger interval unit', config: k('streamingConfigJson.triggerMode', 'processingtime=5 fortnights'), path: 'streamingConfigJson.triggerMode', message: /unknown unit "fortnights"/ },
+  { name: 'bad interval text', config: k('streamingConfigJson.watermark', { eventTimeColumn: 'ts', delayThreshold: 'ten minutes' }), path: 'streamingConfigJson.watermark.delayThreshold', message: /interval such as "5 seconds"/ },
+  { name: 'negative interval', config: k('streamingConfigJson.watermark', { eventTimeColumn: 'ts', delayThreshold: -5 }), path: 'streamingConfigJson.watermark.delayThreshold', message: /not negative/ },
+  { name: 'zero stateTimeout', config: k('streamingConfigJson.stateTimeout', '0 seconds'), path: 'streamingConfigJson.stateTimeout', message: /longer than zero/ },
+  { name: 'watermark without column', config: k('streamingConfigJson.watermark', { delayThreshold: '10 minutes' }), path: 'streamingConfigJson.watermark.eventTimeColumn', message: /required/ },
+  { name: 'watermark without delay', config: k('streamingConfigJson.watermark', { eventTimeColumn: 'ts' }), path: 'streamingConfigJson.watermark.delayThreshold', message: /required/ },
+  { name: 'complete without aggregation', config: k('streamingConfigJson.outputMode', 'complete'), path: 'streamingConfigJson.outputMode', message: /needs an aggregate transform step/ },
+  { name: 'negative maxRecordsPerTrigger', config: k('streamingConfigJson.maxRecordsPerTrigger', -1), path: 'streamingConfigJson.maxRecordsPerTrigger', message: /integer >= 1/ },
+  { name: 'zero maxFilesPerTrigger', config: k('streamingConfigJson.maxFilesPerTrigger', 0), path: 'streamingConfigJson.maxFilesPerTrigger', message: /integer >= 1/ },
+  { name: 'fractional maxOffsetsPerTrigger', config: k('extract.connectionParams.maxOffsetsPerTrigger', '10.5'), path: 'extract.connectionParams.maxOffsetsPerTrigger', message: /integer >= 1/ },
+  { name: 'missing checkpointLocation', config: k('streamingConfigJson.checkpointLocation', undefined), path: 'streamingConfigJson.checkpointLocation', message: /required/ },
+  { name: 'streaming without streamingConfigJson', config: k('streamingConfigJson', undefined), path: 'streamingConfigJson', message: /required when mode is streaming/ },
+  { name: 'wrong mode', config: k('mode', 'realtime'), path: 'mode', message: /"batch", "streaming"/ },
+  { name: 'missing pipelineId', config: k('pipelineId', undefined), path: 'pipelineId', message: /required/ },
+  { name: 'pipelineId with spaces', config: k('pipelineId', 'my pipeline'), path: 'pipelineId', message: /letters, digits/ },
+  { name: 'pipelineId wrong type', config: k('pipelineId', 42), path: 'pipelineId', message: /must be a string/ },
+  { name: 'unknown top-level key', config: k('extrat', {}), path: 'extrat', message: /unknown key "extrat"/, suggestion: /did you mean "extract"\?/ },
+  { name: 'unknown streaming key', config: k('streamingConfigJson.triggerMod', 'once'), path: 'streamingConfigJson.triggerMod', message: /unknown key/, suggestion: /"triggerMode"/ },
+  { name: 'unknown kafka option', config: k('extract.connectionParams.startingOffset', 'earliest'), path: 'extract.connectionParams.startingOffset', message: /unknown option.*"kafka\.\*"/, suggestion: /"startingOffsets"/ },
+  { name: 'kafka option without prefix', config: k('extract.connectionParams', { 'kafka.bootstrap.servers': 'x:1', 'bootstrap.servers': 'x:1' }), path: 'extract.connectionParams["bootstrap.servers"]', message: /unknown option/, suggestion: /"kafka.bootstrap.servers"/ },
+  { name: 'kafka pass-through option not a string', config: k('extract.connectionParams', { 'kafka.bootstrap.servers': 'x:1', 'kafka.client.id': { a: 1 } }), path: 'extract.connectionParams["kafka.client.id"]', message: /must be strings/ },
+  { name: 'unknown sourceType', config: k('extract.sourceType', 'kinesis'), path: 'extract.sourceType', message: /"kafka", "file", "generator"/ },
+  { name: 'missing bootstrap servers', config: k('extract.connectionParams', {}), path: 'extract.connectionParams["kafka.bootstrap.servers"]', message: /required/ },
+  { name: 'no topic at all', config: k('extract.topic', undefined), path: 'extract.connectionParams.subscribe', message: /needs topic, connectionParams.subscribe or connectionParams.subscribePattern/ },
+  { name: 'subscribe and subscribePattern', config: setAt(k('extract.topic', undefined), 'extract.connectionParams', { 'kafka.bootstrap.servers': 'x:1', subscribe: 'a', subscribePattern: 'a.*' }), path: 'extract.connectionParams.subscribePattern', message: /either subscribe or subscribePattern/ },
+  { name: 'invalid subscribePattern regex', config: k('extract.connectionParams.subscribePattern', 'orders[('), path: 'extract.connectionParams.subscribePattern', message: /valid, non-empty regular expression/ },
+  { name: 'startingOffsets bad word', config: k('extract.connectionParams.startingOffsets', 'beginning'), path: 'extract.connectionParams.startingOffsets', message: /"earliest", "latest", or per-partition JSON/ },
+  { name: 'startingOffsets non-int partition offset', config: k('extract.connectionParams.startingOffsets', '{"orders":{"0":1.5}}'), path: 'extract.connectionParams.startingOffsets', message: /offset must be an integer >= -2/ },
+  { name: 'startingOffsets non-numeric partition', config: k('extract.connectionParams.startingOffsets', { orders: { first: 0 } }), path: 'extract.connectionParams.startingOffsets', message: /partition "first" must be a non-negative integer/ },
+  { name: 'failOnDataLoss not boolean', config: k('extract.connectionParams.failOnDataLoss', 'maybe'), path: 'extract.connectionParams.failOnDataLoss', message: /true or false/ },
+  { name: 'wrong sinkType', config: k('load.sinkType', 'mysql'), path: 'load.sinkType', message: /"postgresql" \(also "postgres", "pg"\)/ },
+  { name: 'wrong writeMode', config: k('load.writeMode', 'merge'), path: 'load.writeMode', message: /"append", "overwrite", "upsert"/ },
+  { name: 'upsert without keys', config: k('load.writeMode', 'upsert'), path: 'load.upsertKeys', message: /required when writeMode is upsert/ },
+  { name: 'upsert with empty keys', config: setAt(k('load.writeMode', 'upsert'), 'load.upsertKeys', []), path: 'load.upsertKeys', message: /at least one key column/ },
+  { name: 'deleteOnTombstone without upsert', config: k('load.deleteOnTombstone', true), path: 'load.deleteOnTombstone', message: /only allowed with writeMode upsert/ },
+  { name: 'upsertKey alias is unknown', config: k('load.upsertKey', 'id'), path: 'load.upsertKey', message: /unknown key/, suggestion: /"upsertKeys"/ },
+  { name: 'port out of range', config: k('load.connectionParams.port', 70000), path: 'load.connectionParams.port', message: /integer >= 1 and <= 65535/ },
+  { name: 'port not a number', config: k('load.connectionParams.port', 'fivefour'), path: 'load.connectionParams.port', message: /integer >= 1/ },
+  { name: 'no connection', config: k('load.connectionParams', {}), path: 'load.connectionParams', message: /needs url, or host and database, or "embedded": true/ },
+  { name: 'bad url scheme', config: k('load.connectionParams', { url: 'mysql://h/db' }), path: 'load.connectionParams.url', message: /postgres:\/\// },
+  { name: 'embedded with server url', config: setAt(k('load.embedded', true), 'load.connectionParams', { url: 'postgres://h/db' }), path: 'load.connectionParams.url', message: /pglite:\/\// },
+  { name: 'batchsize zero', config: k('load.connectionParams.batchsize', '0'), path: 'load.connectionParams.batchsize', message: /integer >= 1/ },
+  { name: 'sendtodlq without DLQ', config: k('streamingConfigJson.lateDataConfig', { strategy: 'sendtodlq' }), path: 'streamingConfigJson.lateDataConfig.strategy', message: /needs a DLQ/ },
+  { name: 'separatestream without target', config: setAt(k('streamingConfigJson.lateDataConfig', { strategy: 'separate' }), 'streamingConfigJson.watermark', { eventTimeColumn: 'ts', delayThreshold: '1 minute' }), path: 'streamingConfigJson.lateDataConfig.strategy', message: /separateTable or separateTopic/ },
+  { name: 'late data strategy unknown', config: k('streamingConfigJson.lateDataConfig', { strategy: 'ignore' }), path: 'streamingConfigJson.lateDataConfig.strategy', message: /"drop", "loganddrop", "sendtodlq", "separatestream"/ },
+  { name: 'retry strategy unknown', config: k('errorHandlingConfig', { retryConfig: { strategy: 'random' } }), path: 'errorHandlingConfig.retryConfig.strategy', message: /"exponential", "linear", "fixed", "none"/ },
+  { name: 'retry maxAttempts zero', config: k('errorHandlingConfig', { retryConfig: { maxAttempts: 0 } }), path: 'errorHandlingConfig.retryConfig.maxAttempts', message: /integer >= 1/ },
+  { name: 'retry maxDelay below initial', config: k('errorHandlingConfig', { retryConfig: { initialDelaySeconds: 10, maxDelaySeconds: 5 } }), path: 'errorHandlingConfig.retryConfig.maxDelaySeconds', message: />= initialDelaySeconds/ },
+  { name: 'circuit breaker threshold negative', config: k('errorHandlingConfig', { circuitBreakerConfig: { failureThreshold: -3 } }), path: 'errorHandlingConfig.circuitBreakerConfig.failureThreshold', message: /integer >= 1/ },
+  { name: 'kafka dlq without topic', config: k('errorHandlingConfig', { dlqConfig: { dlqType: 'kafka', bootstrapServers: 'x:1' } }), path: 'errorHandlingConfig.dlqConfig.topic', message: /required for dlqType kafka/ },
+  { name: 'dlq type unknown', config: k('errorHandlingConfig', { dlqConfig: { dlqType: 's3' } }), path: 'errorHandlingConfig.dlqConfig.dlqType', message: /"kafka", "postgresql"/ },
+  { name: 'failFast wrong type', config: k('errorHandlingConfig', { failFast: 1 }), path: 'errorHandlingConfig.failFast', message: /true or false/ },
+  { name: 'transform not a list', config: k('transform', { type: 'select' }), path: 'transform', message: /list of transform steps/ },
+  { name: 'unknown transform type', config: k('transform', [{ type: 'explode' }]), path: 'transform[0].type', message: /"select", "rename", "filter", "cast", "aggregate"/ },
+  { name: 'select without columns', config: k('transform', [{ type: 'select', columns: [] }]), path: 'transform[0].columns', message: /at least one column/ },
+  { name: 'filter op unknown', config: k('transform', [{ type: 'filter', field: 'a', op: 'like', value: 'x' }]), path: 'transform[0].op', message: /"eq", "ne"/ },
+  { name: 'filter without value', config: k('transform', [{ type: 'filter', field: 'a', op: 'gt' }]), path: 'transform[0].value', message: /required with op gt/ },
+  { name: 'cast to unknown type', config: k('transform', [{ type: 'cast', columns: { a: 'decimal' } }]), path: 'transform[0].columns.a', message: /"string", "int", "float"/ },
+  { name: 'aggregate sum without field', config: k('transform', [{ type: 'aggregate', aggregations: { total: { fn: 'sum' } } }]), path: 'transform[0].aggregations.total.field', message: /required for fn sum/ },
+  { name: 'file archive without dir', config: f('extract.cleanSource', 'archive'), path: 'extract.sourceArchiveDir', message: /required when cleanSource is archive/ },
+  { name: 'file format unknown', config: f('extract.format', 'parquet'), path: 'extract.format', message: /"json", "csv"/ },
+  { name: 'file missing path', config: f('extract.path', undefined), path: 'extract.path', message: /required/ },
+  { name: 'csv delimiter too long', config: f('extract.csv', { delimiter: ';;' }), path: 'extract.csv.delimiter', message: /single character/ },
+  { name: 'generator no fields', config: g('extract.fields', {}), path: 'extract.fields', message: /at least one field/ },
+  { name: 'generator int max < min', config: g('extract.fields', { n: { type: 'int', min: 10, max: 1 } }), path: 'extract.fields.n.max', message: />= min/ },
+  { name: 'generator negative rate', config: g('extract.rowsPerSecond', -10), path: 'extract.rowsPerSecond', message: /number > 0/ },
+  { name: 'generator field type unknown', config: g('extract.fields', { n: { type: 'date' } }), path: 'extract.fields.n.type', message: /"sequence", "int"/ },
+  { name: 'monitoring port out of range', config: k('monitoring', { httpPort: -1 }), path: 'monitoring.httpPort', message: /integer >= 0 and <= 65535/ },
+  { name: 'monitoring log level', config: k('monitoring', { logLevel: 'verbose' }), path: 'monitoring.logLevel', message: /"trace", "debug", "info", "warn", "error"/ },
+  { name: 'extract wrong type', config: k('extract', 'kafka'), path: 'extract', message: /must be an object/ },
+]
+
+for (const c of cases) {
+  test(`rejects: ${c.name}`, () => {
+    const r = parsePipeline(c.config)
+    assert.equal(r.ok, false, 'expected the config to be rejected')
+    if (r.ok) return
+    const hit = r.issues.find((i) => i.path === c.path)
+    assert.ok(hit, `no issue at ${c.path}; got ${JSON.stringify(r.issues, null, 1)}`)
+    assert.match(hit.message, c.message)
+    if (c.suggestion) assert.match(hit.suggestion ?? '', c.suggestion)
+  })
+}
+
+test('there are at least 30 distinct invalid configs', () => {
+  assert.ok(new Set(cases.map((c) => c.name)).size >= 30)
+})
+
+test('all problems of a file are reported at once', () => {
+  const config = kafkaPipeline()
+  setAt(config, 'mode', 'stream')
+  setAt(config, 'streamingConfigJson.triggerMode', 'sometimes')
+  setAt(config, 'load.writeMode', 'upsert')
+  setAt(config, 'extract.topc', 'x')
+  const r = parsePipeline(config)
+  assert.equal(r.ok, false)
+  if (r.ok) return
+  const paths = r.issues.map((i) => i.path)
+  for (const p of ['mode', 'streamingConfigJson.triggerMode', 'load.upsertKeys', 'extract.topc']) assert.ok(paths.includes(p), `${p} missing from ${paths.join(', ')}`)
+})
+
+test('issue values are reported, secrets redacted', () => {
+  const r = parsePipeline(k('load.connectionParams', { url: 'mysql://u:hunter2@h/db', password: 42 }))
+  assert.equal(r.ok, false)
+  if (r.ok) return
+  const url = r.issues.find((i) => i.path === 'load.connectionParams.url')
+  assert.equal(url?.value, 'mysql://u:***@h/db')
+  const pw = r.issues.find((i) => i.path === 'load.connectionParams.password')
+  assert.equal(pw?.value, '***')
+  assert.ok(!JSON.stringify(r.issues).includes('hunter2'))
+})
+
+test('a non-object pipeline is rejected at the root', () => {
+  const r = parsePipeline([1, 2])
+  assert.equal(r.ok, false)
+  if (!r.ok) assert.match(r.issues[0]?.message ?? '', /must be an object/)
+})

@@ -1,0 +1,45 @@
+/** Parsing of a pipeline JSON value: every issue at once, or the normalized PipelineConfig. */
+import { SluiceError } from '../errors.ts'
+import { interpolate, type Env } from './interpolate.ts'
+import { errorMap, formatIssue, toConfigIssues } from './issues.ts'
+import { pipelineSchema } from './pipeline.ts'
+import type { ConfigIssue, ParseResult, PipelineConfig } from './types.ts'
+
+export interface ParseOptions {
+  /** When given, `${VAR}` / `${VAR:-default}` in string values are replaced first (loadPipelineFile passes process.env). */
+  env?: Env
+}
+
+/** Validates a parsed JSON value; returns the config or ALL issues. Pure: interpolates only when options.env is given. */
+export function parsePipeline(json: unknown, options: ParseOptions = {}): ParseResult {
+  let input = json
+  const issues: ConfigIssue[] = []
+  if (options.env !== undefined) {
+    const r = interpolate(json, options.env)
+    input = r.value
+    issues.push(...r.issues)
+  }
+  const r = pipelineSchema.safeParse(input, { error: errorMap, reportInput: true })
+  if (r.success && issues.length === 0) return { ok: true, config: r.data }
+  if (!r.success) {
+    // An unset variable already explains its path; the literal ${VAR} failing validation would repeat it.
+    const interpolated = new Set(issues.map((i) => i.path))
+    issues.push(...toConfigIssues(r.error.issues, input).filter((i) => !interpolated.has(i.path)))
+  }
+  return { ok: false, issues }
+}
+
+/** A CONFIG_INVALID error listing the issues (message shows up to five; details carry all). */
+export function configInvalid(issues: ConfigIssue[], file?: string): SluiceError {
+  const head = `${file ?? 'pipeline config'} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'})`
+  const lines = issues.slice(0, 5).map((i) => `  ${formatIssue(i)}`)
+  if (issues.length > 5) lines.push(`  ... and ${issues.length - 5} more`)
+  return new SluiceError('CONFIG_INVALID', [head, ...lines].join('\n'), { details: { issues, ...(file ? { file } : {}) } })
+}
+
+/** Like parsePipeline, but throws SluiceError CONFIG_INVALID (details.issues) instead of returning issues. */
+export function fromJson(json: unknown, options: ParseOptions = {}): PipelineConfig {
+  const r = parsePipeline(json, options)
+  if (!r.ok) throw configInvalid(r.issues)
+  return r.config
+}

@@ -1,0 +1,62 @@
+/** Zod schema of `streamingConfigJson`: the seed's StreamingConfig with its defaults. */
+import * as z from 'zod'
+import { always, duration, lenientBool, lenientEnum, lenientInt, strictObject, text } from './lenient.ts'
+import { triggerModeSchema } from './trigger.ts'
+
+/** outputMode: append (default), update, complete (complete needs an aggregate transform step). */
+export const outputModeSchema = lenientEnum(
+  ['append', 'update', 'complete'],
+  'Which rows a batch writes: "append" new rows only (default), "update" changed aggregate rows, "complete" the whole aggregate result (needs an aggregate transform step).',
+)
+
+export const watermarkSchema = strictObject(
+  {
+    eventTimeColumn: text('Column (record field) holding the event time.'),
+    delayThreshold: duration('How late an event may arrive, e.g. "10 minutes"; the watermark is max(event time) minus this.'),
+  },
+  'Event-time watermark, as Spark withWatermark(eventTimeColumn, delayThreshold).',
+)
+
+export const lateDataStrategySchema = lenientEnum(
+  ['drop', 'loganddrop', 'sendtodlq', 'separatestream'],
+  'What happens to records older than the watermark: "drop", "loganddrop", "sendtodlq" (needs dlqTopic or errorHandlingConfig.dlqConfig), "separatestream" (needs separateTable or separateTopic).',
+  { logdrop: 'loganddrop', dlq: 'sendtodlq', separate: 'separatestream' },
+)
+
+export const lateDataConfigSchema = strictObject(
+  {
+    strategy: lateDataStrategySchema,
+    dlqTopic: text('Kafka topic for late records (strategy sendtodlq).').optional(),
+    separateTable: text('Table for late records (strategy separatestream).').optional(),
+    separateTopic: text('Kafka topic for late records (strategy separatestream).').optional(),
+  },
+  'Handling of records that arrive behind the watermark.',
+).check(
+  z.superRefine((v, ctx) => {
+    if (v.strategy === 'separatestream' && v.separateTable === undefined && v.separateTopic === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['strategy'], input: v.strategy, message: 'strategy separatestream needs separateTable or separateTopic' })
+    }
+  }, always),
+)
+
+export const streamingConfigSchema = strictObject(
+  {
+    checkpointLocation: text('Folder for the write-ahead log of planned batches (relative to the pipeline file).'),
+    queryName: text('Name of the streaming query (logs, metrics).'),
+    outputMode: outputModeSchema.default('append'),
+    triggerMode: triggerModeSchema.default({ type: 'continuous' }),
+    watermark: watermarkSchema.optional(),
+    lateDataConfig: lateDataConfigSchema.optional(),
+    enableIdempotence: lenientBool('Exactly-once writes through the batch tracker (default true); false runs at-least-once.').default(true),
+    maxRecordsPerTrigger: lenientInt({ min: 1 }, 'Upper bound of records in one micro-batch.').optional(),
+    maxFilesPerTrigger: lenientInt({ min: 1 }, 'Upper bound of files in one micro-batch (file source).').optional(),
+    stateTimeout: duration('How long aggregation state without new events is kept, e.g. "1 hour".', { positive: true }).optional(),
+  },
+  'Streaming settings (the seed StreamingConfig); required when mode is streaming.',
+).check(
+  z.superRefine((v, ctx) => {
+    if (v.lateDataConfig !== undefined && v.watermark === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['lateDataConfig'], input: v.lateDataConfig, message: 'lateDataConfig needs a watermark: late means behind the watermark' })
+    }
+  }, always),
+)

@@ -1,0 +1,191 @@
+/**
+ * The parsed (output) shapes of a pipeline file. Every value here is already normalized:
+ * durations are milliseconds, lenient spellings are canonical, string numbers are numbers.
+ * The zod schemas in this folder and in the components' config.ts files produce exactly these
+ * types (types.check.ts asserts it at compile time).
+ */
+
+/** Milliseconds. Input: "5 seconds", "1 hour", "500 ms", "2m", "1.5 s", or a number of milliseconds. */
+export type Duration = number
+
+export type TriggerMode =
+  | { type: 'processingtime'; intervalMs: number }
+  | { type: 'once' }
+  | { type: 'availablenow' }
+  | { type: 'continuous' }
+
+export type OutputMode = 'append' | 'update' | 'complete'
+
+export type LateDataStrategy = 'drop' | 'loganddrop' | 'sendtodlq' | 'separatestream'
+
+export type LateDataConfig = {
+  strategy: LateDataStrategy
+  dlqTopic?: string
+  separateTable?: string
+  separateTopic?: string
+}
+
+export type WatermarkConfig = { eventTimeColumn: string; delayThreshold: Duration }
+
+export type StreamingConfig = {
+  checkpointLocation: string
+  queryName: string
+  outputMode: OutputMode
+  triggerMode: TriggerMode
+  watermark?: WatermarkConfig
+  lateDataConfig?: LateDataConfig
+  enableIdempotence: boolean
+  maxRecordsPerTrigger?: number
+  maxFilesPerTrigger?: number
+  stateTimeout?: Duration
+}
+
+export type RetryStrategy = 'exponential' | 'linear' | 'fixed' | 'none'
+
+export type RetryConfig = {
+  strategy: RetryStrategy
+  maxAttempts: number
+  initialDelaySeconds: number
+  maxDelaySeconds: number
+}
+
+export type CircuitBreakerConfig = { enabled: boolean; failureThreshold: number; resetTimeoutSeconds: number }
+
+export type DlqConfig =
+  | { dlqType: 'kafka'; bootstrapServers: string; topic: string }
+  | { dlqType: 'postgresql'; table: string }
+
+export type ErrorHandlingConfig = {
+  retryConfig: RetryConfig
+  circuitBreakerConfig: CircuitBreakerConfig
+  dlqConfig?: DlqConfig
+  failFast: boolean
+}
+
+/** Per-topic, per-partition starting offsets; -2 means earliest and -1 latest (Spark's convention). */
+export type PartitionOffsets = Record<string, Record<string, number>>
+
+export type KafkaConnectionParams = {
+  'kafka.bootstrap.servers': string
+  subscribe?: string
+  subscribePattern?: string
+  startingOffsets: 'earliest' | 'latest' | PartitionOffsets
+  maxOffsetsPerTrigger?: number
+  failOnDataLoss: boolean
+  [k: `kafka.${string}`]: string
+}
+
+export type KafkaExtractConfig = {
+  sourceType: 'kafka'
+  topic?: string
+  schemaName?: string
+  credentialId?: string
+  connectionParams: KafkaConnectionParams
+}
+
+export type FileExtractConfig = {
+  sourceType: 'file'
+  path: string
+  format: 'json' | 'csv'
+  pattern?: string
+  order: 'name' | 'mtime'
+  cleanSource: 'off' | 'archive' | 'delete'
+  sourceArchiveDir?: string
+  csv: { header: boolean; delimiter: string }
+  schemaName?: string
+}
+
+export type GeneratorField =
+  | { type: 'sequence' }
+  | { type: 'int'; min: number; max: number }
+  | { type: 'float'; min: number; max: number }
+  | { type: 'choice'; values: (string | number | boolean)[] }
+  | { type: 'timestamp'; jitterMs?: number }
+  | { type: 'uuid' }
+  | { type: 'string'; length: number }
+
+export type GeneratorExtractConfig = {
+  sourceType: 'generator'
+  rowsPerSecond?: number
+  totalRecords?: number
+  partitions: number
+  seed: number
+  fields: Record<string, GeneratorField>
+  schemaName?: string
+}
+
+export type ExtractConfig = KafkaExtractConfig | FileExtractConfig | GeneratorExtractConfig
+
+export type WriteMode = 'append' | 'overwrite' | 'upsert'
+
+export type PostgresConnectionParams = {
+  url?: string
+  host?: string
+  port?: number
+  database?: string
+  user?: string
+  password?: string
+  batchsize?: number
+  currentSchema?: string
+  sslmode?: string
+  poolSize?: number
+}
+
+export type PostgresLoadConfig = {
+  sinkType: 'postgresql'
+  table: string
+  schemaName?: string
+  writeMode: WriteMode
+  upsertKeys?: string[]
+  autoCreateTable: boolean
+  deleteOnTombstone: boolean
+  embedded: boolean
+  credentialId?: string
+  connectionParams: PostgresConnectionParams
+}
+
+export type CastType = 'string' | 'int' | 'float' | 'boolean' | 'timestamp' | 'json'
+export type FilterOp = 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'isnull' | 'notnull'
+export type AggregateFn = 'count' | 'sum' | 'min' | 'max' | 'avg'
+
+export type TransformStep =
+  | { type: 'select'; columns: string[] }
+  | { type: 'rename'; mapping: Record<string, string> }
+  | { type: 'filter'; field: string; op: FilterOp; value?: unknown }
+  | { type: 'cast'; columns: Record<string, CastType> }
+  | {
+      type: 'aggregate'
+      groupBy: string[]
+      aggregations: Record<string, { fn: AggregateFn; field?: string }>
+      window?: { column: string; duration: Duration }
+    }
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error'
+
+export type MonitoringConfig = {
+  httpPort?: number
+  httpHost: string
+  logLevel?: LogLevel
+  cleanupIntervalHours?: number
+  shutdownTimeoutSeconds: number
+}
+
+export type PipelineMode = 'batch' | 'streaming'
+
+export type PipelineConfig = {
+  pipelineId: string
+  name?: string
+  mode: PipelineMode
+  extract: ExtractConfig
+  transform: TransformStep[]
+  load: PostgresLoadConfig
+  streamingConfigJson?: StreamingConfig
+  errorHandlingConfig: ErrorHandlingConfig
+  schemaDir?: string
+  monitoring: MonitoringConfig
+}
+
+/** One validation problem; `value` is redacted when the field is a secret. */
+export type ConfigIssue = { path: string; value: unknown; message: string; suggestion?: string }
+
+export type ParseResult = { ok: true; config: PipelineConfig } | { ok: false; issues: ConfigIssue[] }

@@ -1,0 +1,111 @@
+/**
+ * Exactly-once across crashes: a real broker, a real PostgreSQL, the real CLI in a child process
+ * killed with SIGKILL at each point of the commit protocol, then restarted. Every produced record
+ * must be in the table exactly once and batch_tracker ids must be contiguous.
+ */
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createTestSchema, type TestSchema } from '../helpers/pg.ts'
+import { runSluice, startSluice, waitForOutput } from '../helpers/cli.ts'
+import { EVENTS_DDL, assertExactlyOnce, assertTrackerContiguous, pipelineFile, topicWithEvents } from './fixtures.ts'
+
+const COUNT = 20_000
+let topic: string
+
+before(async () => {
+  topic = await topicWithEvents(COUNT, 3)
+})
+
+async function freshSchema(): Promise<TestSchema> {
+  const s = await createTestSchema('eo')
+  await s.pool.query(EVENTS_DDL)
+  return s
+}
+
+describe('exactly-once Kafka -> PostgreSQL', () => {
+  const schemas: TestSchema[] = []
+  after(async () => {
+    await Promise.all(schemas.map((s) => s.drop()))
+  })
+
+  test('a clean availablenow run loads every record once, in bounded batches', async () => {
+    const s = await freshSchema()
+    schemas.push(s)
+    const { file } = await pipelineFile(s, topic, { maxOffsets: 5000 })
+    const run = await runSluice(['run', file, '--json'])
+    assert.equal(run.code, 0, run.stderr.slice(-3000))
+    await assertExactlyOnce(s, COUNT)
+    const batches = await assertTrackerContiguous(s, `e2e-${s.schema}`, COUNT)
+    assert.ok(batches >= 4 && batches <= 6, `maxOffsetsPerTrigger 5000 splits 20000 records into 4-6 batches, got ${batches}`)
+    const { rows } = await s.pool.query<{ m: string }>('SELECT max(record_count) AS m FROM batch_tracker')
+    assert.ok(Number(rows[0]?.m) <= 5000, 'no batch exceeds maxOffsetsPerTrigger')
+    const summary = JSON.parse(run.stdout) as { ok: boolean; queries: { summary: { recordsRead: number; written: number } }[] }
+    assert.equal(summary.ok, true)
+    assert.equal(summary.queries[0]?.summary.written, COUNT)
+    // A second run finds nothing new and changes nothing.
+    const again = await runSluice(['run', file])
+    assert.equal(again.code, 0, again.stderr.slice(-2000))
+    await assertExactlyOnce(s, COUNT)
+  })
+
+  for (const point of ['after-plan', 'mid-fetch', 'mid-copy', 'before-commit', 'after-commit', 'before-commit-file', 'after-commit-file']) {
+    test(`SIGKILL at ${point} of batch 1, then restart: every record exactly once`, async () => {
+      const s = await freshSchema()
+      schemas.push(s)
+      const { file } = await pipelineFile(s, topic, { maxOffsets: 4000 })
+      const crashed = await runSluice(['run', file], { SLUICE_FAILPOINTS: `${point}@1=kill` })
+      assert.equal(crashed.signal, 'SIGKILL', `the failpoint killed the process\n${crashed.stderr.slice(-2000)}`)
+      const restarted = await runSluice(['run', file])
+      assert.equal(restarted.code, 0, restarted.stderr.slice(-3000))
+      await assertExactlyOnce(s, COUNT)
+      await assertTrackerContiguous(s, `e2e-${s.schema}`, COUNT)
+    })
+  }
+
+  test("the seed's recovery scenario: batches 0-2 commit, batch 3 dies mid-write, restart completes it once", async () => {
+    const s = await freshSchema()
+    schemas.push(s)
+    const { file } = await pipelineFile(s, topic, { maxOffsets: 2000 })
+    const crashed = await runSluice(['run', file], { SLUICE_FAILPOINTS: 'mid-copy@3=kill' })
+    assert.equal(crashed.signal, 'SIGKILL')
+    const { rows } = await s.pool.query<{ batch_id: string }>('SELECT batch_id FROM batch_tracker ORDER BY batch_id')
+    assert.deepEqual(rows.map((r) => Number(r.batch_id)), [0, 1, 2], 'batches 0-2 committed, batch 3 rolled back')
+    const restarted = await runSluice(['run', file])
+    assert.equal(restarted.code, 0, restarted.stderr.slice(-3000))
+    assert.match(restarted.stdout + restarted.stderr, /re-running a planned batch/)
+    await assertExactlyOnce(s, COUNT)
+    await assertTrackerContiguous(s, `e2e-${s.schema}`, COUNT)
+  })
+
+  test('checkpoint folder lost: resumes from the position stored in PostgreSQL', async () => {
+    const s = await freshSchema()
+    schemas.push(s)
+    const { file, dir } = await pipelineFile(s, topic, { maxOffsets: 5000, trigger: 'once' })
+    assert.equal((await runSluice(['run', file])).code, 0)
+    const { rm } = await import('node:fs/promises')
+    await rm(`${dir}/checkpoint`, { recursive: true, force: true })
+    const { file: file2 } = await pipelineFile(s, topic, { maxOffsets: 5000 })
+    const rest = await runSluice(['run', file2])
+    assert.equal(rest.code, 0, rest.stderr.slice(-3000))
+    await assertExactlyOnce(s, COUNT)
+    await assertTrackerContiguous(s, `e2e-${s.schema}`, COUNT)
+  })
+
+  test('the database connection is killed mid-batch (pg_terminate_backend): retried, nothing lost or doubled', async () => {
+    const s = await freshSchema()
+    schemas.push(s)
+    const { file } = await pipelineFile(s, topic, { maxOffsets: 5000 })
+    const running = startSluice(['run', file], { SLUICE_FAILPOINTS: 'before-commit@1=sleep:2000' })
+    await waitForOutput(running, (o) => o.includes('failpoint before-commit@1: sleeping'))
+    const killed = await s.pool.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'idle in transaction'`,
+    )
+    assert.ok((killed.rowCount ?? 0) >= 1, 'a backend in the middle of the batch transaction was terminated')
+    const result = await running.done
+    assert.equal(result.code, 0, result.stderr.slice(-3000))
+    assert.match(result.stdout + result.stderr, /retrying the same batch/)
+    await assertExactlyOnce(s, COUNT)
+    await assertTrackerContiguous(s, `e2e-${s.schema}`, COUNT)
+  })
+})
