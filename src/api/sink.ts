@@ -26,6 +26,8 @@ export interface SinkBatch {
   /** false (enableIdempotence: false): plain at-least-once write, no tracker row, no stored position. */
   readonly exactlyOnce: boolean
   readonly rows: readonly Row[]
+  /** Source records the batch covers (rows + dead letters + late + filtered): batch_tracker.record_count. */
+  readonly recordCount?: number
   /** Source position before and after the batch; the sink stores `end` with the commit, fenced on `start`. */
   readonly start: Position
   readonly end: Position
@@ -67,6 +69,8 @@ export interface Sink {
   write(batch: SinkBatch, onReject?: RejectHandler): Promise<WriteResult>
   /** Cheap liveness probe for readiness checks. */
   ping(signal: AbortSignal): Promise<void>
+  /** Number of batch_tracker rows of the pipeline (etl_batch_tracker_records_total); optional. */
+  trackerSize?(pipelineId: string): Promise<number>
   close(): Promise<void>
 }
 

@@ -20,7 +20,7 @@ export const sources: { readonly [T in SourceType]: SourceDefinition<ExtractOf<T
 }
 
 /** Sinks by `load.sinkType`. */
-export const sinks: { readonly postgresql: SinkDefinition<PostgresLoadConfig> } = {
+export const sinks: { readonly postgresql: SinkDefinition<PostgresLoadConfig> & typeof postgresSink } = {
   postgresql: postgresSink,
 }
 

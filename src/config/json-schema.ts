@@ -2,11 +2,12 @@
 import * as z from 'zod'
 import { pipelineSchema } from './pipeline.ts'
 
-/** Where the published schema lives; pipeline files may point at it with "$schema". */
-export const schemaId = 'https://sluice.dev/schema/pipeline.schema.json'
-
-/** The input-side JSON Schema: lenient spellings allowed by pattern, canonical ones listed in enums. */
+/**
+ * The input-side JSON Schema: canonical spellings listed in enums (for completion), lenient spellings,
+ * numeric strings and `${VAR}` references allowed by pattern. Cross-field rules are not expressed;
+ * `sluice validate` checks those.
+ */
 export function pipelineJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(pipelineSchema, { target: 'draft-2020-12', io: 'input' })
-  return { $schema: schema.$schema, $id: schemaId, title: 'Sluice pipeline', ...schema }
+  const { $schema, ...rest } = z.toJSONSchema(pipelineSchema, { target: 'draft-2020-12', io: 'input' })
+  return { $schema, title: 'Sluice pipeline', ...rest }
 }

@@ -147,6 +147,7 @@ export class BatchRunner {
             batchId: planned.batchId,
             exactlyOnce: o.exactlyOnce,
             rows: processed.rows,
+            recordCount: processed.recordsRead,
             deletes: processed.deletes,
             start: planned.start,
             end: planned.end,

@@ -19,6 +19,7 @@ import type { CheckpointLog, PlannedBatch } from './checkpoint.ts'
 import type { EngineEvents } from './events.ts'
 import { resolveResumePoint } from './recovery.ts'
 import { failpoint } from './failpoint.ts'
+import { QueryProbes } from './probes.ts'
 import { type BatchRunner, type BatchResult } from './batch-runner.ts'
 import type { TriggerPolicy } from './trigger.ts'
 
@@ -94,6 +95,10 @@ export class Query {
     let replay = resume.replay
     if (Object.keys(position).length === 0 && replay === null) position = await source.initialPosition(abort)
     logger.info({ nextBatchId, replay: replay?.batchId ?? null, partitions: Object.keys(position).length }, 'query resumed')
+    // Lag and tracker size for metrics and /status: throttled, fire-and-forget, never on the batch path.
+    const probes = new QueryProbes({ pipelineId, source, sink, events, logger, countTracker: o.exactlyOnce, now })
+    probes.trackerSize(true)
+    probes.lag(position, true)
 
     // availablenow: the data present at start is the goal; anything newer waits for the next run.
     const until = trigger.bounded && source.latest ? await source.latest(abort) : null
@@ -115,11 +120,12 @@ export class Query {
         await o.runner.waitForCircuit(stop)
         if (stop.aborted) break
         const planEnd = await o.runner.withRetry(nextBatchId, () => source.plan(position, limits, abort), stop)
-        const end = planEnd && until ? clamp(planEnd, until) : planEnd
+        const end = planEnd && until ? clamp(planEnd, until, position) : planEnd
         const range = end ? { start: position, end } : null
         if (!range || changedPartitions(range).length === 0) {
           if (trigger.bounded) break
           events.emit('query.state', { pipelineId, state: 'idle' })
+          probes.lag(position)
           await abortableSleep(trigger.idleDelay(idle++, now()), stop)
           continue
         }
@@ -152,8 +158,11 @@ export class Query {
       this.summary.watermarkMs = watermarkMs
       nextBatchId = planned.batchId + 1
       await o.runner.afterCommit(position)
+      probes.lag(position)
+      probes.trackerSize()
       if (trigger.single) break
     }
+    await probes.settle()
     events.emit('query.state', { pipelineId, state: 'stopped' })
     return this.summary
   }
@@ -170,14 +179,21 @@ export class Query {
   }
 }
 
-/** Caps a planned end at the availablenow snapshot: numeric positions take the minimum, new partitions wait. */
-export function clamp(end: Position, until: Position): Position {
+/**
+ * Caps a planned end at the availablenow snapshot: numeric positions take the minimum (never
+ * below the start), partitions that appeared after the snapshot wait for the next run.
+ */
+export function clamp(end: Position, until: Position, start: Position = {}): Position {
   const out: Record<string, string> = {}
   for (const [p, v] of Object.entries(end)) {
     const cap = until[p]
     if (cap === undefined) continue
-    if (/^\d+$/.test(v) && /^\d+$/.test(cap)) out[p] = BigInt(v) <= BigInt(cap) ? v : cap
-    else out[p] = v
+    const from = start[p]
+    if (/^\d+$/.test(v) && /^\d+$/.test(cap)) {
+      let bounded = BigInt(v) <= BigInt(cap) ? BigInt(v) : BigInt(cap)
+      if (from !== undefined && /^\d+$/.test(from) && bounded < BigInt(from)) bounded = BigInt(from)
+      out[p] = String(bounded)
+    } else out[p] = v
   }
   return out
 }

@@ -5,7 +5,7 @@
  * Nothing leaves this function silently: every outcome is counted.
  */
 import type { Row, RowValues, SourceRecord } from '../api/record.ts'
-import type { ErrorCode } from '../errors.ts'
+import { type ErrorCode, SluiceError } from '../errors.ts'
 import { decodeKey, decodeRecord } from './decode.ts'
 import type { RecordValidator } from './record-schema.ts'
 import { BatchWatermark, parseEventTime } from './watermark.ts'
@@ -80,7 +80,7 @@ export class RecordPath {
 
   #route(record: SourceRecord): void {
     const b = this.batch
-    if (record.value === null && record.fields === undefined) {
+    if (record.fields === undefined && record.value === null) {
       const keys = this.#options.deleteKeys
       if (keys === null) {
         b.tombstonesSkipped++
@@ -108,7 +108,14 @@ export class RecordPath {
       }
     }
     if (this.#options.transform) {
-      values = this.#options.transform(values)
+      try {
+        values = this.#options.transform(values)
+      } catch (err) {
+        // A value a step cannot convert (cast) is this record's problem, not the batch's.
+        const code = err instanceof SluiceError ? err.code : 'RECORD_TRANSFORM'
+        b.dead.push({ record, code, reason: err instanceof Error ? err.message : String(err) })
+        return
+      }
       if (values === null) {
         b.filtered++
         return

@@ -33,6 +33,12 @@ export interface DeadLetterRoutes {
 /** Builds side outputs for dead letters; Kafka destinations go through the outbox table. */
 export class DeadLetterTables implements DeadLetterRouter {
   readonly #routes: DeadLetterRoutes
+  /**
+   * Outbox seq numbers are unique per batch across calls: the batch's own dead letters come first,
+   * then the rows the sink refuses (the reject handler calls again, once per write attempt).
+   */
+  #seqBatch = -1
+  #nextSeq = 0
 
   constructor(routes: DeadLetterRoutes) {
     this.#routes = routes
@@ -43,7 +49,10 @@ export class DeadLetterTables implements DeadLetterRouter {
     const { pipelineId } = this.#routes
     const failedAt = (this.#routes.now ?? Date.now)()
     const tables = new Map<string, { columns: Readonly<Record<string, string>>; rows: RowValues[] }>()
-    let seq = 0
+    if (batchId !== this.#seqBatch) {
+      this.#seqBatch = batchId
+      this.#nextSeq = 0
+    }
     const add = (letter: DeadLetter, to: Destination): void => {
       const input = { code: letter.code, reason: letter.reason, pipelineId, batchId, record: letter.record, failedAt }
       if (to.kind === 'table') {
@@ -52,7 +61,7 @@ export class DeadLetterTables implements DeadLetterRouter {
         tables.set(to.table, group)
       } else {
         const group = tables.get(OUTBOX_TABLE) ?? { columns: dlqOutboxColumns, rows: [] }
-        group.rows.push(outboxRow({ ...input, seq: seq++, topic: to.topic }))
+        group.rows.push(outboxRow({ ...input, seq: this.#nextSeq++, topic: to.topic }))
         tables.set(OUTBOX_TABLE, group)
       }
     }

@@ -9,7 +9,8 @@ import type { Sink } from '../api/sink.ts'
 import type { Source } from '../api/source.ts'
 import { sinks, sourceFor } from '../components/registry.ts'
 import { composeTransforms } from '../components/transforms/index.ts'
-import type { PipelineConfig, StreamingConfig } from '../config/index.ts'
+import { type PipelineConfig, type StreamingConfig, resolveCredential as resolveCredentialFrom } from '../config/index.ts'
+import type { LoadSchema } from '../components/sinks/postgres/index.ts'
 import { SluiceError } from '../errors.ts'
 import { BatchRunner, type LateStrategy } from '../engine/batch-runner.ts'
 import { CheckpointLog } from '../engine/checkpoint.ts'
@@ -19,6 +20,7 @@ import { compileRecordSchema, readSchemaFile, type RecordValidator } from '../en
 import { TriggerPolicy } from '../engine/trigger.ts'
 import { CircuitBreaker } from '../reliability/circuit-breaker.ts'
 import { DeadLetterTables, type Destination } from '../reliability/dlq.ts'
+import { OutboxRelay, relayBrokers, relayingRouter } from '../reliability/outbox-relay.ts'
 
 export interface AssembleDeps {
   readonly logger: Logger
@@ -54,6 +56,19 @@ export function effectiveStreaming(config: PipelineConfig, baseDir: string): Str
   return { ...streaming, checkpointLocation, triggerMode }
 }
 
+/** Checks the shape of a load schema file: `{ "columns": { name: type }, "primaryKey": [names] }`. */
+export function parseLoadSchema(raw: Readonly<Record<string, unknown>>, name: string): LoadSchema {
+  const columns = raw.columns
+  if (columns === null || typeof columns !== 'object' || Array.isArray(columns) || Object.values(columns).some((t) => typeof t !== 'string')) {
+    throw new SluiceError('CONFIG_INVALID', `load schema "${name}": "columns" must be an object of column name -> PostgreSQL type`)
+  }
+  const primaryKey = raw.primaryKey ?? []
+  if (!Array.isArray(primaryKey) || primaryKey.some((k) => typeof k !== 'string' || !(k in columns))) {
+    throw new SluiceError('CONFIG_INVALID', `load schema "${name}": "primaryKey" must list column names of "columns"`)
+  }
+  return { columns: columns as Record<string, string>, primaryKey: primaryKey as string[] }
+}
+
 /** Builds the query of one pipeline. */
 export async function assemble(config: PipelineConfig, baseDir: string, deps: AssembleDeps): Promise<AssembledPipeline> {
   const aggregate = config.transform.find((s) => s.type === 'aggregate')
@@ -74,7 +89,11 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
   const tableSchema = config.load.schemaName ? await readSchemaFile(schemaDir, config.load.schemaName) : null
 
   const source = sourceFor(config.extract).create(config.extract, ctx)
-  const sink = sinks.postgresql.create(config.load, { ...ctx, loadSchema: tableSchema })
+  const resolveCredential = (id: string): Promise<{ user?: string; password?: string }> => resolveCredentialFrom(id, deps.env)
+  const sink = sinks.postgresql.create(config.load, ctx, {
+    resolveCredential,
+    ...(tableSchema ? { loadSchema: parseLoadSchema(tableSchema, config.load.schemaName ?? '') } : {}),
+  })
 
   const errors = config.errorHandlingConfig
   const dlqConfig = errors.dlqConfig
@@ -92,6 +111,15 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
     late = lateConfig.separateTable ? { kind: 'table', table: lateConfig.separateTable } : { kind: 'topic', topic: lateConfig.separateTopic ?? `${config.pipelineId}-late` }
   }
   const deadLetters = new DeadLetterTables({ pipelineId: config.pipelineId, dlq, late })
+  // Kafka-bound dead letters are committed to the outbox table; the relay publishes them after each commit.
+  const relay = deadLetters.usesOutbox
+    ? new OutboxRelay({
+        pipelineId: config.pipelineId,
+        bootstrapBrokers: relayBrokers(dlqConfig?.dlqType === 'kafka' ? dlqConfig.bootstrapServers : undefined, config.extract.sourceType === 'kafka' ? config.extract.connectionParams['kafka.bootstrap.servers'] : undefined),
+        database: () => ({ driver: sink.tracker.driver, schema: sink.tracker.schema }),
+        logger,
+      })
+    : null
 
   const breakerConfig = errors.circuitBreakerConfig
   const breaker = new CircuitBreaker(breakerConfig)
@@ -116,7 +144,7 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
       watermark: streaming.watermark ? { column: streaming.watermark.eventTimeColumn, delayMs: streaming.watermark.delayThreshold } : null,
       deleteKeys: upsertDeletes,
     },
-    deadLetters,
+    deadLetters: relay ? relayingRouter(deadLetters, relay) : deadLetters,
     lateStrategy,
     failFast: errors.failFast,
     events: deps.events,
@@ -145,6 +173,7 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
     breaker,
     deadLetters,
     async close() {
+      await relay?.close() // the last relay attempt needs the sink's connection
       await Promise.allSettled([source.close(), sink.close()])
     },
   }

@@ -11,6 +11,7 @@ import { type SluiceError, toSluiceError } from '../errors.ts'
 import { EngineEvents } from '../engine/events.ts'
 import type { QuerySummary } from '../engine/query.ts'
 import { type AssembledPipeline, assemble } from './assemble.ts'
+import { type CleanupSchedule, scheduleCleanup } from './cleanup-schedule.ts'
 
 /** A loaded pipeline file. */
 export interface LoadedPipeline {
@@ -70,7 +71,9 @@ export async function runPipelines(pipelines: readonly LoadedPipeline[], options
     assembled.map(async (a, i): Promise<QueryOutcome> => {
       const file = pipelines[i]?.file ?? ''
       const pipelineId = a.config.pipelineId
+      let cleanup: CleanupSchedule | null = null
       try {
+        cleanup = scheduleCleanup(a, { logger: options.logger, events, env })
         const summary = await a.query.run(stop, options.abort)
         return { pipelineId, file, ok: true, summary, error: null }
       } catch (err) {
@@ -84,6 +87,7 @@ export async function runPipelines(pipelines: readonly LoadedPipeline[], options
         if (a.config.errorHandlingConfig.failFast) stopAll.abort()
         return { pipelineId, file, ok: false, summary: a.query.summary, error: error.toJSON() }
       } finally {
+        await cleanup?.stop()
         await a.close()
       }
     }),

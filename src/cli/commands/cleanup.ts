@@ -1,19 +1,12 @@
 /** `sluice cleanup <pipeline.json>`: deletes batch_tracker rows older than the retention, keeping the newest. */
 import type { Command } from 'commander'
 import { loadPipelineFile } from '../../config/index.ts'
-import { SluiceError, toSluiceError } from '../../errors.ts'
+import { toSluiceError } from '../../errors.ts'
+import { retentionDays } from '../../runtime/cleanup-schedule.ts'
 import { openDatabase } from '../../runtime/database.ts'
 import { reportError } from '../report-error.ts'
 
-/** The retention in days: the flag, else BATCH_RETENTION_DAYS (as the seed's cleanup job), else 30. */
-export function retentionDays(flag: string | undefined, env: Readonly<Record<string, string | undefined>>): number {
-  const raw = flag ?? env.BATCH_RETENTION_DAYS ?? '30'
-  const days = Number(raw)
-  if (!Number.isInteger(days) || days < 0) {
-    throw new SluiceError('CONFIG_INVALID', `retention days must be a whole number >= 0, got "${raw}"`)
-  }
-  return days
-}
+export { retentionDays }
 
 /** Adds the `cleanup` command. */
 export function registerCleanup(program: Command): void {

@@ -31,6 +31,10 @@ test('SQLSTATEs map to codes and retryability', () => {
 test('network and client errors map to unavailable or timeout', () => {
   assert.equal(classifyError(Object.assign(new Error('x'), { code: 'ECONNRESET' }), 'w').code, 'SINK_UNAVAILABLE')
   assert.equal(classifyError(Object.assign(new Error('x'), { code: 'ETIMEDOUT' }), 'w').code, 'SINK_TIMEOUT')
+  for (const code of ['EPIPE', 'ERR_STREAM_PREMATURE_CLOSE']) {
+    const e = classifyError(Object.assign(new Error(`write ${code}`), { code }), 'w')
+    assert.deepEqual([e.code, e.retryable, e.details.sqlstate], ['SINK_UNAVAILABLE', true, undefined], code)
+  }
   assert.equal(classifyError(new Error('Connection terminated unexpectedly'), 'w').code, 'SINK_UNAVAILABLE')
   assert.equal(classifyError(new Error('timeout exceeded when trying to connect'), 'w').code, 'SINK_TIMEOUT')
   const own = new SluiceError('SINK_FENCED', 'f')

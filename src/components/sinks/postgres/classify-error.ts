@@ -28,7 +28,8 @@ function str(v: unknown): string | undefined {
 /** The SQLSTATE (5 characters) of a server error, or undefined for client and network errors. */
 export function sqlState(err: unknown): string | undefined {
   const code = str(fields(err).code)
-  return code !== undefined && /^[0-9A-Z]{5}$/.test(code) ? code : undefined
+  // Node system errors have 5-letter codes too (EPIPE, EPERM); no SQLSTATE class starts with E.
+  return code !== undefined && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith('E') ? code : undefined
 }
 
 /**
@@ -41,8 +42,8 @@ export function isDataError(err: unknown): boolean {
   return state !== undefined && (state.startsWith('22') || state.startsWith('23') || state === 'P0001')
 }
 
-const NODE_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED'])
-const LOST = /connection terminated|connection error|not queryable|client was closed|ended unexpectedly|terminating connection|socket hang up|connection.*closed/i
+const NODE_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED'])
+const LOST = /premature close|connection terminated|connection error|not queryable|client was closed|ended unexpectedly|terminating connection|socket hang up|connection.*closed/i
 
 function codeFor(err: unknown): { code: ErrorCode; retryable?: boolean } {
   const state = sqlState(err)

@@ -38,8 +38,39 @@ function numberText(n: number): string {
   return Number.isNaN(n) ? 'NaN' : n > 0 ? 'Infinity' : '-Infinity'
 }
 
+const DAY_MS = 86_400_000
+// Date.prototype.toISOString costs ~1 µs; rows of one batch mostly share a day, so the
+// `YYYY-MM-DDT` prefix is cached and only the time of day is formatted.
+let cachedDay = Number.NaN
+let cachedPrefix = ''
+
+function pad(n: number, width: number): string {
+  const t = String(n)
+  return t.length >= width ? t : '0'.repeat(width - t.length) + t
+}
+
+/** ISO 8601 UTC text of epoch milliseconds (what `new Date(ms).toISOString()` gives, faster). */
+export function isoFromMs(ms: number): string {
+  if (!Number.isInteger(ms) || ms < 0 || ms >= 253402300800000) {
+    const d = new Date(ms)
+    return Number.isNaN(d.getTime()) ? 'invalid date' : d.toISOString()
+  }
+  const day = Math.floor(ms / DAY_MS)
+  if (day !== cachedDay) {
+    cachedPrefix = new Date(day * DAY_MS).toISOString().slice(0, 11)
+    cachedDay = day
+  }
+  let r = ms - day * DAY_MS
+  const h = Math.floor(r / 3_600_000)
+  r -= h * 3_600_000
+  const m = Math.floor(r / 60_000)
+  r -= m * 60_000
+  const sec = Math.floor(r / 1000)
+  return `${cachedPrefix}${pad(h, 2)}:${pad(m, 2)}:${pad(sec, 2)}.${pad(r - sec * 1000, 3)}Z`
+}
+
 function dateText(d: Date): string {
-  return Number.isNaN(d.getTime()) ? 'invalid date' : d.toISOString()
+  return isoFromMs(d.getTime())
 }
 
 const bigintAsText = (_key: string, v: unknown): unknown => (typeof v === 'bigint' ? v.toString() : v)
@@ -88,7 +119,7 @@ export const encodeBytea: ValueEncoder = (v) => {
 
 /** timestamp, timestamptz, date: numbers are epoch milliseconds. */
 export const encodeTime: ValueEncoder = (v) => {
-  if (typeof v === 'number') return Number.isFinite(v) ? new Date(v).toISOString() : numberText(v)
+  if (typeof v === 'number') return Number.isFinite(v) ? isoFromMs(v) : numberText(v)
   return encodeGeneric(v)
 }
 
@@ -170,14 +201,15 @@ export function* encodeRows(
   let count = 0
   for (let i = lo; i < hi; i++) {
     const values = rows[i] as RowValues
-    let line = ''
+    // Appending each value straight to the chunk is ~4x faster than building a line first
+    // (nested string ropes flatten badly in V8).
     for (let c = 0; c < n; c++) {
       const v = fieldValue(values, names[c] as string, lowers[c] as string)
-      const text = v === null || v === undefined ? '\\N' : (encoders[c] as ValueEncoder)(v)
-      line = c === 0 ? text : line + '\t' + text
+      if (c > 0) chunk += '\t'
+      chunk += v === null || v === undefined ? '\\N' : (encoders[c] as ValueEncoder)(v)
     }
-    if (ordinal) line = n === 0 ? String(i) : line + '\t' + i
-    chunk += line + '\n'
+    if (ordinal) chunk += n === 0 ? String(i) : '\t' + i
+    chunk += '\n'
     if (++count >= limits.rows || chunk.length >= limits.chars) {
       yield Buffer.from(chunk, 'utf8')
       chunk = ''

@@ -13,7 +13,7 @@ function session(client: pg.PoolClient): PgSession {
   return {
     async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
       const r = await client.query(sql, params as unknown[])
-      return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 }
+      return { rows: r.rows as R[], rowCount: r.rowCount ?? 0, columns: (r.fields ?? []).map((f) => f.name) }
     },
     async copyFrom(table, columns, chunks) {
       const stream = client.query(copyFrom(copySql(table, columns, 'STDIN')))
@@ -59,7 +59,7 @@ export function createPgDriver(options: pg.PoolConfig, logger: Logger): PgDriver
     },
     async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
       const r = await pool.query(sql, params as unknown[])
-      return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 }
+      return { rows: r.rows as R[], rowCount: r.rowCount ?? 0, columns: (r.fields ?? []).map((f) => f.name) }
     },
     async close() {
       await pool.end()

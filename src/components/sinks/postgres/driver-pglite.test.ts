@@ -32,6 +32,9 @@ test('embedded: true keeps its data across reopen, and two sinks share one insta
     await c.open(AbortSignal.timeout(60_000))
     assert.deepEqual(await c.committedState('test-pipeline'), { batchId: 1, position: { 't/0': '1000' }, watermarkMs: null })
     assert.equal((await c.readStatus('test-pipeline')).lastBatchId, 1)
+    const q = await c.readOnlyQuery('SELECT id, v FROM events WHERE false')
+    assert.deepEqual(q, { rows: [], columns: ['id', 'v'] })
+    await assert.rejects(c.readOnlyQuery('DELETE FROM events'), (e: unknown) => e instanceof Error && /read-only/.test(e.message))
     await c.close()
   } finally {
     dir.remove()

@@ -21,7 +21,7 @@ function session(q: Queryable): PgSession {
   return {
     async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
       const r = await q.query<R>(sql, params as unknown[])
-      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length }
+      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length, columns: r.fields.map((f) => f.name) }
     },
     async copyFrom(table, columns, chunks) {
       // PGlite copies from an in-memory file: the chunks are gathered into a Blob (no string join).

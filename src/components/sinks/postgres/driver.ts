@@ -8,6 +8,8 @@
 export interface QueryResult<R> {
   readonly rows: R[]
   readonly rowCount: number
+  /** Result column names, in order (also when there are no rows). */
+  readonly columns: readonly string[]
 }
 
 /** A connection inside a transaction (or, for `PgDriver.query`, a pooled one-off). */

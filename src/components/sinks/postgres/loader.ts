@@ -20,6 +20,7 @@ import { copyColumns, type TableInfo } from './columns.ts'
 import { encodeRows, fieldValue, type ChunkLimits } from './copy-encode.ts'
 import type { PgSession } from './driver.ts'
 import { quoteIdent } from './sql/quote.ts'
+import { sqlText } from './sql/sql-files.ts'
 
 /** How rows are written. */
 export interface LoadMode {
@@ -87,6 +88,7 @@ export async function writeRows(tx: PgSession, table: TableInfo, rows: readonly 
   let stageDirty = false
   let merge = ''
   if (upsert) {
+    await tx.query(sqlText('upsert-work-mem'))
     await tx.query(`CREATE TEMP TABLE ${STAGE} ON COMMIT DROP AS SELECT ${quotedCols.join(', ')}, NULL::bigint AS ${ORD} FROM ${table.quoted} WITH NO DATA`)
     merge = mergeSql(table, names, mode.keys)
   }

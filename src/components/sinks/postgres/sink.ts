@@ -126,7 +126,7 @@ export class PostgresSink implements Sink {
       const mode = this.#mode(table)
       const result = await tracker.driver.transaction(async (tx): Promise<WriteResult> => {
         if (batch.exactlyOnce) {
-          const fresh = await tracker.markBatchProcessed(tx, batch.pipelineId, batch.batchId, batch.rows.length, batch.checkpointLocation)
+          const fresh = await tracker.markBatchProcessed(tx, batch.pipelineId, batch.batchId, batch.recordCount ?? batch.rows.length, batch.checkpointLocation)
           if (!fresh) throw new DuplicateBatch()
           await tracker.fence(tx, batch.pipelineId, batch.batchId, batch.start, batch.end)
         }
@@ -175,6 +175,28 @@ export class PostgresSink implements Sink {
       return await this.tracker.cleanupOldBatches(pipelineId, retentionDays)
     } catch (err) {
       throw this.#fail(err, 'cleaning up batch_tracker')
+    }
+  }
+
+  /** Rows of the pipeline in batch_tracker, for etl_batch_tracker_records_total. */
+  async trackerSize(pipelineId: string): Promise<number> {
+    try {
+      return await this.tracker.trackerSize(pipelineId)
+    } catch (err) {
+      throw this.#fail(err, `counting the batch_tracker rows of ${pipelineId}`)
+    }
+  }
+
+  /** Runs one statement in a READ ONLY transaction (`sluice sql`): rows and column names. */
+  async readOnlyQuery(sql: string): Promise<{ rows: Record<string, unknown>[]; columns: readonly string[] }> {
+    try {
+      return await this.tracker.driver.transaction(async (tx) => {
+        await tx.query('SET TRANSACTION READ ONLY')
+        const r = await tx.query(sql)
+        return { rows: r.rows, columns: r.columns }
+      })
+    } catch (err) {
+      throw this.#fail(err, 'running the query')
     }
   }
 

@@ -93,6 +93,12 @@ export class BatchTracker {
     return r.rowCount
   }
 
+  /** Number of tracker rows of the pipeline (etl_batch_tracker_records_total). */
+  async trackerSize(pipelineId: string): Promise<number> {
+    const r = await this.driver.query<{ n: string }>(this.#sql('tracker-count'), [pipelineId])
+    return Number(r.rows[0]?.n ?? 0)
+  }
+
   /**
    * Moves each partition of `end` from its `start` value (absent = never stored) to its end value, or
    * throws SINK_FENCED naming the partitions whose stored position is not the batch's start.

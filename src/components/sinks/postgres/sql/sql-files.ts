@@ -15,12 +15,14 @@ export type SqlFile =
   | 'tracker-cleanup'
   | 'tracker-status'
   | 'tracker-exists'
+  | 'tracker-count'
   | 'positions-fence'
   | 'positions-read'
   | 'state-upsert'
   | 'state-read'
   | 'table-columns'
   | 'current-schema'
+  | 'upsert-work-mem'
 
 function raw(name: SqlFile): string {
   let text = cache.get(name)

@@ -1,0 +1,139 @@
+/**
+ * Sluice benchmark (issue 3, "Performance"): Kafka -> PostgreSQL with trigger availablenow.
+ *
+ *   npm run bench -- [--records N] [--partitions P] [--max-offsets M] [--only a,b] [--keep] [--cpu-prof DIR]
+ *
+ * Produces N ~200-byte JSON events (6 columns) to a topic named after N and P (reused when it
+ * already holds N records), then, each into a fresh schema: raw `psql \copy` of the same rows
+ * (the baseline), exactly-once append, at-least-once append, exactly-once upsert (primary key id).
+ * Every run is checked (count = N, distinct ids = N, ids 0..N-1) before its figure is printed.
+ */
+import { parseArgs } from 'node:util'
+import { createWriteStream } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir, cpus, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { once } from 'node:events'
+import { COLUMNS, eventCopyLine } from './events.ts'
+import { ensureTopic } from './produce.ts'
+import { benchPool, checkTable, dropSchema, freshSchema, psqlCopy } from './pg.ts'
+import { runSluice, type Scenario, type RunMeasure } from './sluice.ts'
+
+const SCENARIOS: Record<string, Scenario> = {
+  'eo-append': { name: 'exactly-once append', writeMode: 'append', exactlyOnce: true },
+  'alo-append': { name: 'at-least-once append', writeMode: 'append', exactlyOnce: false },
+  'eo-upsert': { name: 'exactly-once upsert', writeMode: 'upsert', exactlyOnce: true },
+}
+
+const { values: args } = parseArgs({
+  options: {
+    records: { type: 'string', default: '1000000' },
+    partitions: { type: 'string', default: '4' },
+    'max-offsets': { type: 'string' },
+    only: { type: 'string', default: 'copy,eo-append,alo-append,eo-upsert' },
+    keep: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
+})
+const n = Number(args.records)
+const partitions = Number(args.partitions)
+const maxOffsets = args['max-offsets'] === undefined ? undefined : Number(args['max-offsets'])
+const only = (args.only ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+
+/** One printed line of results. */
+interface Result {
+  readonly key: string
+  readonly name: string
+  readonly seconds: number
+  readonly rate: number
+  readonly steadyRate: number | null
+  readonly batches: number | null
+  readonly peakRssMb: number | null
+}
+
+async function writeCopyFile(file: string): Promise<void> {
+  const out = createWriteStream(file)
+  let buf = ''
+  for (let i = 0; i < n; i++) {
+    buf += eventCopyLine(i)
+    if (buf.length > 1 << 20) {
+      if (!out.write(buf)) await once(out, 'drain')
+      buf = ''
+    }
+  }
+  out.end(buf)
+  await once(out, 'finish')
+}
+
+const fmt = (x: number): string => Math.round(x).toLocaleString('en-US')
+
+async function main(): Promise<void> {
+  const topic = `sluice-bench-${n}-p${partitions}`
+  console.log(`sluice benchmark: N=${fmt(n)}, topic ${topic} (${partitions} partitions), ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`)
+  const produced = await ensureTopic(topic, n, partitions)
+  console.log(produced.produced ? `produced ${fmt(n)} records in ${produced.seconds.toFixed(1)} s (${fmt(n / produced.seconds)}/s)` : `topic already holds ${fmt(n)} records: reused`)
+  const pool = benchPool()
+  const stamp = Date.now().toString(36)
+  const tmp = await mkdtemp(join(tmpdir(), 'sluice-bench-'))
+  const results: Result[] = []
+  try {
+    for (const key of only) {
+      const schema = `bench_${stamp}_${key.replace(/-/g, '_')}`
+      if (key === 'copy') {
+        const file = join(tmp, 'events.copy')
+        await writeCopyFile(file)
+        await freshSchema(pool, schema, false)
+        const seconds = await psqlCopy(schema, file, COLUMNS)
+        await verify(pool, schema, key)
+        results.push({ key, name: 'raw COPY (psql \\copy)', seconds, rate: n / seconds, steadyRate: null, batches: null, peakRssMb: null })
+      } else {
+        const s = SCENARIOS[key]
+        if (!s) throw new Error(`unknown scenario ${key} (copy, ${Object.keys(SCENARIOS).join(', ')})`)
+        await freshSchema(pool, schema, s.writeMode === 'upsert')
+        const nodeFlags = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof'], '--cpu-prof-name', `${key}.cpuprofile`] : []
+        const m: RunMeasure = await runSluice(s, topic, schema, { ...(maxOffsets ? { maxOffsets } : {}), nodeFlags })
+        if (m.exitCode !== 0) throw new Error(`${s.name}: sluice exited with ${m.exitCode}\n${m.stderrTail}`)
+        if (m.records !== n) throw new Error(`${s.name}: batches report ${m.records} records, expected ${n}`)
+        await verify(pool, schema, key)
+        results.push({ key, name: s.name, seconds: m.wallSeconds, rate: n / m.wallSeconds, steadyRate: m.steadyRate, batches: m.batches, peakRssMb: m.peakRssKb / 1024 })
+      }
+      const r = results[results.length - 1] as Result
+      console.log(`  ${r.name}: ${r.seconds.toFixed(2)} s, ${fmt(r.rate)} records/s${r.steadyRate ? ` (steady ${fmt(r.steadyRate)}/s over ${r.batches} batches)` : ''}${r.peakRssMb ? `, peak RSS ${r.peakRssMb.toFixed(0)} MiB` : ''} [verified]`)
+      if (!args.keep) await dropSchema(pool, schema)
+    }
+  } finally {
+    await pool.end()
+    await rm(tmp, { recursive: true, force: true })
+  }
+  report(results)
+}
+
+async function verify(pool: ReturnType<typeof benchPool>, schema: string, key: string): Promise<void> {
+  const c = await checkTable(pool, schema, n)
+  if (!c.ok) throw new Error(`${key}: table check failed: rows ${c.rows}, distinct ids ${c.distinct}, ids ${c.min}..${c.max} (expected ${n}, ${n}, 0..${n - 1})`)
+}
+
+function report(results: readonly Result[]): void {
+  const copy = results.find((r) => r.key === 'copy')
+  const get = (k: string): Result | undefined => results.find((r) => r.key === k)
+  console.log('\n| scenario | seconds (spawn to exit) | records/s | steady records/s | COPY time ratio | peak RSS |')
+  console.log('|---|---:|---:|---:|---:|---:|')
+  for (const r of results) {
+    const ratio = copy && r !== copy ? `${(r.seconds / copy.seconds).toFixed(2)}x` : '1.00x'
+    console.log(`| ${r.name} | ${r.seconds.toFixed(2)} | ${fmt(r.rate)} | ${r.steadyRate ? fmt(r.steadyRate) : '-'} | ${copy ? ratio : '-'} | ${r.peakRssMb ? `${r.peakRssMb.toFixed(0)} MiB` : '-'} |`)
+  }
+  const eo = get('eo-append')
+  const alo = get('alo-append')
+  if (eo && alo) {
+    console.log(`\nexactly-once overhead vs at-least-once (append): ${(((eo.seconds / alo.seconds) - 1) * 100).toFixed(1)}% (time)`)
+    if (eo.steadyRate && alo.steadyRate) console.log(`  steady-state: ${(((alo.steadyRate / eo.steadyRate) - 1) * 100).toFixed(1)}%`)
+  }
+  if (eo && copy) console.log(`exactly-once append vs raw COPY: ${(eo.seconds / copy.seconds).toFixed(2)}x the time (target <= 2x); ${fmt(eo.rate)} records/s (target >= 150,000)`)
+  if (args.json) console.log(JSON.stringify({ n, partitions, results }))
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err)
+  process.exitCode = 1
+})

@@ -1,0 +1,141 @@
+/**
+ * Runs one pipeline through the real CLI in a child process (`node src/cli/main.ts run --json`),
+ * as an operator would, and measures it from outside: wall time from spawn to exit (startup
+ * included), the steady batch rate from the per-batch log lines, and peak RSS (VmHWM polled from
+ * /proc, plus maxRSS printed by the preloaded rss-probe.ts at exit).
+ */
+import { spawn } from 'node:child_process'
+import { readFile, writeFile, mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { bootstrap } from './produce.ts'
+import { pgEnv } from './pg.ts'
+
+const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url))
+const probe = fileURLToPath(new URL('./rss-probe.ts', import.meta.url))
+
+/** One scenario's pipeline knobs. */
+export interface Scenario {
+  readonly name: string
+  readonly writeMode: 'append' | 'upsert'
+  readonly exactlyOnce: boolean
+}
+
+/** What one run measured. */
+export interface RunMeasure {
+  readonly wallSeconds: number
+  /** From the first log line of the query ("query resumed") to exit. */
+  readonly querySeconds: number | null
+  /** Records of batches 2..n over the time between the first and last commit (null with one batch). */
+  readonly steadyRate: number | null
+  readonly batches: number
+  readonly records: number
+  readonly peakRssKb: number
+  readonly exitCode: number | null
+  readonly stderrTail: string
+}
+
+/** Writes the pipeline JSON for a scenario. */
+async function pipelineFile(s: Scenario, topic: string, schema: string, maxOffsets: number | undefined): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'))
+  const config = {
+    pipelineId: `bench-${schema}`,
+    name: `benchmark ${s.name}`,
+    mode: 'streaming',
+    extract: {
+      sourceType: 'kafka',
+      topic,
+      connectionParams: {
+        'kafka.bootstrap.servers': bootstrap.join(','),
+        startingOffsets: 'earliest',
+        ...(maxOffsets ? { maxOffsetsPerTrigger: maxOffsets } : {}),
+      },
+    },
+    load: {
+      sinkType: 'postgresql',
+      table: 'events',
+      writeMode: s.writeMode,
+      ...(s.writeMode === 'upsert' ? { upsertKeys: ['id'] } : {}),
+      connectionParams: { host: pgEnv.host, port: pgEnv.port, database: pgEnv.database, user: pgEnv.user, currentSchema: schema },
+    },
+    streamingConfigJson: {
+      checkpointLocation: join(dir, 'checkpoint'),
+      queryName: 'bench',
+      triggerMode: 'availablenow',
+      enableIdempotence: s.exactlyOnce,
+    },
+  }
+  const file = join(dir, 'pipeline.json')
+  await writeFile(file, JSON.stringify(config, null, 2))
+  return file
+}
+
+async function vmHwmKb(pid: number): Promise<number> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8')
+    const m = /VmHWM:\s+(\d+) kB/.exec(status)
+    return m ? Number(m[1]) : 0
+  } catch {
+    return 0
+  }
+}
+
+/** Runs the scenario's pipeline to exit; `nodeFlags` go to the child's node (e.g. --cpu-prof). */
+export async function runSluice(s: Scenario, topic: string, schema: string, options: { maxOffsets?: number; nodeFlags?: readonly string[] } = {}): Promise<RunMeasure> {
+  const file = await pipelineFile(s, topic, schema, options.maxOffsets)
+  const started = performance.now()
+  const startedEpoch = Date.now()
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), '--import', probe, cli, 'run', file, '--json'], {
+    env: { ...process.env, SLUICE_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stderr = ''
+  child.stdout.resume()
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  let hwm = 0
+  const poll = setInterval(() => {
+    if (child.pid !== undefined) void vmHwmKb(child.pid).then((kb) => (hwm = Math.max(hwm, kb)))
+  }, 100)
+  const exitCode = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+  clearInterval(poll)
+  const wallSeconds = (performance.now() - started) / 1000
+  const endedEpoch = startedEpoch + wallSeconds * 1000
+
+  let probeKb = 0
+  let resumedAt: number | null = null
+  const commits: { time: number; records: number; durationMs: number }[] = []
+  for (const line of stderr.split('\n')) {
+    const m = /^SLUICE_BENCH_MAXRSS_KB (\d+)$/.exec(line)
+    if (m) probeKb = Number(m[1])
+    if (!line.startsWith('{')) continue
+    let rec: { msg?: string; time?: number | string; records?: number; durationMs?: number }
+    try {
+      rec = JSON.parse(line) as typeof rec
+    } catch {
+      continue
+    }
+    // pino's time is epoch ms or an ISO string depending on the logger's timestamp setting.
+    const time = typeof rec.time === 'string' ? Date.parse(rec.time) : rec.time
+    if (time === undefined || Number.isNaN(time)) continue
+    if (rec.msg === 'query resumed') resumedAt = time
+    if (rec.msg === 'batch committed') commits.push({ time, records: rec.records ?? 0, durationMs: rec.durationMs ?? 0 })
+  }
+  let steadyRate: number | null = null
+  const first = commits[0]
+  const last = commits[commits.length - 1]
+  if (first && last && commits.length > 1 && last.time > first.time) {
+    const records = commits.slice(1).reduce((a, c) => a + c.records, 0)
+    steadyRate = records / ((last.time - first.time) / 1000)
+  }
+  return {
+    wallSeconds,
+    querySeconds: resumedAt === null ? null : (endedEpoch - resumedAt) / 1000,
+    steadyRate,
+    batches: commits.length,
+    records: commits.reduce((a, c) => a + c.records, 0),
+    peakRssKb: Math.max(hwm, probeKb),
+    exitCode,
+    stderrTail: stderr.slice(-3000),
+  }
+}
