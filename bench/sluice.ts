@@ -37,7 +37,7 @@ export interface RunMeasure {
 }
 
 /** Writes the pipeline JSON for a scenario. */
-async function pipelineFile(s: Scenario, topic: string, schema: string, maxOffsets: number | undefined): Promise<string> {
+async function pipelineFile(s: Scenario, topic: string, schema: string, maxOffsets: number | undefined, kafkaParams: Readonly<Record<string, string>>): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'))
   const config = {
     pipelineId: `bench-${schema}`,
@@ -50,6 +50,7 @@ async function pipelineFile(s: Scenario, topic: string, schema: string, maxOffse
         'kafka.bootstrap.servers': bootstrap.join(','),
         startingOffsets: 'earliest',
         ...(maxOffsets ? { maxOffsetsPerTrigger: maxOffsets } : {}),
+        ...kafkaParams,
       },
     },
     load: {
@@ -82,8 +83,8 @@ async function vmHwmKb(pid: number): Promise<number> {
 }
 
 /** Runs the scenario's pipeline to exit; `nodeFlags` go to the child's node (e.g. --cpu-prof). */
-export async function runSluice(s: Scenario, topic: string, schema: string, options: { maxOffsets?: number; nodeFlags?: readonly string[] } = {}): Promise<RunMeasure> {
-  const file = await pipelineFile(s, topic, schema, options.maxOffsets)
+export async function runSluice(s: Scenario, topic: string, schema: string, options: { maxOffsets?: number; nodeFlags?: readonly string[]; kafkaParams?: Readonly<Record<string, string>> } = {}): Promise<RunMeasure> {
+  const file = await pipelineFile(s, topic, schema, options.maxOffsets, options.kafkaParams ?? {})
   const started = performance.now()
   const startedEpoch = Date.now()
   const child = spawn(process.execPath, [...(options.nodeFlags ?? []), '--import', probe, cli, 'run', file, '--json'], {

@@ -131,7 +131,7 @@ export function badDataPipeline(s: TestSchema, topic: string, dir: string, o: Pi
     pipelineId: `bad-${s.schema}`,
     name: 'bad data test pipeline',
     mode: 'streaming',
-    schemaDir: 'schemas',
+    schemaDir: '.',
     extract: {
       sourceType: 'kafka',
       topic,

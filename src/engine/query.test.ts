@@ -1,0 +1,145 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { nullLogger } from '../api/component.ts'
+import { SluiceError } from '../errors.ts'
+import { CircuitBreaker } from '../reliability/circuit-breaker.ts'
+import { DeadLetterTables } from '../reliability/dlq.ts'
+import { BatchRunner } from './batch-runner.ts'
+import { CheckpointLog } from './checkpoint.ts'
+import { EngineEvents } from './events.ts'
+import { Query, clamp } from './query.ts'
+import { MemorySink, MemorySource } from './testkit.ts'
+import { type TriggerMode, TriggerPolicy } from './trigger.ts'
+
+const json = (n: number, from = 0): string[] => Array.from({ length: n }, (_, i) => JSON.stringify({ id: from + i, event_time: 1_700_000_000_000 + (from + i) * 1000 }))
+
+async function setup(source: MemorySource, sink: MemorySink, options: { trigger?: TriggerMode; maxRecords?: number; failFast?: boolean; dir?: string; watermarkDelayMs?: number } = {}) {
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'sluice-query-')))
+  const events = new EngineEvents()
+  const seen: string[] = []
+  events.on((name, payload) => seen.push(`${name}${'batchId' in payload ? `:${payload.batchId}` : ''}`))
+  const breaker = new CircuitBreaker({ enabled: true, failureThreshold: 100, resetTimeoutSeconds: 0.01 })
+  const runner = new BatchRunner({
+    pipelineId: 'p',
+    source,
+    sink,
+    exactlyOnce: true,
+    checkpointLocation: dir,
+    retry: { strategy: 'fixed', maxAttempts: 3, initialDelaySeconds: 0.001, maxDelaySeconds: 0.001 },
+    breaker,
+    breakerEnabled: true,
+    recordPath: { validator: null, transform: null, watermark: options.watermarkDelayMs === undefined ? null : { column: 'event_time', delayMs: options.watermarkDelayMs }, deleteKeys: null },
+    deadLetters: new DeadLetterTables({ pipelineId: 'p', dlq: { kind: 'table', table: 'dlq' }, late: { kind: 'table', table: 'late' } }),
+    lateStrategy: 'sendtodlq',
+    failFast: options.failFast ?? false,
+    events,
+    logger: nullLogger,
+  })
+  const query = new Query({
+    pipelineId: 'p',
+    source,
+    sink,
+    checkpoint: new CheckpointLog(dir),
+    trigger: new TriggerPolicy(options.trigger ?? { type: 'availablenow' }),
+    limits: options.maxRecords ? { maxRecords: options.maxRecords } : {},
+    exactlyOnce: true,
+    runner,
+    events,
+    logger: nullLogger,
+  })
+  const never = new AbortController().signal
+  return { query, dir, seen, run: () => query.run(never, never) }
+}
+
+test('availablenow splits the backlog by the limit and loads every record once', async () => {
+  const source = new MemorySource([json(25), json(10, 100)])
+  const sink = new MemorySink()
+  const { run } = await setup(source, sink, { maxRecords: 10 })
+  const summary = await run()
+  assert.equal(summary.batches, 4)
+  assert.equal(sink.rows.length, 35)
+  assert.deepEqual([...sink.tracker.keys()], [0, 1, 2, 3])
+  assert.deepEqual(sink.position, { 'p/0': '25', 'p/1': '10' })
+})
+
+test('once runs a single bounded batch', async () => {
+  const sink = new MemorySink()
+  const { run } = await setup(new MemorySource([json(25)]), sink, { trigger: { type: 'once' }, maxRecords: 10 })
+  await run()
+  assert.equal(sink.rows.length, 10)
+  assert.deepEqual([...sink.tracker.keys()], [0])
+})
+
+test('a retryable sink failure re-runs the same batch (same id, same records)', async () => {
+  const sink = new MemorySink()
+  sink.failures.push(new SluiceError('SINK_UNAVAILABLE', 'connection lost'), new SluiceError('SINK_CONFLICT', 'deadlock'))
+  const { run, seen } = await setup(new MemorySource([json(5)]), sink)
+  await run()
+  assert.deepEqual(sink.attempts, [0, 0, 0])
+  assert.equal(sink.rows.length, 5)
+  assert.ok(seen.includes('batch.retry:0'))
+})
+
+test('a non-retryable failure stops the query and commits nothing', async () => {
+  const sink = new MemorySink()
+  sink.failures.push(new SluiceError('SINK_SCHEMA', 'no such table'))
+  const { run } = await setup(new MemorySource([json(5)]), sink)
+  await assert.rejects(run(), (err: unknown) => err instanceof SluiceError && err.code === 'SINK_SCHEMA')
+  assert.equal(sink.rows.length, 0)
+  assert.equal(sink.tracker.size, 0)
+})
+
+test('a planned batch that did not commit is re-run with the same id and range after a restart', async () => {
+  const source = new MemorySource([json(30)])
+  const sink = new MemorySink()
+  const first = await setup(source, sink, { maxRecords: 10 })
+  // Simulate a crash after batch 1 was planned: run batch 0, then write offsets/1 by hand.
+  await (await setup(source, sink, { trigger: { type: 'once' }, maxRecords: 10, dir: first.dir })).run()
+  await new CheckpointLog(first.dir).writePlanned({ batchId: 1, start: { 'p/0': '10' }, end: { 'p/0': '17' }, watermarkMs: null, plannedAt: 'x' })
+  const restarted = await setup(source, sink, { maxRecords: 10, dir: first.dir })
+  await restarted.run()
+  assert.deepEqual([...sink.tracker.entries()], [[0, 10], [1, 7], [2, 10], [3, 3]], 'batch 1 kept its planned range of 7 records')
+  assert.equal(sink.rows.length, 30)
+  assert.deepEqual(sink.rows.map((r) => r.id), Array.from({ length: 30 }, (_, i) => i))
+})
+
+test('a duplicate batch (already committed) is skipped and the loop moves on', async () => {
+  const source = new MemorySource([json(10)])
+  const sink = new MemorySink()
+  const { run, seen } = await setup(source, sink, { maxRecords: 5 })
+  // Batch 0 commits but its COMMIT reply is lost: the retry finds it in the tracker and skips it.
+  sink.loseNextCommitReply = true
+  const summary = await run()
+  assert.deepEqual(sink.attempts, [0, 0, 1])
+  assert.ok(seen.includes('batch.duplicate:0'))
+  assert.equal(summary.duplicates, 1)
+  assert.equal(sink.rows.length, 10, 'written once despite the retry')
+  assert.deepEqual([...sink.tracker.keys()], [0, 1])
+})
+
+test('failFast stops at the first bad record without committing the batch', async () => {
+  const sink = new MemorySink()
+  const { run } = await setup(new MemorySource([['{"id":1}', 'not json', '{"id":3}']]), sink, { failFast: true })
+  await assert.rejects(run(), (err: unknown) => err instanceof SluiceError && err.code === 'FAIL_FAST' && /offset 1/.test(err.message))
+  assert.equal(sink.rows.length, 0)
+})
+
+test('bad records and late records go to their side outputs; watermark applies from the next batch', async () => {
+  const source = new MemorySource([[...json(10), 'garbage', JSON.stringify({ id: 99, event_time: 1_700_000_000_000 })]])
+  const sink = new MemorySink()
+  const { run } = await setup(source, sink, { maxRecords: 11, watermarkDelayMs: 2000 })
+  await run()
+  assert.equal(sink.rows.length, 10)
+  assert.equal(sink.side.dlq?.length, 1, 'garbage went to the DLQ')
+  assert.equal(sink.side.dlq?.[0]?.['sluice.error.code'], 'RECORD_DECODE')
+  assert.equal(sink.side.late?.length, 1, 'the old event in batch 1 is behind the watermark of batch 0')
+  assert.equal(sink.watermarkMs, 1_700_000_000_000 + 9000 - 2000)
+})
+
+test('clamp caps numeric positions at the snapshot, never below the start, and holds new partitions back', () => {
+  assert.deepEqual(clamp({ a: '50', b: '7', c: '3' }, { a: '40', b: '9' }, { a: '10' }), { a: '40', b: '7' })
+  assert.deepEqual(clamp({ a: '50' }, { a: '5' }, { a: '10' }), { a: '10' })
+})
