@@ -12,7 +12,7 @@ import { SluiceError, isSluiceError, toSluiceError } from '../errors.ts'
 import type { CircuitBreaker } from '../reliability/circuit-breaker.ts'
 import { type RetryConfig, retry } from '../reliability/retry.ts'
 import type { PlannedBatch } from './checkpoint.ts'
-import { failpoint } from './failpoint.ts'
+import { failpoint, setFailpointBatch } from '../failpoint.ts'
 import type { EngineEvents, RecordDestination } from './events.ts'
 import { type DeadLetter, type ProcessedBatch, RecordPath, type RecordPathOptions } from './records.ts'
 
@@ -116,11 +116,30 @@ export class BatchRunner {
 
   /** Runs one planned batch to its commit (or to a duplicate skip). */
   async run(planned: PlannedBatch, signal: AbortSignal): Promise<BatchResult> {
+    const started = (this.#o.now ?? Date.now)()
+    return this.write(planned, await this.read(planned, signal), signal, started)
+  }
+
+  /** Reads and routes the planned range, retrying transient failures as the same batch. */
+  async read(planned: PlannedBatch, signal: AbortSignal): Promise<ProcessedBatch> {
+    return this.withRetry(planned.batchId, () => this.#read(planned, signal), signal)
+  }
+
+  /**
+   * One read attempt with no retry and no circuit-breaker accounting: the query's read-ahead of
+   * the next batch, whose failure only means that batch is read again the ordinary way.
+   */
+  readOnce(planned: PlannedBatch, signal: AbortSignal): Promise<ProcessedBatch> {
+    return this.#read(planned, signal)
+  }
+
+  /** Writes a batch already read (rows, dead letters, tracker row, position: one transaction); `started` dates its duration. */
+  async write(planned: PlannedBatch, processed: ProcessedBatch, signal: AbortSignal, started: number): Promise<BatchResult> {
     const o = this.#o
     const now = o.now ?? Date.now
-    const started = now()
+    // Set here, not when reading: with read-ahead the next batch is read while this one is written.
+    setFailpointBatch(planned.batchId)
     const log = o.logger.child({ batchId: planned.batchId })
-    const processed = await this.withRetry(planned.batchId, () => this.#read(planned, signal), signal)
     if (o.failFast && processed.dead.length > 0) {
       const first = processed.dead[0] as DeadLetter
       throw failFastError(first, planned.batchId)

@@ -4,8 +4,10 @@
  * topic, partition, offset, timestamp, headers) when the payload has no field of that name.
  * A value that is not UTF-8 or not a JSON object is a bad record (RECORD_DECODE), never dropped.
  */
-import { isUtf8 } from 'node:buffer'
 import type { RowValues, SourceRecord } from '../api/record.ts'
+
+/** Strict UTF-8 (invalid bytes throw); a leading BOM is kept, as Buffer#toString keeps it. */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 export type DecodeResult =
   | { readonly ok: true; readonly values: RowValues }
@@ -19,8 +21,13 @@ export function decodeRecord(record: SourceRecord): DecodeResult {
   } else {
     const bytes = record.value
     if (bytes === null) return { ok: false, reason: 'value is null (tombstone)' }
-    if (!isUtf8(bytes)) return { ok: false, reason: 'value is not valid UTF-8' }
-    const text = bytes.toString('utf8')
+    // One pass that validates and decodes (isUtf8 + toString walked every value twice).
+    let text: string
+    try {
+      text = utf8.decode(bytes)
+    } catch {
+      return { ok: false, reason: 'value is not valid UTF-8' }
+    }
     let parsed: unknown
     try {
       parsed = JSON.parse(text)

@@ -18,9 +18,11 @@ import { abortableSleep } from '../reliability/retry.ts'
 import type { CheckpointLog, PlannedBatch } from './checkpoint.ts'
 import type { EngineEvents } from './events.ts'
 import { resolveResumePoint } from './recovery.ts'
-import { failpoint } from './failpoint.ts'
+import { failpoint } from '../failpoint.ts'
 import { QueryProbes } from './probes.ts'
 import { type BatchRunner, type BatchResult } from './batch-runner.ts'
+import { ReadAhead, type PlannedEnd, type ReadAheadSteps } from './read-ahead.ts'
+import type { ProcessedBatch } from './records.ts'
 import type { TriggerPolicy } from './trigger.ts'
 
 /** Default cap of records per batch when no limit is configured: keeps memory bounded. */
@@ -106,61 +108,88 @@ export class Query {
     let idle = 0
     events.emit('query.state', { pipelineId, state: 'running' })
 
-    while (!stop.aborted) {
-      let planned: PlannedBatch
-      const isReplay = replay !== null
-      if (replay) {
-        planned = replay
-        replay = null
-        logger.warn({ batchId: planned.batchId }, 're-running a planned batch that did not commit')
-      } else {
-        await abortableSleep(trigger.delayBeforeNext(now()), stop)
-        if (stop.aborted) break
-        trigger.startTick(now())
-        await o.runner.waitForCircuit(stop)
-        if (stop.aborted) break
-        const planEnd = await o.runner.withRetry(nextBatchId, () => source.plan(position, limits, abort), stop)
-        const end = planEnd && until ? clamp(planEnd, until, position) : planEnd
-        const range = end ? { start: position, end } : null
-        if (!range || changedPartitions(range).length === 0) {
-          if (trigger.bounded) break
-          events.emit('query.state', { pipelineId, state: 'idle' })
-          probes.lag(position)
-          await abortableSleep(trigger.idleDelay(idle++, now()), stop)
-          continue
+    // Read-ahead (read-ahead.ts) where the next batch starts as soon as this one commits; a
+    // processing-time trigger decides at its tick what the batch holds, so it never reads ahead.
+    const readAheadOn = !trigger.single && trigger.mode.type !== 'processingtime'
+    const steps: ReadAheadSteps = { plan: (start, signal) => planNext(source, start, limits, until, signal), read: (p, signal) => o.runner.readOnce(p, signal) }
+    let ahead: ReadAhead | null = null
+    try {
+      while (!stop.aborted) {
+        let planned: PlannedBatch
+        let processed: ProcessedBatch | null = null
+        const isReplay = replay !== null
+        if (replay) {
+          planned = replay
+          replay = null
+          logger.warn({ batchId: planned.batchId }, 're-running a planned batch that did not commit')
+        } else {
+          await abortableSleep(trigger.delayBeforeNext(now()), stop)
+          if (stop.aborted) break
+          trigger.startTick(now())
+          await o.runner.waitForCircuit(stop)
+          if (stop.aborted) break
+          let end: PlannedEnd = null
+          let pending: Promise<ProcessedBatch | null> | null = null
+          if (ahead !== null) {
+            const a: ReadAhead = ahead
+            ahead = null
+            if (a.matches(nextBatchId, position, watermarkMs)) end = await a.end
+            if (end !== null) pending = a.processed
+            else await a.discard()
+          }
+          end ??= await o.runner.withRetry(nextBatchId, () => planNext(source, position, limits, until, abort), stop)
+          if (end === null) {
+            if (trigger.bounded) break
+            events.emit('query.state', { pipelineId, state: 'idle' })
+            probes.lag(position)
+            await abortableSleep(trigger.idleDelay(idle++, now()), stop)
+            continue
+          }
+          idle = 0
+          planned = { batchId: nextBatchId, start: position, end, watermarkMs, plannedAt: new Date(now()).toISOString() }
+          // The write-ahead record comes first, read ahead or not: a re-run reads exactly this range.
+          if (checkpoint) await checkpoint.writePlanned(planned)
+          await failpoint('after-plan', planned.batchId)
+          if (pending !== null) {
+            processed = await pending.catch((err: unknown) => {
+              logger.debug({ batchId: nextBatchId, err: toSluiceError(err).message }, 'read-ahead failed; reading the batch again')
+              return null
+            })
+          }
         }
-        idle = 0
-        const moved: Record<string, string> = {}
-        for (const p of changedPartitions(range)) moved[p] = range.end[p] as string
-        planned = { batchId: nextBatchId, start: position, end: moved, watermarkMs, plannedAt: new Date(now()).toISOString() }
-        if (checkpoint) await checkpoint.writePlanned(planned)
-        await failpoint('after-plan', planned.batchId)
-      }
-      events.emit('batch.planned', { pipelineId, batchId: planned.batchId, replay: isReplay, start: planned.start, end: planned.end })
+        events.emit('batch.planned', { pipelineId, batchId: planned.batchId, replay: isReplay, start: planned.start, end: planned.end })
 
-      const result: BatchResult = await o.runner.run(planned, abort)
-      this.#account(result)
-      position = advance(planned.start, planned.end)
-      watermarkMs = result.nextWatermarkMs
-      if (result.status === 'duplicate' && o.exactlyOnce) {
-        // Someone (an earlier attempt whose COMMIT reply was lost) committed this batch: take the database's word.
-        const state = await sink.committedState(pipelineId)
-        if (state) {
-          position = state.position
-          watermarkMs = state.watermarkMs
+        // With a read-ahead, the batch's duration counts from here: its read overlapped the previous write.
+        const started = now()
+        processed ??= await o.runner.read(planned, abort)
+        if (readAheadOn && !stop.aborted) ahead = new ReadAhead(planned.batchId + 1, advance(planned.start, planned.end), processed.nextWatermarkMs, steps, abort)
+        const result: BatchResult = await o.runner.write(planned, processed, abort, started)
+        this.#account(result)
+        position = advance(planned.start, planned.end)
+        watermarkMs = result.nextWatermarkMs
+        if (result.status === 'duplicate' && o.exactlyOnce) {
+          // Someone (an earlier attempt whose COMMIT reply was lost) committed this batch: take the database's word.
+          const state = await sink.committedState(pipelineId)
+          if (state) {
+            position = state.position
+            watermarkMs = state.watermarkMs
+          }
         }
+        await failpoint('before-commit-file', planned.batchId)
+        if (checkpoint) await checkpoint.writeCommitted({ batchId: planned.batchId, nextWatermarkMs: watermarkMs, end: position })
+        await failpoint('after-commit-file', planned.batchId)
+        this.summary.lastBatchId = planned.batchId
+        this.summary.position = position
+        this.summary.watermarkMs = watermarkMs
+        nextBatchId = planned.batchId + 1
+        await o.runner.afterCommit(position)
+        probes.lag(position)
+        probes.trackerSize()
+        if (trigger.single) break
       }
-      await failpoint('before-commit-file', planned.batchId)
-      if (checkpoint) await checkpoint.writeCommitted({ batchId: planned.batchId, nextWatermarkMs: watermarkMs, end: position })
-      await failpoint('after-commit-file', planned.batchId)
-      this.summary.lastBatchId = planned.batchId
-      this.summary.position = position
-      this.summary.watermarkMs = watermarkMs
-      nextBatchId = planned.batchId + 1
-      await o.runner.afterCommit(position)
-      probes.lag(position)
-      probes.trackerSize()
-      if (trigger.single) break
+    } finally {
+      // Stopped, failed or drained: a read-ahead still running must let go of the source first.
+      if (ahead !== null) await ahead.discard()
     }
     await probes.settle()
     events.emit('query.state', { pipelineId, state: 'stopped' })
@@ -177,6 +206,17 @@ export class Query {
     s.late += result.late
     s.filtered += result.filtered
   }
+}
+
+/** Plans the batch after `start`: the partitions it moves and where they end, or null when there is nothing new. */
+export async function planNext(source: Source, start: Position, limits: ReadLimits, until: Position | null, signal: AbortSignal): Promise<PlannedEnd> {
+  const planEnd = await source.plan(start, limits, signal)
+  const end = planEnd && until ? clamp(planEnd, until, start) : planEnd
+  if (!end) return null
+  const range = { start, end }
+  const moved: Record<string, string> = {}
+  for (const p of changedPartitions(range)) moved[p] = end[p] as string
+  return Object.keys(moved).length === 0 ? null : moved
 }
 
 /**

@@ -8,6 +8,7 @@
  * timestamp columns accept Dates and epoch milliseconds, array columns accept JS arrays. Anything the
  * server cannot parse is left to it: it refuses that row, and the loader isolates and rejects it.
  */
+import { failpointSync } from '../../../failpoint.ts'
 import type { RowValues } from '../../../api/record.ts'
 
 /** Turns one non-null value into COPY text (already escaped). */
@@ -212,9 +213,13 @@ export function* encodeRows(
     chunk += '\n'
     if (++count >= limits.rows || chunk.length >= limits.chars) {
       yield Buffer.from(chunk, 'utf8')
+      failpointSync('mid-copy') // crash tests: the COPY is open, rows sent, nothing committed
       chunk = ''
       count = 0
     }
   }
-  if (chunk.length > 0) yield Buffer.from(chunk, 'utf8')
+  if (chunk.length > 0) {
+    yield Buffer.from(chunk, 'utf8')
+    failpointSync('mid-copy')
+  }
 }

@@ -10,6 +10,7 @@
  *   5. (exactly-once) records the last batch id and the watermark.
  * With `exactlyOnce: false` only steps 3 and 4 run: plain at-least-once.
  */
+import { failpoint } from '../../../failpoint.ts'
 import type { ComponentContext, Logger } from '../../../api/component.ts'
 import type { CommittedState, RejectHandler, Sink, SinkBatch, WriteResult } from '../../../api/sink.ts'
 import { SluiceError } from '../../../errors.ts'
@@ -137,8 +138,10 @@ export class PostgresSink implements Sink {
         const side = rows.rejected.length > 0 && onReject !== undefined ? [...batch.sideOutputs, ...onReject(rows.rejected)] : batch.sideOutputs
         await writeSideOutputs(tx, side, tracker.schema, this.#sideTables, this.#limits)
         if (batch.exactlyOnce) await tracker.saveState(tx, batch.pipelineId, batch.batchId, batch.nextWatermarkMs)
+        await failpoint('before-commit', batch.batchId) // crash tests: everything written, COMMIT not sent
         return { status: 'committed', written: rows.written, rejected: rows.rejected }
       })
+      await failpoint('after-commit', batch.batchId) // crash tests: committed, nothing recorded elsewhere yet
       this.#sideTables.commit()
       return result
     } catch (err) {

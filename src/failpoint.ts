@@ -23,6 +23,23 @@ function parse(spec: string): Map<string, Action> {
 /** True when any failpoint is configured (lets hot loops skip the lookup). */
 export const failpointsActive = points.size > 0
 
+/** The batch being written, for failpoints deep in a component that does not know it. */
+let currentBatch = -1
+
+/** Sets the batch id that `failpointSync` reports. */
+export function setFailpointBatch(batchId: number): void {
+  currentBatch = batchId
+}
+
+/** Synchronous failpoint (kill only) for code that cannot await, such as a COPY data generator. */
+export function failpointSync(name: string): void {
+  if (!failpointsActive) return
+  const action = points.get(`${name}@${currentBatch}`) ?? points.get(name)
+  if (action?.kind !== 'kill') return
+  process.stderr.write(`failpoint ${name}@${currentBatch}: SIGKILL\n`)
+  process.kill(process.pid, 'SIGKILL')
+}
+
 /** Triggers the failpoint `name` for batch `batchId` when configured. */
 export async function failpoint(name: string, batchId: number): Promise<void> {
   if (!failpointsActive) return
