@@ -73,9 +73,23 @@ start() {
     "$CONF/server.properties.template" > "$RUN/server.properties"
   local cp="$LIB/*"
   local jvm=(-Xms128m "-Xmx${KAFKA_HEAP:-512m}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true)
-  java "${jvm[@]}" -Dlog4j2.configurationFile="$CONF/tools-log4j2.properties" -cp "$cp" \
-    kafka.tools.StorageTool format --cluster-id="$CLUSTER_ID" --config "$RUN/server.properties" > "$RUN/format.log" 2>&1 \
-    || { cat "$RUN/format.log" >&2; log "formatting the data dir failed"; exit 1; }
+  # Formatting costs a JVM start; the formatted dir holds no port or path, so format once per
+  # (jars, config) and copy it into each fresh data dir.
+  local formatted
+  formatted="$CACHE/formatted-$(cat "$LIB/.stamp" "$CONF/server.properties.template" | sha256sum | cut -c1-16)"
+  if [[ ! -f "$formatted/meta.properties" ]]; then
+    local tmp="$formatted.tmp.$$"
+    rm -rf "$tmp"
+    mkdir -p "$tmp"
+    sed -e "s|@PORT@|$PORT|g" -e "s|@CONTROLLER_PORT@|$CONTROLLER_PORT|g" -e "s|@DATA_DIR@|$tmp|g" \
+      "$CONF/server.properties.template" > "$RUN/format.properties"
+    java "${jvm[@]}" -Dlog4j2.configurationFile="$CONF/tools-log4j2.properties" -cp "$cp" \
+      kafka.tools.StorageTool format --cluster-id="$CLUSTER_ID" --config "$RUN/format.properties" > "$RUN/format.log" 2>&1 \
+      || { cat "$RUN/format.log" >&2; log "formatting the data dir failed"; rm -rf "$tmp"; exit 1; }
+    rm -rf "$formatted"
+    mv "$tmp" "$formatted"
+  fi
+  cp -a "$formatted/." "$RUN/data/"
   nohup java "${jvm[@]}" -Dlog4j2.configurationFile="$CONF/log4j2.properties" -Dkafka.logs.dir="$RUN" \
     -cp "$cp" kafka.Kafka "$RUN/server.properties" > "$LOG_FILE" 2>&1 < /dev/null &
   local pid=$!

@@ -8,7 +8,7 @@
  * command ends. The command's exit code (or 128 + signal number) is propagated. The command sees
  * KAFKA_BOOTSTRAP and KAFKA_PORT in its environment.
  */
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { constants } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -38,9 +38,13 @@ async function brokerAnswers(): Promise<boolean> {
   }
 }
 
-function kafka(cmd: 'start' | 'stop'): number {
-  const r = spawnSync('bash', [kafkaSh, cmd], { stdio: ['ignore', 'inherit', 'inherit'], env: process.env })
-  return r.status ?? 1
+/** Runs `scripts/kafka.sh <cmd>` and resolves with its exit code. */
+function kafka(cmd: 'start' | 'stop'): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', [kafkaSh, cmd], { stdio: ['ignore', 'inherit', 'inherit'], env: process.env })
+    child.on('error', () => resolve(1))
+    child.on('exit', (code) => resolve(code ?? 1))
+  })
 }
 
 async function main(): Promise<number> {
@@ -50,37 +54,38 @@ async function main(): Promise<number> {
     process.stderr.write('usage: node scripts/with-kafka.ts <command> [args...]\n')
     return 2
   }
+  // From here on a signal never kills this process outright: the broker must be stopped first.
+  let child: ChildProcess | null = null
+  let signalled: NodeJS.Signals | null = null
+  const onSignal = (sig: NodeJS.Signals): void => {
+    signalled ??= sig
+    child?.kill(sig)
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  process.on('SIGHUP', onSignal)
   const reuse = await brokerAnswers()
   if (reuse) {
     process.stderr.write(`with-kafka: reusing the broker already running on ${bootstrap}\n`)
-  } else if (kafka('start') !== 0) {
+  } else if ((await kafka('start')) !== 0) {
     process.stderr.write('with-kafka: the broker did not start\n')
     return 1
   }
   try {
+    if (signalled) return 128 + (constants.signals[signalled] ?? 0)
     return await new Promise<number>((resolve) => {
-      const child = spawn(command, argv.slice(1), {
+      child = spawn(command, argv.slice(1), {
         stdio: 'inherit',
         env: { ...process.env, KAFKA_BOOTSTRAP: process.env.KAFKA_BOOTSTRAP ?? bootstrap, KAFKA_PORT: port },
       })
-      // Pass Ctrl-C / termination to the command; the broker is stopped once it has exited.
-      const forward = (sig: NodeJS.Signals): void => {
-        child.kill(sig)
-      }
-      process.on('SIGINT', forward)
-      process.on('SIGTERM', forward)
       child.on('error', (err) => {
         process.stderr.write(`with-kafka: cannot run ${command}: ${err.message}\n`)
         resolve(127)
       })
-      child.on('exit', (code, signal) => {
-        process.off('SIGINT', forward)
-        process.off('SIGTERM', forward)
-        resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0))
-      })
+      child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)))
     })
   } finally {
-    if (!reuse) kafka('stop')
+    if (!reuse) await kafka('stop')
   }
 }
 

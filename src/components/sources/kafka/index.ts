@@ -2,7 +2,7 @@
  * `sourceType: kafka`: topics of a Kafka cluster, read in micro-batches with Spark's options.
  */
 import type { SourceDefinition } from '../../../api/component.ts'
-import type { KafkaExtractConfig } from '../../../config/types.ts'
+import type { KafkaExtractConfig } from './config.ts'
 import { KafkaSource } from './source.ts'
 
 export { KafkaSource, type KafkaSourceOptions } from './source.ts'

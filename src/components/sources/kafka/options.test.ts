@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { KafkaExtractConfig } from '../../../config/types.ts'
+import type { KafkaExtractConfig } from './config.ts'
 import { isSluiceError } from '../../../errors.ts'
 import { kafkaSettings, parseBootstrap, parseJaas, topicSelection } from './options.ts'
 
@@ -87,4 +87,13 @@ test('topic selection: subscribe list, whole-name pattern, topic fallback, never
   assert.throws(() => topicSelection(cfg({})), (e) => isSluiceError(e, 'CONFIG_INVALID'))
   assert.throws(() => topicSelection(cfg({ subscribe: 'a', subscribePattern: 'b' })), (e) => isSluiceError(e, 'CONFIG_INVALID'))
   assert.throws(() => topicSelection(cfg({ subscribePattern: '(' })), (e) => isSluiceError(e, 'CONFIG_INVALID'))
+})
+
+test('a credential alone turns SASL PLAIN on; a credential without user name is refused', () => {
+  const s = kafkaSettings(cfg({ subscribe: 't' }), 'x', { username: 'u', password: 'p' })
+  assert.deepEqual(s.sasl, { mechanism: 'PLAIN', username: 'u', password: 'p' })
+  assert.equal(s.tls, false)
+  assert.throws(() => kafkaSettings(cfg({ subscribe: 't' }), 'x', { username: '', password: 'secret-pw' }), (e) => isSluiceError(e, 'CONFIG_INVALID') && !/secret-pw/.test(e.message))
+  const oauth = kafkaSettings(cfg({ subscribe: 't', 'kafka.sasl.mechanism': 'OAUTHBEARER' }), 'x', { username: '', password: 'tok' })
+  assert.deepEqual(oauth.sasl, { mechanism: 'OAUTHBEARER', token: 'tok' })
 })

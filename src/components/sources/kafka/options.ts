@@ -5,7 +5,7 @@
  * passes them to a consumer that ignores unknown ones).
  */
 import type { SASLOptions } from '@platformatic/kafka'
-import type { KafkaExtractConfig } from '../../../config/types.ts'
+import type { KafkaExtractConfig } from './config.ts'
 import { SluiceError } from '../../../errors.ts'
 
 /** SASL login: username and password (resolved from credentialId by the caller, or given inline). */
@@ -100,20 +100,20 @@ export function kafkaSettings(config: KafkaExtractConfig, pipelineId: string, lo
   }
   let sasl: SASLOptions | undefined
   const mechanismRaw = str('kafka.sasl.mechanism')
-  if (protocol.startsWith('SASL_') || mechanismRaw !== undefined) {
+  if (protocol.startsWith('SASL_') || mechanismRaw !== undefined || login !== undefined) {
     const mechanism = (mechanismRaw ?? 'PLAIN').toUpperCase()
     if (!(SASL_MECHANISMS as readonly string[]).includes(mechanism)) {
       throw invalid('kafka.sasl.mechanism', `expected one of ${SASL_MECHANISMS.join(', ')}, got ${JSON.stringify(mechanism)}`)
     }
     const jaas = str('kafka.sasl.jaas.config')
     const inline = { ...(jaas ? parseJaas(jaas) : {}), ...pick(str('kafka.sasl.username'), str('kafka.sasl.password')) }
-    const username = login?.username ?? inline.username
+    const username = login?.username || inline.username
     const password = login?.password ?? inline.password
     if (mechanism === 'OAUTHBEARER') {
       if (password === undefined) throw invalid('kafka.sasl.mechanism', 'OAUTHBEARER needs a token: the password of credentialId')
       sasl = { mechanism: mechanism as SaslMechanism, token: password }
     } else {
-      if (username === undefined || password === undefined) {
+      if (!username || password === undefined) {
         throw invalid('kafka.sasl.mechanism', `${mechanism} needs a username and password: set credentialId (or kafka.sasl.username and kafka.sasl.password)`)
       }
       sasl = { mechanism: mechanism as SaslMechanism, username, password }

@@ -17,7 +17,8 @@ import type { ComponentContext, Logger } from '../../../api/component.ts'
 import type { Position } from '../../../api/position.ts'
 import type { SourceRecord } from '../../../api/record.ts'
 import type { ReadLimits, Source } from '../../../api/source.ts'
-import type { KafkaExtractConfig } from '../../../config/types.ts'
+import type { KafkaExtractConfig } from './config.ts'
+import { resolveCredential } from '../../../config/index.ts'
 import { SluiceError } from '../../../errors.ts'
 import { KafkaClient, type PartitionInfo } from './client.ts'
 import { kafkaSettings, topicSelection, type KafkaLogin, type KafkaSettings, type TopicSelection } from './options.ts'
@@ -26,7 +27,7 @@ import { readPartitions, type ReadPartition } from './reader.ts'
 
 /** Test and wiring knobs. */
 export interface KafkaSourceOptions {
-  /** SASL login resolved from `credentialId` by the caller. */
+  /** SASL login; by default `credentialId` is resolved from the environment or the credentials file. */
   readonly login?: KafkaLogin
   /** Fetch rounds without progress before a read gives up (see reader.ts). */
   readonly maxIdleRounds?: number
@@ -35,17 +36,20 @@ export interface KafkaSourceOptions {
 /** Reads the subscribed topics of one Kafka cluster as a Source. */
 export class KafkaSource implements Source {
   readonly #config: KafkaExtractConfig
-  readonly #settings: KafkaSettings
+  readonly #ctx: ComponentContext
   readonly #selection: TopicSelection
   readonly #logger: Logger
   readonly #options: KafkaSourceOptions
+  #settings: KafkaSettings | null = null
   #client: KafkaClient | null = null
   /** The first position resolved in this process (startingOffsets applied as given). */
   #initial: Map<string, bigint> | null = null
 
   constructor(config: KafkaExtractConfig, ctx: ComponentContext, options: KafkaSourceOptions = {}) {
     this.#config = config
-    this.#settings = kafkaSettings(config, ctx.pipelineId, options.login)
+    this.#ctx = ctx
+    // Settings that need no secret are checked now, so a bad option fails at create time.
+    if (config.credentialId === undefined && options.login === undefined) this.#settings = kafkaSettings(config, ctx.pipelineId)
     this.#selection = topicSelection(config)
     this.#logger = ctx.logger.child({ source: 'kafka' })
     this.#options = options
@@ -53,18 +57,15 @@ export class KafkaSource implements Source {
 
   async open(signal: AbortSignal): Promise<void> {
     signal.throwIfAborted()
-    if (this.#settings.ignored.length > 0) {
-      this.#logger.debug({ options: this.#settings.ignored }, 'kafka options not used by Sluice are ignored')
-    }
-    this.#client ??= new KafkaClient(this.#settings)
+    const client = await this.#open()
     // Fail fast (and retryably) when the cluster is not there.
-    const parts = await this.#client.partitions(this.#selection)
+    const parts = await client.partitions(this.#selection)
     this.#logger.info({ topics: this.#selection.describe, partitions: parts.length }, 'kafka source connected')
   }
 
   async initialPosition(signal: AbortSignal): Promise<Position> {
     signal.throwIfAborted()
-    const client = this.#open()
+    const client = await this.#open()
     const parts = await client.partitions(this.#selection)
     const bounds = await this.#bounds(client, parts)
     const initial = new Map<string, bigint>()
@@ -79,7 +80,7 @@ export class KafkaSource implements Source {
 
   async plan(from: Position, limits: ReadLimits, signal: AbortSignal): Promise<Position | null> {
     signal.throwIfAborted()
-    const client = this.#open()
+    const client = await this.#open()
     const parts = await client.partitions(this.#selection)
     if (parts.length === 0) return null
     const bounds = await this.#bounds(client, parts)
@@ -107,7 +108,7 @@ export class KafkaSource implements Source {
 
   async *#read(from: Position, to: Position, signal: AbortSignal): AsyncGenerator<SourceRecord[]> {
     signal.throwIfAborted()
-    const client = this.#open()
+    const client = await this.#open()
     const wanted = Object.keys(to).map((key) => ({ key, ...parsePartitionKey(key), to: parseOffset(key, to[key] as string) }))
     if (wanted.length === 0) return
     const infos = new Map((await client.describeTopics([...new Set(wanted.map((w) => w.topic))])).map((p) => [p.key, p]))
@@ -145,13 +146,13 @@ export class KafkaSource implements Source {
       await client.commitGroup(offsets)
     } catch (err) {
       // Lag monitoring only: Sluice's stored position is what counts.
-      this.#logger.warn({ group: this.#settings.groupId, error: err instanceof Error ? err.message : String(err) }, 'committing offsets to the consumer group failed')
+      this.#logger.warn({ group: this.#settings?.groupId, error: err instanceof Error ? err.message : String(err) }, 'committing offsets to the consumer group failed')
     }
   }
 
   async latest(signal: AbortSignal): Promise<Position> {
     signal.throwIfAborted()
-    const client = this.#open()
+    const client = await this.#open()
     const parts = await client.partitions(this.#selection)
     return toPosition(await client.offsets(parts, 'latest'))
   }
@@ -162,8 +163,25 @@ export class KafkaSource implements Source {
     if (client) await client.close()
   }
 
-  #open(): KafkaClient {
-    this.#client ??= new KafkaClient(this.#settings)
+  /** The client, created on first use (after resolving credentialId, the one async part of the settings). */
+  async #open(): Promise<KafkaClient> {
+    if (this.#client) return this.#client
+    if (!this.#settings) {
+      let login = this.#options.login
+      const id = this.#config.credentialId
+      if (login === undefined && id !== undefined) {
+        const cred = await resolveCredential(id, this.#ctx.env)
+        const username = cred.user ?? cred['username']
+        const password = cred.password
+        if (password === undefined) throw new SluiceError('CREDENTIAL_MISSING', `credential ${id} has no password (or token) for Kafka SASL`)
+        login = { username: username ?? '', password }
+      }
+      this.#settings = kafkaSettings(this.#config, this.#ctx.pipelineId, login)
+    }
+    if (this.#settings.ignored.length > 0) {
+      this.#logger.debug({ options: this.#settings.ignored }, 'kafka options not used by Sluice are ignored')
+    }
+    this.#client = new KafkaClient(this.#settings)
     return this.#client
   }
 
