@@ -11,6 +11,7 @@ import { type LoadedPipeline, runPipelines } from '../../runtime/run.ts'
 import { readiness } from '../../runtime/readiness.ts'
 import { installSignals } from '../../runtime/signals.ts'
 import { printSummary } from '../output.ts'
+import { startProgress } from '../progress.ts'
 
 interface RunFlags {
   httpPort?: string
@@ -56,6 +57,7 @@ async function runCommand(files: string[], flags: RunFlags): Promise<number> {
   const metrics = createMetrics()
   attachMetrics(events, metrics)
   const board = new QueryStatusBoard(events)
+  const stopProgress = flags.json ? () => {} : startProgress(events)
   const signals = installSignals(pipelines.map((p) => p.config.monitoring.shutdownTimeoutSeconds), logger)
   const port = flags.httpPort !== undefined ? Number(flags.httpPort) : first?.httpPort
   let server: { close(): Promise<void> } | null = null
@@ -68,13 +70,16 @@ async function runCommand(files: string[], flags: RunFlags): Promise<number> {
       for (const a of assembled) board.register(a.config.pipelineId, a.streaming.queryName)
       if (port !== undefined && Number.isInteger(port)) {
         const host = flags.httpHost ?? first?.httpHost ?? '127.0.0.1'
-        server = await startHttpServer({ host, port, registry: metrics.registry, status: board, ready: () => readiness(assembled), live: () => !signals.stop.aborted || true })
-        logger.info({ host, port }, 'HTTP endpoint listening (/metrics /health /ready /status)')
+        const http = await startHttpServer({ host, port, registry: metrics.registry, status: board, ready: () => readiness(assembled), live: () => !signals.stop.aborted || true })
+        server = http
+        // The bound port, not the configured one: port 0 picks a free port.
+        logger.info({ host, port: http.port, url: http.url }, 'HTTP endpoint listening (/metrics /health /ready /status)')
       }
     },
   })
   await (server as { close(): Promise<void> } | null)?.close()
   signals.dispose()
+  stopProgress()
   printSummary(outcomes, Boolean(flags.json))
   return outcomes.every((o) => o.ok) ? 0 : 1
 }
