@@ -24,7 +24,7 @@ import { sqlState } from '../components/sinks/postgres/classify-error.ts'
 import type { PgDriver } from '../components/sinks/postgres/driver.ts'
 import { quoteName } from '../components/sinks/postgres/sql/quote.ts'
 import type { DeadLetterRouter } from '../engine/batch-runner.ts'
-import { failpoint } from '../engine/failpoint.ts'
+import { failpoint } from '../failpoint.ts'
 import { SluiceError, toSluiceError } from '../errors.ts'
 import { decodeHeaders } from './dlq-record.ts'
 import { OUTBOX_TABLE } from './dlq.ts'
@@ -166,7 +166,9 @@ export class OutboxRelay {
       signal.throwIfAborted()
       // Beginning the first transaction of an incarnation runs InitProducerId: fences the previous
       // relay and completes its open transaction, so the read below sees its final outcome.
-      const tx = await producer.beginTransaction()
+      // producerId/epoch -1 ask for a new epoch of whatever producer holds the id. The library's
+      // default (0, 0) is refused with PRODUCER_FENCED once an earlier incarnation used the id.
+      const tx = await producer.beginTransaction({ producerId: -1n, producerEpoch: -1 })
       if (!this.#checked) {
         const removed = await this.#removePublished(driver, table, signal)
         this.#checked = true
