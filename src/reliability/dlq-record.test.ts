@@ -78,8 +78,8 @@ test('dlqRow matches dlqTableColumns and keeps the original bytes', () => {
   assert.equal(row['sluice.batch.id'], 42)
   assert.equal(row['sluice.source.partition'], 3)
   assert.equal(row['sluice.failed.at'], '2026-11-25T12:00:00.000Z')
-  assert.equal(typeof row.headers, 'string')
-  assert.deepEqual(JSON.parse(row.headers as string), [
+  assert.ok(Buffer.isBuffer(row.headers), 'jsonb text as bytes, so the COPY writer does not quote it as a JSON string')
+  assert.deepEqual(JSON.parse((row.headers as Buffer).toString('utf8')), [
     { name: 'traceparent', value: '00-abc-01' },
     { name: 'bin', base64: Buffer.from([0xff, 0x00, 0xfe]).toString('base64') },
     { name: 'sluice.error.code', value: 'RECORD_SCHEMA' },
@@ -90,7 +90,7 @@ test('tombstones and key-less records are representable', () => {
   const row = dlqRow({ ...input, record: { ...record, key: null, value: null, headers: [] } })
   assert.equal(row.key, null)
   assert.equal(row.value, null)
-  assert.equal(row.headers, '[]')
+  assert.deepEqual(row.headers, Buffer.from('[]'))
 })
 
 test('headers survive an encode/decode round trip', () => {
@@ -105,5 +105,5 @@ test('outboxRow carries the full Kafka header list and the (pipeline, batch, seq
   assert.equal(row.batch_id, 42)
   assert.equal(row.seq, 7)
   assert.equal(row.topic, 'orders-dlq')
-  assert.deepEqual(decodeHeaders(row.headers as string), dlqHeaders(input))
+  assert.deepEqual(decodeHeaders((row.headers as Buffer).toString('utf8')), dlqHeaders(input))
 })

@@ -7,7 +7,8 @@
  *
  * Value encodings in the returned RowValues (what the sink's COPY writer receives):
  * bytea -> Buffer (or null), bigint offsets -> decimal string (64-bit safe), timestamptz -> ISO string,
- * jsonb -> a JSON *string* (a JS array would be taken for a PostgreSQL array by generic encoders).
+ * jsonb -> the JSON text as a Buffer: the COPY writer takes raw bytes as JSON text as they are, while a
+ * JS string would be stored as a JSON string value (and a JS array is ambiguous for generic encoders).
  */
 import type { RowValues, SourceRecord } from '../api/record.ts'
 import type { SideOutput } from '../api/sink.ts'
@@ -95,6 +96,11 @@ export function decodeHeaders(json: string): Header[] {
   return parsed.map((h): Header => [h.name, 'value' in h ? Buffer.from(h.value, 'utf8') : Buffer.from(h.base64, 'base64')])
 }
 
+/** JSON text for a jsonb column, as bytes (see the file comment). */
+function jsonText(text: string): Buffer {
+  return Buffer.from(text, 'utf8')
+}
+
 /** Columns of a PostgreSQL DLQ table (names are quoted by the sink: they contain dots). */
 export const dlqTableColumns: Readonly<Record<string, string>> = {
   key: 'bytea',
@@ -116,7 +122,7 @@ export function dlqRow(input: DlqInput): RowValues {
   return {
     key: input.record.key,
     value: input.record.value,
-    headers: encodeHeaders(input.record.headers),
+    headers: jsonText(encodeHeaders(input.record.headers)),
     'sluice.error.code': fields['sluice.error.code'],
     'sluice.error.reason': fields['sluice.error.reason'],
     'sluice.pipeline.id': input.pipelineId,
@@ -160,7 +166,7 @@ export function outboxRow(input: OutboxInput): RowValues {
     topic: input.topic,
     key: input.record.key,
     value: input.record.value,
-    headers: encodeHeaders(dlqHeaders(input)),
+    headers: jsonText(encodeHeaders(dlqHeaders(input))),
     created_at: new Date(input.failedAt).toISOString(),
   }
 }

@@ -1,0 +1,59 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { nullLogger } from '../api/component.ts'
+import { isSluiceError } from '../errors.ts'
+import type { DeadLetterRouter } from '../engine/batch-runner.ts'
+import { OutboxRelay, relayBrokers, relayTransactionalId, relayingRouter } from './outbox-relay.ts'
+import { outboxIdentity } from './outbox-tail.ts'
+
+test('relayBrokers prefers the DLQ brokers, falls back to the source, and refuses to guess', () => {
+  assert.deepEqual(relayBrokers('a:1, b:2', 'c:3'), ['a:1', 'b:2'])
+  assert.deepEqual(relayBrokers(undefined, 'c:3'), ['c:3'])
+  assert.throws(() => relayBrokers(undefined, undefined), (e) => isSluiceError(e, 'CONFIG_INVALID'))
+})
+
+test('the transactional id is stable per pipeline (a restarted relay fences the old one)', () => {
+  assert.equal(relayTransactionalId('orders'), 'sluice-dlq-orders')
+  assert.equal(relayTransactionalId('orders'), relayTransactionalId('orders'))
+})
+
+test('an outbox identity joins the id and the creation time', () => {
+  assert.equal(outboxIdentity('12', 3, '2026-01-01T00:00:00.000Z'), '12:3|2026-01-01T00:00:00.000Z')
+})
+
+test('relayingRouter delegates side outputs and relays after the commit; a closed relay does nothing', async () => {
+  const calls: string[] = []
+  const router: DeadLetterRouter = {
+    sideOutputs: (batchId) => {
+      calls.push(`side ${batchId}`)
+      return []
+    },
+  }
+  let queried = 0
+  const relay = new OutboxRelay({
+    pipelineId: 'p',
+    bootstrapBrokers: ['127.0.0.1:1'],
+    database: () => ({
+      schema: 'public',
+      driver: {
+        kind: 'pg',
+        async query() {
+          queried++
+          return { rows: [], rowCount: 0, columns: [] }
+        },
+        transaction: () => Promise.reject(new Error('unused')),
+        close: async () => {},
+      },
+    }),
+    logger: nullLogger,
+  })
+  const wrapped = relayingRouter(router, relay)
+  assert.deepEqual(wrapped.sideOutputs(4, [], []), [])
+  await wrapped.afterCommit?.(new AbortController().signal)
+  assert.equal(queried, 1, 'the relay looked for pending rows (none: no Kafka connection made)')
+  await wrapped.close?.()
+  assert.equal(queried, 2, 'close makes a last attempt')
+  await wrapped.afterCommit?.(new AbortController().signal)
+  assert.equal(queried, 2, 'after close the relay does nothing')
+  assert.deepEqual(calls, ['side 4'])
+})
