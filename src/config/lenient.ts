@@ -56,9 +56,10 @@ export function lenientEnum<const T extends string>(
 
 /**
  * Parameters of a cross-field check that must run even when a sibling field already failed, so a file
- * gets every problem reported at once. Such checks see unparsed values and must test types first.
+ * gets every problem reported at once. Such checks see unparsed values and must test types first;
+ * they run only when the object itself is there (a missing section is reported by its own issue).
  */
-export const always = { when: () => true }
+export const always = { when: (payload: { value: unknown }) => payload.value !== null && typeof payload.value === 'object' }
 
 const intPattern = '^\\s*-?\\d+\\s*$'
 const numberPattern = '^\\s*-?(\\d+(\\.\\d+)?|\\.\\d+)\\s*$'

@@ -92,6 +92,8 @@ export type FileExtractConfig = {
   cleanSource: 'off' | 'archive' | 'delete'
   sourceArchiveDir?: string
   csv: { header: boolean; delimiter: string }
+  /** Quiet time (ms) before a file counts as complete: its size and mtime must not change for this long. */
+  stableMs: number
   schemaName?: string
 }
 

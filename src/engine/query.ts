@@ -145,6 +145,8 @@ export class Query {
             await abortableSleep(trigger.idleDelay(idle++, now()), stop)
             continue
           }
+          // Back from idle: /status and the state metric must not say idle while a batch runs.
+          if (idle > 0) events.emit('query.state', { pipelineId, state: 'running' })
           idle = 0
           planned = { batchId: nextBatchId, start: position, end, watermarkMs, plannedAt: new Date(now()).toISOString() }
           // The write-ahead record comes first, read ahead or not: a re-run reads exactly this range.

@@ -60,6 +60,23 @@ describe('graceful shutdown', () => {
     await assertTrackerContiguous(s, pipelineId, COUNT)
   })
 
+  test('SIGTERM while the batch transaction is open (rows written, COMMIT not sent): it commits, exit 0', async () => {
+    const s = await fresh()
+    const { file, pipelineId } = await opsPipeline(s, topic, { maxOffsets: BATCH })
+    const running = startSluice(['run', file], { SLUICE_FAILPOINTS: 'before-commit@0=sleep:3000' })
+    await waitForOutput(running, (o) => o.includes('failpoint before-commit@0: sleeping'))
+    running.child.kill('SIGTERM')
+    const result = await running.done
+    assert.equal(result.code, 0, result.stderr.slice(-3000))
+    const { batches, records } = await assertWholeBatches(s)
+    assert.equal(batches, 1)
+    assert.equal(records, BATCH)
+    const rest = await runSluice(['run', file])
+    assert.equal(rest.code, 0, rest.stderr.slice(-3000))
+    await assertExactlyOnce(s, COUNT)
+    await assertTrackerContiguous(s, pipelineId, COUNT)
+  })
+
   test('SIGTERM and the batch outlives shutdownTimeoutSeconds: it rolls back, exit 0, the next run loads it once', async () => {
     const s = await fresh()
     const { file, pipelineId } = await opsPipeline(s, topic, { maxOffsets: BATCH, monitoring: { shutdownTimeoutSeconds: 1 } })

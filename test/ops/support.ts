@@ -19,8 +19,8 @@ export async function freePort(): Promise<number> {
   return port
 }
 
-/** Polls `predicate` every 200 ms until it holds; throws with `what` after `timeoutMs`. */
-export async function until(what: string, predicate: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
+/** Polls `predicate` every 200 ms until it holds; throws with `what` (and `context()`, e.g. the process output) after `timeoutMs`. */
+export async function until(what: string, predicate: () => Promise<boolean> | boolean, timeoutMs = 30_000, context?: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     try {
@@ -28,7 +28,7 @@ export async function until(what: string, predicate: () => Promise<boolean> | bo
     } catch {
       // not yet (e.g. the endpoint is not listening)
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`)
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}${context ? `\n${context().slice(-4000)}` : ''}`)
     await new Promise((r) => setTimeout(r, 200))
   }
 }

@@ -3,7 +3,7 @@
  * name or modification-time order, optionally archived or deleted once committed (`cleanSource`).
  */
 import * as z from 'zod'
-import { always, lenientBool, lenientEnum, strictObject, text } from '../../../config/lenient.ts'
+import { always, lenientBool, lenientEnum, lenientInt, strictObject, text } from '../../../config/lenient.ts'
 import type { FileExtractConfig } from '../../../config/types.ts'
 
 export type { FileExtractConfig }
@@ -30,6 +30,7 @@ export const fileExtractSchema = strictObject(
     cleanSource: lenientEnum(['off', 'archive', 'delete'], 'What happens to a file once its batch committed: "off" (default), "archive" (move to sourceArchiveDir), "delete".').default('off'),
     sourceArchiveDir: text('Archive folder for cleanSource archive.').optional(),
     csv: csvOptionsSchema.default({ header: true, delimiter: ',' }),
+    stableMs: lenientInt({ min: 0 }, 'A file is read once it has not been modified for this many milliseconds (default 1000); 0 for files renamed into place.').default(1000),
     schemaName: text('Name of the record schema in schemaDir.').optional(),
   },
   'File source: a directory of NDJSON or CSV files.',
