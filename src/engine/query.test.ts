@@ -1,58 +1,11 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { nullLogger } from '../api/component.ts'
 import { SluiceError } from '../errors.ts'
-import { CircuitBreaker } from '../reliability/circuit-breaker.ts'
-import { DeadLetterTables } from '../reliability/dlq.ts'
-import { BatchRunner } from './batch-runner.ts'
 import { CheckpointLog } from './checkpoint.ts'
-import { EngineEvents } from './events.ts'
-import { Query, clamp } from './query.ts'
-import { MemorySink, MemorySource } from './testkit.ts'
-import { type TriggerMode, TriggerPolicy } from './trigger.ts'
+import { clamp } from './query.ts'
+import { MemorySink, MemorySource, memoryQuery as setup } from './testkit.ts'
 
 const json = (n: number, from = 0): string[] => Array.from({ length: n }, (_, i) => JSON.stringify({ id: from + i, event_time: 1_700_000_000_000 + (from + i) * 1000 }))
-
-async function setup(source: MemorySource, sink: MemorySink, options: { trigger?: TriggerMode; maxRecords?: number; failFast?: boolean; dir?: string; watermarkDelayMs?: number } = {}) {
-  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'sluice-query-')))
-  const events = new EngineEvents()
-  const seen: string[] = []
-  events.on((name, payload) => seen.push(`${name}${'batchId' in payload ? `:${payload.batchId}` : ''}`))
-  const breaker = new CircuitBreaker({ enabled: true, failureThreshold: 100, resetTimeoutSeconds: 0.01 })
-  const runner = new BatchRunner({
-    pipelineId: 'p',
-    source,
-    sink,
-    exactlyOnce: true,
-    checkpointLocation: dir,
-    retry: { strategy: 'fixed', maxAttempts: 3, initialDelaySeconds: 0.001, maxDelaySeconds: 0.001 },
-    breaker,
-    breakerEnabled: true,
-    recordPath: { validator: null, transform: null, watermark: options.watermarkDelayMs === undefined ? null : { column: 'event_time', delayMs: options.watermarkDelayMs }, deleteKeys: null },
-    deadLetters: new DeadLetterTables({ pipelineId: 'p', dlq: { kind: 'table', table: 'dlq' }, late: { kind: 'table', table: 'late' } }),
-    lateStrategy: 'sendtodlq',
-    failFast: options.failFast ?? false,
-    events,
-    logger: nullLogger,
-  })
-  const query = new Query({
-    pipelineId: 'p',
-    source,
-    sink,
-    checkpoint: new CheckpointLog(dir),
-    trigger: new TriggerPolicy(options.trigger ?? { type: 'availablenow' }),
-    limits: options.maxRecords ? { maxRecords: options.maxRecords } : {},
-    exactlyOnce: true,
-    runner,
-    events,
-    logger: nullLogger,
-  })
-  const never = new AbortController().signal
-  return { query, dir, seen, run: () => query.run(never, never) }
-}
 
 test('availablenow splits the backlog by the limit and loads every record once', async () => {
   const source = new MemorySource([json(25), json(10, 100)])

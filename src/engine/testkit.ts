@@ -7,7 +7,18 @@ import type { Position } from '../api/position.ts'
 import type { SourceRecord } from '../api/record.ts'
 import type { CommittedState, RejectHandler, Sink, SinkBatch, WriteResult } from '../api/sink.ts'
 import type { ReadLimits, Source } from '../api/source.ts'
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { nullLogger } from '../api/component.ts'
 import { SluiceError } from '../errors.ts'
+import { CircuitBreaker } from '../reliability/circuit-breaker.ts'
+import { DeadLetterTables } from '../reliability/dlq.ts'
+import { BatchRunner } from './batch-runner.ts'
+import { CheckpointLog } from './checkpoint.ts'
+import { EngineEvents } from './events.ts'
+import { Query } from './query.ts'
+import { type TriggerMode, TriggerPolicy } from './trigger.ts'
 
 /** A source over fixed arrays of JSON values, one array per partition `p/<n>`. */
 export class MemorySource implements Source {
@@ -113,3 +124,43 @@ export class MemorySink implements Sink {
     return { status: 'committed', written: good.length, rejected }
   }
 }
+
+/** A Query over a memory source and sink, wired like runtime/assemble.ts does (short retries, DLQ and late tables). */
+export async function memoryQuery(source: MemorySource, sink: MemorySink, options: { trigger?: TriggerMode; maxRecords?: number; failFast?: boolean; dir?: string; watermarkDelayMs?: number; events?: EngineEvents } = {}) {
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'sluice-query-')))
+  const events = options.events ?? new EngineEvents()
+  const seen: string[] = []
+  events.on((name, payload) => seen.push(`${name}${'batchId' in payload ? `:${payload.batchId}` : ''}`))
+  const breaker = new CircuitBreaker({ enabled: true, failureThreshold: 100, resetTimeoutSeconds: 0.01 })
+  const runner = new BatchRunner({
+    pipelineId: 'p',
+    source,
+    sink,
+    exactlyOnce: true,
+    checkpointLocation: dir,
+    retry: { strategy: 'fixed', maxAttempts: 3, initialDelaySeconds: 0.001, maxDelaySeconds: 0.001 },
+    breaker,
+    breakerEnabled: true,
+    recordPath: { validator: null, transform: null, watermark: options.watermarkDelayMs === undefined ? null : { column: 'event_time', delayMs: options.watermarkDelayMs }, deleteKeys: null },
+    deadLetters: new DeadLetterTables({ pipelineId: 'p', dlq: { kind: 'table', table: 'dlq' }, late: { kind: 'table', table: 'late' } }),
+    lateStrategy: 'sendtodlq',
+    failFast: options.failFast ?? false,
+    events,
+    logger: nullLogger,
+  })
+  const query = new Query({
+    pipelineId: 'p',
+    source,
+    sink,
+    checkpoint: new CheckpointLog(dir),
+    trigger: new TriggerPolicy(options.trigger ?? { type: 'availablenow' }),
+    limits: options.maxRecords ? { maxRecords: options.maxRecords } : {},
+    exactlyOnce: true,
+    runner,
+    events,
+    logger: nullLogger,
+  })
+  const never = new AbortController().signal
+  return { query, dir, seen, run: () => query.run(never, never) }
+}
+
