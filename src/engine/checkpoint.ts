@@ -24,6 +24,7 @@ export interface PlannedBatch {
   readonly end: Position
   /** Watermark the batch applies (from the previous commit), epoch ms. */
   readonly watermarkMs: number | null
+  /** When the trigger fired for this batch (Spark's batchTimestampMs), ISO-8601. */
   readonly plannedAt: string
 }
 

@@ -25,8 +25,11 @@ import { ReadAhead, type PlannedEnd, type ReadAheadSteps } from './read-ahead.ts
 import type { ProcessedBatch } from './records.ts'
 import type { TriggerPolicy } from './trigger.ts'
 
-/** Default cap of records per batch when no limit is configured: keeps memory bounded. */
-export const DEFAULT_MAX_RECORDS_PER_BATCH = 100_000
+/**
+ * Default cap of records per batch when no limit is configured: keeps memory bounded. With the
+ * read-ahead two batches are in memory; 50,000 loads as fast as 100,000 did (docs/benchmarks.md).
+ */
+export const DEFAULT_MAX_RECORDS_PER_BATCH = 50_000
 
 export interface QueryOptions {
   readonly pipelineId: string
@@ -125,7 +128,8 @@ export class Query {
         } else {
           await abortableSleep(trigger.delayBeforeNext(now()), stop)
           if (stop.aborted) break
-          trigger.startTick(now())
+          const triggeredAt = now()
+          trigger.startTick(triggeredAt)
           await o.runner.waitForCircuit(stop)
           if (stop.aborted) break
           let end: PlannedEnd = null
@@ -148,7 +152,7 @@ export class Query {
           // Back from idle: /status and the state metric must not say idle while a batch runs.
           if (idle > 0) events.emit('query.state', { pipelineId, state: 'running' })
           idle = 0
-          planned = { batchId: nextBatchId, start: position, end, watermarkMs, plannedAt: new Date(now()).toISOString() }
+          planned = { batchId: nextBatchId, start: position, end, watermarkMs, plannedAt: new Date(triggeredAt).toISOString() }
           // The write-ahead record comes first, read ahead or not: a re-run reads exactly this range.
           if (checkpoint) await checkpoint.writePlanned(planned)
           await failpoint('after-plan', planned.batchId)
