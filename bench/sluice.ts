@@ -7,12 +7,13 @@
 import { spawn } from 'node:child_process'
 import { readFile, writeFile, mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { bootstrap } from './produce.ts'
 import { pgEnv } from './pg.ts'
 
-const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url))
+/** The CLI under test; SLUICE_BENCH_CLI points at another checkout (e.g. to compare before/after a change). */
+const cli = process.env.SLUICE_BENCH_CLI ?? fileURLToPath(new URL('../src/cli/main.ts', import.meta.url))
 const probe = fileURLToPath(new URL('./rss-probe.ts', import.meta.url))
 
 /** One scenario's pipeline knobs. */
@@ -32,6 +33,8 @@ export interface RunMeasure {
   readonly batches: number
   readonly records: number
   readonly peakRssKb: number
+  /** User + system CPU seconds of the sluice process (less sensitive to a busy machine than wall time). */
+  readonly cpuSeconds: number
   readonly exitCode: number | null
   readonly stderrTail: string
 }
@@ -83,7 +86,7 @@ async function vmHwmKb(pid: number): Promise<number> {
 }
 
 /** Runs the scenario's pipeline to exit; `nodeFlags` go to the child's node (e.g. --cpu-prof). */
-export async function runSluice(s: Scenario, topic: string, schema: string, options: { maxOffsets?: number; nodeFlags?: readonly string[]; kafkaParams?: Readonly<Record<string, string>> } = {}): Promise<RunMeasure> {
+export async function runSluice(s: Scenario, topic: string, schema: string, options: { maxOffsets?: number; nodeFlags?: readonly string[]; kafkaParams?: Readonly<Record<string, string>>; timeoutMs?: number } = {}): Promise<RunMeasure> {
   const file = await pipelineFile(s, topic, schema, options.maxOffsets, options.kafkaParams ?? {})
   const started = performance.now()
   const startedEpoch = Date.now()
@@ -98,17 +101,33 @@ export async function runSluice(s: Scenario, topic: string, schema: string, opti
   const poll = setInterval(() => {
     if (child.pid !== undefined) void vmHwmKb(child.pid).then((kb) => (hwm = Math.max(hwm, kb)))
   }, 100)
+  // A run that does not finish in time is killed and reported, never waited for forever.
+  const timeoutMs = options.timeoutMs ?? 600_000
+  let timedOut = false
+  const killer = setTimeout(() => {
+    timedOut = true
+    child.kill('SIGKILL')
+  }, timeoutMs)
   const exitCode = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+  clearTimeout(killer)
   clearInterval(poll)
+  if (exitCode !== 0 || timedOut) {
+    const log = join(dirname(file), 'sluice.log')
+    await writeFile(log, stderr)
+    stderr += `\n[bench] ${timedOut ? `killed after ${timeoutMs} ms` : `exit code ${exitCode}`}; full log in ${log}\n`
+  }
   const wallSeconds = (performance.now() - started) / 1000
   const endedEpoch = startedEpoch + wallSeconds * 1000
 
   let probeKb = 0
+  let cpuUs = 0
   let resumedAt: number | null = null
   const commits: { time: number; records: number; durationMs: number }[] = []
   for (const line of stderr.split('\n')) {
     const m = /^SLUICE_BENCH_MAXRSS_KB (\d+)$/.exec(line)
     if (m) probeKb = Number(m[1])
+    const c = /^SLUICE_BENCH_CPU_US (\d+)$/.exec(line)
+    if (c) cpuUs = Number(c[1])
     if (!line.startsWith('{')) continue
     let rec: { msg?: string; time?: number | string; records?: number; durationMs?: number }
     try {
@@ -136,6 +155,7 @@ export async function runSluice(s: Scenario, topic: string, schema: string, opti
     batches: commits.length,
     records: commits.reduce((a, c) => a + c.records, 0),
     peakRssKb: Math.max(hwm, probeKb),
+    cpuSeconds: cpuUs / 1e6,
     exitCode,
     stderrTail: stderr.slice(-3000),
   }
