@@ -67,6 +67,11 @@ export interface Sink {
    * `onReject` (or, when it is absent, fail the batch), and the rest commits.
    */
   write(batch: SinkBatch, onReject?: RejectHandler): Promise<WriteResult>
+  /**
+   * The target table's column names (after open), or null when unknown. The engine then adds only
+   * the record metadata fields (key, value, topic, ...) that the table can hold.
+   */
+  targetColumns?(): Promise<readonly string[] | null>
   /** Cheap liveness probe for readiness checks. */
   ping(signal: AbortSignal): Promise<void>
   /** Number of batch_tracker rows of the pipeline (etl_batch_tracker_records_total); optional. */

@@ -14,6 +14,7 @@ import { type RetryConfig, retry } from '../reliability/retry.ts'
 import type { PlannedBatch } from './checkpoint.ts'
 import { failpoint, setFailpointBatch } from '../failpoint.ts'
 import type { EngineEvents, RecordDestination } from './events.ts'
+import { type MetadataField, metadataFor } from './decode.ts'
 import { type DeadLetter, type ProcessedBatch, RecordPath, type RecordPathOptions } from './records.ts'
 
 /** Where dead letters and late records go; implemented in reliability/dlq.ts. */
@@ -62,6 +63,12 @@ export interface BatchResult {
 /** Runs batches for one query. */
 export class BatchRunner {
   readonly #o: BatchRunnerOptions
+  #metadata: ReadonlySet<MetadataField> | null = null
+
+  /** Restricts the metadata fields added to rows to the target table's columns (null: all of them). */
+  useTargetColumns(columns: readonly string[] | null): void {
+    this.#metadata = columns === null ? null : metadataFor(columns)
+  }
 
   constructor(options: BatchRunnerOptions) {
     this.#o = options
@@ -210,7 +217,7 @@ export class BatchRunner {
   }
 
   async #read(planned: PlannedBatch, signal: AbortSignal): Promise<ProcessedBatch> {
-    const path = new RecordPath(this.#o.recordPath, planned.watermarkMs)
+    const path = new RecordPath(this.#metadata ? { ...this.#o.recordPath, metadata: this.#metadata } : this.#o.recordPath, planned.watermarkMs)
     let chunks = 0
     for await (const chunk of this.#o.source.read(planned.start, planned.end, signal)) {
       path.add(chunk)

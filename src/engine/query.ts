@@ -93,6 +93,7 @@ export class Query {
     events.emit('query.state', { pipelineId, state: 'starting' })
     await source.open(abort)
     await sink.open(abort)
+    o.runner.useTargetColumns((await sink.targetColumns?.()) ?? null)
     if (checkpoint) await checkpoint.init(pipelineId)
     const db = o.exactlyOnce ? await sink.committedState(pipelineId) : null
     const resume = await resolveResumePoint(db, checkpoint, o.exactlyOnce, logger)

@@ -67,3 +67,11 @@ test('metadata columns fill in only where the payload has no such field', () => 
   assert.equal(v?.partition, 0)
   assert.ok(v?.timestamp instanceof Date)
 })
+
+test('only the metadata fields the target table has are added', async () => {
+  const { metadataFor } = await import('./decode.ts')
+  const path = new RecordPath({ validator: null, transform: null, watermark: null, deleteKeys: null, metadata: metadataFor(['id', 'Topic', 'offset']) }, null)
+  path.add([rec('{"id": 1}', 'k1')])
+  assert.deepEqual(path.finish().rows[0]?.values, { id: 1, topic: 't', offset: String(offset - 1) })
+  assert.equal(metadataFor(null).size, 7, 'unknown columns: every field')
+})

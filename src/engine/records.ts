@@ -6,7 +6,7 @@
  */
 import type { Row, RowValues, SourceRecord } from '../api/record.ts'
 import { type ErrorCode, SluiceError } from '../errors.ts'
-import { decodeKey, decodeRecord } from './decode.ts'
+import { type MetadataField, decodeKey, decodeRecord } from './decode.ts'
 import type { RecordValidator } from './record-schema.ts'
 import { BatchWatermark, parseEventTime } from './watermark.ts'
 
@@ -25,6 +25,8 @@ export interface RecordPathOptions {
   readonly watermark: { readonly column: string; readonly delayMs: number } | null
   /** Upsert key columns when tombstones delete; null when tombstones are skipped. */
   readonly deleteKeys: readonly string[] | null
+  /** Record metadata fields to add to each row (those the target table has); all when absent. */
+  readonly metadata?: ReadonlySet<MetadataField>
 }
 
 /** The outcome of the record path for one batch. */
@@ -94,7 +96,7 @@ export class RecordPath {
       b.deletes.push(key)
       return
     }
-    const decoded = decodeRecord(record)
+    const decoded = decodeRecord(record, this.#options.metadata)
     if (!decoded.ok) {
       b.dead.push({ record, code: 'RECORD_DECODE', reason: decoded.reason })
       return

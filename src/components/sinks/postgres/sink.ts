@@ -203,6 +203,17 @@ export class PostgresSink implements Sink {
     }
   }
 
+  /** Column names of the target table (resolving or creating it now), for the engine's metadata fields. */
+  async targetColumns(): Promise<readonly string[] | null> {
+    try {
+      return (await this.#target()).columns.map((c) => c.name)
+    } catch (err) {
+      // The write reports a missing table with its own error; here it only means "unknown".
+      this.#log.debug({ err: this.#fail(err, 'reading the target columns').message }, 'target columns unknown')
+      return null
+    }
+  }
+
   async close(): Promise<void> {
     const conn = this.#conn
     this.#conn = undefined
