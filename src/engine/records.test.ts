@@ -75,3 +75,11 @@ test('only the metadata fields the target table has are added', async () => {
   assert.deepEqual(path.finish().rows[0]?.values, { id: 1, topic: 't', offset: String(offset - 1) })
   assert.equal(metadataFor(null).size, 7, 'unknown columns: every field')
 })
+
+test('a tombstone followed by a new record of the same key in one batch does not delete it', () => {
+  const path = new RecordPath({ validator: null, transform: null, watermark: null, deleteKeys: ['id'], metadata: new Set() }, null)
+  path.add([rec('{"id": 1, "v": "a"}'), rec(null, '{"id": 1}'), rec('{"id": 1, "v": "b"}'), rec('{"id": 2, "v": "a"}'), rec(null, '{"id": 2}')])
+  const b = path.finish()
+  assert.deepEqual(b.deletes, [{ id: 2 }], 'key 1 came back after its tombstone; key 2 ends deleted')
+  assert.equal(b.rows.length, 3)
+})

@@ -46,6 +46,11 @@ export interface ProcessedBatch {
 export class RecordPath {
   readonly #options: RecordPathOptions
   readonly #watermark: BatchWatermark | null
+  /**
+   * Tombstones of this batch by key. The sink applies deletes after the upserts, so a key whose
+   * tombstone is followed by a new record in the same batch must not be deleted: its entry goes.
+   */
+  readonly #deletes = new Map<string, RowValues>()
   readonly batch: ProcessedBatch
 
   constructor(options: RecordPathOptions, watermarkMs: number | null) {
@@ -77,7 +82,15 @@ export class RecordPath {
   /** Closes the batch: computes the watermark for the next batch. */
   finish(): ProcessedBatch {
     if (this.#watermark) this.batch.nextWatermarkMs = this.#watermark.next()
+    this.batch.deletes.push(...this.#deletes.values())
+    this.#deletes.clear()
     return this.batch
+  }
+
+  /** A record for a key deleted earlier in the batch brings the key back: the delete is void. */
+  #supersedeDelete(values: RowValues): void {
+    const keys = this.#options.deleteKeys
+    if (keys !== null && this.#deletes.size > 0) this.#deletes.delete(keyOf(values, keys))
   }
 
   #route(record: SourceRecord): void {
@@ -93,7 +106,7 @@ export class RecordPath {
         b.dead.push({ record, code: 'RECORD_DECODE', reason: `tombstone key does not give the upsert key columns ${keys.join(', ')}` })
         return
       }
-      b.deletes.push(key)
+      this.#deletes.set(keyOf(key, keys), key)
       return
     }
     const decoded = decodeRecord(record, this.#options.metadata)
@@ -141,9 +154,16 @@ export class RecordPath {
         return
       }
       this.#watermark.observe(eventTimeMs)
+      this.#supersedeDelete(values)
       b.rows.push({ values, source: record, eventTimeMs })
       return
     }
+    this.#supersedeDelete(values)
     b.rows.push({ values, source: record })
   }
+}
+
+/** A map key for the upsert key columns of a row (JSON of their values, in key order). */
+function keyOf(values: RowValues, keys: readonly string[]): string {
+  return JSON.stringify(keys.map((k) => values[k] ?? null))
 }
