@@ -1,8 +1,8 @@
 /**
  * Maps the Kafka extract config (Spark's option names) to @platformatic/kafka client settings.
  * `kafka.*` options are Kafka consumer properties passed through; the ones that have a meaning
- * here are mapped, the rest are reported once at debug level and otherwise ignored (as Spark
- * passes them to a consumer that ignores unknown ones).
+ * here are mapped, the rest are named once in a warning (a typo must not pass unnoticed) and
+ * otherwise ignored (as Spark passes them to a consumer that ignores unknown ones).
  */
 import type { SASLOptions } from '@platformatic/kafka'
 import type { KafkaExtractConfig } from './config.ts'
@@ -32,14 +32,14 @@ export interface KafkaSettings {
   readonly fetchMaxWaitMs: number
   /** 1 = read_committed (default, as Spark), 0 = read_uncommitted. */
   readonly isolationLevel: 0 | 1
-  /** `kafka.*` options given but not used, for one debug log line (names only, never values). */
+  /** `kafka.*` options given but not used, for one warning log line (names only, never values). */
   readonly ignored: string[]
 }
 
 const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'] as const
 type SaslMechanism = (typeof SASL_MECHANISMS)[number]
 
-/** Options read here; everything else under `kafka.` is ignored with a debug log. */
+/** Options read here; everything else under `kafka.` is ignored with a warning. */
 const HANDLED = new Set([
   'kafka.bootstrap.servers',
   'kafka.client.id',

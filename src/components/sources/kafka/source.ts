@@ -179,7 +179,7 @@ export class KafkaSource implements Source {
       this.#settings = kafkaSettings(this.#config, this.#ctx.pipelineId, login)
     }
     if (this.#settings.ignored.length > 0) {
-      this.#logger.debug({ options: this.#settings.ignored }, 'kafka options not used by Sluice are ignored')
+      this.#logger.warn({ options: this.#settings.ignored }, 'kafka options not used by Sluice are ignored')
     }
     this.#client = new KafkaClient(this.#settings)
     return this.#client
