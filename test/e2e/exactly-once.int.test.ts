@@ -36,9 +36,9 @@ describe('exactly-once Kafka -> PostgreSQL', () => {
     assert.equal(run.code, 0, run.stderr.slice(-3000))
     await assertExactlyOnce(s, COUNT)
     const batches = await assertTrackerContiguous(s, `e2e-${s.schema}`, COUNT)
-    assert.ok(batches >= 4 && batches <= 6, `maxOffsetsPerTrigger 5000 splits 20000 records into 4-6 batches, got ${batches}`)
-    const { rows } = await s.pool.query<{ m: string }>('SELECT max(record_count) AS m FROM batch_tracker')
-    assert.ok(Number(rows[0]?.m) <= 5000, 'no batch exceeds maxOffsetsPerTrigger')
+    assert.equal(batches, 4, 'maxOffsetsPerTrigger 5000 splits 20000 records into exactly 4 batches')
+    const { rows } = await s.pool.query<{ record_count: string }>('SELECT record_count FROM batch_tracker ORDER BY batch_id')
+    assert.deepEqual(rows.map((r) => Number(r.record_count)), [5000, 5000, 5000, 5000], 'each batch is filled to the limit, across the 3 partitions')
     const summary = JSON.parse(run.stdout) as { ok: boolean; queries: { summary: { recordsRead: number; written: number } }[] }
     assert.equal(summary.ok, true)
     assert.equal(summary.queries[0]?.summary.written, COUNT)
