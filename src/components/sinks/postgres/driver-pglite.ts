@@ -2,15 +2,18 @@
  * PgDriver on embedded PostgreSQL (PGlite, in-process WASM). Bulk rows go through
  * `COPY … FROM '/dev/blob'` with the `blob` query option, since PGlite has no COPY FROM STDIN.
  * A data folder can be opened by only one PGlite instance, so instances are shared per folder
- * within the process (reference counted): the sink, `sluice status` and `sluice sql` can coexist.
+ * within the process (reference counted): the sink, `sluice status` and `sluice sql` can coexist;
+ * across processes a lock file keeps a second process out (embedded-lock.ts).
  */
 import { mkdirSync } from 'node:fs'
 import { PGlite, type Transaction } from '@electric-sql/pglite'
 import { copySql, type PgDriver, type PgSession, type QueryResult } from './driver.ts'
+import { lockEmbedded } from './embedded-lock.ts'
 
 interface Shared {
   readonly db: Promise<PGlite>
   refs: number
+  readonly unlock: () => void
 }
 
 const open = new Map<string, Shared>()
@@ -36,8 +39,12 @@ export function createPgliteDriver(dataDir: string | undefined): PgDriver {
   const key = dataDir ?? `memory:${Math.random()}`
   let shared = open.get(key)
   if (shared === undefined) {
-    if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true })
-    shared = { db: PGlite.create(dataDir === undefined ? undefined : { dataDir }), refs: 0 }
+    let unlock = (): void => {}
+    if (dataDir !== undefined) {
+      mkdirSync(dataDir, { recursive: true })
+      unlock = lockEmbedded(dataDir)
+    }
+    shared = { db: PGlite.create(dataDir === undefined ? undefined : { dataDir }), refs: 0, unlock }
     open.set(key, shared)
   }
   shared.refs++
@@ -57,7 +64,11 @@ export function createPgliteDriver(dataDir: string | undefined): PgDriver {
       closed = true
       if (--entry.refs > 0) return
       open.delete(key)
-      await (await entry.db).close()
+      try {
+        await (await entry.db).close()
+      } finally {
+        entry.unlock()
+      }
     },
   }
 }

@@ -1,0 +1,50 @@
+/**
+ * One process at a time per embedded database. PGlite does not lock its data folder against other
+ * processes, and two PostgreSQL instances writing one folder corrupt it; so a `<folder>.lock` file
+ * holds the owner's pid. A lock left by a process that died (SIGKILL, crash) is taken over.
+ */
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
+import { SluiceError } from '../../../errors.ts'
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    // EPERM: the process exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** Takes the lock of an embedded data folder; returns the function that releases it. */
+export function lockEmbedded(dataDir: string): () => void {
+  const file = `${dataDir}.lock`
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(file, 'wx')
+      try {
+        writeSync(fd, String(process.pid))
+      } finally {
+        closeSync(fd)
+      }
+      return () => rmSync(file, { force: true })
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    }
+    let owner = Number.NaN
+    try {
+      owner = Number(readFileSync(file, 'utf8').trim())
+    } catch {
+      // Removed between our open and read: try again.
+    }
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+      throw new SluiceError(
+        'SINK_UNAVAILABLE',
+        `the embedded database ${dataDir} is in use by process ${owner}; only one process at a time can open it (stop that process, or query through it)`,
+        { retryable: false, details: { dataDir, owner } },
+      )
+    }
+    rmSync(file, { force: true }) // stale: its owner is gone
+  }
+  throw new SluiceError('SINK_UNAVAILABLE', `cannot take the lock ${file}`, { retryable: false })
+}
