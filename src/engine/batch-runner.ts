@@ -83,14 +83,16 @@ export class BatchRunner {
    * Runs `fn` with the retry policy and the circuit breaker. With the breaker enabled a
    * transient failure never ends the query: after the retries the circuit paces further trials.
    */
-  async withRetry<T>(batchId: number, fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
+  async withRetry<T>(batchId: number | null, fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
     const { breaker, events, pipelineId, logger } = this.#o
+    // batchId null: connecting at start-up, before any batch (logged, not reported as a batch event).
+    const what = batchId === null ? 'start-up' : `batch ${batchId}`
     for (;;) {
       try {
         return await retry(
           async (attempt) => {
             await breaker.waitUntilAllowed(signal)
-            if (signal.aborted) throw new SluiceError('SHUTDOWN', `batch ${batchId} cancelled by shutdown`)
+            if (signal.aborted) throw new SluiceError('SHUTDOWN', `${what} cancelled by shutdown`)
             try {
               const value = await fn()
               breaker.recordSuccess()
@@ -98,7 +100,7 @@ export class BatchRunner {
             } catch (err) {
               const error = toSluiceError(err)
               if (error.retryable) breaker.recordFailure(error)
-              events.emit('batch.failed', { pipelineId, batchId, attempt, code: error.code, retryable: error.retryable, message: error.message })
+              if (batchId !== null) events.emit('batch.failed', { pipelineId, batchId, attempt, code: error.code, retryable: error.retryable, message: error.message })
               throw error
             }
           },
@@ -106,6 +108,10 @@ export class BatchRunner {
             config: this.#o.retry,
             signal,
             onRetry: (attempt, delayMs, error) => {
+              if (batchId === null) {
+                logger.warn({ attempt, delayMs, code: error.code, err: error.message }, 'cannot connect yet, retrying')
+                return
+              }
               logger.warn({ batchId, attempt, delayMs, code: error.code, err: error.message }, 'transient failure, retrying the same batch')
               events.emit('batch.retry', { pipelineId, batchId, attempt, delayMs, code: error.code })
             },

@@ -96,3 +96,18 @@ test('clamp caps numeric positions at the snapshot, never below the start, and h
   assert.deepEqual(clamp({ a: '50', b: '7', c: '3' }, { a: '40', b: '9' }, { a: '10' }), { a: '40', b: '7' })
   assert.deepEqual(clamp({ a: '50' }, { a: '5' }, { a: '10' }), { a: '10' })
 })
+
+test('a database that is not up yet at start is retried like a batch, then the query runs', async () => {
+  const sink = new MemorySink()
+  sink.openFailures.push(new SluiceError('SINK_UNAVAILABLE', 'connection refused'), new SluiceError('SINK_UNAVAILABLE', 'connection refused'))
+  const { run } = await setup(new MemorySource([json(3)]), sink)
+  await run()
+  assert.equal(sink.rows.length, 3)
+})
+
+test('a permanent start-up error (not retryable) stops the query at once', async () => {
+  const sink = new MemorySink()
+  sink.openFailures.push(new SluiceError('CREDENTIAL_MISSING', 'no such credential'))
+  const { run } = await setup(new MemorySource([json(3)]), sink)
+  await assert.rejects(run(), (e: unknown) => e instanceof SluiceError && e.code === 'CREDENTIAL_MISSING')
+})

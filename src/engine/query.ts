@@ -91,11 +91,12 @@ export class Query {
     const now = o.now ?? Date.now
     const { pipelineId, source, sink, checkpoint, trigger, events, logger } = o
     events.emit('query.state', { pipelineId, state: 'starting' })
-    await source.open(abort)
-    await sink.open(abort)
+    // A source or database that is not up yet is waited for like a failing batch: retries, then the circuit.
+    await o.runner.withRetry(null, () => source.open(abort), stop)
+    await o.runner.withRetry(null, () => sink.open(abort), stop)
     o.runner.useTargetColumns((await sink.targetColumns?.()) ?? null)
     if (checkpoint) await checkpoint.init(pipelineId)
-    const db = o.exactlyOnce ? await sink.committedState(pipelineId) : null
+    const db = o.exactlyOnce ? await o.runner.withRetry(null, () => sink.committedState(pipelineId), stop) : null
     const resume = await resolveResumePoint(db, checkpoint, o.exactlyOnce, logger)
     let { nextBatchId, position, watermarkMs } = resume
     let replay = resume.replay

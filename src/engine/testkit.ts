@@ -89,7 +89,12 @@ export class MemorySink implements Sink {
   loseNextCommitReply = false
   attempts: number[] = []
 
-  async open(): Promise<void> {}
+  /** Errors thrown by the next open() calls, in order. */
+  openFailures: SluiceError[] = []
+  async open(): Promise<void> {
+    const failure = this.openFailures.shift()
+    if (failure) throw failure
+  }
   async close(): Promise<void> {}
   async ping(): Promise<void> {}
 

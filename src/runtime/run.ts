@@ -78,7 +78,7 @@ export async function runPipelines(pipelines: readonly LoadedPipeline[], options
         return { pipelineId, file, ok: true, summary, error: null }
       } catch (err) {
         const error = toSluiceError(err)
-        if (options.abort.aborted) {
+        if (options.abort.aborted || (error.code === 'SHUTDOWN' && stop.aborted)) {
           options.logger.warn({ pipelineId, code: error.code }, 'batch in flight cancelled by shutdown; it was rolled back')
           return { pipelineId, file, ok: true, summary: a.query.summary, error: null }
         }

@@ -5,6 +5,7 @@
  */
 import type { SideOutput } from '../../../api/sink.ts'
 import { SluiceError } from '../../../errors.ts'
+import { sqlState } from './classify-error.ts'
 import { createTableSql, readColumns, type TableInfo } from './columns.ts'
 import { encodeRows, encoderFor, type ChunkLimits, type CopyColumn } from './copy-encode.ts'
 import type { PgSession } from './driver.ts'
@@ -32,7 +33,17 @@ async function describe(tx: PgSession, out: SideOutput, defaultSchema: string, t
   const quoted = quoteName(schema, name)
   const cached = tables.known.get(quoted) ?? tables.pending.get(quoted)
   if (cached !== undefined) return cached
-  await tx.query(createTableSql(quoted, out.columns))
+  // Another pipeline may create the same table (a shared DLQ, the outbox) at this very moment:
+  // IF NOT EXISTS still races on the catalog. The savepoint keeps the batch's transaction usable.
+  await tx.query('SAVEPOINT sluice_side_table')
+  try {
+    await tx.query(createTableSql(quoted, out.columns))
+    await tx.query('RELEASE SAVEPOINT sluice_side_table')
+  } catch (err) {
+    const state = sqlState(err)
+    if (state !== '23505' && state !== '42P07' && state !== '42710') throw err
+    await tx.query('ROLLBACK TO SAVEPOINT sluice_side_table')
+  }
   const info: TableInfo = { schema, name, quoted, columns: await readColumns(tx, schema, name) }
   tables.pending.set(quoted, info)
   return info

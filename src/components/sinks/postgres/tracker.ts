@@ -49,7 +49,9 @@ export class BatchTracker {
         await this.driver.query(stmt)
       } catch (err) {
         const state = sqlState(err)
-        if (state !== '23505' && state !== '42P07') throw err
+        // Two pipelines opening one schema at once race on the catalog even with IF NOT EXISTS:
+        // unique_violation on pg_type, duplicate_table, duplicate_object. The winner created it.
+        if (state !== '23505' && state !== '42P07' && state !== '42710') throw err
       }
     }
   }
