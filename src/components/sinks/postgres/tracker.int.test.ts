@@ -95,40 +95,7 @@ test('cleanup old batches', async () => {
   assert.equal(await sink.cleanup(P, 30), 0)
 })
 
-test("the seed's monitoring queries run unchanged", async () => {
-  await sink.tracker.withTransaction(async (tx) => {
-    for (const id of [1, 2, 4]) await sink.tracker.markBatchProcessed(tx, P, id, id * 10)
-  })
-  await admin.query(`SET search_path TO "${schema}"`)
-  const last = await admin.query(`SELECT
-  pipeline_id,
-  MAX(batch_id) as last_batch_id,
-  MAX(processed_at) as last_processed_at,
-  SUM(record_count) as total_records
-FROM batch_tracker
-GROUP BY pipeline_id
-ORDER BY last_processed_at DESC;`)
-  assert.equal(last.rows[0].last_batch_id, '4')
-  assert.equal(last.rows[0].total_records, '70')
-  await admin.query(`SELECT pipeline_id, MAX(processed_at) as last_activity FROM batch_tracker GROUP BY pipeline_id HAVING MAX(processed_at) < NOW() - INTERVAL '1 hour' ORDER BY last_activity DESC;`)
-  await admin.query(`SELECT pipeline_id, DATE_TRUNC('minute', processed_at) as minute, COUNT(*) as batches_per_minute, SUM(record_count) as records_per_minute FROM batch_tracker WHERE processed_at > NOW() - INTERVAL '1 hour' GROUP BY pipeline_id, DATE_TRUNC('minute', processed_at) ORDER BY minute DESC;`)
-  const gaps = await admin.query(`WITH batch_gaps AS (
-  SELECT
-    pipeline_id,
-    batch_id,
-    LAG(batch_id) OVER (PARTITION BY pipeline_id ORDER BY batch_id) as prev_batch_id
-  FROM batch_tracker
-)
-SELECT
-  pipeline_id,
-  prev_batch_id,
-  batch_id,
-  batch_id - prev_batch_id - 1 as gap_size
-FROM batch_gaps
-WHERE batch_id - prev_batch_id > 1
-ORDER BY gap_size DESC;`)
-  assert.deepEqual(gaps.rows.map((r) => [r.prev_batch_id, r.batch_id, r.gap_size]), [['2', '4', '1']])
-})
+// The seed's monitoring queries are run from ops/sql/monitoring.sql, unchanged, in test/ops/monitoring-sql.int.test.ts.
 
 test('readStatus reports the last batch, watermark and positions', async () => {
   await admin.query(`CREATE TABLE "${schema}".events (id bigint)`)
