@@ -106,7 +106,10 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
   const lateStrategy: LateStrategy = lateConfig?.strategy ?? 'drop'
   let late: Destination | null = null
   if (lateConfig?.strategy === 'sendtodlq') {
-    late = lateConfig.dlqTopic ? (dlq.kind === 'table' ? { kind: 'table', table: lateConfig.dlqTopic } : { kind: 'topic', topic: lateConfig.dlqTopic }) : dlq
+    // dlqTopic is a Kafka topic (the seed's meaning) whenever a Kafka cluster is known: the Kafka
+    // DLQ's, else the Kafka source's. Only a pipeline without any Kafka takes it as a table name.
+    const kafkaKnown = dlq.kind === 'topic' || config.extract.sourceType === 'kafka'
+    late = lateConfig.dlqTopic ? (kafkaKnown ? { kind: 'topic', topic: lateConfig.dlqTopic } : { kind: 'table', table: lateConfig.dlqTopic }) : dlq
   } else if (lateConfig?.strategy === 'separatestream') {
     late = lateConfig.separateTable ? { kind: 'table', table: lateConfig.separateTable } : { kind: 'topic', topic: lateConfig.separateTopic ?? `${config.pipelineId}-late` }
   }

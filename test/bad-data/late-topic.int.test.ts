@@ -1,0 +1,43 @@
+/**
+ * The seed's streaming example: `sendtodlq` with a `dlqTopic` and no Kafka DLQ configured. The late
+ * records go to that Kafka topic (on the source's cluster, through the outbox), the bad records to
+ * the PostgreSQL DLQ table, and each record to exactly one place.
+ */
+import { after, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createTestSchema, type TestSchema } from '../helpers/pg.ts'
+import { createTopic, uniqueTopic } from '../helpers/kafka.ts'
+import { runSluice, writePipeline } from '../helpers/cli.ts'
+import { EVENT_SCHEMA, TABLE_DDL, assertDestinations, badDataPipeline, dlqTableRows, dlqTopicRecords, mixedTopic, tableOffsets } from './fixtures.ts'
+
+const schemas: TestSchema[] = []
+after(async () => {
+  await Promise.all(schemas.map((s) => s.drop()))
+})
+
+test('late records with sendtodlq and a dlqTopic land in that Kafka topic; bad ones in the DLQ table', async () => {
+  const mixed = await mixedTopic('late-topic')
+  const lateTopic = uniqueTopic('late')
+  await createTopic(lateTopic, 1)
+  const s = await createTestSchema('late')
+  schemas.push(s)
+  await s.pool.query(TABLE_DDL)
+  const { file } = await writePipeline(
+    (dir: string) => {
+      const config = badDataPipeline(s, mixed.topic, dir, { dlq: 'postgresql', strategy: 'sendtodlq', maxOffsets: mixed.phaseA }) as {
+        streamingConfigJson: { lateDataConfig: Record<string, unknown> }
+      }
+      config.streamingConfigJson.lateDataConfig.dlqTopic = lateTopic
+      return config
+    },
+    { 'event.json': EVENT_SCHEMA },
+  )
+  const run = await runSluice(['run', file, '--json'])
+  assert.equal(run.code, 0, run.stderr.slice(-3000))
+  const dlq = await dlqTableRows(s, 'events_dlq')
+  assert.equal(dlq.filter((d) => d.code === 'LATE_DATA').length, 0, 'no late record in the DLQ table')
+  const late = await dlqTopicRecords(lateTopic, mixed.topic, `bad-${s.schema}`)
+  assert.ok(late.length > 0, 'late records were published')
+  assert.ok(late.every((l) => l.code === 'LATE_DATA'))
+  assertDestinations(mixed, await tableOffsets(s), dlq, late)
+})
