@@ -128,7 +128,7 @@ export function generateConfig(seed: number): Json {
     if (watermark && maybe()) {
       sc['lateDataConfig'] = pick([{ strategy: 'drop' }, { strategy: 'logdrop' }, { strategy: 'dlq', dlqTopic: 'late' }, { strategy: 'separate', separateTable: 'late_rows' }])
     }
-    if (maybe()) sc['enableIdempotence'] = maybe()
+    if (maybe()) sc['enableIdempotence'] = aggregate || maybe()
     if (maybe()) sc['maxRecordsPerTrigger'] = num(int(1, 100000))
     if (maybe()) sc['maxFilesPerTrigger'] = int(1, 100)
     if (maybe()) sc['stateTimeout'] = pick(['1 hour', '30 minutes', 5000])

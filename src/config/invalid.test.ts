@@ -99,6 +99,7 @@ const cases: Case[] = [
   { name: 'aggregate upsert keys not its group', config: aggregateConfig({ upsertKeys: ['id'] }), path: 'load.upsertKeys', message: /group columns: \["user_id"\]/ },
   { name: 'windowed aggregate upsert keys lack window_start', config: aggregateConfig({ transform: [{ ...AGG, window: { column: 'ts', duration: '1 minute' } }] }), path: 'load.upsertKeys', message: /and window_start: \["user_id","window_start"\]/ },
   { name: 'aggregate without group or window', config: aggregateConfig({ transform: [{ type: 'aggregate', aggregations: { n: { fn: 'count' } } }], upsertKeys: ['x'] }), path: 'transform[0].groupBy', message: /at least one groupBy column or a window/ },
+  { name: 'aggregate at least once', config: setAt(aggregateConfig({}), 'streamingConfigJson.enableIdempotence', false), path: 'streamingConfigJson.enableIdempotence', message: /needs enableIdempotence true: an at-least-once replay would merge a batch into the totals twice/ },
   { name: 'aggregate with deleteOnTombstone', config: aggregateConfig({ deleteOnTombstone: true }), path: 'load.deleteOnTombstone', message: /not allowed with an aggregate step/ },
   { name: 'aggregate output named like a group column', config: aggregateConfig({ transform: [{ ...AGG, aggregations: { user_id: { fn: 'count' } } }] }), path: 'transform[0].aggregations.user_id', message: /is also a group or window column/ },
   { name: 'file archive without dir', config: f('extract.cleanSource', 'archive'), path: 'extract.sourceArchiveDir', message: /required when cleanSource is archive/ },

@@ -30,8 +30,9 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 /**
  * The aggregate step keeps its result in the target table and merges each batch into it by key:
- * it must be the last step, the table must be written by upsert on exactly its key, and the output
- * is the current result (update/complete), never an append of finished windows.
+ * it must be the last step, the table must be written by upsert on exactly its key, the output
+ * is the current result (update/complete), never an append of finished windows, and the write must
+ * be exactly once (an at-least-once replay would add a batch twice, unlike a plain upsert).
  */
 function aggregateRules(steps: readonly unknown[], streaming: Record<string, unknown> | undefined, load: Record<string, unknown> | undefined, ctx: z.RefinementCtx<Record<string, unknown>>): void {
   const at = steps.findIndex((s) => isRecord(s) && s['type'] === 'aggregate')
@@ -62,6 +63,14 @@ function aggregateRules(steps: readonly unknown[], streaming: Record<string, unk
       input: 'append',
       message:
         'an aggregate step needs outputMode "update" or "complete" (both keep the current result in the table, merged per batch); "append" would mean emitting each window once, finalised by the watermark, which Sluice does not do',
+    })
+  }
+  if (streaming?.['enableIdempotence'] === false) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['streamingConfigJson', 'enableIdempotence'],
+      input: false,
+      message: 'an aggregate step needs enableIdempotence true: an at-least-once replay would merge a batch into the totals twice',
     })
   }
   if (load === undefined) return

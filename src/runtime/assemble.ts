@@ -82,11 +82,15 @@ function aggregateSpec(step: AggregateSpec & { type: 'aggregate' }): AggregateSp
  * key (group columns + window_start) becomes the primary key when the schema names none, so that
  * autoCreateTable makes a table the merge can upsert into.
  */
-export function withAggregateColumns(schema: LoadSchema, step: AggregateSpec): LoadSchema {
+export function withAggregateColumns(schema: LoadSchema, step: AggregateSpec, schemaName: string): LoadSchema {
   const columns: Record<string, string> = { ...schema.columns }
   for (const [name, type] of Object.entries(aggregateColumnTypes(step))) if (!(name in columns)) columns[name] = type
-  const primaryKey = schema.primaryKey !== undefined && schema.primaryKey.length > 0 ? schema.primaryKey : aggregateKey(step)
-  return { columns, primaryKey }
+  const key = aggregateKey(step)
+  const given = schema.primaryKey ?? []
+  if (given.length > 0 && (given.length !== key.length || !key.every((k) => given.includes(k)))) {
+    throw new SluiceError('CONFIG_INVALID', `load schema "${schemaName}": the primaryKey of an aggregate's table must be its key ${JSON.stringify(key)}, not ${JSON.stringify(given)}`)
+  }
+  return { columns, primaryKey: given.length > 0 ? given : key }
 }
 
 /** Builds the query of one pipeline. */
@@ -108,7 +112,7 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
   const loadSchema = tableSchema ? parseLoadSchema(tableSchema, config.load.schemaName ?? '') : null
   const sink = sinks.postgresql.create(config.load, ctx, {
     resolveCredential,
-    ...(loadSchema ? { loadSchema: aggregate ? withAggregateColumns(loadSchema, aggregate) : loadSchema } : {}),
+    ...(loadSchema ? { loadSchema: aggregate ? withAggregateColumns(loadSchema, aggregate, config.load.schemaName ?? '') : loadSchema } : {}),
   })
 
   const errors = config.errorHandlingConfig
