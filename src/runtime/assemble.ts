@@ -71,11 +71,6 @@ export function parseLoadSchema(raw: Readonly<Record<string, unknown>>, name: st
   return { columns: columns as Record<string, string>, primaryKey: primaryKey as string[] }
 }
 
-function aggregateSpec(step: AggregateSpec & { type: 'aggregate' }): AggregateSpec {
-  const { type: _type, ...spec } = step
-  return spec
-}
-
 /**
  * The aggregate step's table, completed: the window bounds, count/sum columns and the hidden avg
  * pairs (`X__sum`, `X__count`) the load schema does not list are added with their types, and the
@@ -164,7 +159,7 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
       watermark: streaming.watermark ? { column: streaming.watermark.eventTimeColumn, delayMs: streaming.watermark.delayThreshold } : null,
       deleteKeys: upsertDeletes,
     },
-    ...(aggregate ? { aggregate: aggregateSpec(aggregate) } : {}),
+    ...(aggregate ? { aggregate } : {}),
     deadLetters: relay ? relayingRouter(deadLetters, relay) : deadLetters,
     lateStrategy,
     failFast: errors.failFast,

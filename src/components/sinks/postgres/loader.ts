@@ -74,7 +74,7 @@ function mergeSql(table: TableInfo, cols: readonly string[], keys: readonly stri
  * keep the extreme (LEAST/GREATEST ignore nulls), avg X is recomputed from the merged `X__sum` and
  * `X__count`; other columns take the last row's value. Every SET expression reads the old row (t).
  */
-export function aggregateMergeSql(table: TableInfo, cols: readonly string[], keys: readonly string[], merge: Readonly<Record<string, MergeRule>>): string {
+function aggregateMergeSql(table: TableInfo, cols: readonly string[], keys: readonly string[], merge: Readonly<Record<string, MergeRule>>): string {
   const present = new Set(cols)
   const need = (c: string, why: string): void => {
     if (!present.has(c)) throw new SluiceError('SINK_SCHEMA', `table ${table.schema}.${table.name} has no column ${c} (${why}); create it, or name a load schema so that it is created`)
