@@ -62,6 +62,12 @@ which must not be readable by group or others (\`chmod 600\`), else Sluice refus
 
 - \`mode: streaming\` requires \`streamingConfigJson\` (batch mode may use it too, for its checkpoint).
 - \`outputMode: complete\` requires an \`aggregate\` transform step; \`update\` without one behaves as append.
+- An \`aggregate\` step must be the last transform step, have \`groupBy\` columns or a \`window\`, and
+  needs \`outputMode\` \`update\` or \`complete\` (both keep the current result in the table; \`append\`,
+  the default, is refused), \`writeMode: upsert\` with \`upsertKeys\` equal to its group columns (plus
+  \`window_start\` when windowed), no \`deleteOnTombstone\`, and \`enableIdempotence: true\` (an
+  at-least-once replay would add a batch to the totals twice). Its output column names must not repeat a
+  group column, \`window_start\`/\`window_end\`, or an avg's hidden \`<name>__sum\`/\`<name>__count\`.
 - \`watermark\` needs both \`eventTimeColumn\` and \`delayThreshold\`; \`lateDataConfig\` needs a \`watermark\`.
 - \`lateDataConfig.strategy: sendtodlq\` needs \`dlqTopic\` or \`errorHandlingConfig.dlqConfig\`;
   \`separatestream\` needs \`separateTable\` or \`separateTopic\`.

@@ -19,6 +19,13 @@ export interface SideOutput {
   readonly columns: Readonly<Record<string, string>>
 }
 
+/**
+ * How an aggregate column of a new row combines with the stored one (the aggregate step):
+ * count and sum add (sum is null only when both are), min and max keep the extreme, and avg on a
+ * column X is recomputed as `X__sum / X__count` after those two merged (they carry sum and count).
+ */
+export type MergeRule = 'count' | 'sum' | 'min' | 'max' | 'avg'
+
 /** One micro-batch handed to a sink. */
 export interface SinkBatch {
   readonly pipelineId: string
@@ -36,6 +43,12 @@ export interface SinkBatch {
   readonly sideOutputs: readonly SideOutput[]
   /** Upsert only: rows whose source record was a tombstone, to delete by key. */
   readonly deletes?: readonly RowValues[]
+  /**
+   * Upsert only (the aggregate step): column -> merge rule. Rows are partial aggregates keyed by
+   * the upsert keys; rows of one key are combined and merged into the stored row instead of
+   * replacing it. Columns without a rule are replaced (the last row of a key wins).
+   */
+  readonly merge?: Readonly<Record<string, MergeRule>>
 }
 
 /** A row the database refused, found by splitting the batch; the engine routes it to the DLQ. */

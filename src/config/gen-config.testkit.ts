@@ -85,25 +85,28 @@ export function generateConfig(seed: number): Json {
   if (maybe()) steps.push({ type: 'rename', mapping: { a: 'b' } })
   if (maybe()) steps.push({ type: 'cast', columns: { amount: pick(['float', 'double', 'int']), at: 'timestamp' } })
   if (maybe()) steps.push({ type: 'select', columns: ['a', 'b'] })
+  const windowed = aggregate && maybe()
   if (aggregate) {
     steps.push({
       type: 'aggregate',
       groupBy: ['region'],
       aggregations: { n: { fn: 'count' }, total: { fn: pick(['sum', 'max', 'avg']), field: 'amount' } },
-      ...(maybe() ? { window: { column: 'ts', duration: pick(['1 minute', '5 minutes', '30 s']) } } : {}),
+      ...(windowed ? { window: { column: 'ts', duration: pick(['1 minute', '5 minutes', '30 s']) } } : {}),
     })
   }
   if (steps.length > 0 || maybe()) config['transform'] = steps
 
-  const writeMode = pick(['append', 'overwrite', 'upsert', 'Upsert'])
+  // An aggregate step is written by upsert on its key (group columns, window_start when windowed).
+  const writeMode = aggregate ? pick(['upsert', 'Upsert']) : pick(['append', 'overwrite', 'upsert', 'Upsert'])
   const upsert = writeMode.toLowerCase() === 'upsert'
+  const aggregateKeys = windowed ? pick([['region', 'window_start'], 'window_start, region']) : pick([['region'], 'region'])
   const embedded = maybe(0.3)
   config['load'] = {
     sinkType: pick(['postgresql', 'postgres', 'pg']),
     table: name(),
     writeMode,
-    ...(upsert ? { upsertKeys: pick([['id'], ['id', 'region'], 'id']) } : {}),
-    ...(upsert && maybe() ? { deleteOnTombstone: true } : {}),
+    ...(upsert ? { upsertKeys: aggregate ? aggregateKeys : pick([['id'], ['id', 'region'], 'id']) } : {}),
+    ...(upsert && !aggregate && maybe() ? { deleteOnTombstone: true } : {}),
     ...(maybe() ? { autoCreateTable: maybe() } : {}),
     ...(embedded ? { embedded: true } : {}),
     ...(embedded
@@ -119,13 +122,13 @@ export function generateConfig(seed: number): Json {
   if (streaming || maybe(0.3)) {
     const watermark = maybe()
     const sc: Json = { checkpointLocation: `/tmp/cp/${name()}`, queryName: name() }
-    if (maybe()) sc['outputMode'] = aggregate ? pick(['append', 'update', 'complete', 'Complete']) : pick(['append', 'update'])
+    if (aggregate || maybe()) sc['outputMode'] = aggregate ? pick(['update', 'complete', 'Complete']) : pick(['append', 'update'])
     if (maybe()) sc['triggerMode'] = pick(['once', 'availableNow', 'available-now', 'continuous', `ProcessingTime=${int(1, 60)}s`, `processing_time=${int(1, 10)} minutes`, 'processingtime=1.5 s'])
     if (watermark) sc['watermark'] = { eventTimeColumn: 'ts', delayThreshold: dur() }
     if (watermark && maybe()) {
       sc['lateDataConfig'] = pick([{ strategy: 'drop' }, { strategy: 'logdrop' }, { strategy: 'dlq', dlqTopic: 'late' }, { strategy: 'separate', separateTable: 'late_rows' }])
     }
-    if (maybe()) sc['enableIdempotence'] = maybe()
+    if (maybe()) sc['enableIdempotence'] = aggregate || maybe()
     if (maybe()) sc['maxRecordsPerTrigger'] = num(int(1, 100000))
     if (maybe()) sc['maxFilesPerTrigger'] = int(1, 100)
     if (maybe()) sc['stateTimeout'] = pick(['1 hour', '30 minutes', 5000])

@@ -10,6 +10,25 @@ const k = (path: string, value: unknown) => setAt(kafkaPipeline(), path, value)
 const f = (path: string, value: unknown) => setAt(filePipeline(), path, value)
 const g = (path: string, value: unknown) => setAt(generatorPipeline(), path, value)
 
+const AGG = { type: 'aggregate', groupBy: ['user_id'], aggregations: { n: { fn: 'count' } } }
+
+/** A valid aggregate pipeline, then one change (undefined removes the key). */
+function aggregateConfig(change: { transform?: unknown[]; outputMode?: string | undefined; writeMode?: string; upsertKeys?: string[]; deleteOnTombstone?: boolean }): JsonObject {
+  const config = k('transform', change.transform ?? [AGG])
+  setAt(config, 'streamingConfigJson.outputMode', 'outputMode' in change ? change.outputMode : 'update')
+  setAt(config, 'load.writeMode', change.writeMode ?? 'upsert')
+  if ((change.writeMode ?? 'upsert') === 'upsert') setAt(config, 'load.upsertKeys', change.upsertKeys ?? ['user_id'])
+  if (change.deleteOnTombstone !== undefined) setAt(config, 'load.deleteOnTombstone', change.deleteOnTombstone)
+  return config
+}
+
+test('a valid aggregate pipeline: last step, update output, upsert on the group columns', () => {
+  const r = parsePipeline(aggregateConfig({}))
+  assert.equal(r.ok, true, JSON.stringify(r.ok ? [] : r.issues))
+  const windowed = parsePipeline(aggregateConfig({ transform: [{ ...AGG, window: { column: 'ts', duration: '1 minute' } }], outputMode: 'complete', upsertKeys: ['window_start', 'user_id'] }))
+  assert.equal(windowed.ok, true, JSON.stringify(windowed.ok ? [] : windowed.issues))
+})
+
 const cases: Case[] = [
   { name: 'wrong outputMode enum', config: k('streamingConfigJson.outputMode', 'replace'), path: 'streamingConfigJson.outputMode', message: /one of "append", "update", "complete"/ },
   { name: 'bad trigger', config: k('streamingConfigJson.triggerMode', 'every 5 seconds'), path: 'streamingConfigJson.triggerMode', message: /processingtime=<interval>.*once.*availablenow.*continuous/ },
@@ -73,6 +92,16 @@ const cases: Case[] = [
   { name: 'filter without value', config: k('transform', [{ type: 'filter', field: 'a', op: 'gt' }]), path: 'transform[0].value', message: /required with op gt/ },
   { name: 'cast to unknown type', config: k('transform', [{ type: 'cast', columns: { a: 'decimal' } }]), path: 'transform[0].columns.a', message: /"string", "int", "float"/ },
   { name: 'aggregate sum without field', config: k('transform', [{ type: 'aggregate', aggregations: { total: { fn: 'sum' } } }]), path: 'transform[0].aggregations.total.field', message: /required for fn sum/ },
+  { name: 'aggregate not the last step', config: aggregateConfig({ transform: [AGG, { type: 'select', columns: ['user_id', 'n'] }] }), path: 'transform[0]', message: /must be the last transform step/ },
+  { name: 'aggregate with outputMode append', config: aggregateConfig({ outputMode: 'append' }), path: 'streamingConfigJson.outputMode', message: /needs outputMode "update" or "complete".*"append" would mean emitting each window once/ },
+  { name: 'aggregate with outputMode left at append', config: aggregateConfig({ outputMode: undefined }), path: 'streamingConfigJson.outputMode', message: /needs outputMode "update" or "complete"/ },
+  { name: 'aggregate with writeMode append', config: aggregateConfig({ writeMode: 'append' }), path: 'load.writeMode', message: /writeMode "upsert" with upsertKeys \["user_id"\]/ },
+  { name: 'aggregate upsert keys not its group', config: aggregateConfig({ upsertKeys: ['id'] }), path: 'load.upsertKeys', message: /group columns: \["user_id"\]/ },
+  { name: 'windowed aggregate upsert keys lack window_start', config: aggregateConfig({ transform: [{ ...AGG, window: { column: 'ts', duration: '1 minute' } }] }), path: 'load.upsertKeys', message: /and window_start: \["user_id","window_start"\]/ },
+  { name: 'aggregate without group or window', config: aggregateConfig({ transform: [{ type: 'aggregate', aggregations: { n: { fn: 'count' } } }], upsertKeys: ['x'] }), path: 'transform[0].groupBy', message: /at least one groupBy column or a window/ },
+  { name: 'aggregate at least once', config: setAt(aggregateConfig({}), 'streamingConfigJson.enableIdempotence', false), path: 'streamingConfigJson.enableIdempotence', message: /needs enableIdempotence true: an at-least-once replay would merge a batch into the totals twice/ },
+  { name: 'aggregate with deleteOnTombstone', config: aggregateConfig({ deleteOnTombstone: true }), path: 'load.deleteOnTombstone', message: /not allowed with an aggregate step/ },
+  { name: 'aggregate output named like a group column', config: aggregateConfig({ transform: [{ ...AGG, aggregations: { user_id: { fn: 'count' } } }] }), path: 'transform[0].aggregations.user_id', message: /is also a group or window column/ },
   { name: 'file archive without dir', config: f('extract.cleanSource', 'archive'), path: 'extract.sourceArchiveDir', message: /required when cleanSource is archive/ },
   { name: 'file format unknown', config: f('extract.format', 'parquet'), path: 'extract.format', message: /"json", "csv"/ },
   { name: 'file missing path', config: f('extract.path', undefined), path: 'extract.path', message: /required/ },

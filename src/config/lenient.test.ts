@@ -126,7 +126,7 @@ test('startingOffsets: words, objects and Spark JSON strings', () => {
 test('sinkType, dlqType, enums and steps accept lenient spellings', () => {
   const config = setAt(kafkaPipeline(), 'load.sinkType', 'PG')
   setAt(config, 'load.writeMode', 'Upsert')
-  setAt(config, 'load.upsertKeys', 'id, region')
+  setAt(config, 'load.upsertKeys', 'window_start, region')
   setAt(config, 'streamingConfigJson.outputMode', 'Complete')
   setAt(config, 'transform', [
     { type: 'filter', field: 'amount', op: '>=', value: 10 },
@@ -137,7 +137,7 @@ test('sinkType, dlqType, enums and steps accept lenient spellings', () => {
   const c = parseOk(config)
   assert.equal(c.load.sinkType, 'postgresql')
   assert.equal(c.load.writeMode, 'upsert')
-  assert.deepEqual(c.load.upsertKeys, ['id', 'region'])
+  assert.deepEqual(c.load.upsertKeys, ['window_start', 'region'])
   assert.equal(c.streamingConfigJson?.outputMode, 'complete')
   assert.deepEqual(c.transform[0], { type: 'filter', field: 'amount', op: 'gte', value: 10 })
   assert.deepEqual(c.transform[1], { type: 'cast', columns: { amount: 'float', id: 'int' } })

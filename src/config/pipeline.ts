@@ -1,7 +1,8 @@
 /**
  * The root schema of a pipeline file, assembled from the component schemas, with the rules that
  * span several sections (a streaming pipeline needs streamingConfigJson, complete output needs an
- * aggregation, a DLQ strategy needs a DLQ).
+ * aggregation, an aggregation needs update/complete output and an upsert on its key, a DLQ
+ * strategy needs a DLQ).
  */
 import * as z from 'zod'
 import { fileExtractSchema } from '../components/sources/file/config.ts'
@@ -27,6 +28,66 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
+/**
+ * The aggregate step keeps its result in the target table and merges each batch into it by key:
+ * it must be the last step, the table must be written by upsert on exactly its key, the output
+ * is the current result (update/complete), never an append of finished windows, and the write must
+ * be exactly once (an at-least-once replay would add a batch twice, unlike a plain upsert).
+ */
+function aggregateRules(steps: readonly unknown[], streaming: Record<string, unknown> | undefined, load: Record<string, unknown> | undefined, ctx: z.RefinementCtx<Record<string, unknown>>): void {
+  const at = steps.findIndex((s) => isRecord(s) && s['type'] === 'aggregate')
+  const step = steps[at]
+  if (!isRecord(step)) return
+  if (at !== steps.length - 1) {
+    ctx.addIssue({ code: 'custom', path: ['transform', at], input: step, message: 'the aggregate step must be the last transform step (steps after it would see groups, not records)' })
+  }
+  const groupBy = Array.isArray(step['groupBy']) ? step['groupBy'].filter((g): g is string => typeof g === 'string') : []
+  const windowed = isRecord(step['window'])
+  if (groupBy.length === 0 && !windowed) {
+    ctx.addIssue({ code: 'custom', path: ['transform', at, 'groupBy'], input: step['groupBy'], message: 'the aggregate step needs at least one groupBy column or a window: they key its rows in the table' })
+  }
+  const key = windowed ? [...groupBy, 'window_start'] : groupBy
+  const names = isRecord(step['aggregations']) ? Object.entries(step['aggregations']) : []
+  const taken = new Set([...groupBy, ...(windowed ? ['window_start', 'window_end'] : [])])
+  for (const [name, a] of names) {
+    const hidden = isRecord(a) && a['fn'] === 'avg' ? [name, `${name}__sum`, `${name}__count`] : [name]
+    for (const h of hidden) {
+      if (taken.has(h)) ctx.addIssue({ code: 'custom', path: ['transform', at, 'aggregations', name], input: a, message: `output column ${h} is also a group or window column, or another aggregation's` })
+      taken.add(h)
+    }
+  }
+  if (streaming?.['outputMode'] === 'append') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['streamingConfigJson', 'outputMode'],
+      input: 'append',
+      message:
+        'an aggregate step needs outputMode "update" or "complete" (both keep the current result in the table, merged per batch); "append" would mean emitting each window once, finalised by the watermark, which Sluice does not do',
+    })
+  }
+  if (streaming?.['enableIdempotence'] === false) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['streamingConfigJson', 'enableIdempotence'],
+      input: false,
+      message: 'an aggregate step needs enableIdempotence true: an at-least-once replay would merge a batch into the totals twice',
+    })
+  }
+  if (load === undefined) return
+  const keyText = JSON.stringify(key)
+  if (load['writeMode'] !== 'upsert') {
+    ctx.addIssue({ code: 'custom', path: ['load', 'writeMode'], input: load['writeMode'], message: `an aggregate step merges into the table by key: use writeMode "upsert" with upsertKeys ${keyText}` })
+  } else {
+    const keys = Array.isArray(load['upsertKeys']) ? load['upsertKeys'] : []
+    if (keys.length !== key.length || !key.every((k) => keys.includes(k))) {
+      ctx.addIssue({ code: 'custom', path: ['load', 'upsertKeys'], input: load['upsertKeys'], message: `with an aggregate step the upsert keys are its group columns${windowed ? ' and window_start' : ''}: ${keyText}` })
+    }
+  }
+  if (load['deleteOnTombstone'] === true) {
+    ctx.addIssue({ code: 'custom', path: ['load', 'deleteOnTombstone'], input: true, message: 'not allowed with an aggregate step (a tombstone cannot un-count its group)' })
+  }
+}
+
 const crossRules = z.superRefine(
   (v: Record<string, unknown>, ctx) => {
     const streaming = isRecord(v['streamingConfigJson']) ? v['streamingConfigJson'] : undefined
@@ -35,6 +96,7 @@ const crossRules = z.superRefine(
     }
     const steps = Array.isArray(v['transform']) ? v['transform'] : []
     const aggregates = steps.some((s) => isRecord(s) && s['type'] === 'aggregate')
+    aggregateRules(steps, streaming, isRecord(v['load']) ? v['load'] : undefined, ctx)
     if (streaming?.['outputMode'] === 'complete' && !aggregates) {
       ctx.addIssue({
         code: 'custom',

@@ -6,7 +6,7 @@ import { triggerModeSchema } from './trigger.ts'
 /** outputMode: append (default), update, complete (complete needs an aggregate transform step). */
 export const outputModeSchema = lenientEnum(
   ['append', 'update', 'complete'],
-  'Which rows a batch writes: "append" new rows only (default), "update" changed aggregate rows, "complete" the whole aggregate result (needs an aggregate transform step).',
+  'Which rows a batch writes: "append" new rows only (default; not with an aggregate step), "update" the changed aggregate rows, "complete" the whole aggregate result (needs an aggregate step). With an aggregate step, update and complete both keep the current result in the table, merged per batch.',
 )
 
 export const watermarkSchema = strictObject(

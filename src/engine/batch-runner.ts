@@ -6,6 +6,7 @@
  */
 import type { Logger } from '../api/component.ts'
 import type { Position } from '../api/position.ts'
+import type { Row, SourceRecord } from '../api/record.ts'
 import type { RejectedRow, SideOutput, Sink, WriteResult } from '../api/sink.ts'
 import type { Source } from '../api/source.ts'
 import { SluiceError, isSluiceError, toSluiceError } from '../errors.ts'
@@ -15,6 +16,7 @@ import type { PlannedBatch } from './checkpoint.ts'
 import { failpoint, setFailpointBatch } from '../failpoint.ts'
 import type { EngineEvents, RecordDestination } from './events.ts'
 import { type MetadataField, metadataFor } from './decode.ts'
+import { type AggregateSpec, aggregateRows, mergeRules } from './aggregate.ts'
 import { type DeadLetter, type ProcessedBatch, RecordPath, type RecordPathOptions } from './records.ts'
 
 /** Where dead letters and late records go; implemented in reliability/dlq.ts. */
@@ -39,6 +41,11 @@ export interface BatchRunnerOptions {
   /** Mirrors circuitBreakerConfig.enabled: with it, transient failures never end the query. */
   readonly breakerEnabled: boolean
   readonly recordPath: RecordPathOptions
+  /**
+   * The aggregate step (the last transform step), applied to a batch's on-time rows before the
+   * write; the sink merges the partial aggregates into the table (aggregate.ts).
+   */
+  readonly aggregate?: AggregateSpec
   readonly deadLetters: DeadLetterRouter
   readonly lateStrategy: LateStrategy
   readonly failFast: boolean
@@ -52,6 +59,7 @@ export interface BatchResult {
   readonly batchId: number
   readonly status: WriteResult['status']
   readonly recordsRead: number
+  /** Source records written; with the aggregate step, those folded into aggregates that landed. */
   readonly written: number
   readonly dlq: number
   readonly late: number
@@ -153,21 +161,27 @@ export class BatchRunner {
     // Set here, not when reading: with read-ahead the next batch is read while this one is written.
     setFailpointBatch(planned.batchId)
     const log = o.logger.child({ batchId: planned.batchId })
-    if (o.failFast && processed.dead.length > 0) {
-      const first = processed.dead[0] as DeadLetter
+    // The aggregate step turns the on-time rows into one partial row per group; a refused
+    // aggregate row dead-letters every source record folded into it, not only its representative.
+    const agg = o.aggregate === undefined ? null : aggregateRows(processed.rows, o.aggregate)
+    const dead = agg === null ? processed.dead : [...processed.dead, ...agg.dead]
+    const rows = agg === null ? processed.rows : agg.rows
+    const membersOf = (row: Row): readonly SourceRecord[] => agg?.members.get(row) ?? [row.source]
+    if (o.failFast && dead.length > 0) {
+      const first = dead[0] as DeadLetter
       throw failFastError(first, planned.batchId)
     }
     const routedLate = o.lateStrategy === 'sendtodlq' || o.lateStrategy === 'separatestream' ? processed.late : []
     if (o.lateStrategy === 'loganddrop') {
       for (const l of processed.late) log.warn({ topic: l.record.topic, partition: l.record.partitionNumber, offset: l.record.offset, reason: l.reason }, 'late record dropped')
     }
-    const sideOutputs = o.deadLetters.sideOutputs(planned.batchId, processed.dead, routedLate)
+    const sideOutputs = o.deadLetters.sideOutputs(planned.batchId, dead, routedLate)
     const onReject = (rejected: readonly RejectedRow[]): readonly SideOutput[] => {
       if (o.failFast && rejected[0]) {
         const r = rejected[0]
         throw failFastError({ record: r.row.source, code: r.error.code, reason: r.error.message }, planned.batchId)
       }
-      const letters = rejected.map((r) => ({ record: r.row.source, code: r.error.code, reason: r.error.message }))
+      const letters = rejected.flatMap((r) => membersOf(r.row).map((record) => ({ record, code: r.error.code, reason: r.error.message })))
       return o.deadLetters.sideOutputs(planned.batchId, letters, [])
     }
     const write = await this.withRetry(
@@ -178,7 +192,7 @@ export class BatchRunner {
             pipelineId: o.pipelineId,
             batchId: planned.batchId,
             exactlyOnce: o.exactlyOnce,
-            rows: processed.rows,
+            rows,
             recordCount: processed.recordsRead,
             deletes: processed.deletes,
             start: planned.start,
@@ -186,24 +200,34 @@ export class BatchRunner {
             nextWatermarkMs: processed.nextWatermarkMs,
             checkpointLocation: o.checkpointLocation,
             sideOutputs,
+            ...(o.aggregate === undefined ? {} : { merge: mergeRules(o.aggregate) }),
           },
           onReject,
         ),
       signal,
     )
     const durationMs = now() - started
+    const rejectedByCode: Record<string, number> = {}
+    let rejectedRecords = 0
+    for (const r of write.rejected) {
+      const n = membersOf(r.row).length
+      rejectedRecords += n
+      rejectedByCode[r.error.code] = (rejectedByCode[r.error.code] ?? 0) + n
+    }
+    const aggregated = agg === null ? 0 : agg.rows.reduce((n, r) => n + membersOf(r).length, 0)
+    const written = write.status === 'duplicate' ? 0 : agg === null ? write.written : aggregated - rejectedRecords
     const result: BatchResult = {
       batchId: planned.batchId,
       status: write.status,
       recordsRead: processed.recordsRead,
-      written: write.status === 'duplicate' ? 0 : write.written,
-      dlq: processed.dead.length + write.rejected.length,
+      written,
+      dlq: dead.length + rejectedRecords,
       late: processed.late.length,
       filtered: processed.filtered,
       nextWatermarkMs: processed.nextWatermarkMs,
       durationMs,
     }
-    this.#report(planned, processed, write, result, now())
+    this.#report(planned, processed, write, { dead, rejectedByCode }, result, now())
     return result
   }
 
@@ -232,7 +256,14 @@ export class BatchRunner {
     return path.finish()
   }
 
-  #report(planned: PlannedBatch, processed: ProcessedBatch, write: WriteResult, result: BatchResult, committedAt: number): void {
+  #report(
+    planned: PlannedBatch,
+    processed: ProcessedBatch,
+    write: WriteResult,
+    letters: { readonly dead: readonly DeadLetter[]; readonly rejectedByCode: Readonly<Record<string, number>> },
+    result: BatchResult,
+    committedAt: number,
+  ): void {
     const o = this.#o
     if (write.status === 'duplicate') {
       o.events.emit('batch.duplicate', { pipelineId: o.pipelineId, batchId: planned.batchId })
@@ -240,10 +271,10 @@ export class BatchRunner {
       return
     }
     const dlqByCode: Record<string, number> = {}
-    for (const d of processed.dead) dlqByCode[d.code] = (dlqByCode[d.code] ?? 0) + 1
-    for (const r of write.rejected) dlqByCode[r.error.code] = (dlqByCode[r.error.code] ?? 0) + 1
+    for (const d of letters.dead) dlqByCode[d.code] = (dlqByCode[d.code] ?? 0) + 1
+    for (const [code, n] of Object.entries(letters.rejectedByCode)) dlqByCode[code] = (dlqByCode[code] ?? 0) + n
     const destinations: Partial<Record<RecordDestination, number>> = {
-      table: write.written,
+      table: result.written,
       dlq: result.dlq,
       late: processed.late.length,
       filtered: processed.filtered,
@@ -266,7 +297,7 @@ export class BatchRunner {
       {
         batchId: planned.batchId,
         records: processed.recordsRead,
-        written: write.written,
+        written: result.written,
         dlq: result.dlq,
         late: result.late,
         filtered: result.filtered,

@@ -14,6 +14,7 @@ import { nullLogger } from '../api/component.ts'
 import { SluiceError } from '../errors.ts'
 import { CircuitBreaker } from '../reliability/circuit-breaker.ts'
 import { DeadLetterTables } from '../reliability/dlq.ts'
+import type { AggregateSpec } from './aggregate.ts'
 import { BatchRunner } from './batch-runner.ts'
 import { CheckpointLog } from './checkpoint.ts'
 import { EngineEvents } from './events.ts'
@@ -88,6 +89,8 @@ export class MemorySink implements Sink {
   /** When set, the next write commits and then reports a lost connection (its COMMIT reply was lost). */
   loseNextCommitReply = false
   attempts: number[] = []
+  /** The merge rules of each committed batch (the aggregate step), in order. */
+  merges: SinkBatch['merge'][] = []
 
   /** Errors thrown by the next open() calls, in order. */
   openFailures: SluiceError[] = []
@@ -117,6 +120,7 @@ export class MemorySink implements Sink {
     for (const s of [...batch.sideOutputs, ...side]) (this.side[s.table] ??= []).push(...s.rows)
     const good = batch.rows.filter((r) => r.values.reject !== true)
     this.rows.push(...good.map((r) => r.values))
+    this.merges.push(batch.merge)
     if (batch.exactlyOnce) {
       this.tracker.set(batch.batchId, batch.recordCount ?? batch.rows.length)
       this.position = { ...this.position, ...batch.end }
@@ -131,7 +135,7 @@ export class MemorySink implements Sink {
 }
 
 /** A Query over a memory source and sink, wired like runtime/assemble.ts does (short retries, DLQ and late tables). */
-export async function memoryQuery(source: MemorySource, sink: MemorySink, options: { trigger?: TriggerMode; maxRecords?: number; failFast?: boolean; dir?: string; watermarkDelayMs?: number; events?: EngineEvents } = {}) {
+export async function memoryQuery(source: MemorySource, sink: MemorySink, options: { trigger?: TriggerMode; maxRecords?: number; failFast?: boolean; dir?: string; watermarkDelayMs?: number; events?: EngineEvents; aggregate?: AggregateSpec } = {}) {
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'sluice-query-')))
   const events = options.events ?? new EngineEvents()
   const seen: string[] = []
@@ -148,6 +152,7 @@ export async function memoryQuery(source: MemorySource, sink: MemorySink, option
     breakerEnabled: true,
     recordPath: { validator: null, transform: null, watermark: options.watermarkDelayMs === undefined ? null : { column: 'event_time', delayMs: options.watermarkDelayMs }, deleteKeys: null },
     deadLetters: new DeadLetterTables({ pipelineId: 'p', dlq: { kind: 'table', table: 'dlq' }, late: { kind: 'table', table: 'late' } }),
+    ...(options.aggregate ? { aggregate: options.aggregate } : {}),
     lateStrategy: 'sendtodlq',
     failFast: options.failFast ?? false,
     events,

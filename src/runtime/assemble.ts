@@ -8,7 +8,7 @@ import type { ComponentContext, Logger } from '../api/component.ts'
 import type { Sink } from '../api/sink.ts'
 import type { Source } from '../api/source.ts'
 import { sinks, sourceFor } from '../components/registry.ts'
-import { composeTransforms } from '../components/transforms/index.ts'
+import { composeTransforms, splitSteps } from '../components/transforms/index.ts'
 import { type PipelineConfig, type StreamingConfig, resolveCredential as resolveCredentialFrom } from '../config/index.ts'
 import type { LoadSchema } from '../components/sinks/postgres/index.ts'
 import { SluiceError } from '../errors.ts'
@@ -18,6 +18,7 @@ import type { EngineEvents } from '../engine/events.ts'
 import { Query } from '../engine/query.ts'
 import { compileRecordSchema, readSchemaFile, type RecordValidator } from '../engine/record-schema.ts'
 import { TriggerPolicy } from '../engine/trigger.ts'
+import { type AggregateSpec, aggregateColumnTypes, aggregateKey } from '../engine/aggregate.ts'
 import { CircuitBreaker } from '../reliability/circuit-breaker.ts'
 import { DeadLetterTables, type Destination } from '../reliability/dlq.ts'
 import { OutboxRelay, relayBrokers, relayingRouter } from '../reliability/outbox-relay.ts'
@@ -46,7 +47,8 @@ export function effectiveStreaming(config: PipelineConfig, baseDir: string): Str
   const streaming: StreamingConfig = given ?? {
     checkpointLocation: join('.sluice', 'checkpoints', config.pipelineId),
     queryName: config.pipelineId,
-    outputMode: 'append',
+    // An aggregate keeps the current result in the table (validation refuses append with one).
+    outputMode: config.transform.some((s) => s.type === 'aggregate') ? 'update' : 'append',
     triggerMode: { type: 'availablenow' },
     enableIdempotence: true,
   }
@@ -69,14 +71,26 @@ export function parseLoadSchema(raw: Readonly<Record<string, unknown>>, name: st
   return { columns: columns as Record<string, string>, primaryKey: primaryKey as string[] }
 }
 
+/**
+ * The aggregate step's table, completed: the window bounds, count/sum columns and the hidden avg
+ * pairs (`X__sum`, `X__count`) the load schema does not list are added with their types, and the
+ * key (group columns + window_start) becomes the primary key when the schema names none, so that
+ * autoCreateTable makes a table the merge can upsert into.
+ */
+export function withAggregateColumns(schema: LoadSchema, step: AggregateSpec, schemaName: string): LoadSchema {
+  const columns: Record<string, string> = { ...schema.columns }
+  for (const [name, type] of Object.entries(aggregateColumnTypes(step))) if (!(name in columns)) columns[name] = type
+  const key = aggregateKey(step)
+  const given = schema.primaryKey ?? []
+  if (given.length > 0 && (given.length !== key.length || !key.every((k) => given.includes(k)))) {
+    throw new SluiceError('CONFIG_INVALID', `load schema "${schemaName}": the primaryKey of an aggregate's table must be its key ${JSON.stringify(key)}, not ${JSON.stringify(given)}`)
+  }
+  return { columns, primaryKey: given.length > 0 ? given : key }
+}
+
 /** Builds the query of one pipeline. */
 export async function assemble(config: PipelineConfig, baseDir: string, deps: AssembleDeps): Promise<AssembledPipeline> {
-  const aggregate = config.transform.find((s) => s.type === 'aggregate')
-  if (aggregate) {
-    throw new SluiceError('UNSUPPORTED', 'transform step "aggregate" is validated but not run by this version of Sluice (stateful aggregation is planned)', {
-      details: { path: `transform[${config.transform.indexOf(aggregate)}]` },
-    })
-  }
+  const { rowSteps, aggregate } = splitSteps(config.transform)
   const streaming = effectiveStreaming(config, baseDir)
   const logger = deps.logger.child({ pipelineId: config.pipelineId })
   const ctx: ComponentContext = { pipelineId: config.pipelineId, baseDir, logger, env: deps.env }
@@ -90,9 +104,10 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
 
   const source = sourceFor(config.extract).create(config.extract, ctx)
   const resolveCredential = (id: string): Promise<{ user?: string; password?: string }> => resolveCredentialFrom(id, deps.env)
+  const loadSchema = tableSchema ? parseLoadSchema(tableSchema, config.load.schemaName ?? '') : null
   const sink = sinks.postgresql.create(config.load, ctx, {
     resolveCredential,
-    ...(tableSchema ? { loadSchema: parseLoadSchema(tableSchema, config.load.schemaName ?? '') } : {}),
+    ...(loadSchema ? { loadSchema: aggregate ? withAggregateColumns(loadSchema, aggregate, config.load.schemaName ?? '') : loadSchema } : {}),
   })
 
   const errors = config.errorHandlingConfig
@@ -143,10 +158,11 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
     breakerEnabled: breakerConfig.enabled,
     recordPath: {
       validator,
-      transform: config.transform.length > 0 ? composeTransforms(config.transform) : null,
+      transform: rowSteps.length > 0 ? composeTransforms(rowSteps) : null,
       watermark: streaming.watermark ? { column: streaming.watermark.eventTimeColumn, delayMs: streaming.watermark.delayThreshold } : null,
       deleteKeys: upsertDeletes,
     },
+    ...(aggregate ? { aggregate } : {}),
     deadLetters: relay ? relayingRouter(deadLetters, relay) : deadLetters,
     lateStrategy,
     failFast: errors.failFast,

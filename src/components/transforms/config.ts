@@ -40,7 +40,10 @@ export const filterStepSchema = strictObject(
 export const aggregateStepSchema = strictObject(
   {
     type: z.literal('aggregate'),
-    groupBy: z.array(text('Column name.'), { error: 'must be a list of column names' }).describe('Grouping columns (default none).').default([]),
+    groupBy: z
+      .array(text('Column name.'), { error: 'must be a list of column names' })
+      .describe('Grouping columns (default none); with window_start when windowed they key the result table (load.upsertKeys).')
+      .default([]),
     aggregations: nonEmptyRecord(
       strictObject(
         {
@@ -53,14 +56,14 @@ export const aggregateStepSchema = strictObject(
           if (typeof v.fn === 'string' && v.fn !== 'count' && v.field === undefined) ctx.addIssue({ code: 'custom', path: ['field'], input: undefined, message: `required for fn ${v.fn}` })
         }, always),
       ),
-      'Output column -> { fn, field }.',
+      'Output column -> { fn, field }; an avg X also fills hidden columns X__sum and X__count.',
     ),
     window: strictObject(
       { column: text('Event-time column.'), duration: duration('Tumbling window length, e.g. "1 minute".', { positive: true }) },
-      'Tumbling event-time window.',
+      'Tumbling event-time window (epoch-aligned): adds window_start and window_end columns.',
     ).optional(),
   },
-  'Group records and aggregate them.',
+  'Group records and aggregate them; must be the last step. Each micro-batch is merged into the target table by key (see README, Aggregations).',
 )
 
 export const transformStepSchema = z.discriminatedUnion(

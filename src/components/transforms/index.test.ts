@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { isSluiceError } from '../../errors.ts'
-import { applyTransforms, composeTransforms } from './index.ts'
+import { applyTransforms, composeTransforms, splitSteps } from './index.ts'
 
 test('steps apply in order; a filter returns null', () => {
   const t = composeTransforms([
@@ -15,10 +15,12 @@ test('steps apply in order; a filter returns null', () => {
   assert.throws(() => t({ id: 3, amt: 'x' }), (err) => isSluiceError(err, 'RECORD_TRANSFORM'))
 })
 
-test('no steps is the identity; aggregate is not supported yet', () => {
+test('no steps is the identity; aggregate is a batch step, split off the row steps', () => {
   assert.deepEqual(applyTransforms([], { a: 1 }), { a: 1 })
-  assert.throws(
-    () => composeTransforms([{ type: 'aggregate', groupBy: [], aggregations: { n: { fn: 'count' } } }]),
-    (err) => isSluiceError(err, 'UNSUPPORTED'),
-  )
+  const aggregate = { type: 'aggregate' as const, groupBy: ['k'], aggregations: { n: { fn: 'count' as const } } }
+  assert.throws(() => composeTransforms([aggregate]), (err) => isSluiceError(err, 'INTERNAL'))
+  const select = { type: 'select' as const, columns: ['k'] }
+  assert.deepEqual(splitSteps([select, aggregate]), { rowSteps: [select], aggregate })
+  assert.deepEqual(splitSteps([select]), { rowSteps: [select], aggregate: null })
+  assert.deepEqual(splitSteps([]), { rowSteps: [], aggregate: null })
 })

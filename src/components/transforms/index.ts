@@ -3,7 +3,8 @@
  * to every decoded row: it returns the new values, or null when a filter drops the row (the engine
  * counts it as filtered). A step that cannot convert a value throws RECORD_TRANSFORM for that row.
  * Steps never change the object they are given and are deterministic, so a re-run batch
- * transforms identically.
+ * transforms identically. The aggregate step is not a row step: `splitSteps` hands it to the
+ * engine, which applies it to a whole batch (src/engine/aggregate.ts).
  */
 import type { RowValues } from '../../api/record.ts'
 import { SluiceError } from '../../errors.ts'
@@ -30,8 +31,18 @@ export function compileStep(step: TransformStep): RowTransform {
       return (values) => (keep(values) ? values : null)
     }
     case 'aggregate':
-      throw new SluiceError('UNSUPPORTED', 'transform step "aggregate" is not supported yet')
+      throw new SluiceError('INTERNAL', 'the aggregate step applies to a batch, not to a row: split it off with splitSteps')
   }
+}
+
+/** The aggregate step of a pipeline (validated to be the last one). */
+export type AggregateStep = Extract<TransformStep, { type: 'aggregate' }>
+
+/** Splits the steps into the per-row ones and the trailing aggregate step (or null). */
+export function splitSteps(steps: readonly TransformStep[]): { rowSteps: TransformStep[]; aggregate: AggregateStep | null } {
+  const last = steps[steps.length - 1]
+  if (last?.type !== 'aggregate') return { rowSteps: [...steps], aggregate: null }
+  return { rowSteps: steps.slice(0, -1), aggregate: last }
 }
 
 /** Compiles the steps, in order, into one function; no steps is the identity. */

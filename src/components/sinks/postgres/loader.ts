@@ -5,6 +5,8 @@
  * - upsert: COPY into a temp stage with each row's ordinal, then
  *   `INSERT … SELECT DISTINCT ON (keys) … ORDER BY keys, ordinal DESC ON CONFLICT (keys) DO UPDATE`,
  *   so the last record of a key in the batch wins; tombstone deletes follow, by key.
+ *   With merge rules (the aggregate step), the stage is grouped by the keys instead and each
+ *   aggregate column is combined with the stored one (`aggregateMergeSql`).
  *
  * Bad rows. Each attempt runs under a SAVEPOINT. When the server refuses data (SQLSTATE class 22/23),
  * the attempt is rolled back and its range split: around the line the COPY error names when it names
@@ -13,7 +15,7 @@
  * reject handler the first refused row fails the batch instead.
  */
 import type { Row, RowValues } from '../../../api/record.ts'
-import type { RejectedRow } from '../../../api/sink.ts'
+import type { MergeRule, RejectedRow } from '../../../api/sink.ts'
 import { SluiceError } from '../../../errors.ts'
 import { copyLine, errorColumn, errorConstraint, isDataError, rejectReason, sqlState } from './classify-error.ts'
 import { copyColumns, type TableInfo } from './columns.ts'
@@ -28,6 +30,8 @@ export interface LoadMode {
   /** Upsert key columns (actual column names). */
   readonly keys: readonly string[]
   readonly limits: ChunkLimits
+  /** Upsert only: column -> merge rule (the aggregate step); see SinkBatch.merge. */
+  readonly merge?: Readonly<Record<string, MergeRule>>
 }
 
 /** Rows written and rows refused. */
@@ -64,6 +68,67 @@ function mergeSql(table: TableInfo, cols: readonly string[], keys: readonly stri
   return `INSERT INTO ${table.quoted} (${list}) SELECT DISTINCT ON (${keyList}) ${list} FROM ${STAGE} ORDER BY ${keyList}, ${ORD} DESC ON CONFLICT (${keyList}) ${action}`
 }
 
+/**
+ * The aggregate step's merge: partial rows of one key in the stage are combined (GROUP BY), then
+ * merged into the stored row. count/sum add (a sum stays null only when both sides are), min/max
+ * keep the extreme (LEAST/GREATEST ignore nulls), avg X is recomputed from the merged `X__sum` and
+ * `X__count`; other columns take the last row's value. Every SET expression reads the old row (t).
+ */
+function aggregateMergeSql(table: TableInfo, cols: readonly string[], keys: readonly string[], merge: Readonly<Record<string, MergeRule>>): string {
+  const present = new Set(cols)
+  const need = (c: string, why: string): void => {
+    if (!present.has(c)) throw new SluiceError('SINK_SCHEMA', `table ${table.schema}.${table.name} has no column ${c} (${why}); create it, or name a load schema so that it is created`)
+  }
+  for (const [c, rule] of Object.entries(merge)) {
+    need(c, `aggregate ${rule}`)
+    if (rule === 'avg') {
+      need(`${c}__sum`, `running sum of avg ${c}`)
+      need(`${c}__count`, `running count of avg ${c}`)
+    }
+  }
+  const q = quoteIdent
+  const ord = (c: string): string => `(array_agg(${q(c)} ORDER BY ${ORD} DESC))[1]`
+  const select = cols.map((c) => {
+    if (keys.includes(c)) return q(c)
+    switch (merge[c]) {
+      case 'count':
+      case 'sum':
+        return `sum(${q(c)})`
+      case 'min':
+        return `min(${q(c)})`
+      case 'max':
+        return `max(${q(c)})`
+      case 'avg':
+        return `sum(${q(`${c}__sum`)})::numeric / NULLIF(sum(${q(`${c}__count`)}), 0)`
+      default:
+        return ord(c)
+    }
+  })
+  const addNullable = (c: string): string => `COALESCE(t.${q(c)} + EXCLUDED.${q(c)}, t.${q(c)}, EXCLUDED.${q(c)})`
+  const addCount = (c: string): string => `COALESCE(t.${q(c)}, 0) + COALESCE(EXCLUDED.${q(c)}, 0)`
+  const updates = cols
+    .filter((c) => !keys.includes(c))
+    .map((c) => {
+      switch (merge[c]) {
+        case 'count':
+          return `${q(c)} = ${addCount(c)}`
+        case 'sum':
+          return `${q(c)} = ${addNullable(c)}`
+        case 'min':
+          return `${q(c)} = LEAST(t.${q(c)}, EXCLUDED.${q(c)})`
+        case 'max':
+          return `${q(c)} = GREATEST(t.${q(c)}, EXCLUDED.${q(c)})`
+        case 'avg':
+          return `${q(c)} = (${addNullable(`${c}__sum`)})::numeric / NULLIF(${addCount(`${c}__count`)}, 0)`
+        default:
+          return `${q(c)} = EXCLUDED.${q(c)}`
+      }
+    })
+  const keyList = keys.map(q).join(', ')
+  const action = updates.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${updates.join(', ')}`
+  return `INSERT INTO ${table.quoted} AS t (${cols.map(q).join(', ')}) SELECT ${select.join(', ')} FROM ${STAGE} GROUP BY ${keyList} ON CONFLICT (${keyList}) ${action}`
+}
+
 /** Splits [lo, hi) after a data error: around the failing COPY line when known, else in pieces. */
 function split(lo: number, hi: number, line: number | undefined, piece: number): Array<[number, number]> {
   if (line !== undefined && line >= 1 && line <= hi - lo) {
@@ -90,7 +155,7 @@ export async function writeRows(tx: PgSession, table: TableInfo, rows: readonly 
   if (upsert) {
     await tx.query(sqlText('upsert-work-mem'))
     await tx.query(`CREATE TEMP TABLE ${STAGE} ON COMMIT DROP AS SELECT ${quotedCols.join(', ')}, NULL::bigint AS ${ORD} FROM ${table.quoted} WITH NO DATA`)
-    merge = mergeSql(table, names, mode.keys)
+    merge = mode.merge === undefined ? mergeSql(table, names, mode.keys) : aggregateMergeSql(table, names, mode.keys, mode.merge)
   }
 
   const attempt = async (lo: number, hi: number): Promise<void> => {

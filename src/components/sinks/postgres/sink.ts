@@ -111,6 +111,13 @@ export class PostgresSink implements Sink {
     return { writeMode: 'upsert', keys, limits: this.#limits }
   }
 
+  /** Adds the batch's merge rules (the aggregate step), which only an upsert can apply. */
+  #withMerge(mode: LoadMode, batch: SinkBatch): LoadMode {
+    if (batch.merge === undefined) return mode
+    if (mode.writeMode !== 'upsert') throw new SluiceError('CONFIG_INVALID', `the aggregate step merges into ${this.config.table} by key: it needs writeMode upsert (writeMode is ${mode.writeMode})`)
+    return { ...mode, merge: batch.merge }
+  }
+
   async committedState(pipelineId: string): Promise<CommittedState | null> {
     try {
       return await this.tracker.committedState(pipelineId)
@@ -124,7 +131,7 @@ export class PostgresSink implements Sink {
     const what = `writing batch ${batch.batchId} of ${batch.pipelineId} to ${this.config.table}`
     try {
       const table = await this.#target()
-      const mode = this.#mode(table)
+      const mode = this.#withMerge(this.#mode(table), batch)
       const result = await tracker.driver.transaction(async (tx): Promise<WriteResult> => {
         if (batch.exactlyOnce) {
           const fresh = await tracker.markBatchProcessed(tx, batch.pipelineId, batch.batchId, batch.recordCount ?? batch.rows.length, batch.checkpointLocation)

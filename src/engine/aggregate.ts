@@ -1,0 +1,226 @@
+/**
+ * The aggregate step, one micro-batch at a time. The running result lives in the target table
+ * itself: each batch reduces its on-time rows (after decode, schema, per-row transforms and the
+ * watermark) to one partial row per group, and the sink merges the partials into the table in the
+ * batch's own transaction (`INSERT … ON CONFLICT (keys) DO UPDATE`, rules from `mergeRules`). The
+ * merge commits with the batch's tracker row, so a replayed batch is skipped as a duplicate and no
+ * record is counted twice.
+ *
+ * Output columns of a step: the `groupBy` columns; with a tumbling `window`, `window_start` and
+ * `window_end` (epoch-aligned, `[start, end)`); one column per aggregation; and, for each `avg`
+ * named X, the hidden running pair `X__sum` and `X__count` from which X is recomputed on merge.
+ * SQL semantics: count without a field counts rows, with a field its non-null values; sum, min, max
+ * and avg ignore nulls and are null when every value is. Sums are exact decimals (decimal.ts).
+ * A row that cannot be aggregated (a null group column: NULLs never conflict, so the group could
+ * not be keyed; a non-numeric value to sum; no parsable window time) is a dead letter, counted once.
+ */
+import type { Row, RowValues, SourceRecord } from '../api/record.ts'
+import type { MergeRule } from '../api/sink.ts'
+import type { ErrorCode } from '../errors.ts'
+import type { TransformStep } from '../config/types.ts'
+import { type Decimal, addDecimal, compareDecimal, decimalText, toDecimal } from './decimal.ts'
+import type { DeadLetter } from './records.ts'
+import { parseEventTime } from './watermark.ts'
+
+/** The aggregate transform step. */
+export type AggregateSpec = Omit<Extract<TransformStep, { type: 'aggregate' }>, 'type'>
+
+/** One batch reduced to partial aggregates. */
+export interface AggregatedBatch {
+  /** One row per group; its `source` is the group's first record (its representative). */
+  readonly rows: Row[]
+  /** Every source record folded into each aggregate row, for dead-lettering a refused row whole. */
+  readonly members: Map<Row, readonly SourceRecord[]>
+  /** Rows that could not be aggregated. */
+  readonly dead: DeadLetter[]
+}
+
+export const WINDOW_START = 'window_start'
+export const WINDOW_END = 'window_end'
+
+/** Names of the hidden running pair of an `avg` column. */
+export function avgParts(name: string): { sum: string; count: string } {
+  return { sum: `${name}__sum`, count: `${name}__count` }
+}
+
+/** The table key of a step's result: the group columns, plus window_start when windowed. */
+export function aggregateKey(spec: AggregateSpec): string[] {
+  return spec.window === undefined ? [...spec.groupBy] : [...spec.groupBy, WINDOW_START]
+}
+
+/** Column -> merge rule of every aggregated column (hidden avg parts included). */
+export function mergeRules(spec: AggregateSpec): Record<string, MergeRule> {
+  const rules: Record<string, MergeRule> = {}
+  for (const [name, { fn }] of Object.entries(spec.aggregations)) {
+    if (fn === 'avg') {
+      const parts = avgParts(name)
+      rules[parts.sum] = 'sum'
+      rules[parts.count] = 'count'
+    }
+    rules[name] = fn
+  }
+  return rules
+}
+
+/**
+ * Column types for creating the result table (load schema + autoCreateTable): window bounds are
+ * timestamptz, counts bigint, sums and avg parts numeric, avg double precision; group columns and
+ * min/max have no fixed type and must come from the load schema.
+ */
+export function aggregateColumnTypes(spec: AggregateSpec): Record<string, string> {
+  const types: Record<string, string> = {}
+  if (spec.window !== undefined) {
+    types[WINDOW_START] = 'timestamptz'
+    types[WINDOW_END] = 'timestamptz'
+  }
+  for (const [name, { fn }] of Object.entries(spec.aggregations)) {
+    if (fn === 'count') types[name] = 'bigint'
+    else if (fn === 'sum') types[name] = 'numeric'
+    else if (fn === 'avg') {
+      const parts = avgParts(name)
+      types[name] = 'double precision'
+      types[parts.sum] = 'numeric'
+      types[parts.count] = 'bigint'
+    }
+  }
+  return types
+}
+
+/** One aggregation's running state in a group. */
+type Acc = { fn: 'count'; n: number } | { fn: 'sum' | 'avg'; sum: Decimal | null; n: number } | { fn: 'min' | 'max'; best: unknown }
+
+interface Group {
+  readonly values: RowValues
+  readonly accs: Acc[]
+  readonly members: SourceRecord[]
+}
+
+/** An orderable view of a min/max input: numbers (and times) compare numerically, the rest as text. */
+function orderKey(v: unknown): Decimal | string {
+  if (v instanceof Date) return { digits: BigInt(v.getTime()), scale: 0 }
+  return toDecimal(v) ?? String(v)
+}
+
+function less(a: unknown, b: unknown): boolean {
+  const x = orderKey(a)
+  const y = orderKey(b)
+  if (typeof x !== 'string' && typeof y !== 'string') return compareDecimal(x, y) < 0
+  const tx = a instanceof Date ? a.toISOString() : String(a)
+  const ty = b instanceof Date ? b.toISOString() : String(b)
+  return tx < ty
+}
+
+function minMaxable(v: unknown): boolean {
+  return typeof v === 'number' || typeof v === 'bigint' || typeof v === 'string' || typeof v === 'boolean' || v instanceof Date
+}
+
+function stringify(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x)) ?? String(v)
+}
+
+type Entry = readonly [name: string, fn: AggregateSpec['aggregations'][string]['fn'], field: string | undefined]
+
+/** Checks one row's inputs; returns why it cannot be aggregated, or null. */
+function problem(values: RowValues, spec: AggregateSpec, entries: readonly Entry[]): { code: ErrorCode; reason: string } | null {
+  for (const g of spec.groupBy) {
+    const v = values[g]
+    if (v === undefined || v === null) return { code: 'RECORD_TRANSFORM', reason: `aggregate: group column "${g}" is ${v === undefined ? 'missing' : 'null'} (a null key cannot be merged into the table)` }
+  }
+  if (spec.window !== undefined && parseEventTime(values[spec.window.column]) === null) {
+    return { code: 'RECORD_EVENT_TIME', reason: `aggregate: window column "${spec.window.column}" is missing or not a time` }
+  }
+  for (const [name, fn, field] of entries) {
+    if (field === undefined || fn === 'count') continue
+    const v = values[field]
+    if (v === undefined || v === null) continue
+    if ((fn === 'sum' || fn === 'avg') && toDecimal(v) === null) return { code: 'RECORD_TRANSFORM', reason: `aggregate ${name}: ${fn} of "${field}" needs a number, got ${stringify(v).slice(0, 80)}` }
+    if ((fn === 'min' || fn === 'max') && !minMaxable(v)) return { code: 'RECORD_TRANSFORM', reason: `aggregate ${name}: ${fn} of "${field}" needs a number, text or time, got ${stringify(v).slice(0, 80)}` }
+  }
+  return null
+}
+
+function fresh(fn: Entry[1]): Acc {
+  if (fn === 'count') return { fn, n: 0 }
+  if (fn === 'sum' || fn === 'avg') return { fn, sum: null, n: 0 }
+  return { fn, best: null }
+}
+
+function fold(acc: Acc, v: unknown, counted: boolean): void {
+  switch (acc.fn) {
+    case 'count':
+      if (counted) acc.n++
+      return
+    case 'sum':
+    case 'avg': {
+      if (v === undefined || v === null) return
+      const d = toDecimal(v) as Decimal
+      acc.sum = acc.sum === null ? d : addDecimal(acc.sum, d)
+      acc.n++
+      return
+    }
+    default:
+      if (v === undefined || v === null) return
+      if (acc.best === null || (acc.fn === 'min' ? less(v, acc.best) : less(acc.best, v))) acc.best = v
+  }
+}
+
+/** Reduces a batch's rows to one partial aggregate row per group (per window), in first-seen order. */
+export function aggregateRows(rows: readonly Row[], spec: AggregateSpec): AggregatedBatch {
+  const entries: Entry[] = Object.entries(spec.aggregations).map(([name, a]) => [name, a.fn, a.field])
+  const groups = new Map<string, Group>()
+  const dead: DeadLetter[] = []
+  for (const row of rows) {
+    const values = row.values
+    const bad = problem(values, spec, entries)
+    if (bad !== null) {
+      dead.push({ record: row.source, ...bad })
+      continue
+    }
+    const keyValues: RowValues = {}
+    for (const g of spec.groupBy) keyValues[g] = values[g]
+    if (spec.window !== undefined) {
+      const t = parseEventTime(values[spec.window.column]) as number
+      const start = Math.floor(t / spec.window.duration) * spec.window.duration
+      keyValues[WINDOW_START] = new Date(start)
+      keyValues[WINDOW_END] = new Date(start + spec.window.duration)
+    }
+    const key = stringify(spec.groupBy.map((g) => keyValues[g])) + (spec.window === undefined ? '' : `@${(keyValues[WINDOW_START] as Date).getTime()}`)
+    let group = groups.get(key)
+    if (group === undefined) {
+      group = { values: keyValues, accs: entries.map(([, fn]) => fresh(fn)), members: [] }
+      groups.set(key, group)
+    }
+    group.members.push(row.source)
+    entries.forEach(([, , field], i) => {
+      const v = field === undefined ? undefined : values[field]
+      fold(group.accs[i] as Acc, v, field === undefined || (v !== undefined && v !== null))
+    })
+  }
+  const out: Row[] = []
+  const members = new Map<Row, readonly SourceRecord[]>()
+  for (const group of groups.values()) {
+    const values: RowValues = { ...group.values }
+    entries.forEach(([name], i) => Object.assign(values, result(name, group.accs[i] as Acc)))
+    const row: Row = { values, source: group.members[0] as SourceRecord }
+    out.push(row)
+    members.set(row, group.members)
+  }
+  return { rows: out, members, dead }
+}
+
+/** The output columns of one aggregation. */
+function result(name: string, acc: Acc): RowValues {
+  switch (acc.fn) {
+    case 'count':
+      return { [name]: acc.n }
+    case 'sum':
+      return { [name]: acc.sum === null ? null : decimalText(acc.sum) }
+    case 'avg': {
+      const parts = avgParts(name)
+      const sum = acc.sum === null ? null : decimalText(acc.sum)
+      return { [name]: sum === null ? null : Number(sum) / acc.n, [parts.sum]: sum, [parts.count]: acc.n }
+    }
+    default:
+      return { [name]: acc.best }
+  }
+}
