@@ -13,8 +13,9 @@ import { SluiceError, isSluiceError, toSluiceError } from '../errors.ts'
 import type { CircuitBreaker } from '../reliability/circuit-breaker.ts'
 import { type RetryConfig, retry } from '../reliability/retry.ts'
 import type { PlannedBatch } from './checkpoint.ts'
+import { reportBatch } from './batch-report.ts'
 import { failpoint, setFailpointBatch } from '../failpoint.ts'
-import type { EngineEvents, RecordDestination } from './events.ts'
+import type { EngineEvents } from './events.ts'
 import { type MetadataField, metadataFor } from './decode.ts'
 import { type AggregateSpec, aggregateRows, mergeRules } from './aggregate.ts'
 import { type DeadLetter, type ProcessedBatch, RecordPath, type RecordPathOptions } from './records.ts'
@@ -227,7 +228,7 @@ export class BatchRunner {
       nextWatermarkMs: processed.nextWatermarkMs,
       durationMs,
     }
-    this.#report(planned, processed, write, { dead, rejectedByCode }, result, now())
+    reportBatch({ pipelineId: this.#o.pipelineId, events: this.#o.events, logger: this.#o.logger }, planned, processed, write, { dead, rejectedByCode }, result, now())
     return result
   }
 
@@ -254,59 +255,6 @@ export class BatchRunner {
       if (++chunks === 1) await failpoint('mid-fetch', planned.batchId)
     }
     return path.finish()
-  }
-
-  #report(
-    planned: PlannedBatch,
-    processed: ProcessedBatch,
-    write: WriteResult,
-    letters: { readonly dead: readonly DeadLetter[]; readonly rejectedByCode: Readonly<Record<string, number>> },
-    result: BatchResult,
-    committedAt: number,
-  ): void {
-    const o = this.#o
-    if (write.status === 'duplicate') {
-      o.events.emit('batch.duplicate', { pipelineId: o.pipelineId, batchId: planned.batchId })
-      o.logger.info({ batchId: planned.batchId }, 'batch already processed, skipped (exactly-once)')
-      return
-    }
-    const dlqByCode: Record<string, number> = {}
-    for (const d of letters.dead) dlqByCode[d.code] = (dlqByCode[d.code] ?? 0) + 1
-    for (const [code, n] of Object.entries(letters.rejectedByCode)) dlqByCode[code] = (dlqByCode[code] ?? 0) + n
-    const destinations: Partial<Record<RecordDestination, number>> = {
-      table: result.written,
-      dlq: result.dlq,
-      late: processed.late.length,
-      filtered: processed.filtered,
-      dropped: processed.tombstonesSkipped,
-    }
-    o.events.emit('batch.committed', {
-      pipelineId: o.pipelineId,
-      batchId: planned.batchId,
-      recordsRead: processed.recordsRead,
-      destinations,
-      dlqByCode,
-      durationMs: result.durationMs,
-      committedAt,
-      maxRecordTimestampMs: processed.maxTimestampMs,
-      position: planned.end,
-      watermarkMs: processed.nextWatermarkMs,
-    })
-    const seconds = Math.max(result.durationMs, 1) / 1000
-    o.logger.info(
-      {
-        batchId: planned.batchId,
-        records: processed.recordsRead,
-        written: result.written,
-        dlq: result.dlq,
-        late: result.late,
-        filtered: result.filtered,
-        durationMs: result.durationMs,
-        recordsPerSecond: Math.round(processed.recordsRead / seconds),
-        watermark: processed.nextWatermarkMs === null ? null : new Date(processed.nextWatermarkMs).toISOString(),
-      },
-      'batch committed',
-    )
   }
 }
 
