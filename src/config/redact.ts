@@ -3,8 +3,9 @@
  * passwords, passwords inside URLs, `kafka.sasl.jaas.config`, and any key named like a secret.
  */
 
-/** What a redacted secret is replaced with. */
-export const REDACTED = '***'
+import { REDACTED, redactUrlCredentials } from '../secrets.ts'
+
+export { REDACTED }
 
 const secretKeyPattern = /password|passwd|secret|token|jaas|private[._-]?key/i
 
@@ -14,11 +15,7 @@ export function isSecretKey(key: string): boolean {
 }
 
 /** Replaces the password of a `scheme://user:password@host` URL inside `s` with ***. */
-export function redactUrl(s: string): string {
-  return s.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^@/\s]*)@/gi, (_m, head: string, pass: string) =>
-    pass.length === 0 ? `${head}@` : `${head}${REDACTED}@`,
-  )
-}
+export const redactUrl: (s: string) => string = redactUrlCredentials
 
 /** A deep copy of `value` with secrets replaced by ***; non-secret data is unchanged. */
 export function redactSecrets<T>(value: T): T {

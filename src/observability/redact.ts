@@ -4,18 +4,17 @@
  * a driver error quoting a connection string.
  */
 
+import { redactUrlCredentials } from '../secrets.ts'
+
 /** Keys whose values are always secrets, whatever their nesting. */
 export const SECRET_KEY = /pass(word|wd)?$|secret|token|sasl|credentials?$|api[-_]?key|private[-_]?key|authorization/i
 
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^/\s:@"]+):([^@\s/"]*)@/gi
 // Values stop at quotes, braces and backslashes so that scrubbing a JSON log line keeps it valid JSON.
 const KEY_VALUE = /\b(password|passwd|pwd|secret|token|api[-_]?key|sasl[._]?\w*)("?\s*[=:]\s*)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s,;&)"'{}[\]\\]+)/gi
 
 /** Replaces passwords in `scheme://user:pass@host` URLs and `password=...` style pairs with `***`. */
 export function redactText(text: string): string {
-  return text
-    .replace(URL_CREDENTIALS, '$1$2:***@')
-    .replace(KEY_VALUE, (_m, key: string, sep: string, value: string) => {
+  return redactUrlCredentials(text).replace(KEY_VALUE, (_m, key: string, sep: string, value: string) => {
       const q = value.startsWith('"') || value.startsWith("'") ? value.charAt(0) : ''
       return `${key}${sep}${q}***${q}`
     })

@@ -4,6 +4,7 @@
  * failure means: a bad row (split and reject it), a transient failure (retry the batch), or a
  * permanent one. Messages are passed through `redact` so that no password or URL reaches a log.
  */
+import { redactUrlCredentials } from '../../../secrets.ts'
 import { SluiceError, isSluiceError, type ErrorCode } from '../../../errors.ts'
 
 /** Fields pg-protocol's DatabaseError carries (PGlite raises the same shape). */
@@ -72,7 +73,7 @@ export function redact(text: string, secrets: readonly string[]): string {
   let out = text
   for (const s of secrets) if (s.length >= 3) out = out.replaceAll(s, '***')
   // Any URL with inline credentials that slipped through (user:password@host).
-  return out.replace(/(\w+:\/\/[^:/\s@]+:)[^@\s]*@/g, '$1***@')
+  return redactUrlCredentials(out)
 }
 
 /**
