@@ -8,6 +8,7 @@
  * timestamp columns accept Dates and epoch milliseconds, array columns accept JS arrays. Anything the
  * server cannot parse is left to it: it refuses that row, and the loader isolates and rejects it.
  */
+import { isoFromMs } from '../../../iso-time.ts'
 import { failpointSync } from '../../../failpoint.ts'
 import type { RowValues } from '../../../api/record.ts'
 
@@ -37,37 +38,6 @@ function isBytes(v: unknown): v is Uint8Array {
 function numberText(n: number): string {
   if (Number.isFinite(n)) return String(n)
   return Number.isNaN(n) ? 'NaN' : n > 0 ? 'Infinity' : '-Infinity'
-}
-
-const DAY_MS = 86_400_000
-// Date.prototype.toISOString costs ~1 µs; rows of one batch mostly share a day, so the
-// `YYYY-MM-DDT` prefix is cached and only the time of day is formatted.
-let cachedDay = Number.NaN
-let cachedPrefix = ''
-
-function pad(n: number, width: number): string {
-  const t = String(n)
-  return t.length >= width ? t : '0'.repeat(width - t.length) + t
-}
-
-/** ISO 8601 UTC text of epoch milliseconds (what `new Date(ms).toISOString()` gives, faster). */
-export function isoFromMs(ms: number): string {
-  if (!Number.isInteger(ms) || ms < 0 || ms >= 253402300800000) {
-    const d = new Date(ms)
-    return Number.isNaN(d.getTime()) ? 'invalid date' : d.toISOString()
-  }
-  const day = Math.floor(ms / DAY_MS)
-  if (day !== cachedDay) {
-    cachedPrefix = new Date(day * DAY_MS).toISOString().slice(0, 11)
-    cachedDay = day
-  }
-  let r = ms - day * DAY_MS
-  const h = Math.floor(r / 3_600_000)
-  r -= h * 3_600_000
-  const m = Math.floor(r / 60_000)
-  r -= m * 60_000
-  const sec = Math.floor(r / 1000)
-  return `${cachedPrefix}${pad(h, 2)}:${pad(m, 2)}:${pad(sec, 2)}.${pad(r - sec * 1000, 3)}Z`
 }
 
 function dateText(d: Date): string {
