@@ -41,20 +41,15 @@ export async function freshSchema(admin: pg.Client, prefix = 't'): Promise<strin
 
 /** A load config for the test server in `schema`. */
 export function pgLoadConfig(schema: string, overrides: Partial<PostgresLoadConfig> = {}): PostgresLoadConfig {
-  return {
-    sinkType: 'postgresql',
-    table: 'events',
-    writeMode: 'append',
-    autoCreateTable: true,
-    deleteOnTombstone: false,
-    embedded: false,
-    ...overrides,
-    connectionParams: { ...pgTestParams(), currentSchema: schema, ...overrides.connectionParams },
-  }
+  return loadConfig({ ...pgTestParams(), currentSchema: schema }, overrides)
 }
 
 /** A load config for PGlite in `folder`. */
 export function pgliteLoadConfig(folder: string, overrides: Partial<PostgresLoadConfig> = {}): PostgresLoadConfig {
+  return loadConfig({ url: `pglite://${folder}` }, overrides)
+}
+
+function loadConfig(connection: PostgresLoadConfig['connectionParams'], overrides: Partial<PostgresLoadConfig>): PostgresLoadConfig {
   return {
     sinkType: 'postgresql',
     table: 'events',
@@ -63,7 +58,7 @@ export function pgliteLoadConfig(folder: string, overrides: Partial<PostgresLoad
     deleteOnTombstone: false,
     embedded: false,
     ...overrides,
-    connectionParams: { url: `pglite://${folder}`, ...overrides.connectionParams },
+    connectionParams: { ...connection, ...overrides.connectionParams },
   }
 }
 
