@@ -13,7 +13,7 @@ import type { Logger } from '../api/component.ts'
 import { type Position, advance, changedPartitions } from '../api/position.ts'
 import type { Sink } from '../api/sink.ts'
 import type { ReadLimits, Source } from '../api/source.ts'
-import { SluiceError, toSluiceError } from '../errors.ts'
+import { toSluiceError } from '../errors.ts'
 import { abortableSleep } from '../reliability/retry.ts'
 import type { CheckpointLog, PlannedBatch } from './checkpoint.ts'
 import type { EngineEvents } from './events.ts'
@@ -244,9 +244,4 @@ export function clamp(end: Position, until: Position, start: Position = {}): Pos
     } else out[p] = v
   }
   return out
-}
-
-/** Converts anything a query throws into the error it reports. */
-export function queryError(err: unknown): SluiceError {
-  return toSluiceError(err)
 }

@@ -111,7 +111,7 @@ export class MemorySink implements Sink {
     const failure = this.failures.shift()
     if (failure) throw failure
     if (batch.exactlyOnce && this.tracker.has(batch.batchId)) return { status: 'duplicate', written: 0, rejected: [] }
-    for (const [p, v] of Object.entries(batch.end)) {
+    for (const p of Object.keys(batch.end)) {
       const stored = this.position[p]
       if (stored !== undefined && stored !== batch.start[p]) throw new SluiceError('SINK_FENCED', `fenced on ${p}`)
     }

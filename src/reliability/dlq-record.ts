@@ -11,7 +11,6 @@
  * JS string would be stored as a JSON string value (and a JS array is ambiguous for generic encoders).
  */
 import type { RowValues, SourceRecord } from '../api/record.ts'
-import type { SideOutput } from '../api/sink.ts'
 import type { ErrorCode } from '../errors.ts'
 import { redactText } from '../observability/redact.ts'
 
@@ -169,9 +168,4 @@ export function outboxRow(input: OutboxInput): RowValues {
     headers: jsonText(encodeHeaders(dlqHeaders(input))),
     created_at: new Date(input.failedAt).toISOString(),
   }
-}
-
-/** A SideOutput writing `rows` to `table` with the given columns (DLQ table or outbox). */
-export function sideOutput(table: string, columns: Readonly<Record<string, string>>, rows: readonly RowValues[]): SideOutput {
-  return { table, columns, rows }
 }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { produce } from '../helpers/kafka.ts'
 import { createTestSchema, type TestSchema } from '../helpers/pg.ts'
 import { runSluice } from '../helpers/cli.ts'
-import { EVENTS_DDL, assertExactlyOnce, assertTrackerContiguous, events, topicWithEvents } from '../e2e/fixtures.ts'
+import { EVENTS_DDL, assertExactlyOnce, events, topicWithEvents } from '../e2e/fixtures.ts'
 import { count, opsPipeline } from './support.ts'
 
 interface StatusReport {
