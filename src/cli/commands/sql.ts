@@ -2,6 +2,7 @@
 import type { Command } from 'commander'
 import { loadPipelineFile } from '../../config/index.ts'
 import { SluiceError, toSluiceError } from '../../errors.ts'
+import { readOnlyQuery } from '../../components/sinks/postgres/index.ts'
 import { openDatabase } from '../../runtime/database.ts'
 import { reportError } from '../report-error.ts'
 import { formatTable } from '../table.ts'
@@ -20,12 +21,7 @@ export function registerSql(program: Command): void {
         const { config, baseDir } = await loadPipelineFile(file)
         const db = await openDatabase(config, baseDir)
         try {
-          // READ ONLY is enforced by PostgreSQL itself: any write fails with SQLSTATE 25006.
-          const rows = await db.driver.transaction(async (tx) => {
-            await tx.query('SET TRANSACTION READ ONLY')
-            if (db.schema !== 'public') await tx.query(`SELECT set_config('search_path', $1, true)`, [db.schema])
-            return (await tx.query(query)).rows
-          })
+          const { rows } = await readOnlyQuery(db.driver, query, db.schema)
           process.stdout.write(json ? `${JSON.stringify(rows, null, 2)}\n` : `${formatTable(rows)}\n`)
           process.exitCode = 0
         } finally {

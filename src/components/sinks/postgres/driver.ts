@@ -40,3 +40,15 @@ export interface PgDriver {
 export function copySql(table: string, columns: readonly string[], source: 'STDIN' | "'/dev/blob'"): string {
   return `COPY ${table} (${columns.join(', ')}) FROM ${source}`
 }
+
+/**
+ * Runs one statement in a READ ONLY transaction (PostgreSQL refuses any write with SQLSTATE 25006),
+ * with `schema` first on the search path so that the pipeline's tables resolve unqualified.
+ */
+export function readOnlyQuery<R = Record<string, unknown>>(driver: PgDriver, sql: string, schema = 'public'): Promise<QueryResult<R>> {
+  return driver.transaction(async (tx) => {
+    await tx.query('SET TRANSACTION READ ONLY')
+    if (schema !== 'public') await tx.query(`SELECT set_config('search_path', $1, true)`, [schema])
+    return tx.query<R>(sql)
+  })
+}

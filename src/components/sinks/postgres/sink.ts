@@ -10,6 +10,7 @@
  *   5. (exactly-once) records the last batch id and the watermark.
  * With `exactlyOnce: false` only steps 3 and 4 run: plain at-least-once.
  */
+import { readOnlyQuery } from './driver.ts'
 import { failpoint } from '../../../failpoint.ts'
 import type { ComponentContext, Logger } from '../../../api/component.ts'
 import type { CommittedState, RejectHandler, Sink, SinkBatch, WriteResult } from '../../../api/sink.ts'
@@ -200,11 +201,8 @@ export class PostgresSink implements Sink {
   /** Runs one statement in a READ ONLY transaction (`sluice sql`): rows and column names. */
   async readOnlyQuery(sql: string): Promise<{ rows: Record<string, unknown>[]; columns: readonly string[] }> {
     try {
-      return await this.tracker.driver.transaction(async (tx) => {
-        await tx.query('SET TRANSACTION READ ONLY')
-        const r = await tx.query(sql)
-        return { rows: r.rows, columns: r.columns }
-      })
+      const r = await readOnlyQuery(this.tracker.driver, sql, this.tracker.schema)
+      return { rows: r.rows, columns: r.columns }
     } catch (err) {
       throw this.#fail(err, 'running the query')
     }
