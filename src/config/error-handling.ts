@@ -35,6 +35,8 @@ export const dlqConfigSchema = strictObject(
     bootstrapServers: text('Kafka bootstrap servers (dlqType kafka).').optional(),
     topic: text('Kafka topic (dlqType kafka).').optional(),
     table: text('Table in the sink database (dlqType postgresql).').optional(),
+    partitions: lenientInt({ min: 1 }, 'Partitions of the DLQ and late-data topics when Sluice creates them on first use (dlqType kafka; default: the broker\'s num.partitions).').optional(),
+    replicationFactor: lenientInt({ min: 1 }, 'Replication factor of the DLQ and late-data topics when Sluice creates them (dlqType kafka; default: the broker\'s default.replication.factor).').optional(),
   },
   'Dead-letter destination for records that cannot be loaded.',
 ).transform((v, ctx): DlqConfig => {
@@ -44,11 +46,19 @@ export const dlqConfigSchema = strictObject(
     if (v.topic === undefined) issue('topic', 'required for dlqType kafka: the dead-letter topic')
     if (v.table !== undefined) issue('table', 'only used with dlqType postgresql')
     if (v.bootstrapServers === undefined || v.topic === undefined) return z.NEVER
-    return { dlqType: 'kafka', bootstrapServers: v.bootstrapServers, topic: v.topic }
+    return {
+      dlqType: 'kafka',
+      bootstrapServers: v.bootstrapServers,
+      topic: v.topic,
+      ...(v.partitions === undefined ? {} : { partitions: v.partitions }),
+      ...(v.replicationFactor === undefined ? {} : { replicationFactor: v.replicationFactor }),
+    }
   }
   if (v.table === undefined) issue('table', 'required for dlqType postgresql: the dead-letter table')
   if (v.bootstrapServers !== undefined) issue('bootstrapServers', 'only used with dlqType kafka')
   if (v.topic !== undefined) issue('topic', 'only used with dlqType kafka')
+  if (v.partitions !== undefined) issue('partitions', 'only used with dlqType kafka')
+  if (v.replicationFactor !== undefined) issue('replicationFactor', 'only used with dlqType kafka')
   if (v.table === undefined) return z.NEVER
   return { dlqType: 'postgresql', table: v.table }
 })

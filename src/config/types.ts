@@ -52,7 +52,7 @@ export type RetryConfig = {
 export type CircuitBreakerConfig = { enabled: boolean; failureThreshold: number; resetTimeoutSeconds: number }
 
 export type DlqConfig =
-  | { dlqType: 'kafka'; bootstrapServers: string; topic: string }
+  | { dlqType: 'kafka'; bootstrapServers: string; topic: string; partitions?: number; replicationFactor?: number }
   | { dlqType: 'postgresql'; table: string }
 
 export type ErrorHandlingConfig = {

@@ -29,6 +29,7 @@ import { SluiceError, toSluiceError } from '../errors.ts'
 import { decodeHeaders } from './dlq-record.ts'
 import { OUTBOX_TABLE } from './dlq.ts'
 import { OUTBOX_ID_HEADER, outboxIdentity, publishedIdentities, relayReadSettings } from './outbox-tail.ts'
+import { type TopicCreation, ensureTopics } from './outbox-topics.ts'
 
 export interface OutboxRelayOptions {
   readonly pipelineId: string
@@ -36,12 +37,14 @@ export interface OutboxRelayOptions {
   /** The sink database once the sink is open: its driver and the schema of the outbox table. */
   readonly database: () => { readonly driver: PgDriver; readonly schema: string }
   readonly logger: Logger
+  /** How a destination topic that does not exist yet is created (default: the broker's defaults). */
+  readonly topicCreation?: TopicCreation
   /** Rows per Kafka transaction (default 500). */
   readonly roundRows?: number
   readonly now?: () => number
 }
 
-type SqlName = 'outbox-pending' | 'outbox-identities' | 'outbox-delete-upto' | 'outbox-delete-ids'
+type SqlName = 'outbox-pending' | 'outbox-identities' | 'outbox-delete-upto' | 'outbox-delete-ids' | 'outbox-topics'
 const sqlCache = new Map<SqlName, string>()
 
 function sql(name: SqlName, table: string): string {
@@ -99,6 +102,8 @@ export class OutboxRelay {
   #failures = 0
   #notBefore = 0
   #closed = false
+  /** Destination topics known to exist (created or found), so they are not looked up every round. */
+  readonly #ensured = new Set<string>()
 
   constructor(options: OutboxRelayOptions) {
     this.#o = options
@@ -159,6 +164,7 @@ export class OutboxRelay {
       throw err
     }
     if (first.length === 0) return 0
+    await this.#ensureTopics(driver, table, signal)
     const producer = this.#producerFor()
     let published = 0
     let rows = first
@@ -221,6 +227,16 @@ export class OutboxRelay {
   async #pending(driver: PgDriver, table: string): Promise<PendingRow[]> {
     const r = await driver.query<PendingRow>(sql('outbox-pending', table), [this.#o.pipelineId, this.#o.roundRows ?? 500])
     return r.rows
+  }
+
+  /** Creates the pending rows' destination topics that do not exist yet (a DLQ topic is new on a first run). */
+  async #ensureTopics(driver: PgDriver, table: string, signal: AbortSignal): Promise<void> {
+    const r = await driver.query<{ topic: string }>(sql('outbox-topics', table), [this.#o.pipelineId])
+    const topics = r.rows.map((row) => row.topic).filter((t) => !this.#ensured.has(t))
+    if (topics.length === 0) return
+    const clientId = `${relayTransactionalId(this.#o.pipelineId)}-admin`
+    await ensureTopics({ bootstrapBrokers: this.#o.bootstrapBrokers, clientId }, topics, this.#o.topicCreation ?? {}, this.#log, signal)
+    for (const t of topics) this.#ensured.add(t)
   }
 
   /** Deletes pending rows that are already in Kafka; returns how many. */

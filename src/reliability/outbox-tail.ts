@@ -63,7 +63,14 @@ export async function publishedIdentities(
   const client = new KafkaClient(settings)
   const admin = new Admin({ clientId: settings.clientId, bootstrapBrokers: settings.bootstrapBrokers, connectTimeout: settings.connectTimeoutMs, timeout: settings.requestTimeoutMs, retries: 2 })
   try {
-    const parts = await client.describeTopics(topics)
+    // A topic that does not exist holds nothing of ours (the metadata request would fail on it).
+    let existing: Set<string>
+    try {
+      existing = new Set(await admin.listTopics())
+    } catch (err) {
+      throw unavailable(err, 'listing topics')
+    }
+    const parts = await client.describeTopics(topics.filter((t) => existing.has(t)))
     if (parts.length === 0) return found
     const latest = await client.offsets(parts, 'latest')
     const byTopic = new Map<string, { partitionIndex: number; timestamp: bigint }[]>()

@@ -135,6 +135,7 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
         pipelineId: config.pipelineId,
         bootstrapBrokers: relayBrokers(dlqConfig?.dlqType === 'kafka' ? dlqConfig.bootstrapServers : undefined, config.extract.sourceType === 'kafka' ? config.extract.connectionParams['kafka.bootstrap.servers'] : undefined),
         database: () => ({ driver: sink.tracker.driver, schema: sink.tracker.schema }),
+        topicCreation: dlqConfig?.dlqType === 'kafka' ? { ...(dlqConfig.partitions === undefined ? {} : { partitions: dlqConfig.partitions }), ...(dlqConfig.replicationFactor === undefined ? {} : { replicationFactor: dlqConfig.replicationFactor }) } : {},
         logger,
       })
     : null

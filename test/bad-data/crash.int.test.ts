@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createTestSchema, type TestSchema } from '../helpers/pg.ts'
-import { createTopic, uniqueTopic } from '../helpers/kafka.ts'
+import { uniqueTopic } from '../helpers/kafka.ts'
 import { runSluice, writePipeline } from '../helpers/cli.ts'
 import {
   EVENT_SCHEMA,
@@ -83,12 +83,11 @@ async function kafkaCase(seed: number, kills: number, fixedPoint?: string): Prom
   const s = await createTestSchema('crash')
   schemas.push(s)
   await s.pool.query(TABLE_DDL)
+  // Topics that do not exist yet (the relay creates them, 2 partitions from dlqConfig).
   const dlqTopic = uniqueTopic('dlq')
   const lateTopic = uniqueTopic('late')
-  await createTopic(dlqTopic, 2)
-  await createTopic(lateTopic, 1)
   const { file } = await writePipeline(
-    (dir: string) => badDataPipeline(s, mixed.topic, dir, { dlq: 'kafka', strategy: 'separatestream', dlqTopic, lateTopic, maxOffsets: MAX_OFFSETS }),
+    (dir: string) => badDataPipeline(s, mixed.topic, dir, { dlq: 'kafka', strategy: 'separatestream', dlqTopic, lateTopic, maxOffsets: MAX_OFFSETS, dlqPartitions: 2 }),
     { 'event.json': EVENT_SCHEMA },
   )
   let output = ''

@@ -10,7 +10,7 @@ import { nullLogger } from '../../src/api/component.ts'
 import { KafkaClient } from '../../src/components/sources/kafka/client.ts'
 import { readPartitions } from '../../src/components/sources/kafka/reader.ts'
 import { relayReadSettings } from '../../src/reliability/outbox-tail.ts'
-import { bootstrapBrokers, createTopic, kafkaBootstrap, produce, uniqueTopic, type TestMessage } from '../helpers/kafka.ts'
+import { bootstrapBrokers, createAdmin, createTopic, kafkaBootstrap, produce, uniqueTopic, type TestMessage } from '../helpers/kafka.ts'
 import { pgSettings, type TestSchema } from '../helpers/pg.ts'
 
 /** The target table: a NOT NULL column, a varchar(10), a CHECK, and the source offset. */
@@ -117,6 +117,8 @@ export interface PipelineOptions {
   readonly retry?: Record<string, unknown>
   readonly breaker?: Record<string, unknown>
   readonly trigger?: string
+  /** dlqConfig.partitions (Kafka DLQ): partitions of the DLQ and late topics Sluice creates. */
+  readonly dlqPartitions?: number
 }
 
 /** The pipeline reading `topic` into events with the extract schema, a watermark and the options. */
@@ -159,7 +161,10 @@ export function badDataPipeline(s: TestSchema, topic: string, dir: string, o: Pi
     errorHandlingConfig: {
       retryConfig: o.retry ?? { strategy: 'exponential', maxAttempts: 5, initialDelaySeconds: 0.2, maxDelaySeconds: 2 },
       circuitBreakerConfig: o.breaker ?? { enabled: true, failureThreshold: 20, resetTimeoutSeconds: 1 },
-      dlqConfig: o.dlq === 'kafka' ? { dlqType: 'kafka', bootstrapServers: kafkaBootstrap, topic: o.dlqTopic } : { dlqType: 'postgresql', table: 'events_dlq' },
+      dlqConfig:
+        o.dlq === 'kafka'
+          ? { dlqType: 'kafka', bootstrapServers: kafkaBootstrap, topic: o.dlqTopic, ...(o.dlqPartitions === undefined ? {} : { partitions: o.dlqPartitions }) }
+          : { dlqType: 'postgresql', table: 'events_dlq' },
       failFast: o.failFast ?? false,
     },
   }
@@ -196,8 +201,21 @@ export async function dlqTableRows(s: TestSchema, table: string): Promise<Landed
   }))
 }
 
-/** Every committed record of a topic (read_committed, all partitions). */
+/** Partitions of `topic`, or null when it does not exist. */
+export async function topicPartitions(topic: string): Promise<number | null> {
+  const admin = createAdmin()
+  try {
+    if (!(await admin.listTopics()).includes(topic)) return null
+    const md = await admin.metadata({ topics: [topic], forceUpdate: true })
+    return md.topics.get(topic)?.partitionsCount ?? null
+  } finally {
+    await admin.close()
+  }
+}
+
+/** Every committed record of a topic (read_committed, all partitions); none when it does not exist. */
 export async function readTopic(topic: string): Promise<SourceRecord[]> {
+  if ((await topicPartitions(topic)) === null) return []
   const client = new KafkaClient(relayReadSettings(bootstrapBrokers(), 'sluice-test-reader'))
   try {
     const parts = await client.describeTopics([topic])

@@ -6,9 +6,9 @@
 import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createTestSchema, type TestSchema } from '../helpers/pg.ts'
-import { createTopic, uniqueTopic } from '../helpers/kafka.ts'
+import { uniqueTopic } from '../helpers/kafka.ts'
 import { runSluice, writePipeline } from '../helpers/cli.ts'
-import { EVENT_SCHEMA, TABLE_DDL, assertDestinations, badDataPipeline, dlqTableRows, dlqTopicRecords, mixedTopic, tableOffsets } from './fixtures.ts'
+import { EVENT_SCHEMA, TABLE_DDL, assertDestinations, badDataPipeline, dlqTableRows, dlqTopicRecords, mixedTopic, tableOffsets, topicPartitions } from './fixtures.ts'
 
 const schemas: TestSchema[] = []
 after(async () => {
@@ -17,8 +17,8 @@ after(async () => {
 
 test('late records with sendtodlq and a dlqTopic land in that Kafka topic; bad ones in the DLQ table', async () => {
   const mixed = await mixedTopic('late-topic')
+  // Not created beforehand: the relay creates it (broker defaults: no Kafka DLQ to take options from).
   const lateTopic = uniqueTopic('late')
-  await createTopic(lateTopic, 1)
   const s = await createTestSchema('late')
   schemas.push(s)
   await s.pool.query(TABLE_DDL)
@@ -37,6 +37,7 @@ test('late records with sendtodlq and a dlqTopic land in that Kafka topic; bad o
   const dlq = await dlqTableRows(s, 'events_dlq')
   assert.equal(dlq.filter((d) => d.code === 'LATE_DATA').length, 0, 'no late record in the DLQ table')
   const late = await dlqTopicRecords(lateTopic, mixed.topic, `bad-${s.schema}`)
+  assert.equal(await topicPartitions(lateTopic), 1, 'created with the broker\'s num.partitions')
   assert.ok(late.length > 0, 'late records were published')
   assert.ok(late.every((l) => l.code === 'LATE_DATA'))
   assertDestinations(mixed, await tableOffsets(s), dlq, late)

@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createTestSchema, type TestSchema } from '../helpers/pg.ts'
-import { createTopic, uniqueTopic } from '../helpers/kafka.ts'
+import { uniqueTopic } from '../helpers/kafka.ts'
 import { runSluice, writePipeline } from '../helpers/cli.ts'
 import {
   EVENT_SCHEMA,
@@ -18,6 +18,7 @@ import {
   dlqTopicRecords,
   mixedTopic,
   tableOffsets,
+  topicPartitions,
   type LateStrategy,
   type MixedTopic,
 } from './fixtures.ts'
@@ -95,18 +96,21 @@ describe('bad data with a Kafka DLQ (transactional outbox)', () => {
   for (const strategy of STRATEGIES) {
     test(`lateDataConfig.strategy ${strategy}`, async () => {
       const s = await freshSchema()
+      // Topics that do not exist yet, as on a user's first run.
       const dlqTopic = uniqueTopic('dlq')
       const lateTopic = uniqueTopic('late')
-      await createTopic(dlqTopic, 2)
-      await createTopic(lateTopic, 1)
-      const pipelineId = `bad-${s.schema}`
+          const pipelineId = `bad-${s.schema}`
       const { file } = await writePipeline(
-        (dir: string) => badDataPipeline(s, mixed.topic, dir, { dlq: 'kafka', strategy, dlqTopic, lateTopic, maxOffsets: mixed.phaseA }),
+        (dir: string) => badDataPipeline(s, mixed.topic, dir, { dlq: 'kafka', strategy, dlqTopic, lateTopic, maxOffsets: mixed.phaseA, dlqPartitions: 2 }),
         { 'event.json': EVENT_SCHEMA },
       )
       const run = await runSluice(['run', file, '--json'])
       assert.equal(run.code, 0, run.stderr.slice(-3000))
       checkSummary(run.stdout)
+      // Neither topic existed: the relay created the DLQ topic with dlqConfig.partitions, and the
+      // late topic (used by separatestream only) the same way.
+      assert.equal(await topicPartitions(dlqTopic), 2, 'the DLQ topic was created with dlqConfig.partitions')
+      assert.equal(await topicPartitions(lateTopic), strategy === 'separatestream' ? 2 : null)
       const dlqAll = await dlqTopicRecords(dlqTopic, mixed.topic, pipelineId)
       const dlq = dlqAll.filter((d) => d.code !== 'LATE_DATA')
       const lateInDlq = dlqAll.filter((d) => d.code === 'LATE_DATA')

@@ -1,0 +1,94 @@
+/**
+ * Destination topics of the outbox relay exist before anything is read from or sent to them. A DLQ
+ * or late-data topic is usually new on a pipeline's first run: the relay creates it (partitions and
+ * replication factor from `dlqConfig`, else the broker's defaults) and waits until every partition
+ * has a leader, so the first transaction neither fails on "Unknown topic" nor races a leader
+ * election. A cluster that refuses CreateTopics (no ACL, a creation policy) is left to the broker's
+ * auto-creation on produce; if that is off too, the send fails with the broker's own error.
+ */
+import { Admin, findErrorBy } from '@platformatic/kafka'
+import type { Logger } from '../api/component.ts'
+import { unavailable } from '../components/sources/kafka/client.ts'
+
+/** How new topics are created; undefined fields take the broker's defaults. */
+export interface TopicCreation {
+  readonly partitions?: number
+  readonly replicationFactor?: number
+}
+
+/** Connection of the admin client that creates topics. */
+export interface TopicAdminSettings {
+  readonly bootstrapBrokers: string[]
+  readonly clientId: string
+}
+
+/** How long a new topic may take to have a leader for every partition. */
+const LEADER_WAIT_MS = 15_000
+
+/** Broker refusals after which auto-creation on produce is the remaining way. */
+const REFUSED = ['TOPIC_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'POLICY_VIOLATION', 'INVALID_REPLICATION_FACTOR', 'INVALID_PARTITIONS']
+
+/** The missing ones of `topics` are created; resolves once every partition of every topic has a leader. */
+export async function ensureTopics(settings: TopicAdminSettings, topics: readonly string[], creation: TopicCreation, logger: Logger, signal: AbortSignal): Promise<void> {
+  if (topics.length === 0) return
+  const admin = new Admin({ clientId: settings.clientId, bootstrapBrokers: settings.bootstrapBrokers, connectTimeout: 5_000, timeout: 15_000, retries: 2 })
+  try {
+    let existing: Set<string>
+    try {
+      existing = new Set(await admin.listTopics())
+    } catch (err) {
+      throw unavailable(err, 'listing topics')
+    }
+    const missing = topics.filter((t) => !existing.has(t))
+    let created: string[] = []
+    if (missing.length > 0) created = await create(admin, missing, creation, logger)
+    await waitForLeaders(admin, created, signal)
+  } finally {
+    await admin.close().catch(() => {})
+  }
+}
+
+/** Creates `topics`; returns the ones that now exist (created here or by a concurrent creator). */
+async function create(admin: Admin, topics: string[], creation: TopicCreation, logger: Logger): Promise<string[]> {
+  try {
+    await admin.createTopics({
+      topics,
+      ...(creation.partitions === undefined ? {} : { partitions: creation.partitions }),
+      ...(creation.replicationFactor === undefined ? {} : { replicas: creation.replicationFactor }),
+    })
+    logger.info({ topics, partitions: creation.partitions ?? 'broker default', replicationFactor: creation.replicationFactor ?? 'broker default' }, 'created the dead-letter / late-data topics')
+    return topics
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err))
+    if (findErrorBy(e, 'apiId', 'TOPIC_ALREADY_EXISTS') !== null) return topics
+    const refused = REFUSED.find((id) => findErrorBy(e, 'apiId', id) !== null)
+    if (refused === undefined) throw unavailable(err, `creating topics ${topics.join(', ')}`)
+    // Creating is refused, producing may still auto-create (auto.create.topics.enable): try that.
+    logger.warn({ topics, refused }, 'the broker refused to create the dead-letter / late-data topics; relying on its auto-creation when producing')
+    return []
+  }
+}
+
+/** Metadata says a leader for every partition of each topic (new topics elect them asynchronously). */
+async function waitForLeaders(admin: Admin, topics: readonly string[], signal: AbortSignal): Promise<void> {
+  if (topics.length === 0) return
+  const deadline = Date.now() + LEADER_WAIT_MS
+  let lastError: unknown = null
+  for (;;) {
+    signal.throwIfAborted()
+    try {
+      const md = await admin.metadata({ topics: [...topics], forceUpdate: true })
+      const ready = topics.every((name) => {
+        const t = md.topics.get(name)
+        return t !== undefined && t.partitionsCount > 0 && t.partitions.length === t.partitionsCount && t.partitions.every((p) => p.leader >= 0)
+      })
+      if (ready) return
+    } catch (err) {
+      lastError = err // "Unknown topic" right after creation: metadata not propagated yet
+    }
+    if (Date.now() > deadline) {
+      throw unavailable(lastError ?? new Error(`no leader for every partition after ${LEADER_WAIT_MS} ms`), `waiting for the new topics ${topics.join(', ')}`)
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
