@@ -19,22 +19,22 @@ export const watermarkSchema = strictObject(
 
 export const lateDataStrategySchema = lenientEnum(
   ['drop', 'loganddrop', 'sendtodlq', 'separatestream'],
-  'What happens to records older than the watermark: "drop", "loganddrop", "sendtodlq" (needs dlqTopic or errorHandlingConfig.dlqConfig), "separatestream" (needs separateTable or separateTopic).',
+  'What happens to records older than the watermark: "drop", "loganddrop", "sendtodlq" (needs dlqTopic or errorHandlingConfig.dlqConfig), "separatestream" (needs separateTable, separateTopic or dlqTopic; the first given of these three is used).',
   { logdrop: 'loganddrop', dlq: 'sendtodlq', separate: 'separatestream' },
 )
 
 export const lateDataConfigSchema = strictObject(
   {
     strategy: lateDataStrategySchema,
-    dlqTopic: text('Kafka topic for late records (strategy sendtodlq).').optional(),
+    dlqTopic: text('Kafka topic for late records (strategy sendtodlq, or separatestream as in the seed); on the Kafka DLQ\'s cluster, else the Kafka source\'s; a table of that name when the pipeline has no Kafka.').optional(),
     separateTable: text('Table for late records (strategy separatestream).').optional(),
     separateTopic: text('Kafka topic for late records (strategy separatestream).').optional(),
   },
   'Handling of records that arrive behind the watermark.',
 ).check(
   z.superRefine((v, ctx) => {
-    if (v.strategy === 'separatestream' && v.separateTable === undefined && v.separateTopic === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['strategy'], input: v.strategy, message: 'strategy separatestream needs separateTable or separateTopic' })
+    if (v.strategy === 'separatestream' && v.separateTable === undefined && v.separateTopic === undefined && v.dlqTopic === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['strategy'], input: v.strategy, message: 'strategy separatestream needs separateTable, separateTopic or dlqTopic' })
     }
   }, always),
 )

@@ -12,7 +12,7 @@ import { composeTransforms, splitSteps } from '../components/transforms/index.ts
 import { type PipelineConfig, type StreamingConfig, resolveCredential as resolveCredentialFrom } from '../config/index.ts'
 import type { LoadSchema } from '../components/sinks/postgres/index.ts'
 import { SluiceError } from '../errors.ts'
-import { BatchRunner, type LateStrategy } from '../engine/batch-runner.ts'
+import { BatchRunner } from '../engine/batch-runner.ts'
 import { CheckpointLog } from '../engine/checkpoint.ts'
 import type { EngineEvents } from '../engine/events.ts'
 import { Query } from '../engine/query.ts'
@@ -20,7 +20,8 @@ import { compileRecordSchema, readSchemaFile, type RecordValidator } from '../en
 import { TriggerPolicy } from '../engine/trigger.ts'
 import { type AggregateSpec, aggregateColumnTypes, aggregateKey } from '../engine/aggregate.ts'
 import { CircuitBreaker } from '../reliability/circuit-breaker.ts'
-import { DeadLetterTables, type Destination } from '../reliability/dlq.ts'
+import { DeadLetterTables } from '../reliability/dlq.ts'
+import { pipelineRoutes } from './routes.ts'
 import { OutboxRelay, relayBrokers, relayingRouter } from '../reliability/outbox-relay.ts'
 
 export interface AssembleDeps {
@@ -112,22 +113,7 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
 
   const errors = config.errorHandlingConfig
   const dlqConfig = errors.dlqConfig
-  const dlq: Destination = !dlqConfig
-    ? { kind: 'table', table: `${config.load.table}_dlq` }
-    : dlqConfig.dlqType === 'postgresql'
-      ? { kind: 'table', table: dlqConfig.table }
-      : { kind: 'topic', topic: dlqConfig.topic }
-  const lateConfig = streaming.lateDataConfig
-  const lateStrategy: LateStrategy = lateConfig?.strategy ?? 'drop'
-  let late: Destination | null = null
-  if (lateConfig?.strategy === 'sendtodlq') {
-    // dlqTopic is a Kafka topic (the seed's meaning) whenever a Kafka cluster is known: the Kafka
-    // DLQ's, else the Kafka source's. Only a pipeline without any Kafka takes it as a table name.
-    const kafkaKnown = dlq.kind === 'topic' || config.extract.sourceType === 'kafka'
-    late = lateConfig.dlqTopic ? (kafkaKnown ? { kind: 'topic', topic: lateConfig.dlqTopic } : { kind: 'table', table: lateConfig.dlqTopic }) : dlq
-  } else if (lateConfig?.strategy === 'separatestream') {
-    late = lateConfig.separateTable ? { kind: 'table', table: lateConfig.separateTable } : { kind: 'topic', topic: lateConfig.separateTopic ?? `${config.pipelineId}-late` }
-  }
+  const { dlq, late, lateStrategy } = pipelineRoutes(config)
   const deadLetters = new DeadLetterTables({ pipelineId: config.pipelineId, dlq, late })
   // Kafka-bound dead letters are committed to the outbox table; the relay publishes them after each commit.
   const relay = deadLetters.usesOutbox

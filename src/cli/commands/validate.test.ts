@@ -17,6 +17,11 @@ test('valid examples: exit 0 and a normalized summary', async () => {
   assert.match(output, /trigger processingtime=5 seconds, outputMode append, exactly-once/)
   assert.match(output, /kafka topics production-events from 127\.0\.0\.1:9092/)
   assert.match(output, /postgresql table public\.production_events \(append\) at 127\.0\.0\.1:5432\/test/)
+  // The destinations run uses: the default DLQ table (not "none"), and the late topic and its cluster.
+  assert.match(output, /streaming-example\.json: valid[^]*dlq table user_events_dlq\n/)
+  assert.match(output, /watermark event_time - 10 minutes, late data sendtodlq to kafka topic late-user-events on 127\.0\.0\.1:9092/)
+  assert.match(output, /dlq kafka topic failed-production-events on 127\.0\.0\.1:9092/)
+  assert.doesNotMatch(output, /dlq none/)
 })
 
 test('invalid file: exit 1 with every problem; --json is machine-readable', async () => {

@@ -7,6 +7,7 @@ import { type ConfigIssue, type Env, type PipelineConfig, formatIssue, loadPipel
 import { formatDuration } from '../../config/duration.ts'
 import { formatTrigger } from '../../config/trigger.ts'
 import { isSluiceError, toSluiceError } from '../../errors.ts'
+import { describeDestination, describeLate, pipelineRoutes } from '../../runtime/routes.ts'
 
 /** The verdict on one file. */
 export type ValidateResult =
@@ -30,6 +31,8 @@ export async function validateFile(file: string, env: Env = process.env): Promis
 
 /** A few normalized lines describing a valid config (canonical spellings, secrets redacted). */
 export function summarize(c: PipelineConfig): string[] {
+  // The destinations `run` uses (runtime/routes.ts), not only what the file spells out.
+  const routes = pipelineRoutes(c)
   const lines = [`pipeline ${c.pipelineId}${c.name ? ` (${c.name})` : ''}, mode ${c.mode}`]
   const e = c.extract
   if (e.sourceType === 'kafka') {
@@ -53,12 +56,11 @@ export function summarize(c: PipelineConfig): string[] {
   if (s) {
     lines.push(`streaming trigger ${formatTrigger(s.triggerMode)}, outputMode ${s.outputMode}, ${s.enableIdempotence ? 'exactly-once' : 'at-least-once'}, checkpoint ${s.checkpointLocation}`)
     if (s.watermark) {
-      const late = s.lateDataConfig ? `, late data ${s.lateDataConfig.strategy}` : ''
-      lines.push(`watermark ${s.watermark.eventTimeColumn} - ${formatDuration(s.watermark.delayThreshold)}${late}`)
+      lines.push(`watermark ${s.watermark.eventTimeColumn} - ${formatDuration(s.watermark.delayThreshold)}, ${describeLate(routes)}`)
     }
   }
   const h = c.errorHandlingConfig
-  const dlq = h.dlqConfig ? (h.dlqConfig.dlqType === 'kafka' ? `kafka topic ${h.dlqConfig.topic}` : `table ${h.dlqConfig.table}`) : 'none'
+  const dlq = describeDestination(routes.dlq, routes.kafkaServers)
   lines.push(`errors    retry ${h.retryConfig.strategy} x${h.retryConfig.maxAttempts}, circuit breaker ${h.circuitBreakerConfig.enabled ? 'on' : 'off'}, dlq ${dlq}${h.failFast ? ', failFast' : ''}`)
   return lines
 }
