@@ -65,7 +65,7 @@ const cases: Case[] = [
   { name: 'failOnDataLoss not boolean', config: k('extract.connectionParams.failOnDataLoss', 'maybe'), path: 'extract.connectionParams.failOnDataLoss', message: /true or false/ },
   { name: 'wrong sinkType', config: k('load.sinkType', 'mysql'), path: 'load.sinkType', message: /"postgresql" \(also "postgres", "pg"\)/ },
   { name: 'wrong writeMode', config: k('load.writeMode', 'merge'), path: 'load.writeMode', message: /"append", "overwrite", "upsert"/ },
-  { name: 'upsert without keys', config: k('load.writeMode', 'upsert'), path: 'load.upsertKeys', message: /required when writeMode is upsert/ },
+  { name: 'deleteOnTombstone on an upsert without keys', config: setAt(k('load.writeMode', 'upsert'), 'load.deleteOnTombstone', true), path: 'load.upsertKeys', message: /required with deleteOnTombstone/ },
   { name: 'upsert with empty keys', config: setAt(k('load.writeMode', 'upsert'), 'load.upsertKeys', []), path: 'load.upsertKeys', message: /at least one key column/ },
   { name: 'deleteOnTombstone without upsert', config: k('load.deleteOnTombstone', true), path: 'load.deleteOnTombstone', message: /only allowed with writeMode upsert/ },
   { name: 'upsertKey alias is unknown', config: k('load.upsertKey', 'id'), path: 'load.upsertKey', message: /unknown key/, suggestion: /"upsertKeys"/ },
@@ -136,6 +136,7 @@ test('all problems of a file are reported at once', () => {
   setAt(config, 'mode', 'stream')
   setAt(config, 'streamingConfigJson.triggerMode', 'sometimes')
   setAt(config, 'load.writeMode', 'upsert')
+  setAt(config, 'load.deleteOnTombstone', true)
   setAt(config, 'extract.topc', 'x')
   const r = parsePipeline(config)
   assert.equal(r.ok, false)

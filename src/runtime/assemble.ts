@@ -59,6 +59,11 @@ export function effectiveStreaming(config: PipelineConfig, baseDir: string): Str
   return { ...streaming, checkpointLocation, triggerMode }
 }
 
+/** The folder of the schemas named by schemaName: schemaDir, default `./schemas` beside the pipeline file. */
+export function schemaDirOf(config: PipelineConfig, baseDir: string): string {
+  return config.schemaDir ? resolve(baseDir, config.schemaDir) : join(baseDir, 'schemas')
+}
+
 /** Checks the shape of a load schema file: `{ "columns": { name: type }, "primaryKey": [names] }`. */
 export function parseLoadSchema(raw: Readonly<Record<string, unknown>>, name: string): LoadSchema {
   const columns = raw.columns
@@ -95,7 +100,7 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
   const streaming = effectiveStreaming(config, baseDir)
   const logger = deps.logger.child({ pipelineId: config.pipelineId })
   const ctx: ComponentContext = { pipelineId: config.pipelineId, baseDir, logger, env: deps.env }
-  const schemaDir = config.schemaDir ? resolve(baseDir, config.schemaDir) : join(baseDir, 'schemas')
+  const schemaDir = schemaDirOf(config, baseDir)
 
   let validator: RecordValidator | null = null
   if (config.extract.schemaName) {

@@ -1,6 +1,6 @@
 /** `sluice validate`: exit codes, summary, every error, --json. */
 import assert from 'node:assert/strict'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -40,10 +40,9 @@ test('invalid file: exit 1 with every problem; --json is machine-readable', asyn
     )
     const text = await runValidate([bad, examples[0] ?? ''], { env: {} })
     assert.equal(text.exitCode, 1)
-    assert.match(text.output, /bad\.json: invalid \(4 problems\)/)
+    assert.match(text.output, /bad\.json: invalid \(3 problems\)/)
     assert.match(text.output, /extract\.topc: unknown key "topc".*did you mean "topic"\?/)
     assert.match(text.output, /streamingConfigJson\.triggerMode: must be .* \(got "sometimes"\)/)
-    assert.match(text.output, /load\.upsertKeys: required when writeMode is upsert/)
     assert.match(text.output, /streaming-example\.json: valid/)
     assert.doesNotMatch(text.output, /hunter2/)
 
@@ -51,11 +50,34 @@ test('invalid file: exit 1 with every problem; --json is machine-readable', asyn
     assert.equal(json.exitCode, 1)
     const doc = JSON.parse(json.output) as { ok: boolean; files: { file: string; ok: boolean; issues: { path: string }[] }[] }
     assert.equal(doc.ok, false)
-    assert.deepEqual(doc.files[0]?.issues.map((i) => i.path).sort(), ['extract.connectionParams.subscribe', 'extract.topc', 'load.upsertKeys', 'streamingConfigJson.triggerMode'])
+    assert.deepEqual(doc.files[0]?.issues.map((i) => i.path).sort(), ['extract.connectionParams.subscribe', 'extract.topc', 'streamingConfigJson.triggerMode'])
 
     const missing = await runValidate([join(dir, 'nope.json')], { json: true, env: {} })
     assert.equal(missing.exitCode, 1)
     assert.match(missing.output, /CONFIG_UNREADABLE/)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test("upsert without upsertKeys (the seed's shape) is valid; the summary says which key run uses", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-validate-'))
+  try {
+    const pipeline = (load: Record<string, unknown>) => ({
+      pipelineId: 'up',
+      extract: { sourceType: 'file', path: './in' },
+      load: { sinkType: 'postgresql', table: 'users', writeMode: 'upsert', embedded: true, ...load },
+    })
+    await writeFile(join(dir, 'table-key.json'), JSON.stringify(pipeline({})))
+    await writeFile(join(dir, 'schema-key.json'), JSON.stringify(pipeline({ schemaName: 'users' })))
+    await writeFile(join(dir, 'given.json'), JSON.stringify(pipeline({ upsertKeys: 'id, region' })))
+    await mkdir(join(dir, 'schemas'))
+    await writeFile(join(dir, 'schemas', 'users.json'), JSON.stringify({ columns: { id: 'bigint', name: 'text' }, primaryKey: ['id'] }))
+    const { exitCode, output } = await runValidate(['table-key.json', 'schema-key.json', 'given.json'].map((f) => join(dir, f)), { env: {} })
+    assert.equal(exitCode, 0, output)
+    assert.match(output, /table-key\.json: valid[^]*table public\.users \(upsert on the table's primary key or its one unique constraint, looked up at start\)/)
+    assert.match(output, /schema-key\.json: valid[^]*table public\.users \(upsert on id, the load schema's primaryKey\)/)
+    assert.match(output, /given\.json: valid[^]*table public\.users \(upsert on id, region\)/)
   } finally {
     await rm(dir, { recursive: true, force: true })
   }

@@ -7,6 +7,8 @@ import { type ConfigIssue, type Env, type PipelineConfig, formatIssue, loadPipel
 import { formatDuration } from '../../config/duration.ts'
 import { formatTrigger } from '../../config/trigger.ts'
 import { isSluiceError, toSluiceError } from '../../errors.ts'
+import { readSchemaFile } from '../../engine/record-schema.ts'
+import { parseLoadSchema, schemaDirOf } from '../../runtime/assemble.ts'
 import { describeDestination, describeLate, pipelineRoutes } from '../../runtime/routes.ts'
 
 /** The verdict on one file. */
@@ -17,8 +19,8 @@ export type ValidateResult =
 /** Loads and validates one file (with `${VAR}` interpolation from `env`); never throws. */
 export async function validateFile(file: string, env: Env = process.env): Promise<ValidateResult> {
   try {
-    const { config } = await loadPipelineFile(file, { env })
-    return { file, ok: true, summary: summarize(config), config: toJson(config) }
+    const { config, baseDir } = await loadPipelineFile(file, { env })
+    return { file, ok: true, summary: summarize(config, { loadSchemaKey: await loadSchemaKey(config, baseDir) }), config: toJson(config) }
   } catch (err) {
     if (isSluiceError(err, 'CONFIG_INVALID')) {
       const issues = Array.isArray(err.details['issues']) ? (err.details['issues'] as ConfigIssue[]) : []
@@ -29,8 +31,33 @@ export async function validateFile(file: string, env: Env = process.env): Promis
   }
 }
 
+/** What validate can know beyond the file itself. */
+export interface SummaryFacts {
+  /** The primaryKey of the load schema named by load.schemaName, when it names one. */
+  readonly loadSchemaKey?: readonly string[] | undefined
+}
+
+/** The load schema's primaryKey (the key an upsert without upsertKeys uses), when it can be read. */
+async function loadSchemaKey(c: PipelineConfig, baseDir: string): Promise<readonly string[] | undefined> {
+  if (c.load.writeMode !== 'upsert' || c.load.upsertKeys !== undefined || c.load.schemaName === undefined) return undefined
+  try {
+    const key = parseLoadSchema(await readSchemaFile(schemaDirOf(c, baseDir), c.load.schemaName), c.load.schemaName).primaryKey ?? []
+    return key.length > 0 ? key : undefined
+  } catch {
+    return undefined // run reports an unreadable schema; the key is then the table's, as far as validate knows
+  }
+}
+
+/** How an upsert finds its key: " on id", " on id (the load schema's primaryKey)", or looked up at start. */
+function upsertKeyText(c: PipelineConfig, facts: SummaryFacts): string {
+  if (c.load.writeMode !== 'upsert') return ''
+  if (c.load.upsertKeys) return ` on ${c.load.upsertKeys.join(', ')}`
+  if (facts.loadSchemaKey) return ` on ${facts.loadSchemaKey.join(', ')}, the load schema's primaryKey`
+  return " on the table's primary key or its one unique constraint, looked up at start"
+}
+
 /** A few normalized lines describing a valid config (canonical spellings, secrets redacted). */
-export function summarize(c: PipelineConfig): string[] {
+export function summarize(c: PipelineConfig, facts: SummaryFacts = {}): string[] {
   // The destinations `run` uses (runtime/routes.ts), not only what the file spells out.
   const routes = pipelineRoutes(c)
   const lines = [`pipeline ${c.pipelineId}${c.name ? ` (${c.name})` : ''}, mode ${c.mode}`]
@@ -50,7 +77,7 @@ export function summarize(c: PipelineConfig): string[] {
   const l = c.load
   const cp = l.connectionParams
   const where = l.embedded ? `embedded${cp.url ? ` ${cp.url}` : ''}` : cp.url ? redactUrl(cp.url) : `${cp.host ?? ''}:${cp.port ?? 5432}/${cp.database ?? ''}`
-  const keys = l.upsertKeys ? ` on ${l.upsertKeys.join(', ')}` : ''
+  const keys = upsertKeyText(c, facts)
   lines.push(`load      postgresql table ${cp.currentSchema ?? 'public'}.${l.table} (${l.writeMode}${keys}) at ${where}`)
   const s = c.streamingConfigJson
   if (s) {

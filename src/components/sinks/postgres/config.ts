@@ -39,7 +39,7 @@ export const postgresLoadSchema = strictObject(
     writeMode: lenientEnum(['append', 'overwrite', 'upsert'], 'How rows are written: "append" (default), "overwrite" (replace the table contents atomically), "upsert" (on upsertKeys).').default('append'),
     upsertKeys: z
       .union([z.array(text('Key column.')), z.string()], { error: 'must be a list of column names' })
-      .meta({ description: 'Key columns of upsert (ON CONFLICT target); a comma-separated string is accepted.' })
+      .meta({ description: 'Key columns of upsert (ON CONFLICT target); a comma-separated string is accepted. Without it (as in the seed) the upsert uses the load schema\'s primaryKey, else the table\'s primary key, else its one unique constraint, read when the sink opens; with none of them the run stops at start (CONFIG_INVALID).' })
       .transform((v, ctx): string[] => {
         const keys = typeof v === 'string' ? v.split(',').map((k) => k.trim()).filter((k) => k.length > 0) : v
         if (keys.length === 0) {
@@ -64,8 +64,8 @@ export const postgresLoadSchema = strictObject(
   z.superRefine((v, ctx) => {
     const cp: PostgresConnectionParams = typeof v.connectionParams === 'object' && v.connectionParams !== null ? v.connectionParams : {}
     if (typeof v.writeMode !== 'string') return
-    if (v.writeMode === 'upsert' && v.upsertKeys === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['upsertKeys'], input: undefined, message: 'required when writeMode is upsert: the key columns, e.g. ["id"]' })
+    if (v.deleteOnTombstone === true && v.writeMode === 'upsert' && v.upsertKeys === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['upsertKeys'], input: undefined, message: 'required with deleteOnTombstone: a tombstone\'s key is matched against these columns, e.g. ["id"]' })
     }
     if (v.writeMode !== 'upsert' && v.upsertKeys !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['upsertKeys'], input: v.upsertKeys, message: `only used with writeMode upsert (writeMode is ${v.writeMode})` })

@@ -23,6 +23,7 @@ import { deleteByKeys, writeRows, type LoadMode } from './loader.ts'
 import type { PostgresLoadConfig } from './config.ts'
 import { SideTables, writeSideOutputs } from './side-outputs.ts'
 import { splitQualified } from './sql/quote.ts'
+import { chooseUpsertKey, readUniqueKeys } from './upsert-keys.ts'
 import { sqlText } from './sql/sql-files.ts'
 import { BatchTracker, type TrackerStatus } from './tracker.ts'
 
@@ -46,6 +47,8 @@ export class PostgresSink implements Sink {
   #conn: Connection | undefined
   #tracker: BatchTracker | undefined
   #table: TableInfo | undefined
+  /** The table's own key, when an upsert names no keys and the load schema no primaryKey (read at open). */
+  #tableKey: readonly string[] | undefined
   #limits: ChunkLimits
 
   constructor(config: PostgresLoadConfig, ctx: ComponentContext, options: PostgresSinkOptions = {}) {
@@ -84,6 +87,12 @@ export class PostgresSink implements Sink {
       }
       this.#tracker = new BatchTracker(conn.driver, schema)
       if (this.config.autoCreateTable) await this.#tracker.ensureTables()
+      if (this.#upsertKeysGiven() === null) {
+        // Found now, not at the first write: a table without a key stops the run at start.
+        const table = await this.#target()
+        this.#tableKey = chooseUpsertKey(table, await readUniqueKeys(conn.driver, table.schema, table.name))
+        this.#log.info({ table: `${table.schema}.${table.name}`, upsertKeys: this.#tableKey }, "upsert on the table's key")
+      }
       this.#log.info({ database: conn.display, schema }, 'postgres sink open')
     } catch (err) {
       const e = this.#fail(err, `opening ${conn.display}`)
@@ -100,10 +109,17 @@ export class PostgresSink implements Sink {
     return this.#table
   }
 
+  /** An upsert's keys as configured: upsertKeys, else the load schema's primaryKey; null when neither names any. */
+  #upsertKeysGiven(): readonly string[] | null {
+    if (this.config.writeMode !== 'upsert') return []
+    const schemaKey = this.#options.loadSchema?.primaryKey ?? []
+    return this.config.upsertKeys ?? (schemaKey.length > 0 ? schemaKey : null)
+  }
+
   #mode(table: TableInfo): LoadMode {
     if (this.config.writeMode !== 'upsert') return { writeMode: this.config.writeMode, keys: [], limits: this.#limits }
-    const wanted = this.config.upsertKeys ?? this.#options.loadSchema?.primaryKey ?? []
-    if (wanted.length === 0) throw new SluiceError('CONFIG_INVALID', `writeMode upsert on ${this.config.table} needs upsertKeys (or a primaryKey in the load schema)`)
+    const wanted = this.#upsertKeysGiven() ?? this.#tableKey ?? []
+    if (wanted.length === 0) throw new SluiceError('INTERNAL', `writeMode upsert on ${this.config.table}: the table's key was not read at open`)
     const keys = wanted.map((k) => {
       const col = table.columns.find((c) => c.name === k) ?? table.columns.find((c) => c.name.toLowerCase() === k.toLowerCase())
       if (col === undefined) throw new SluiceError('SINK_SCHEMA', `upsert key ${k} is not a column of ${table.schema}.${table.name}`)
@@ -224,6 +240,7 @@ export class PostgresSink implements Sink {
     this.#conn = undefined
     this.#tracker = undefined
     this.#table = undefined
+    this.#tableKey = undefined
     if (conn !== undefined) await conn.driver.close()
   }
 }

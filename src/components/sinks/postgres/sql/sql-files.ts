@@ -21,6 +21,7 @@ export type SqlFile =
   | 'state-upsert'
   | 'state-read'
   | 'table-columns'
+  | 'table-unique-keys'
   | 'current-schema'
   | 'upsert-work-mem'
 
