@@ -19,6 +19,10 @@ export interface SourceRecord {
   readonly value: Buffer | null
   /** Record timestamp in epoch milliseconds (Kafka create/append time, file mtime). */
   readonly timestamp: number
+  /** Kafka only: 0 when `timestamp` is the create time, 1 when it is the log-append time (as in Spark). */
+  readonly timestampType?: 0 | 1
+  /** File source only: the 1-based line of the file where the record starts. */
+  readonly line?: number
   readonly headers: ReadonlyArray<readonly [string, Buffer]>
   /** Set by sources that decode themselves (CSV, generator): the record's fields, already named. */
   readonly fields?: Readonly<Record<string, unknown>>

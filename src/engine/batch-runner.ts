@@ -16,7 +16,7 @@ import type { PlannedBatch } from './checkpoint.ts'
 import { reportBatch } from './batch-report.ts'
 import { failpoint, setFailpointBatch } from '../failpoint.ts'
 import type { EngineEvents } from './events.ts'
-import { type MetadataField, metadataFor } from './decode.ts'
+import { type MetadataAdder, type SourceKind, metadataFor } from './metadata.ts'
 import { type AggregateSpec, aggregateRows, mergeRules } from './aggregate.ts'
 import { type DeadLetter, type ProcessedBatch, RecordPath, type RecordPathOptions } from './records.ts'
 
@@ -42,6 +42,11 @@ export interface BatchRunnerOptions {
   /** Mirrors circuitBreakerConfig.enabled: with it, transient failures never end the query. */
   readonly breakerEnabled: boolean
   readonly recordPath: RecordPathOptions
+  /**
+   * The record metadata a query can use: the source's kind and the field names its steps, watermark
+   * and keys refer to; with the target table's columns they decide which metadata fields are added.
+   */
+  readonly metadata?: { readonly source: SourceKind; readonly referenced: readonly string[] }
   /**
    * The aggregate step (the last transform step), applied to a batch's on-time rows before the
    * write; the sink merges the partial aggregates into the table (aggregate.ts).
@@ -72,15 +77,20 @@ export interface BatchResult {
 /** Runs batches for one query. */
 export class BatchRunner {
   readonly #o: BatchRunnerOptions
-  #metadata: ReadonlySet<MetadataField> | null = null
+  #metadata: MetadataAdder | null
 
-  /** Restricts the metadata fields added to rows to the target table's columns (null: all of them). */
+  /**
+   * Adds only the metadata fields that the steps refer to or the target table has (null columns:
+   * unknown, all of them); decided once per query, at start.
+   */
   useTargetColumns(columns: readonly string[] | null): void {
-    this.#metadata = columns === null ? null : metadataFor(columns)
+    const m = this.#o.metadata ?? { source: 'kafka', referenced: [] }
+    this.#metadata = metadataFor(m.source, m.referenced, columns)
   }
 
   constructor(options: BatchRunnerOptions) {
     this.#o = options
+    this.#metadata = metadataFor(options.metadata?.source ?? 'kafka', [], null)
   }
 
   /** Resolves when the circuit lets a batch through (immediately when closed). */
@@ -248,7 +258,7 @@ export class BatchRunner {
   }
 
   async #read(planned: PlannedBatch, signal: AbortSignal): Promise<ProcessedBatch> {
-    const path = new RecordPath(this.#metadata ? { ...this.#o.recordPath, metadata: this.#metadata } : this.#o.recordPath, planned.watermarkMs)
+    const path = new RecordPath({ ...this.#o.recordPath, metadata: this.#metadata }, planned.watermarkMs)
     let chunks = 0
     for await (const chunk of this.#o.source.read(planned.start, planned.end, signal)) {
       path.add(chunk)

@@ -4,6 +4,7 @@ import type { SourceRecord } from '../api/record.ts'
 import { SluiceError } from '../errors.ts'
 import { compileRecordSchema } from './record-schema.ts'
 import { RecordPath } from './records.ts'
+import { metadataFor, metadataNames } from './metadata.ts'
 
 let offset = 0
 function rec(value: string | Buffer | null, key: string | null = null): SourceRecord {
@@ -58,26 +59,49 @@ test('tombstones become deletes by key in upsert mode', () => {
   assert.equal(b.dead.length, 1, 'a tombstone without a key cannot delete anything: dead letter')
 })
 
-test('metadata columns fill in only where the payload has no such field', () => {
+test('metadata fields fill in only where the payload has no such field; _metadata.* always holds them', () => {
   const path = new RecordPath({ validator: null, transform: null, watermark: null, deleteKeys: null }, null)
-  path.add([rec('{"topic": "mine", "x": 1}', 'k1')])
+  path.add([{ ...rec('{"topic": "mine", "x": 1}', 'k1'), headers: [['h', Buffer.from('v')]], timestampType: 1 }])
   const v = path.finish().rows[0]?.values
-  assert.equal(v?.topic, 'mine')
+  assert.equal(v?.topic, 'mine', "the payload's own field is never overwritten")
+  assert.equal(v?.['_metadata.topic'], 't')
   assert.equal(v?.key, 'k1')
   assert.equal(v?.partition, 0)
+  assert.equal(v?.value, '{"topic": "mine", "x": 1}')
+  assert.deepEqual(v?.headers, { h: 'v' })
+  assert.equal(v?.timestampType, 1)
   assert.ok(v?.timestamp instanceof Date)
 })
 
-test('only the metadata fields the target table has are added', async () => {
-  const { metadataFor } = await import('./decode.ts')
-  const path = new RecordPath({ validator: null, transform: null, watermark: null, deleteKeys: null, metadata: metadataFor(['id', 'Topic', 'offset']) }, null)
+test('metadata is added after the extract schema (which sees the payload only) and before the steps', () => {
+  const validator = compileRecordSchema({ type: 'object', additionalProperties: false, properties: { id: { type: 'integer' } } }, 's')
+  const path = new RecordPath(
+    { validator, transform: ({ key, ...rest }) => ({ ...rest, kafka_key: key }) /* rename {key: kafka_key} */, watermark: null, deleteKeys: null, metadata: metadataFor('kafka', ['key'], ['id', 'kafka_key']) },
+    null,
+  )
+  path.add([rec('{"id": 1}', 'k1'), rec('{"id": 2}')])
+  const b = path.finish()
+  assert.equal(b.dead.length, 0, b.dead[0]?.reason)
+  assert.deepEqual(b.rows.map((r) => r.values), [{ id: 1, kafka_key: 'k1' }, { id: 2, kafka_key: null }])
+})
+
+test('only the metadata fields a step reads or the target table has are added (decided once per query)', () => {
+  const path = new RecordPath({ validator: null, transform: null, watermark: null, deleteKeys: null, metadata: metadataFor('kafka', ['_metadata.partition'], ['id', 'Topic', 'offset']) }, null)
   path.add([rec('{"id": 1}', 'k1')])
-  assert.deepEqual(path.finish().rows[0]?.values, { id: 1, topic: 't', offset: String(offset - 1) })
-  assert.equal(metadataFor(null).size, 7, 'unknown columns: every field')
+  assert.deepEqual(path.finish().rows[0]?.values, { id: 1, topic: 't', offset: String(offset - 1), '_metadata.partition': 0 })
+  assert.equal(metadataFor('kafka', [], ['id']), null, 'nothing wanted: no per-record work at all')
+  assert.deepEqual(metadataNames('file').filter((n) => n.startsWith('_metadata.file') || n === '_metadata.line'), ['_metadata.file_name', '_metadata.file_modification_time', '_metadata.line'])
+  assert.ok(!metadataNames('kafka').includes('_metadata.line'))
+})
+
+test('file records: _metadata.file_name and _metadata.line', () => {
+  const path = new RecordPath({ validator: null, transform: null, watermark: null, deleteKeys: null, metadata: metadataFor('file', ['_metadata.file_name', '_metadata.line'], []) }, null)
+  path.add([{ ...rec('{"id": 1}'), topic: 'day/2026-01-01.ndjson', line: 7 }])
+  assert.deepEqual(path.finish().rows[0]?.values, { id: 1, '_metadata.file_name': 'day/2026-01-01.ndjson', '_metadata.line': 7 })
 })
 
 test('a tombstone followed by a new record of the same key in one batch does not delete it', () => {
-  const path = new RecordPath({ validator: null, transform: null, watermark: null, deleteKeys: ['id'], metadata: new Set() }, null)
+  const path = new RecordPath({ validator: null, transform: null, watermark: null, deleteKeys: ['id'], metadata: null }, null)
   path.add([rec('{"id": 1, "v": "a"}'), rec(null, '{"id": 1}'), rec('{"id": 1, "v": "b"}'), rec('{"id": 2, "v": "a"}'), rec(null, '{"id": 2}')])
   const b = path.finish()
   assert.deepEqual(b.deletes, [{ id: 2 }], 'key 1 came back after its tombstone; key 2 ends deleted')

@@ -6,7 +6,8 @@
  */
 import type { Row, RowValues, SourceRecord } from '../api/record.ts'
 import { type ErrorCode, SluiceError } from '../errors.ts'
-import { type MetadataField, decodeKey, decodeRecord } from './decode.ts'
+import { decodeKey, decodeRecord } from './decode.ts'
+import { type MetadataAdder, metadataAdder } from './metadata.ts'
 import type { RecordValidator } from './record-schema.ts'
 import { BatchWatermark, parseEventTime } from './watermark.ts'
 
@@ -25,8 +26,11 @@ export interface RecordPathOptions {
   readonly watermark: { readonly column: string; readonly delayMs: number } | null
   /** Upsert key columns when tombstones delete; null when tombstones are skipped. */
   readonly deleteKeys: readonly string[] | null
-  /** Record metadata fields to add to each row (those the target table has); all when absent. */
-  readonly metadata?: ReadonlySet<MetadataField>
+  /**
+   * Adds the record metadata fields the query can use (metadata.ts), after the extract schema and
+   * before the steps; null adds none; absent adds every one (the Kafka set).
+   */
+  readonly metadata?: MetadataAdder | null
 }
 
 /** The outcome of the record path for one batch. */
@@ -46,6 +50,7 @@ export interface ProcessedBatch {
 export class RecordPath {
   readonly #options: RecordPathOptions
   readonly #watermark: BatchWatermark | null
+  readonly #metadata: MetadataAdder | null
   /**
    * Tombstones of this batch by key. The sink applies deletes after the upserts, so a key whose
    * tombstone is followed by a new record in the same batch must not be deleted: its entry goes.
@@ -56,6 +61,7 @@ export class RecordPath {
   constructor(options: RecordPathOptions, watermarkMs: number | null) {
     this.#options = options
     this.#watermark = options.watermark ? new BatchWatermark(watermarkMs, options.watermark.delayMs) : null
+    this.#metadata = options.metadata === undefined ? EVERY_KAFKA_FIELD : options.metadata
     this.batch = {
       rows: [],
       deletes: [],
@@ -109,7 +115,7 @@ export class RecordPath {
       this.#deletes.set(keyOf(key, keys), key)
       return
     }
-    const decoded = decodeRecord(record, this.#options.metadata)
+    const decoded = decodeRecord(record)
     if (!decoded.ok) {
       b.dead.push({ record, code: 'RECORD_DECODE', reason: decoded.reason })
       return
@@ -122,6 +128,8 @@ export class RecordPath {
         return
       }
     }
+    // The schema describes the payload; key, topic, ... join it for the steps and the table.
+    if (this.#metadata) this.#metadata(values, record)
     if (this.#options.transform) {
       try {
         values = this.#options.transform(values)
@@ -162,6 +170,8 @@ export class RecordPath {
     b.rows.push({ values, source: record })
   }
 }
+
+const EVERY_KAFKA_FIELD = metadataAdder('kafka', () => true)
 
 /** A map key for the upsert key columns of a row (JSON of their values, in key order). */
 function keyOf(values: RowValues, keys: readonly string[]): string {

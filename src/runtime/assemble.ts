@@ -8,7 +8,7 @@ import type { ComponentContext, Logger } from '../api/component.ts'
 import type { Sink } from '../api/sink.ts'
 import type { Source } from '../api/source.ts'
 import { sinks, sourceFor } from '../components/registry.ts'
-import { composeTransforms, splitSteps } from '../components/transforms/index.ts'
+import { composeTransforms, fieldsRead, splitSteps } from '../components/transforms/index.ts'
 import { type PipelineConfig, type StreamingConfig, resolveCredential as resolveCredentialFrom } from '../config/index.ts'
 import type { LoadSchema } from '../components/sinks/postgres/index.ts'
 import { SluiceError } from '../errors.ts'
@@ -153,6 +153,11 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
       transform: rowSteps.length > 0 ? composeTransforms(rowSteps) : null,
       watermark: streaming.watermark ? { column: streaming.watermark.eventTimeColumn, delayMs: streaming.watermark.delayThreshold } : null,
       deleteKeys: upsertDeletes,
+    },
+    // Record metadata (key, topic, ...) is added where a step, the watermark or a key reads it, or the table has it.
+    metadata: {
+      source: config.extract.sourceType,
+      referenced: [...fieldsRead(config.transform), ...(streaming.watermark ? [streaming.watermark.eventTimeColumn] : []), ...(config.load.upsertKeys ?? [])],
     },
     ...(aggregate ? { aggregate } : {}),
     deadLetters: relay ? relayingRouter(deadLetters, relay) : deadLetters,

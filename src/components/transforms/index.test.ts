@@ -1,7 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { isSluiceError } from '../../errors.ts'
-import { applyTransforms, composeTransforms, splitSteps } from './index.ts'
+import type { TransformStep } from './config.ts'
+import { applyTransforms, composeTransforms, fieldsRead, splitSteps } from './index.ts'
 
 test('steps apply in order; a filter returns null', () => {
   const t = composeTransforms([
@@ -23,4 +24,15 @@ test('no steps is the identity; aggregate is a batch step, split off the row ste
   assert.deepEqual(splitSteps([select, aggregate]), { rowSteps: [select], aggregate })
   assert.deepEqual(splitSteps([select]), { rowSteps: [select], aggregate: null })
   assert.deepEqual(splitSteps([]), { rowSteps: [], aggregate: null })
+})
+
+test('fieldsRead: the names every step reads (so the engine adds the metadata fields they name)', () => {
+  const steps: TransformStep[] = [
+    { type: 'rename', mapping: { key: 'kafka_key', _: 'x' } },
+    { type: 'filter', field: 'partition', op: 'gte', value: 0 },
+    { type: 'cast', columns: { offset: 'int' } },
+    { type: 'select', columns: ['kafka_key', 'topic'] },
+    { type: 'aggregate', groupBy: ['topic'], aggregations: { n: { fn: 'count' }, s: { fn: 'sum', field: 'offset' } }, window: { column: 'timestamp', duration: 60_000 } },
+  ]
+  assert.deepEqual(fieldsRead(steps), ['key', '_', 'partition', 'offset', 'kafka_key', 'topic', 'topic', 'offset', 'timestamp'])
 })

@@ -59,6 +59,35 @@ export function composeTransforms(steps: readonly TransformStep[]): RowTransform
   }
 }
 
+/**
+ * The field names the steps read (select, rename sources, filter, cast, aggregate group, input and
+ * window columns): the engine adds a record metadata field only when something reads it.
+ */
+export function fieldsRead(steps: readonly TransformStep[]): string[] {
+  const out: string[] = []
+  for (const step of steps) {
+    switch (step.type) {
+      case 'select':
+        out.push(...step.columns)
+        break
+      case 'rename':
+        out.push(...Object.keys(step.mapping))
+        break
+      case 'filter':
+        out.push(step.field)
+        break
+      case 'cast':
+        out.push(...Object.keys(step.columns))
+        break
+      case 'aggregate':
+        out.push(...step.groupBy, ...Object.values(step.aggregations).flatMap((a) => (a.field === undefined ? [] : [a.field])))
+        if (step.window) out.push(step.window.column)
+        break
+    }
+  }
+  return out
+}
+
 /** Applies the steps to one row (compiles them each call: for tests and one-off use). */
 export function applyTransforms(steps: readonly TransformStep[], values: RowValues): RowValues | null {
   return composeTransforms(steps)(values)

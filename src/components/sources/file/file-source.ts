@@ -171,7 +171,7 @@ export class FileSource implements Source {
     const partition = PREFIX + file.name
     const topic = file.name
     const timestamp = Math.trunc(file.mtimeMs)
-    const record = (offset: number, value: Buffer, fields?: Record<string, string | null>): SourceRecord => ({
+    const record = (offset: number, line: number, value: Buffer, fields?: Record<string, string | null>): SourceRecord => ({
       partition,
       topic,
       partitionNumber: 0,
@@ -179,6 +179,7 @@ export class FileSource implements Source {
       key: null,
       value,
       timestamp,
+      line,
       headers: NO_HEADERS,
       fields,
     })
@@ -187,7 +188,7 @@ export class FileSource implements Source {
       if (this.#config.format === 'json') {
         for await (const batch of lines) {
           const out: SourceRecord[] = []
-          for (const line of batch) if (!isBlank(line.bytes)) out.push(record(line.number, line.bytes))
+          for (const line of batch) if (!isBlank(line.bytes)) out.push(record(line.number, line.number, line.bytes))
           yield out
         }
         return
@@ -208,7 +209,7 @@ export class FileSource implements Source {
             continue
           }
           row++
-          out.push(record(row, csv.bytes, nameFields(names, values)))
+          out.push(record(row, csv.line, csv.bytes, nameFields(names, values)))
         }
         yield out
       }

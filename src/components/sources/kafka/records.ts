@@ -108,6 +108,7 @@ function appendBatch(
       key: r.key,
       value: r.value,
       timestamp: logAppendTime ? maxTs : baseTs + Number(r.timestampDelta),
+      timestampType: logAppendTime ? 1 : 0,
       headers,
     })
   }

@@ -1,0 +1,151 @@
+/**
+ * Record metadata as fields: the Kafka key, topic, partition, offset, timestamp and headers (and
+ * for files the file name and line) are fields of every record, under Spark's names, for every
+ * transform step, the watermark and the table, like any field of the payload.
+ *
+ * - The bare names (`key`, `value`, `topic`, `partition`, `offset`, `timestamp`, `timestampType`,
+ *   `headers`: Spark's Kafka source columns) are the record's own fields when its payload has a
+ *   field of that name: a payload field is never overwritten.
+ * - The same values are always under `_metadata.<name>` (Spark's `_metadata` column), which no
+ *   payload shadows in practice; the file source adds `_metadata.file_name`,
+ *   `_metadata.file_modification_time` and `_metadata.line` there.
+ *
+ * Building a Date and a headers object per record is not free, so a query adds only the fields
+ * that something can read: a name a step, the watermark or the upsert key refers to, or a column of
+ * the target table. The choice is made once per query (`metadataAdder`), never per record.
+ */
+import type { RowValues, SourceRecord } from '../api/record.ts'
+
+/** The kind of source, for the metadata it has (the file source has file names and lines). */
+export type SourceKind = 'kafka' | 'file' | 'generator'
+
+/** Adds a record's metadata fields to its values (in place), skipping names the payload has. */
+export type MetadataAdder = (values: RowValues, record: SourceRecord) => void
+
+/** The prefix of the metadata names no payload field shadows. */
+export const METADATA_PREFIX = '_metadata.'
+
+/** One metadata field: its name (bare, or under `_metadata.` only), type and meaning, for the docs too. */
+export interface MetadataFieldSpec {
+  readonly name: string
+  /** True: also under the bare name; false: only as `_metadata.<name>`. */
+  readonly bare: boolean
+  /** The sources that have it. */
+  readonly sources: readonly SourceKind[]
+  /** The value's type as a field (and a fitting PostgreSQL column type). */
+  readonly type: string
+  readonly description: string
+  readonly get: (record: SourceRecord) => unknown
+}
+
+const ALL: readonly SourceKind[] = ['kafka', 'file', 'generator']
+
+/** Every metadata field, in the order of Spark's Kafka source columns, then the file source's. */
+export const METADATA_FIELDS: readonly MetadataFieldSpec[] = [
+  {
+    name: 'key',
+    bare: true,
+    sources: ALL,
+    type: 'text or null',
+    description: 'The Kafka key as UTF-8 text; null without a key (files, generator).',
+    get: (r) => (r.key === null ? null : r.key.toString('utf8')),
+  },
+  {
+    name: 'value',
+    bare: true,
+    sources: ALL,
+    type: 'text',
+    description: 'The whole payload as UTF-8 text: the JSON document, the CSV line.',
+    get: (r) => (r.value === null ? null : r.value.toString('utf8')),
+  },
+  { name: 'topic', bare: true, sources: ALL, type: 'text', description: 'The Kafka topic; for files the file name; for the generator its name.', get: (r) => r.topic },
+  { name: 'partition', bare: true, sources: ALL, type: 'integer', description: 'The Kafka partition; 0 for files and the generator.', get: (r) => r.partitionNumber },
+  {
+    name: 'offset',
+    bare: true,
+    sources: ALL,
+    type: 'text (a decimal integer; bigint as a column)',
+    description: 'The Kafka offset (64-bit, so text: cast to int or load into bigint); for files the record number in the file.',
+    get: (r) => r.offset,
+  },
+  {
+    name: 'timestamp',
+    bare: true,
+    sources: ALL,
+    type: 'timestamp (timestamptz)',
+    description: "The Kafka record timestamp (create or log-append time); for files the file's modification time.",
+    get: (r) => new Date(r.timestamp),
+  },
+  {
+    name: 'timestampType',
+    bare: true,
+    sources: ['kafka'],
+    type: 'integer or null',
+    description: 'As in Spark: 0 create time, 1 log-append time; null for other sources.',
+    get: (r) => r.timestampType ?? null,
+  },
+  {
+    name: 'headers',
+    bare: true,
+    sources: ALL,
+    type: 'JSON object (jsonb)',
+    description: 'Kafka headers as {name: UTF-8 text}; a repeated name keeps its last value; {} without headers.',
+    get: (r) => headersObject(r.headers),
+  },
+  { name: 'file_name', bare: false, sources: ['file'], type: 'text', description: 'The file the record was read from, relative to the source folder.', get: (r) => r.topic },
+  {
+    name: 'file_modification_time',
+    bare: false,
+    sources: ['file'],
+    type: 'timestamp (timestamptz)',
+    description: "The file's modification time.",
+    get: (r) => new Date(r.timestamp),
+  },
+  { name: 'line', bare: false, sources: ['file'], type: 'integer', description: 'The 1-based line of the file where the record starts.', get: (r) => r.line ?? null },
+]
+
+/** Every name a metadata field goes by for this kind of source: bare ones and `_metadata.` ones. */
+export function metadataNames(kind: SourceKind): string[] {
+  const out: string[] = []
+  for (const f of METADATA_FIELDS) {
+    if (!f.sources.includes(kind)) continue
+    if (f.bare) out.push(f.name)
+    out.push(METADATA_PREFIX + f.name)
+  }
+  return out
+}
+
+/**
+ * Compiles the adder for one query: the metadata names of `kind` that `wanted` accepts (called with
+ * each name in lower case), or null when none is wanted.
+ */
+export function metadataAdder(kind: SourceKind, wanted: (lowerName: string) => boolean): MetadataAdder | null {
+  const fields: [string, MetadataFieldSpec['get']][] = []
+  for (const f of METADATA_FIELDS) {
+    if (!f.sources.includes(kind)) continue
+    if (f.bare && wanted(f.name.toLowerCase())) fields.push([f.name, f.get])
+    if (wanted((METADATA_PREFIX + f.name).toLowerCase())) fields.push([METADATA_PREFIX + f.name, f.get])
+  }
+  if (fields.length === 0) return null
+  return (values, record) => {
+    for (const [name, get] of fields) if (!Object.hasOwn(values, name)) values[name] = get(record)
+  }
+}
+
+/**
+ * The adder for a query whose steps, watermark and keys read `referenced` and whose table has
+ * `columns` (null: unknown, so every field is added). Names compare case-insensitively, as the
+ * sink maps fields to columns; an extra field is harmless, a missing one would be a NULL.
+ */
+export function metadataFor(kind: SourceKind, referenced: readonly string[], columns: readonly string[] | null): MetadataAdder | null {
+  if (columns === null) return metadataAdder(kind, () => true)
+  const names = new Set([...referenced, ...columns].map((n) => n.toLowerCase()))
+  return metadataAdder(kind, (name) => names.has(name))
+}
+
+/** Headers as a JSON object (UTF-8 text; a repeated name keeps its last value). */
+export function headersObject(headers: SourceRecord['headers']): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [name, value] of headers) out[name] = value.toString('utf8')
+  return out
+}
