@@ -42,3 +42,32 @@ test('late records with sendtodlq and a dlqTopic land in that Kafka topic; bad o
   assert.ok(late.every((l) => l.code === 'LATE_DATA'))
   assertDestinations(mixed, await tableOffsets(s), dlq, late)
 })
+
+test("the seed's separatestream with only dlqTopic: late records in that Kafka topic, not created beforehand; validate names it", async () => {
+  const mixed = await mixedTopic('late-sep')
+  const lateTopic = uniqueTopic('late-events') // not created: the first run's relay meets a topic that does not exist yet
+  const s = await createTestSchema('latesep')
+  schemas.push(s)
+  await s.pool.query(TABLE_DDL)
+  const { file } = await writePipeline(
+    (dir: string) => {
+      const config = badDataPipeline(s, mixed.topic, dir, { dlq: 'postgresql', strategy: 'sendtodlq', maxOffsets: mixed.phaseA }) as {
+        streamingConfigJson: { lateDataConfig: Record<string, unknown> }
+      }
+      config.streamingConfigJson.lateDataConfig = { strategy: 'separatestream', dlqTopic: lateTopic }
+      return config
+    },
+    { 'event.json': EVENT_SCHEMA },
+  )
+  const validate = await runSluice(['validate', file])
+  assert.equal(validate.code, 0, validate.stdout + validate.stderr)
+  assert.match(validate.stdout, new RegExp(`late data separatestream to kafka topic ${lateTopic} on `))
+  assert.match(validate.stdout, /dlq table events_dlq\n/)
+  const run = await runSluice(['run', file, '--json'])
+  assert.equal(run.code, 0, run.stderr.slice(-3000))
+  const dlq = await dlqTableRows(s, 'events_dlq')
+  assert.equal(dlq.filter((d) => d.code === 'LATE_DATA').length, 0, 'no late record in the DLQ table')
+  const late = await dlqTopicRecords(lateTopic, mixed.topic, `bad-${s.schema}`)
+  assert.ok(late.length > 0, 'late records were published')
+  assertDestinations(mixed, await tableOffsets(s), dlq, late)
+})
