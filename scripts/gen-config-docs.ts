@@ -5,6 +5,7 @@
 import { writeFile } from 'node:fs/promises'
 import { pathToFileURL } from 'node:url'
 import { pipelineJsonSchema } from '../src/config/json-schema.ts'
+import { METADATA_FIELDS, METADATA_PREFIX } from '../src/engine/metadata.ts'
 
 type Node = {
   type?: string | string[]
@@ -70,9 +71,19 @@ which must not be readable by group or others (\`chmod 600\`), else Sluice refus
   group column, \`window_start\`/\`window_end\`, or an avg's hidden \`<name>__sum\`/\`<name>__count\`.
 - \`watermark\` needs both \`eventTimeColumn\` and \`delayThreshold\`; \`lateDataConfig\` needs a \`watermark\`.
 - \`lateDataConfig.strategy: sendtodlq\` needs \`dlqTopic\` or \`errorHandlingConfig.dlqConfig\`;
-  \`separatestream\` needs \`separateTable\` or \`separateTopic\`.
-- \`writeMode: upsert\` needs non-empty \`upsertKeys\` (the only accepted name; a comma-separated string is
-  accepted too); \`upsertKeys\` and \`deleteOnTombstone\` are only allowed with upsert.
+  \`separatestream\` needs \`separateTable\`, \`separateTopic\` or (as in the seed) \`dlqTopic\`, and uses
+  the first of these three that is given. \`dlqTopic\` is a Kafka topic on the Kafka DLQ's cluster, else
+  the Kafka source's; a pipeline without any Kafka takes it as a table name in the sink database.
+- \`writeMode: upsert\` upserts on \`upsertKeys\` (the only accepted name; a comma-separated string is
+  accepted too). Without it (the seed's upsert names no keys) the key is the load schema's
+  \`primaryKey\`, else the target table's primary key, else its one unique constraint (partial,
+  expression and deferrable unique indexes do not count), read when the sink opens; a table with none,
+  or with several unique constraints and no primary key, stops \`run\` at start with
+  \`CONFIG_INVALID\` naming the table. \`sluice validate\` says which key it will use.
+  \`upsertKeys\` and \`deleteOnTombstone\` are only allowed with upsert; \`deleteOnTombstone\` needs
+  \`upsertKeys\`.
+- \`sluice validate\` prints where bad and late records go as \`run\` routes them: without a
+  \`dlqConfig\`, bad records go to the table \`<load.table>_dlq\` in the sink database.
 - The load needs \`connectionParams.url\`, or \`host\` and \`database\`, or \`embedded: true\`.
 - Kafka: one of \`topic\`, \`subscribe\`, \`subscribePattern\`; \`subscribe\` defaults to \`topic\`;
   \`subscribe\` and \`subscribePattern\` exclude each other. \`startingOffsets\` per-partition JSON must have
@@ -117,12 +128,41 @@ function rows(n: Node, prefix: string, out: string[], sections: [string, Node][]
   }
 }
 
+/** The record metadata fields, from the table the engine adds them by (src/engine/metadata.ts). */
+function metadataSection(): string[] {
+  const out = [
+    '## Record metadata fields',
+    '',
+    'Besides its own fields, every record has its metadata as fields, under the names of Spark\'s Kafka',
+    'source columns, for every transform step (`select`, `rename`, `filter`, `cast`, `aggregate`',
+    '`groupBy` and `field`), the watermark\'s `eventTimeColumn`, `upsertKeys` and the target table\'s',
+    'columns: `"rename": {"key": "kafka_key"}` loads the Kafka key into `kafka_key`, a table column',
+    '`topic` gets the topic.',
+    '',
+    `- **A record's own field wins.** When the payload has a field named like a bare metadata name`,
+    '  (`timestamp` is common), that name is the payload\'s field, never overwritten; the metadata',
+    `  is then still under \`${METADATA_PREFIX}<name>\` (\`${METADATA_PREFIX}timestamp\`), which every metadata`,
+    '  field has (Spark\'s `_metadata` column). A payload field literally named `_metadata.<name>` wins too.',
+    '- The extract schema (`extract.schemaName`) checks the payload only: metadata is added after it,',
+    '  so `additionalProperties: false` is fine.',
+    '- Only the fields that a step, the watermark, the upsert key or a table column names are built',
+    '  (names compare case-insensitively), decided once when the query starts; the others cost nothing.',
+    '',
+    '| Name | Also bare | Sources | Type | Meaning |',
+    '|---|---|---|---|---|',
+  ]
+  for (const f of METADATA_FIELDS) {
+    out.push(`| \`${METADATA_PREFIX}${f.name}\` | ${f.bare ? `\`${f.name}\`` : ''} | ${f.sources.join(', ')} | ${cell(f.type)} | ${cell(f.description)} |`)
+  }
+  return [...out, '']
+}
+
 const header = ['| Field | Type | Required | Default | Meaning |', '|---|---|---|---|---|']
 
 /** The Markdown reference. */
 export function renderConfigDocs(): string {
   const schema = pipelineJsonSchema() as Node
-  const out = [intro, '## Top level', '', ...header]
+  const out = [intro, ...metadataSection(), '## Top level', '', ...header]
   const sections: [string, Node][] = []
   rows(schema, '', out, sections)
   for (let i = 0; i < sections.length; i++) {

@@ -58,14 +58,14 @@ export const METADATA_FIELDS: readonly MetadataFieldSpec[] = [
     description: 'The whole payload as UTF-8 text: the JSON document, the CSV line.',
     get: (r) => (r.value === null ? null : r.value.toString('utf8')),
   },
-  { name: 'topic', bare: true, sources: ALL, type: 'text', description: 'The Kafka topic; for files the file name; for the generator its name.', get: (r) => r.topic },
+  { name: 'topic', bare: true, sources: ALL, type: 'text', description: 'The Kafka topic; for files the file name; `generator` for the generator.', get: (r) => r.topic },
   { name: 'partition', bare: true, sources: ALL, type: 'integer', description: 'The Kafka partition; 0 for files and the generator.', get: (r) => r.partitionNumber },
   {
     name: 'offset',
     bare: true,
     sources: ALL,
     type: 'text (a decimal integer; bigint as a column)',
-    description: 'The Kafka offset (64-bit, so text: cast to int or load into bigint); for files the record number in the file.',
+    description: 'The Kafka offset (64-bit, so text: cast to int or load into bigint); for files the line number (NDJSON) or the record number (CSV, after the header).',
     get: (r) => r.offset,
   },
   {
@@ -79,7 +79,7 @@ export const METADATA_FIELDS: readonly MetadataFieldSpec[] = [
   {
     name: 'timestampType',
     bare: true,
-    sources: ['kafka'],
+    sources: ALL,
     type: 'integer or null',
     description: 'As in Spark: 0 create time, 1 log-append time; null for other sources.',
     get: (r) => r.timestampType ?? null,

@@ -65,8 +65,12 @@ test('Kafka metadata through filter, rename, cast, select and aggregate groupBy;
   )
   const kept = messages.map((m, i) => ({ m, i })).filter(({ m }) => m.key !== null)
   assert.equal(rows.length, kept.length, 'records without a key were filtered on the key')
-  const offsets = [0, 0]
-  const offsetOf = messages.map((m) => offsets[m.partition as number]++)
+  const offsets = new Map<number, number>()
+  const offsetOf = messages.map((m) => {
+    const o = offsets.get(m.partition as number) ?? 0
+    offsets.set(m.partition as number, o + 1)
+    return o
+  })
   for (const r of rows) {
     const i = Number(r.id)
     const m = messages[i] as TestMessage
