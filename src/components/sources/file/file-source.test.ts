@@ -231,3 +231,13 @@ test('latest lists every eligible file', async (t) => {
   const s = source(ctx)
   assert.deepEqual(await s.latest(), { 'file:a.ndjson': 'done' })
 })
+
+test('every record carries the 1-based line where it starts (NDJSON and CSV), for _metadata.line', async (t) => {
+  const { dir, ctx } = await setup(t)
+  await put(dir, 'a.ndjson', '{"id":1}\n\n{"id":2}\n')
+  await put(dir, 'b.csv', 'id,note\n1,"two\nlines"\n2,x\n')
+  const json = await readAll(source(ctx), {}, { 'file:a.ndjson': 'done' })
+  assert.deepEqual(json.map((r) => r.line), [1, 3])
+  const csv = await readAll(source(ctx, { format: 'csv', csv: { header: true, delimiter: ',' } }), {}, { 'file:b.csv': 'done' })
+  assert.deepEqual(csv.map((r) => [r.offset, r.line]), [['1', 2], ['2', 4]])
+})

@@ -48,6 +48,7 @@ test('records of [from, to) only, with offsets, timestamps and headers', () => {
   assert.deepEqual(out.map((r) => r.offset), ['3', '4', '5', '6', '7'])
   assert.equal(next, 8n, 'the next offset stops at `to`')
   assert.equal(out[0]?.timestamp, 1003)
+  assert.equal(out[0]?.timestampType, 0, 'create time (Spark timestampType 0)')
   assert.deepEqual(out[0]?.headers, [['h', Buffer.from('x')]])
   assert.equal(out[0]?.partition, 't/0')
   assert.equal(out[0]?.partitionNumber, 0)
@@ -64,6 +65,7 @@ test('log-append time uses the batch max timestamp', () => {
   const out: SourceRecord[] = []
   appendRecords(range(0, 10), [batch(0, 2, { attributes: 1 << 3, ts: 5000 })], null, out)
   assert.deepEqual(out.map((r) => r.timestamp), [5002, 5002])
+  assert.deepEqual(out.map((r) => r.timestampType), [1, 1], 'log-append time (Spark timestampType 1)')
 })
 
 test('control records are dropped; committed transactions are kept', () => {
