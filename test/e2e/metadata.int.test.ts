@@ -134,3 +134,33 @@ test('file metadata: _metadata.file_name and _metadata.line into columns of othe
     { id: 4, source_file: 'b.ndjson', line_no: 1, read_from: 'b.ndjson' },
   ])
 })
+
+test("the Kafka timestamp as event time: watermark on `timestamp` (Spark's column), late records by it", async () => {
+  const s = await createTestSchema('tmeta')
+  schemas.push(s)
+  const topic = uniqueTopic('tmeta')
+  await createTopic(topic, 1)
+  // Batch 1 (5 records) moves the watermark to T0+4s - 1 minute; in batch 2 the record stamped
+  // ten minutes before T0 is late, the other one is not. The payloads carry no time of their own.
+  const stamps = [0, 1, 2, 3, 4, -600, 10].map((sec) => T0 + sec * 1000)
+  await produce(topic, stamps.map((timestamp, id) => ({ value: JSON.stringify({ id }), timestamp, partition: 0 })))
+  await s.pool.query('CREATE TABLE events (id bigint)')
+  const { file } = await writePipeline((d: string) => ({
+    pipelineId: `tmeta-${s.schema}`,
+    mode: 'streaming',
+    extract: { sourceType: 'kafka', topic, connectionParams: { 'kafka.bootstrap.servers': kafkaBootstrap, startingOffsets: 'earliest', maxOffsetsPerTrigger: 5 } },
+    load: load(s, 'events'),
+    streamingConfigJson: {
+      checkpointLocation: join(d, 'cp'),
+      queryName: 'tmeta',
+      triggerMode: 'availablenow',
+      watermark: { eventTimeColumn: 'timestamp', delayThreshold: '1 minute' },
+      lateDataConfig: { strategy: 'separatestream', separateTable: 'events_late' },
+    },
+  }))
+  const run = await runSluice(['run', file, '--json'])
+  assert.equal(run.code, 0, run.stderr.slice(-3000))
+  assert.deepEqual((await s.pool.query('SELECT id::int AS id FROM events ORDER BY id')).rows.map((r: { id: number }) => r.id), [0, 1, 2, 3, 4, 6])
+  const late = await s.pool.query<{ value: Buffer }>('SELECT value FROM events_late')
+  assert.deepEqual(late.rows.map((r) => JSON.parse(r.value.toString()).id), [5])
+})
