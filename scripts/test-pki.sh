@@ -25,13 +25,17 @@ cd "$DIR"
 umask 077
 
 command -v openssl >/dev/null || { echo "test-pki.sh: openssl not found (apt-get install openssl)" >&2; exit 1; }
+# Test files run in parallel and may call this at once: one writer at a time (ca.srl is shared).
+if command -v flock >/dev/null; then exec 9>"$DIR/.lock"; flock 9; fi
 
-key() { [[ -f "$1" ]] || openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+# Each file is written under a temporary name and renamed, so an interrupted run leaves no empty file
+# that a later run would take as done (-s: exists and is not empty).
+key() { [[ -s "$1" ]] || { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1.tmp" 2>/dev/null && mv "$1.tmp" "$1"; }; }
 
 # $1 name, $2 subject, $3 subjectAltName (or ""), $4 extendedKeyUsage
 leaf() {
   local name=$1 subj=$2 san=$3 eku=$4
-  [[ -f "$name.crt" ]] && return 0
+  [[ -s "$name.crt" ]] && return 0
   key "$name.key"
   local ext="$name.ext"
   {
@@ -42,31 +46,35 @@ leaf() {
   } > "$ext"
   openssl req -new -key "$name.key" -subj "$subj" -out "$name.csr" 2>/dev/null
   openssl x509 -req -in "$name.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days "$DAYS" \
-    -extfile "$ext" -out "$name.crt" 2>/dev/null
+    -extfile "$ext" -out "$name.crt.tmp" 2>/dev/null
+  mv "$name.crt.tmp" "$name.crt"
   rm -f "$name.csr" "$ext"
 }
 
-if [[ ! -f ca.crt ]]; then
+if [[ ! -s ca.crt ]]; then
   key ca.key
   openssl req -x509 -new -key ca.key -subj "/CN=Sluice Test CA" -days "$DAYS" \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" -out ca.crt 2>/dev/null
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" -out ca.crt.tmp 2>/dev/null
+  mv ca.crt.tmp ca.crt
 fi
 leaf server "/CN=localhost" "DNS:localhost,IP:127.0.0.1" serverAuth
 leaf wronghost "/CN=wrong.example" "DNS:wrong.example" serverAuth
 leaf client "/CN=sluice-client" "" clientAuth
 
-[[ -f server-chain.pem ]] || cat server.key server.crt > server-chain.pem
-[[ -f server.p12 ]] || openssl pkcs12 -export -inkey server.key -in server.crt -certfile ca.crt \
-  -name server -passout pass:sluice-test -out server.p12 2>/dev/null
+[[ -s server-chain.pem ]] || { cat server.key server.crt > server-chain.pem.tmp && mv server-chain.pem.tmp server-chain.pem; }
+[[ -s server.p12 ]] || { openssl pkcs12 -export -inkey server.key -in server.crt -certfile ca.crt \
+  -name server -passout pass:sluice-test -out server.p12.tmp 2>/dev/null && mv server.p12.tmp server.p12; }
 
-if [[ ! -f other-ca.crt ]]; then
+if [[ ! -s other-ca.crt ]]; then
   key other-ca.key
   openssl req -x509 -new -key other-ca.key -subj "/CN=Some Other CA" -days "$DAYS" \
-    -addext "basicConstraints=critical,CA:TRUE" -out other-ca.crt 2>/dev/null
+    -addext "basicConstraints=critical,CA:TRUE" -out other-ca.crt.tmp 2>/dev/null
+  mv other-ca.crt.tmp other-ca.crt
 fi
-if [[ ! -f selfsigned.crt ]]; then
+if [[ ! -s selfsigned.crt ]]; then
   key selfsigned.key
   openssl req -x509 -new -key selfsigned.key -subj "/CN=localhost" -days "$DAYS" \
-    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -out selfsigned.crt 2>/dev/null
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -out selfsigned.crt.tmp 2>/dev/null
+  mv selfsigned.crt.tmp selfsigned.crt
 fi
 echo "$DIR"
