@@ -17,6 +17,7 @@ export const errorCatalog = {
   SINK_UNAVAILABLE: { retryable: true, doc: 'The database connection failed or was lost.' },
   SINK_CONFLICT: { retryable: true, doc: 'Serialization failure or deadlock; the transaction can be re-run as is.' },
   SINK_TIMEOUT: { retryable: true, doc: 'A database statement or connection timed out.' },
+  SINK_AUTH: { retryable: false, doc: 'The database refused the login (password, client certificate, pg_hba) or its TLS certificate failed verification (untrusted chain, host-name mismatch, no TLS where required).' },
   SINK_SCHEMA: { retryable: false, doc: 'The target table is missing or does not match the configured columns.' },
   SINK_FENCED: { retryable: false, doc: 'The stored source position moved under this worker: another worker owns the partition.' },
   CHECKPOINT_CORRUPT: { retryable: false, doc: 'The checkpoint folder is inconsistent with itself or with the database.' },
@@ -32,6 +33,8 @@ export const errorCatalog = {
   RETRIES_EXHAUSTED: { retryable: false, doc: 'A retryable failure persisted through every configured attempt.' },
   FAIL_FAST: { retryable: false, doc: 'failFast is set and a bad record was found; nothing of the batch was committed.' },
   SHUTDOWN: { retryable: false, doc: 'The query was stopped by a signal before the batch could finish.' },
+  QUERY_REFUSED: { retryable: false, doc: '`sluice sql` refused a query that is not one read-only statement (several statements, a write, transaction control).' },
+  QUERY_FAILED: { retryable: false, doc: 'The database rejected the query of `sluice sql` (syntax error, unknown table or column, a write in the READ ONLY transaction).' },
   INTERNAL: { retryable: false, doc: 'A bug in Sluice: an invariant did not hold.' },
 } as const satisfies Record<string, { retryable: boolean; doc: string }>
 

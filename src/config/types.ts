@@ -130,6 +130,9 @@ export type PostgresConnectionParams = {
   batchsize?: number
   currentSchema?: string
   sslmode?: string
+  sslrootcert?: string
+  sslcert?: string
+  sslkey?: string
   poolSize?: number
 }
 

@@ -16,7 +16,9 @@ test('SQLSTATEs map to codes and retryability', () => {
     ['40P01', 'SINK_CONFLICT', true],
     ['57014', 'SINK_TIMEOUT', true],
     ['55P03', 'SINK_TIMEOUT', true],
-    ['28P01', 'SINK_UNAVAILABLE', false],
+    ['28P01', 'SINK_AUTH', false],
+    ['28000', 'SINK_AUTH', false],
+    ['3D000', 'SINK_UNAVAILABLE', false],
     ['22001', 'RECORD_COLUMN', false],
     ['23502', 'RECORD_COLUMN', false],
     ['42P01', 'SINK_SCHEMA', false],
@@ -39,6 +41,23 @@ test('network and client errors map to unavailable or timeout', () => {
   assert.equal(classifyError(new Error('timeout exceeded when trying to connect'), 'w').code, 'SINK_TIMEOUT')
   const own = new SluiceError('SINK_FENCED', 'f')
   assert.equal(classifyError(own, 'w'), own)
+})
+
+test('TLS trust failures are SINK_AUTH, never retried, and keep their cause', () => {
+  const cases: Array<[string, string]> = [
+    ['SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain'],
+    ['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'unable to get local issuer certificate'],
+    ['ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames: IP: 127.0.0.2 is not in the cert's list: 127.0.0.1"],
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate'],
+    ['ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', 'tlsv1 alert unknown ca'],
+  ]
+  for (const [code, message] of cases) {
+    const e = classifyError(Object.assign(new Error(message), { code }), 'opening postgres://h/db')
+    assert.deepEqual([e.code, e.retryable], ['SINK_AUTH', false], code)
+    assert.ok(e.message.includes(message), e.message)
+  }
+  const noTls = classifyError(new Error('The server does not support SSL connections'), 'opening')
+  assert.deepEqual([noTls.code, noTls.retryable], ['SINK_AUTH', false])
 })
 
 test('data errors are recognised and explained without the value', () => {

@@ -43,17 +43,38 @@ export function isDataError(err: unknown): boolean {
   return state !== undefined && (state.startsWith('22') || state.startsWith('23') || state === 'P0001')
 }
 
+/**
+ * TLS failures (Node / OpenSSL codes): the server's certificate is not trusted or names another
+ * host, or the server refused ours. No retry changes a certificate, so these are fatal at once.
+ */
+const TLS_TRUST = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED_|DEPTH_ZERO_|HOSTNAME_MISMATCH|INVALID_CA|INVALID_PURPOSE|ERR_OSSL_)/
+
+/** True for a failure of authentication or trust: a wrong password, pg_hba refusal, an untrusted certificate. */
+export function isAuthFailure(err: unknown): boolean {
+  const state = sqlState(err)
+  if (state !== undefined) return state.startsWith('28')
+  const nodeCode = str(fields(err).code)
+  if (nodeCode !== undefined && TLS_TRUST.test(nodeCode)) return true
+  return isNoTlsServer(err)
+}
+
+/** The server answered the SSLRequest with "N": it has no TLS (node-postgres's wording). */
+export function isNoTlsServer(err: unknown): boolean {
+  return err instanceof Error && /does not support SSL/i.test(err.message)
+}
+
 const NODE_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED'])
 const LOST = /premature close|connection terminated|connection error|not queryable|client was closed|ended unexpectedly|terminating connection|socket hang up|connection.*closed/i
 
 function codeFor(err: unknown): { code: ErrorCode; retryable?: boolean } {
+  if (isAuthFailure(err)) return { code: 'SINK_AUTH' }
   const state = sqlState(err)
   if (state !== undefined) {
     const cls = state.slice(0, 2)
     if (cls === '08' || state === '57P01' || state === '57P02' || state === '57P03' || cls === '53') return { code: 'SINK_UNAVAILABLE' }
     if (state === '40001' || state === '40P01') return { code: 'SINK_CONFLICT' }
     if (state === '57014' || state === '55P03') return { code: 'SINK_TIMEOUT' }
-    if (cls === '28' || state === '3D000') return { code: 'SINK_UNAVAILABLE', retryable: false }
+    if (state === '3D000') return { code: 'SINK_UNAVAILABLE', retryable: false }
     if (isDataError(err)) return { code: 'RECORD_COLUMN' }
     if (cls === '42' || cls === '3F') return { code: 'SINK_SCHEMA' }
     if (cls === '58' || cls === 'XX') return { code: 'SINK_UNAVAILABLE' }

@@ -6,6 +6,7 @@
 import * as z from 'zod'
 import { always, lenientBool, lenientEnum, lenientInt, strictObject, text } from '../../../config/lenient.ts'
 import type { PostgresConnectionParams, PostgresLoadConfig } from '../../../config/types.ts'
+import { SSL_MODES, urlSslMode } from './tls.ts'
 
 export type { PostgresConnectionParams, PostgresLoadConfig }
 
@@ -24,8 +25,16 @@ export const postgresConnectionParamsSchema = strictObject(
     user: text('User name (or from credentialId).').optional(),
     password: z.string({ error: 'must be a string' }).describe('Password; prefer credentialId or ${VAR} interpolation.').optional(),
     batchsize: lenientInt({ min: 1 }, 'Rows per COPY chunk / statement batch.').optional(),
-    currentSchema: text('PostgreSQL schema of the table and the batch tracker (default public).').optional(),
-    sslmode: lenientEnum(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'], 'libpq sslmode.').optional(),
+    currentSchema: text(
+      'PostgreSQL schema of the table, the batch tracker and `sluice sql`, taken exactly as written (case kept; `"Sales"` with quotes, as in JDBC, is the same as Sales). Default: the connection\'s current_schema() (the first existing schema of its search_path, usually public).',
+    ).optional(),
+    sslmode: lenientEnum(
+      [...SSL_MODES],
+      'TLS as libpq\'s sslmode (default prefer; also from the URL\'s ?sslmode= or PGSSLMODE): "disable" plain only; "allow" plain, TLS when the server refuses plain; "prefer" TLS, plain when the server has no TLS; "require" TLS without verification (with sslrootcert: like verify-ca); "verify-ca" TLS, the certificate chain must lead to sslrootcert; "verify-full" verify-ca and the certificate must name the host. See docs/operating.md#security.',
+    ).optional(),
+    sslrootcert: text('PEM file of the CA(s) the server certificate must chain to ("system": the system\'s trusted CAs; relative to the pipeline file; also ?sslrootcert= or PGSSLROOTCERT). Given, the chain is verified in every TLS mode, as libpq does.').optional(),
+    sslcert: text('PEM file of the client certificate for TLS client authentication (pg_hba `cert`), with sslkey (relative to the pipeline file; also ?sslcert= or PGSSLCERT).').optional(),
+    sslkey: text('PEM file of the client certificate\'s private key, with sslcert (relative to the pipeline file; also ?sslkey= or PGSSLKEY).').optional(),
     poolSize: lenientInt({ min: 1 }, 'Connections in the pool.').optional(),
   },
   'Connection: url, or host/port/database/user (libpq PG* variables fill gaps).',
@@ -76,6 +85,13 @@ export const postgresLoadSchema = strictObject(
     const url = typeof cp.url === 'string' ? cp.url.trim().toLowerCase() : cp.url === undefined ? undefined : ''
     if (url !== undefined && (cp.host !== undefined || cp.port !== undefined || cp.database !== undefined)) {
       ctx.addIssue({ code: 'custom', path: ['connectionParams', 'url'], input: cp.url, message: 'use either url or host/port/database, not both' })
+    }
+    const urlMode = typeof cp.url === 'string' ? urlSslMode(cp.url) : undefined
+    if (urlMode !== undefined && !(SSL_MODES as readonly string[]).includes(urlMode)) {
+      ctx.addIssue({ code: 'custom', path: ['connectionParams', 'url'], input: `sslmode=${urlMode}`, message: `sslmode must be one of ${SSL_MODES.join(', ')}` })
+    }
+    if ((cp.sslcert === undefined) !== (cp.sslkey === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['connectionParams', cp.sslcert === undefined ? 'sslkey' : 'sslcert'], input: cp.sslcert ?? cp.sslkey, message: 'sslcert and sslkey go together: give both' })
     }
     if (v.embedded === true && url !== undefined && !url.startsWith('pglite://')) {
       ctx.addIssue({ code: 'custom', path: ['connectionParams', 'url'], input: cp.url, message: 'with embedded: true the url must be pglite://<folder> (or omitted)' })

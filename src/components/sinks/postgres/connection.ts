@@ -11,7 +11,8 @@ import { SluiceError } from '../../../errors.ts'
 import { createPgDriver } from './driver-pg.ts'
 import { createPgliteDriver } from './driver-pglite.ts'
 import type { PgDriver } from './driver.ts'
-import type { PostgresLoadConfig } from './config.ts'
+import type { PostgresConnectionParams, PostgresLoadConfig } from './config.ts'
+import { connectPlan, sslSettings } from './tls.ts'
 
 /** Looks up a credential by id (environment, credentials file); supplied by the engine. */
 export type CredentialResolver = (id: string) => Promise<{ user?: string; password?: string }>
@@ -36,18 +37,14 @@ export function embeddedDataDir(config: PostgresLoadConfig, baseDir: string): st
   return null
 }
 
-function sslOption(mode: string | undefined): pg.PoolConfig['ssl'] {
-  switch (mode) {
-    case undefined:
-    case 'disable':
-      return undefined
-    case 'allow':
-    case 'prefer':
-    case 'require':
-      return { rejectUnauthorized: false }
-    default:
-      return { rejectUnauthorized: true }
+/** The host a verify-full certificate must name: the one pg connects to. */
+function serverHost(p: PostgresConnectionParams, url: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
+  if (p.host !== undefined) return p.host
+  if (url !== undefined) {
+    const h = new URL(url).hostname
+    if (h !== '') return h.replace(/^\[(.*)\]$/, '$1')
   }
+  return env.PGHOST ?? 'localhost'
 }
 
 /** Strips the password from a postgres:// URL (for display). */
@@ -86,11 +83,15 @@ export async function connect(
   const secrets: string[] = []
   if (password !== undefined) secrets.push(password)
   const options: pg.PoolConfig = { max: p.poolSize ?? 4 }
-  if (p.url !== undefined) {
-    options.connectionString = p.url
-    secrets.push(p.url)
+  const env = ctx.env
+  // TLS is decided here (libpq's sslmode), so the URL reaching pg carries no ssl* parameters.
+  const { settings, url } = sslSettings(p, env)
+  if (url !== undefined) {
+    options.connectionString = url
+    secrets.push(url)
+    if (p.url !== undefined) secrets.push(p.url)
     try {
-      const u = new URL(p.url)
+      const u = new URL(url)
       if (u.password !== '') secrets.push(decodeURIComponent(u.password))
     } catch {
       // pg reports the unparsable URL itself; it is redacted as a whole.
@@ -101,8 +102,7 @@ export async function connect(
   if (p.database !== undefined) options.database = p.database
   if (user !== undefined) options.user = user
   if (password !== undefined) options.password = password
-  const ssl = sslOption(p.sslmode)
-  if (ssl !== undefined) options.ssl = ssl
+  const plan = connectPlan(settings, serverHost(p, url, env), ctx.baseDir)
   const display = p.url !== undefined ? safeUrl(p.url) : `postgres://${user ?? ''}@${p.host ?? 'localhost'}:${p.port ?? 5432}/${p.database ?? ''}`
-  return { driver: createPgDriver(options, ctx.logger), secrets, display }
+  return { driver: createPgDriver(options, plan, ctx.logger), secrets, display }
 }

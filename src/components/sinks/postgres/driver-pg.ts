@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises'
 import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import type { Logger } from '../../../api/component.ts'
+import type { ConnectPlan } from './tls.ts'
 import { copySql, type PgDriver, type PgSession, type QueryResult } from './driver.ts'
 
 function session(client: pg.PoolClient): PgSession {
@@ -14,6 +15,13 @@ function session(client: pg.PoolClient): PgSession {
     async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
       const r = await client.query(sql, params as unknown[])
       return { rows: r.rows as R[], rowCount: r.rowCount ?? 0, columns: (r.fields ?? []).map((f) => f.name) }
+    },
+    async queryArrays(sql) {
+      // queryMode 'extended': Parse/Bind/Execute even without parameters (the simple protocol runs "a; b").
+      // (@types/pg does not declare queryMode; pg >= 8.12 honours it.)
+      const config: pg.QueryArrayConfig & { queryMode: 'extended' } = { text: sql, values: [], rowMode: 'array', queryMode: 'extended' }
+      const r = await client.query<unknown[]>(config)
+      return { columns: (r.fields ?? []).map((f) => f.name), rows: r.rows }
     },
     async copyFrom(table, columns, chunks) {
       const stream = client.query(copyFrom(copySql(table, columns, 'STDIN')))
@@ -23,14 +31,56 @@ function session(client: pg.PoolClient): PgSession {
   }
 }
 
-/** Opens a pool with the given pg options (connection string or host/port/…, `max`). */
-export function createPgDriver(options: pg.PoolConfig, logger: Logger): PgDriver {
-  const pool = new pg.Pool({ application_name: 'sluice', ...options })
-  // An idle client losing its connection emits here; without a listener the process would crash.
-  pool.on('error', (err) => logger.warn({ err: { message: err.message } }, 'idle PostgreSQL connection lost'))
+/**
+ * Finds the first attempt of the plan the server accepts (libpq's allow/prefer: plain then TLS, or
+ * TLS then plain) with one probe connection, and returns its pool options. A failure that is not a
+ * reason to fall back (wrong password, untrusted certificate, server down) is thrown as it is.
+ */
+async function choose(options: pg.PoolConfig, plan: ConnectPlan): Promise<pg.PoolConfig> {
+  const configs = plan.attempts.map((ssl): pg.PoolConfig => ({ ...options, ssl }))
+  if (configs.length === 1) return configs[0] as pg.PoolConfig
+  for (let i = 0; ; i++) {
+    const config = configs[i] as pg.PoolConfig
+    const probe = new pg.Client(config)
+    try {
+      await probe.connect()
+      await probe.end()
+      return config
+    } catch (err) {
+      await probe.end().catch(() => {})
+      if (i === configs.length - 1 || !plan.fallBack(err)) throw err
+    }
+  }
+}
+
+/**
+ * Opens a pool with the given pg options (connection string or host/port/…, `max`) and TLS plan.
+ * The pool is made at the first use, once the plan's attempt is chosen; a failed choice is made
+ * again at the next use (the server may be down for now).
+ */
+export function createPgDriver(options: pg.PoolConfig, plan: ConnectPlan, logger: Logger): PgDriver {
+  let made: Promise<pg.Pool> | undefined
+  let ended = false
+  const poolFor = (): Promise<pg.Pool> => {
+    made ??= choose({ application_name: 'sluice', ...options }, plan).then(
+      (config) => {
+        const pool = new pg.Pool(config)
+        // An idle client losing its connection emits here; without a listener the process would crash.
+        pool.on('error', (err) => logger.warn({ err: { message: err.message } }, 'idle PostgreSQL connection lost'))
+        if (config.ssl === false && plan.mode === 'prefer') logger.warn({ sslmode: plan.mode }, 'PostgreSQL connection is not encrypted (sslmode fell back to plain TCP)')
+        return pool
+      },
+      (err: unknown) => {
+        made = undefined
+        throw err
+      },
+    )
+    return made
+  }
   return {
     kind: 'pg',
     async transaction<T>(fn: (tx: PgSession) => Promise<T>): Promise<T> {
+      const pool = await poolFor()
       const client = await pool.connect()
       let broken: Error | undefined
       // A checked-out client that loses its socket emits 'error'; unheard, it would crash the process.
@@ -58,11 +108,17 @@ export function createPgDriver(options: pg.PoolConfig, logger: Logger): PgDriver
       }
     },
     async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
-      const r = await pool.query(sql, params as unknown[])
+      const r = await (await poolFor()).query(sql, params as unknown[])
       return { rows: r.rows as R[], rowCount: r.rowCount ?? 0, columns: (r.fields ?? []).map((f) => f.name) }
     },
     async close() {
-      await pool.end()
+      if (ended) return
+      ended = true
+      const pending = made
+      made = undefined
+      if (pending === undefined) return
+      const pool = await pending.catch(() => undefined)
+      await pool?.end()
     },
   }
 }

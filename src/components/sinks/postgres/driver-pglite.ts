@@ -26,6 +26,11 @@ function session(q: Queryable): PgSession {
       const r = await q.query<R>(sql, params as unknown[])
       return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length, columns: r.fields.map((f) => f.name) }
     },
+    async queryArrays(sql) {
+      // PGlite's query() is the extended protocol (exec() would be the simple one).
+      const r = await q.query<unknown[]>(sql, [], { rowMode: 'array' })
+      return { columns: r.fields.map((f) => f.name), rows: r.rows }
+    },
     async copyFrom(table, columns, chunks) {
       // PGlite copies from an in-memory file: the chunks are gathered into a Blob (no string join).
       const r = await q.query(copySql(table, columns, "'/dev/blob'"), [], { blob: new Blob([...chunks]) })

@@ -17,6 +17,11 @@ export interface PgSession {
   /** Runs one statement with `$n` parameters. */
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>
   /**
+   * Runs `sql` (no parameters) through the extended query protocol, so the server refuses more than
+   * one statement, with rows as arrays (columns of the same name are all kept).
+   */
+  queryArrays(sql: string): Promise<{ columns: string[]; rows: unknown[][] }>
+  /**
    * Bulk-loads COPY-text-format chunks into `table` (already quoted) `(columns)` (already quoted),
    * returning the number of rows copied. Chunks are pulled lazily from the iterable.
    */
@@ -39,16 +44,4 @@ export interface PgDriver {
 /** The COPY statement both drivers issue (text format). */
 export function copySql(table: string, columns: readonly string[], source: 'STDIN' | "'/dev/blob'"): string {
   return `COPY ${table} (${columns.join(', ')}) FROM ${source}`
-}
-
-/**
- * Runs one statement in a READ ONLY transaction (PostgreSQL refuses any write with SQLSTATE 25006),
- * with `schema` first on the search path so that the pipeline's tables resolve unqualified.
- */
-export function readOnlyQuery<R = Record<string, unknown>>(driver: PgDriver, sql: string, schema = 'public'): Promise<QueryResult<R>> {
-  return driver.transaction(async (tx) => {
-    await tx.query('SET TRANSACTION READ ONLY')
-    if (schema !== 'public') await tx.query(`SELECT set_config('search_path', $1, true)`, [schema])
-    return tx.query<R>(sql)
-  })
 }

@@ -8,7 +8,10 @@ export { BatchTracker, type TrackerStatus } from './tracker.ts'
 export { ensureTable, createTableSql, type LoadSchema, type TableInfo } from './columns.ts'
 export { embeddedDataDir, type CredentialResolver } from './connection.ts'
 export { classifyError } from './classify-error.ts'
-export { readOnlyQuery, type PgDriver, type PgSession } from './driver.ts'
+export { type PgDriver, type PgSession } from './driver.ts'
+export { readOnlyQuery, rowObjects, queryFailure, type ArrayResult } from './read-only.ts'
+export { pipelineSchema, configuredSchema } from './schema.ts'
+export { connect } from './connection.ts'
 export type { PostgresLoadConfig } from './config.ts'
 
 /** Creates a PostgreSQL sink; `options` carries the credential resolver and the parsed load schema. */

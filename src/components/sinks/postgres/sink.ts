@@ -10,12 +10,13 @@
  *   5. (exactly-once) records the last batch id and the watermark.
  * With `exactlyOnce: false` only steps 3 and 4 run: plain at-least-once.
  */
-import { readOnlyQuery } from './driver.ts'
 import { failpoint } from '../../../failpoint.ts'
 import type { ComponentContext, Logger } from '../../../api/component.ts'
 import type { CommittedState, RejectHandler, Sink, SinkBatch, WriteResult } from '../../../api/sink.ts'
 import { SluiceError } from '../../../errors.ts'
 import { classifyError } from './classify-error.ts'
+import { readOnlyQuery, rowObjects } from './read-only.ts'
+import { pipelineSchema } from './schema.ts'
 import { resolveTable, type LoadSchema, type TableInfo } from './columns.ts'
 import { connect, type Connection, type CredentialResolver } from './connection.ts'
 import { DEFAULT_CHUNK, type ChunkLimits } from './copy-encode.ts'
@@ -24,7 +25,6 @@ import type { PostgresLoadConfig } from './config.ts'
 import { SideTables, writeSideOutputs } from './side-outputs.ts'
 import { splitQualified } from './sql/quote.ts'
 import { chooseUpsertKey, readUniqueKeys } from './upsert-keys.ts'
-import { sqlText } from './sql/sql-files.ts'
 import { BatchTracker, type TrackerStatus } from './tracker.ts'
 
 /** Extra inputs the engine passes when it creates the sink. */
@@ -80,11 +80,7 @@ export class PostgresSink implements Sink {
     const conn = await connect(this.config, this.#ctx, this.#options.resolveCredential)
     this.#conn = conn
     try {
-      let schema = this.config.connectionParams.currentSchema
-      if (schema === undefined) {
-        const r = await conn.driver.query<{ schema: string | null }>(sqlText('current-schema'))
-        schema = r.rows[0]?.schema ?? 'public'
-      }
+      const schema = await pipelineSchema(this.config, conn.driver)
       this.#tracker = new BatchTracker(conn.driver, schema)
       if (this.config.autoCreateTable) await this.#tracker.ensureTables()
       if (this.#upsertKeysGiven() === null) {
@@ -218,7 +214,7 @@ export class PostgresSink implements Sink {
   async readOnlyQuery(sql: string): Promise<{ rows: Record<string, unknown>[]; columns: readonly string[] }> {
     try {
       const r = await readOnlyQuery(this.tracker.driver, sql, this.tracker.schema)
-      return { rows: r.rows, columns: r.columns }
+      return { rows: rowObjects(r), columns: r.columns }
     } catch (err) {
       throw this.#fail(err, 'running the query')
     }
