@@ -13,7 +13,7 @@
  * `sslrootcert=system` means the system's trusted CAs. Settings come from connectionParams, then
  * the URL's query, then libpq's PGSSLMODE / PGSSLROOTCERT / PGSSLCERT / PGSSLKEY.
  */
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import { checkServerIdentity, type ConnectionOptions, type PeerCertificate } from 'node:tls'
 import { SluiceError } from '../../../errors.ts'
@@ -97,6 +97,27 @@ function readPem(file: string, what: string, baseDir: string): Buffer {
   }
 }
 
+/**
+ * libpq's rule for the client key: owner-only (0600 or less), or 0640 or less when root owns it
+ * (a key shared through a group). A key others can read is refused, not used.
+ */
+function checkKeyMode(file: string, baseDir: string): void {
+  const path = isAbsolute(file) ? file : resolve(baseDir, file)
+  let st: { mode: number; uid: number }
+  try {
+    st = statSync(path)
+  } catch {
+    return // readPem reports the missing file
+  }
+  const loose = st.uid === 0 ? (st.mode & 0o037) !== 0 : (st.mode & 0o077) !== 0
+  if (loose) {
+    throw new SluiceError(
+      'CONFIG_INVALID',
+      `load.connectionParams.sslkey: ${path} is readable by others (mode ${(st.mode & 0o777).toString(8)}); make it owner-only: chmod 600 ${path}`,
+    )
+  }
+}
+
 /** How to connect: the TLS options of each attempt in order (false = plain TCP) and when to try the next. */
 export interface ConnectPlan {
   readonly mode: SslMode
@@ -113,6 +134,7 @@ export function connectPlan(settings: SslSettings, host: string, baseDir: string
   if (settings.rootcert !== undefined && !system) tls.ca = readPem(settings.rootcert, 'sslrootcert', baseDir)
   if (settings.cert !== undefined && settings.key !== undefined) {
     tls.cert = readPem(settings.cert, 'sslcert', baseDir)
+    checkKeyMode(settings.key, baseDir)
     tls.key = readPem(settings.key, 'sslkey', baseDir)
   }
   // libpq verifies the chain whenever it has a root certificate, and always in the verify modes.
