@@ -1,10 +1,16 @@
 import type { Position } from './position.ts'
 import type { SourceRecord } from './record.ts'
 
-/** Read limits of one micro-batch (from maxOffsetsPerTrigger / maxRecordsPerTrigger / maxFilesPerTrigger). */
+/** Read limits of one micro-batch (from maxOffsetsPerTrigger / maxRecordsPerTrigger / maxFilesPerTrigger / maxBytesPerTrigger). */
 export interface ReadLimits {
   readonly maxRecords?: number
   readonly maxFiles?: number
+  /**
+   * Bytes of one batch. A source applies it when it plans (never while reading: the plan is what
+   * the checkpoint WAL records and what a replay reads again), from what it knows at that point:
+   * file sizes, or record sizes seen so far. At least one record or file goes into every batch.
+   */
+  readonly maxBytes?: number
 }
 
 /**

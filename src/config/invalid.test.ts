@@ -42,6 +42,8 @@ const cases: Case[] = [
   { name: 'complete without aggregation', config: k('streamingConfigJson.outputMode', 'complete'), path: 'streamingConfigJson.outputMode', message: /needs an aggregate transform step/ },
   { name: 'negative maxRecordsPerTrigger', config: k('streamingConfigJson.maxRecordsPerTrigger', -1), path: 'streamingConfigJson.maxRecordsPerTrigger', message: /integer >= 1/ },
   { name: 'zero maxFilesPerTrigger', config: k('streamingConfigJson.maxFilesPerTrigger', 0), path: 'streamingConfigJson.maxFilesPerTrigger', message: /integer >= 1/ },
+  { name: 'maxBytesPerTrigger with an unknown unit', config: k('extract.connectionParams.maxBytesPerTrigger', '64 TB'), path: 'extract.connectionParams.maxBytesPerTrigger', message: /unknown unit "TB"/ },
+  { name: 'zero maxBytesPerTrigger', config: k('streamingConfigJson.maxBytesPerTrigger', 0), path: 'streamingConfigJson.maxBytesPerTrigger', message: /"64 MiB".*at least 1 byte/ },
   { name: 'fractional maxOffsetsPerTrigger', config: k('extract.connectionParams.maxOffsetsPerTrigger', '10.5'), path: 'extract.connectionParams.maxOffsetsPerTrigger', message: /integer >= 1/ },
   { name: 'missing checkpointLocation', config: k('streamingConfigJson.checkpointLocation', undefined), path: 'streamingConfigJson.checkpointLocation', message: /required/ },
   { name: 'streaming without streamingConfigJson', config: k('streamingConfigJson', undefined), path: 'streamingConfigJson', message: /required when mode is streaming/ },

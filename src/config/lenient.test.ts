@@ -85,6 +85,15 @@ test('late-data strategies: case, _ and - insensitive, short forms', () => {
   }
 })
 
+test('maxBytesPerTrigger takes a number of bytes or a size with a unit, in the Kafka options and the streaming settings', () => {
+  const config = setAt(kafkaPipeline(), 'extract.connectionParams.maxBytesPerTrigger', '64 MiB')
+  setAt(config, 'streamingConfigJson.maxBytesPerTrigger', 1048576)
+  const c = parseOk(config)
+  assert.ok(c.extract.sourceType === 'kafka')
+  assert.equal(c.extract.connectionParams.maxBytesPerTrigger, 64 * 1024 * 1024)
+  assert.equal(c.streamingConfigJson?.maxBytesPerTrigger, 1048576)
+})
+
 test('seed strings for numbers and booleans are coerced', () => {
   const config = setAt(kafkaPipeline(), 'extract.connectionParams.maxOffsetsPerTrigger', '50000')
   setAt(config, 'extract.connectionParams.failOnDataLoss', 'false')

@@ -4,6 +4,7 @@
  * allowed, and carries JSON Schema metadata listing the canonical forms for editors.
  */
 import * as z from 'zod'
+import { byteSizeHelp, byteSizePattern, parseByteSize } from './byte-size.ts'
 import { durationHelp, durationPattern, parseDuration } from './duration.ts'
 import { didYouMean } from './suggest.ts'
 
@@ -146,6 +147,19 @@ export function duration(description: string, options: { positive?: boolean } = 
         return z.NEVER
       }
       if (r.ok) return r.ms
+      ctx.issues.push({ code: 'custom', input: v, message: r.message })
+      return z.NEVER
+    })
+}
+
+/** A byte size in bytes from a number of bytes or a size string such as "64 MiB" (byte-size.ts). */
+export function byteSize(description: string) {
+  return z
+    .union([z.number(), z.string()], { error: `must be ${byteSizeHelp}` })
+    .meta({ description, anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: byteSizePattern }, interpolationSchema] })
+    .transform((v, ctx): number => {
+      const r = parseByteSize(v)
+      if (r.ok) return r.bytes
       ctx.issues.push({ code: 'custom', input: v, message: r.message })
       return z.NEVER
     })

@@ -1,6 +1,6 @@
 /** Zod schema of `streamingConfigJson`: the seed's StreamingConfig with its defaults. */
 import * as z from 'zod'
-import { always, duration, lenientBool, lenientEnum, lenientInt, strictObject, text } from './lenient.ts'
+import { always, byteSize, duration, lenientBool, lenientEnum, lenientInt, strictObject, text } from './lenient.ts'
 import { triggerModeSchema } from './trigger.ts'
 
 /** outputMode: append (default), update, complete (complete needs an aggregate transform step). */
@@ -50,6 +50,9 @@ export const streamingConfigSchema = strictObject(
     enableIdempotence: lenientBool('Exactly-once writes through the batch tracker (default true); false runs at-least-once.').default(true),
     maxRecordsPerTrigger: lenientInt({ min: 1 }, 'Upper bound of records in one micro-batch.').optional(),
     maxFilesPerTrigger: lenientInt({ min: 1 }, 'Upper bound of files in one micro-batch (file source).').optional(),
+    maxBytesPerTrigger: byteSize(
+      'Upper bound of the bytes of one micro-batch, e.g. "64 MiB" or a number of bytes (units are powers of 1024): file sizes for the file source (at least one file per batch), key+value+header bytes for Kafka (connectionParams.maxBytesPerTrigger takes precedence). Default 32 MiB.',
+    ).optional(),
     stateTimeout: duration('How long aggregation state without new events is kept, e.g. "1 hour".', { positive: true }).optional(),
   },
   'Streaming settings (the seed StreamingConfig); required when mode is streaming.',

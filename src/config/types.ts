@@ -37,6 +37,8 @@ export type StreamingConfig = {
   enableIdempotence: boolean
   maxRecordsPerTrigger?: number
   maxFilesPerTrigger?: number
+  /** Bytes per micro-batch (maxBytesPerTrigger); the engine's default applies when absent. */
+  maxBytesPerTrigger?: number
   stateTimeout?: Duration
 }
 
@@ -71,6 +73,7 @@ export type KafkaConnectionParams = {
   subscribePattern?: string
   startingOffsets: 'earliest' | 'latest' | PartitionOffsets
   maxOffsetsPerTrigger?: number
+  maxBytesPerTrigger?: number
   failOnDataLoss: boolean
   [k: `kafka.${string}`]: string
 }

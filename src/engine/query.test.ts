@@ -2,7 +2,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { SluiceError } from '../errors.ts'
 import { CheckpointLog } from './checkpoint.ts'
-import { clamp } from './query.ts'
+import { clamp, DEFAULT_MAX_BYTES_PER_BATCH, DEFAULT_MAX_RECORDS_PER_BATCH } from './query.ts'
+import type { ReadLimits } from '../api/source.ts'
+import type { Position } from '../api/position.ts'
 import { MemorySink, MemorySource, memoryQuery as setup } from './testkit.ts'
 
 const json = (n: number, from = 0): string[] => Array.from({ length: n }, (_, i) => JSON.stringify({ id: from + i, event_time: 1_700_000_000_000 + (from + i) * 1000 }))
@@ -110,4 +112,18 @@ test('a permanent start-up error (not retryable) stops the query at once', async
   sink.openFailures.push(new SluiceError('CREDENTIAL_MISSING', 'no such credential'))
   const { run } = await setup(new MemorySource([json(3)]), sink)
   await assert.rejects(run(), (e: unknown) => e instanceof SluiceError && e.code === 'CREDENTIAL_MISSING')
+})
+
+test('with no limit configured, every plan is bounded by the default record and byte caps', async () => {
+  const asked: ReadLimits[] = []
+  const source = new (class extends MemorySource {
+    override async plan(from: Position, limits: ReadLimits): Promise<Position | null> {
+      asked.push(limits)
+      return super.plan(from, limits)
+    }
+  })([json(3)])
+  await (await setup(source, new MemorySink())).run()
+  assert.ok(asked.length > 0)
+  for (const limits of asked) assert.deepEqual(limits, { maxRecords: DEFAULT_MAX_RECORDS_PER_BATCH, maxBytes: DEFAULT_MAX_BYTES_PER_BATCH })
+  assert.equal(DEFAULT_MAX_BYTES_PER_BATCH, 32 * 1024 * 1024)
 })

@@ -31,6 +31,15 @@ import type { TriggerPolicy } from './trigger.ts'
  */
 export const DEFAULT_MAX_RECORDS_PER_BATCH = 50_000
 
+/**
+ * Default cap of bytes per batch (maxBytesPerTrigger): the record cap alone lets 50,000 records
+ * of 10 KB make a 500 MB batch, twice with the read-ahead. A batch costs about 3-4x its bytes in
+ * memory (the fetched buffers, the decoded text, the parsed values, the COPY text), so 32 MiB
+ * keeps two batches well under 512 MiB and leaves the 50,000-record cap in charge for records
+ * below ~670 bytes (docs/benchmarks.md).
+ */
+export const DEFAULT_MAX_BYTES_PER_BATCH = 32 * 1024 * 1024
+
 export interface QueryOptions {
   readonly pipelineId: string
   readonly source: Source
@@ -109,7 +118,11 @@ export class Query {
 
     // availablenow: the data present at start is the goal; anything newer waits for the next run.
     const until = trigger.bounded && source.latest ? await source.latest(abort) : null
-    const limits: ReadLimits = { maxRecords: o.limits.maxRecords ?? DEFAULT_MAX_RECORDS_PER_BATCH, ...(o.limits.maxFiles ? { maxFiles: o.limits.maxFiles } : {}) }
+    const limits: ReadLimits = {
+      maxRecords: o.limits.maxRecords ?? DEFAULT_MAX_RECORDS_PER_BATCH,
+      maxBytes: o.limits.maxBytes ?? DEFAULT_MAX_BYTES_PER_BATCH,
+      ...(o.limits.maxFiles ? { maxFiles: o.limits.maxFiles } : {}),
+    }
     let idle = 0
     events.emit('query.state', { pipelineId, state: 'running' })
 

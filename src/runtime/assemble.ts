@@ -168,13 +168,18 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
   })
   const extract = config.extract
   const maxRecords = (extract.sourceType === 'kafka' ? extract.connectionParams.maxOffsetsPerTrigger : undefined) ?? streaming.maxRecordsPerTrigger
+  const maxBytes = (extract.sourceType === 'kafka' ? extract.connectionParams.maxBytesPerTrigger : undefined) ?? streaming.maxBytesPerTrigger
   const query = new Query({
     pipelineId: config.pipelineId,
     source,
     sink,
     checkpoint: new CheckpointLog(streaming.checkpointLocation),
     trigger: new TriggerPolicy(streaming.triggerMode),
-    limits: { ...(maxRecords ? { maxRecords } : {}), ...(streaming.maxFilesPerTrigger ? { maxFiles: streaming.maxFilesPerTrigger } : {}) },
+    limits: {
+      ...(maxRecords ? { maxRecords } : {}),
+      ...(streaming.maxFilesPerTrigger ? { maxFiles: streaming.maxFilesPerTrigger } : {}),
+      ...(maxBytes ? { maxBytes } : {}),
+    },
     exactlyOnce,
     runner,
     events: deps.events,

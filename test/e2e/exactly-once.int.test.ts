@@ -7,7 +7,9 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createTestSchema, type TestSchema } from '../helpers/pg.ts'
 import { runSluice, startSluice, waitForOutput } from '../helpers/cli.ts'
-import { EVENTS_DDL, assertExactlyOnce, assertTrackerContiguous, pipelineFile, topicWithEvents } from './fixtures.ts'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { EVENTS_DDL, assertExactlyOnce, assertTrackerContiguous, events, pipelineFile, topicWithEvents } from './fixtures.ts'
 
 const COUNT = 20_000
 let topic: string
@@ -109,3 +111,56 @@ describe('exactly-once Kafka -> PostgreSQL', () => {
     await assertTrackerContiguous(s, `e2e-${s.schema}`, COUNT)
   })
 })
+
+describe('maxBytesPerTrigger: batches bounded by bytes, planned before they run', () => {
+  const COUNT_SMALL = 3000
+  const CAP = 64 * 1024
+  let small: string
+  const schemas: TestSchema[] = []
+  before(async () => {
+    small = await topicWithEvents(COUNT_SMALL, 3)
+  })
+  after(async () => {
+    await Promise.all(schemas.map((s) => s.drop()))
+  })
+  const sizes = events(COUNT_SMALL).map((e) => e.key.length + e.value.length)
+  const smallest = Math.min(...sizes)
+  const total = sizes.reduce((a, b) => a + b, 0)
+
+  test('"64 KiB" splits the backlog into batches of at most 64 KiB, every record once', async () => {
+    const s = await freshSchema()
+    schemas.push(s)
+    const { file } = await pipelineFile(s, small, { maxBytes: '64 KiB' })
+    const run = await runSluice(['run', file, '--json'])
+    assert.equal(run.code, 0, run.stderr.slice(-3000))
+    await assertExactlyOnce(s, COUNT_SMALL)
+    const batches = await assertTrackerContiguous(s, `e2e-${s.schema}`, COUNT_SMALL)
+    assert.ok(batches >= Math.ceil(total / CAP), `${batches} batches for ${total} bytes`)
+    const { rows } = await s.pool.query<{ record_count: string }>('SELECT record_count FROM batch_tracker ORDER BY batch_id')
+    for (const r of rows) assert.ok(Number(r.record_count) * smallest <= CAP, `a batch of ${r.record_count} records (>= ${smallest} bytes each) passes 64 KiB`)
+  })
+
+  test('SIGKILL after planning batch 1, restart with another cap: batch 1 is the range the WAL planned', async () => {
+    const s = await freshSchema()
+    schemas.push(s)
+    const first = await pipelineFile(s, small, { maxBytes: '64 KiB' })
+    const crashed = await runSluice(['run', first.file], { SLUICE_FAILPOINTS: 'after-plan@1=kill' })
+    assert.equal(crashed.signal, 'SIGKILL', `the failpoint killed the process\n${crashed.stderr.slice(-2000)}`)
+    const planned = JSON.parse(await readFile(join(first.dir, 'checkpoint', 'offsets', '1'), 'utf8')) as { start: Record<string, string>; end: Record<string, string> }
+    const plannedRecords = Object.entries(planned.end).reduce((a, [k, e]) => a + Number(e) - Number(planned.start[k] ?? 0), 0)
+    assert.ok(plannedRecords > 0)
+    // Same checkpoint folder, a quarter of the cap: a re-plan would make batch 1 smaller.
+    const pipeline = JSON.parse(await readFile(first.file, 'utf8')) as { extract: { connectionParams: Record<string, unknown> } }
+    pipeline.extract.connectionParams['maxBytesPerTrigger'] = '16 KiB'
+    await writeFile(first.file, JSON.stringify(pipeline))
+    const restarted = await runSluice(['run', first.file])
+    assert.equal(restarted.code, 0, restarted.stderr.slice(-3000))
+    assert.match(restarted.stdout + restarted.stderr, /re-running a planned batch/)
+    await assertExactlyOnce(s, COUNT_SMALL)
+    await assertTrackerContiguous(s, `e2e-${s.schema}`, COUNT_SMALL)
+    const { rows } = await s.pool.query<{ batch_id: string; record_count: string }>('SELECT batch_id, record_count FROM batch_tracker ORDER BY batch_id')
+    assert.equal(Number(rows[1]?.record_count), plannedRecords, 'batch 1 holds exactly the planned range')
+    for (const r of rows.slice(2)) assert.ok(Number(r.record_count) * smallest <= 16 * 1024, `batch ${r.batch_id} follows the new cap`)
+  })
+})
+

@@ -28,7 +28,7 @@ export async function topicWithEvents(count: number, partitions = 3): Promise<st
 export const EVENTS_DDL = `CREATE TABLE events (id bigint, user_id text, kind text, amount numeric, event_time timestamptz, note text)`
 
 /** A pipeline config reading `topic` into `table` of the test schema. */
-export function kafkaPipeline(s: TestSchema, topic: string, dir: string, overrides: { trigger?: string; maxOffsets?: number; writeMode?: string; upsertKeys?: string[]; idempotence?: boolean; table?: string } = {}): Record<string, unknown> {
+export function kafkaPipeline(s: TestSchema, topic: string, dir: string, overrides: { trigger?: string; maxOffsets?: number; maxBytes?: string; writeMode?: string; upsertKeys?: string[]; idempotence?: boolean; table?: string } = {}): Record<string, unknown> {
   const pg = pgSettings()
   return {
     pipelineId: `e2e-${s.schema}`,
@@ -41,6 +41,7 @@ export function kafkaPipeline(s: TestSchema, topic: string, dir: string, overrid
         'kafka.bootstrap.servers': kafkaBootstrap,
         startingOffsets: 'earliest',
         ...(overrides.maxOffsets ? { maxOffsetsPerTrigger: overrides.maxOffsets } : {}),
+        ...(overrides.maxBytes ? { maxBytesPerTrigger: overrides.maxBytes } : {}),
       },
     },
     load: {

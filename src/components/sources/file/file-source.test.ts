@@ -63,6 +63,27 @@ test('plans files in name order, maxFiles at a time, and reads NDJSON lines as r
   assert.equal(await s.plan(advance(pos, { 'file:b.ndjson': 'done' }), {}, signal), null)
 })
 
+test('maxBytes splits the eligible files by size, at plan time, and never plans an empty batch', async (t) => {
+  const { dir, ctx } = await setup(t)
+  const line = (n: number): string => `${JSON.stringify({ n, pad: 'x'.repeat(83) })}\n` // 100 bytes
+  await put(dir, 'a.json', line(1).repeat(3)) // 300 B
+  await put(dir, 'b.json', line(2).repeat(5)) // 500 B
+  await put(dir, 'c.json', line(3).repeat(12)) // 1,200 B: alone above the cap
+  await put(dir, 'd.json', line(4)) // 100 B
+  const s = source(ctx)
+  const batches: string[][] = []
+  let pos: Position = {}
+  for (let to = await s.plan(pos, { maxBytes: 800 }, signal); to !== null; to = await s.plan(pos, { maxBytes: 800 }, signal)) {
+    batches.push(Object.keys(to).filter((k) => pos[k] === undefined))
+    // Planning again from the same start gives the same batch: a re-planned batch is the same batch.
+    assert.deepEqual(await s.plan(pos, { maxBytes: 800 }, signal), to)
+    pos = advance(pos, to)
+  }
+  assert.deepEqual(batches, [['file:a.json', 'file:b.json'], ['file:c.json'], ['file:d.json']])
+  // maxFiles and maxBytes together: whichever is reached first.
+  assert.deepEqual(await s.plan({}, { maxBytes: 800, maxFiles: 1 }, signal), { 'file:a.json': 'done' })
+})
+
 test('re-reading a range gives the same records; files done in `from` are not read', async (t) => {
   const { dir, ctx } = await setup(t)
   await put(dir, 'a.json', '{"a":1}\n{"a":2}\n')

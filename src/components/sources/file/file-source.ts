@@ -83,13 +83,25 @@ export class FileSource implements Source {
     return {}
   }
 
-  /** The next up-to-maxFiles eligible files not done in `from`, each marked done; null when none. */
+  /**
+   * The next eligible files not done in `from`, each marked done; null when none. At most
+   * maxFiles of them, and no more than maxBytes of file size together (but always the first
+   * file, however large). Sizes are known exactly here because an eligible file no longer
+   * changes, so the byte cap is exact and decided at plan time like the rest of the plan.
+   */
   async plan(from: Position, limits: ReadLimits, _signal?: AbortSignal): Promise<Position | null> {
     const files = await this.#eligible(from)
-    const max = limits.maxFiles === undefined ? files.length : Math.max(1, limits.maxFiles)
     if (files.length === 0) return null
+    const max = limits.maxFiles === undefined ? files.length : Math.max(1, limits.maxFiles)
     const to: Record<string, string> = {}
-    for (const file of files.slice(0, max)) to[PREFIX + file.name] = DONE
+    let bytes = 0
+    let taken = 0
+    for (const file of files) {
+      if (taken >= max || (taken > 0 && limits.maxBytes !== undefined && bytes + file.size > limits.maxBytes)) break
+      to[PREFIX + file.name] = DONE
+      bytes += file.size
+      taken++
+    }
     return to
   }
 

@@ -142,8 +142,9 @@ export class KafkaClient {
     }
   }
 
-  /** One Fetch request to `node` (the partitions' leader); errors are left to the caller. */
-  fetch(node: number, parts: readonly FetchPartition[]): Promise<fetchV17.FetchResponse> {
+  /** One Fetch request to `node` (the partitions' leader); errors are left to the caller. `limits` overrides the configured sizes (size probes). */
+  fetch(node: number, parts: readonly FetchPartition[], limits?: { maxBytes: number; partitionMaxBytes: number }): Promise<fetchV17.FetchResponse> {
+    const partitionMaxBytes = limits?.partitionMaxBytes ?? this.#settings.partitionMaxBytes
     const byTopic = new Map<string, FetchPartition[]>()
     for (const p of parts) {
       const list = byTopic.get(p.topicId)
@@ -159,11 +160,11 @@ export class KafkaClient {
           currentLeaderEpoch: -1,
           fetchOffset: p.offset,
           lastFetchedEpoch: -1,
-          partitionMaxBytes: this.#settings.partitionMaxBytes,
+          partitionMaxBytes,
         })),
       })),
       minBytes: 1,
-      maxBytes: this.#settings.fetchMaxBytes,
+      maxBytes: limits?.maxBytes ?? this.#settings.fetchMaxBytes,
       maxWaitTime: this.#settings.fetchMaxWaitMs,
       isolationLevel: this.#settings.isolationLevel,
     })

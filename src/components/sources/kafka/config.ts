@@ -5,7 +5,7 @@
  * options are.
  */
 import * as z from 'zod'
-import { always, interpolationSchema, lenientBool, lenientInt, lenientPattern, normalizeWord, strictObject, text } from '../../../config/lenient.ts'
+import { always, byteSize, interpolationSchema, lenientBool, lenientInt, lenientPattern, normalizeWord, strictObject, text } from '../../../config/lenient.ts'
 import { didYouMean } from '../../../config/suggest.ts'
 import type { KafkaConnectionParams, KafkaExtractConfig, PartitionOffsets } from '../../../config/types.ts'
 
@@ -67,7 +67,7 @@ export const startingOffsetsSchema = z
     return z.NEVER
   })
 
-const knownParams = ['kafka.bootstrap.servers', 'subscribe', 'subscribePattern', 'startingOffsets', 'maxOffsetsPerTrigger', 'failOnDataLoss']
+const knownParams = ['kafka.bootstrap.servers', 'subscribe', 'subscribePattern', 'startingOffsets', 'maxOffsetsPerTrigger', 'maxBytesPerTrigger', 'failOnDataLoss']
 
 export const kafkaConnectionParamsSchema = z
   .object({
@@ -90,6 +90,9 @@ export const kafkaConnectionParamsSchema = z
       .optional(),
     startingOffsets: startingOffsetsSchema.default('latest'),
     maxOffsetsPerTrigger: lenientInt({ min: 1 }, 'Upper bound of offsets read in one micro-batch, over all partitions.').optional(),
+    maxBytesPerTrigger: byteSize(
+      'Upper bound of the bytes (keys, values and headers) of one micro-batch, over all partitions, e.g. "64 MiB"; planned from the record sizes read so far, so a batch may pass it when records grow. Default 32 MiB (the engine default; see README "Exactly once").',
+    ).optional(),
     failOnDataLoss: lenientBool('Fail when planned offsets are gone (retention) instead of skipping them (default true).').default(true),
   })
   .catchall(z.unknown())
@@ -129,6 +132,7 @@ export const kafkaConnectionParamsSchema = z
     if (v.subscribe !== undefined) out.subscribe = v.subscribe
     if (v.subscribePattern !== undefined) out.subscribePattern = v.subscribePattern
     if (v.maxOffsetsPerTrigger !== undefined) out.maxOffsetsPerTrigger = v.maxOffsetsPerTrigger
+    if (v.maxBytesPerTrigger !== undefined) out.maxBytesPerTrigger = v.maxBytesPerTrigger
     for (const [key, value] of Object.entries(v)) {
       if (key.startsWith('kafka.') && key !== 'kafka.bootstrap.servers') out[`kafka.${key.slice(6)}`] = String(value)
     }

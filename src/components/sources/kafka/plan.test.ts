@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { nullLogger } from '../../../api/component.ts'
 import { isSluiceError } from '../../../errors.ts'
-import { checkStart, parseOffset, parsePartitionKey, partitionKey, planEnd, shareLimit, startOffset } from './plan.ts'
+import { checkStart, fitBytes, grantBytes, parseOffset, parsePartitionKey, partitionKey, planEnd, shareLimit, startOffset } from './plan.ts'
 
 const m = (o: Record<string, number>): Map<string, bigint> => new Map(Object.entries(o).map(([k, v]) => [k, BigInt(v)]))
 const obj = (g: Map<string, bigint>): Record<string, number> => Object.fromEntries([...g].map(([k, v]) => [k, Number(v)]))
@@ -78,4 +78,32 @@ test('planEnd: null without lag; lists every partition; respects the limit', () 
   assert.deepEqual(planEnd(m({ a: 5, b: 7 }), m({ a: 9, b: 7 }), undefined), { a: '9', b: '7' })
   assert.deepEqual(planEnd(m({ a: 0, b: 0 }), m({ a: 100, b: 100 }), 10), { a: '5', b: '5' })
   assert.equal(planEnd(m({}), m({}), 10), null)
+})
+
+test('a byte budget shrinks the batch in proportion, keeps shares, and never plans nothing', () => {
+  const starts = m({ 't/0': 0, 't/1': 100, 't/2': 0 })
+  const latest = m({ 't/0': 1000, 't/1': 1100, 't/2': 0 })
+  const perOffset = new Map([['t/0', 10_000], ['t/1', 10_000]])
+  // 2,000 lagging offsets of 10 KB = 20 MB; 1 MB of budget fits 100 of them, 50 per partition.
+  assert.deepEqual(planEnd(starts, latest, undefined, { maxBytes: 1_000_000, bytesPerOffset: perOffset }), { 't/0': '50', 't/1': '150', 't/2': '0' })
+  // The record limit applies first, then the byte budget.
+  assert.deepEqual(planEnd(starts, latest, 40, { maxBytes: 1_000_000, bytesPerOffset: perOffset }), { 't/0': '20', 't/1': '120', 't/2': '0' })
+  // A budget the grant already fits changes nothing.
+  assert.deepEqual(planEnd(starts, latest, undefined, { maxBytes: 10 ** 9, bytesPerOffset: perOffset }), { 't/0': '1000', 't/1': '1100', 't/2': '0' })
+  // One record above the whole budget still makes a batch of one.
+  const one = planEnd(starts, latest, undefined, { maxBytes: 10, bytesPerOffset: perOffset })
+  assert.equal(Number(one?.['t/0']) + Number(one?.['t/1']) - 100, 1)
+})
+
+test('fitBytes: partitions of different record sizes stay within the budget', () => {
+  const grant = m({ a: 5000, b: 5000, c: 3 })
+  const perOffset = new Map([['a', 100], ['b', 2000], ['c', 50]])
+  for (const maxBytes of [1, 999, 10_000, 123_457, 1_000_000, 9_999_999]) {
+    const fitted = fitBytes(grant, { maxBytes, bytesPerOffset: perOffset })
+    assert.ok(sum(fitted) >= 1, `at least one offset for ${maxBytes}`)
+    if (sum(fitted) > 1) assert.ok(grantBytes(fitted, perOffset) <= maxBytes, `${maxBytes}: ${JSON.stringify(obj(fitted))}`)
+    for (const [k, g] of fitted) assert.ok(g <= (grant.get(k) ?? 0n), `${k} never above its grant`)
+  }
+  // Without estimates (aborted-only or unknown partitions) the budget does not bind.
+  assert.deepEqual(obj(fitBytes(grant, { maxBytes: 1, bytesPerOffset: new Map() })), obj(grant))
 })

@@ -135,23 +135,66 @@ export function shareLimit(lags: ReadonlyMap<string, bigint>, limit: number): Ma
   return grant
 }
 
-/**
- * The end of the next batch: every partition at min(latest, start + share), or null when no
- * partition has anything new. The result lists every partition in `starts` (moved or not), so
- * that a partition first seen in this plan keeps its resolved start.
- */
-export function planEnd(
-  starts: ReadonlyMap<string, bigint>,
-  latest: ReadonlyMap<string, bigint>,
-  maxRecords: number | undefined,
-): Position | null {
+/** Offsets between start and latest, by partition, for the partitions that have any. */
+export function laggingPartitions(starts: ReadonlyMap<string, bigint>, latest: ReadonlyMap<string, bigint>): Map<string, bigint> {
   const lags = new Map<string, bigint>()
   for (const [key, start] of starts) {
     const end = latest.get(key) ?? start
     if (end > start) lags.set(key, end - start)
   }
+  return lags
+}
+
+/** A byte cap and what one offset of each partition is expected to cost (bytes of key, value and headers). */
+export interface ByteBudget {
+  readonly maxBytes: number
+  /** Expected bytes per offset by partition key; a partition without an estimate counts as free. */
+  readonly bytesPerOffset: ReadonlyMap<string, number>
+}
+
+/** Expected bytes of a grant under the per-offset estimates. */
+export function grantBytes(grant: ReadonlyMap<string, bigint>, bytesPerOffset: ReadonlyMap<string, number>): number {
+  let bytes = 0
+  for (const [key, g] of grant) bytes += Number(g) * (bytesPerOffset.get(key) ?? 0)
+  return bytes
+}
+
+/**
+ * Shrinks a grant until its expected bytes fit the budget: the offsets are scaled down by one
+ * factor and shared again in proportion to the grant, so every partition keeps its share of the
+ * batch. A few refinements absorb the rounding of shareLimit. At least one offset stays granted,
+ * so a record larger than the whole budget still makes a batch of its own.
+ */
+export function fitBytes(grant: Map<string, bigint>, budget: ByteBudget): Map<string, bigint> {
+  let offsets = 0n
+  for (const g of grant.values()) offsets += g
+  let fitted = grant
+  let limit = Number(offsets)
+  for (let i = 0; i < 8; i++) {
+    const bytes = grantBytes(fitted, budget.bytesPerOffset)
+    if (bytes <= budget.maxBytes || limit <= 1) return fitted
+    limit = Math.max(1, Math.min(limit - 1, Math.floor((limit * budget.maxBytes) / bytes)))
+    fitted = shareLimit(grant, limit)
+  }
+  return fitted
+}
+
+/**
+ * The end of the next batch: every partition at min(latest, start + share), or null when no
+ * partition has anything new. The share follows from the record limit and, with a byte budget,
+ * from the expected bytes (fitBytes). The result lists every partition in `starts` (moved or
+ * not), so that a partition first seen in this plan keeps its resolved start.
+ */
+export function planEnd(
+  starts: ReadonlyMap<string, bigint>,
+  latest: ReadonlyMap<string, bigint>,
+  maxRecords: number | undefined,
+  budget?: ByteBudget,
+): Position | null {
+  const lags = laggingPartitions(starts, latest)
   if (lags.size === 0) return null
-  const grant = maxRecords === undefined ? lags : shareLimit(lags, maxRecords)
+  let grant = maxRecords === undefined ? lags : shareLimit(lags, maxRecords)
+  if (budget !== undefined) grant = fitBytes(grant, budget)
   if (grant.size === 0) return null
   const out: Record<string, string> = {}
   for (const [key, start] of starts) out[key] = (start + (grant.get(key) ?? 0n)).toString()

@@ -13,6 +13,7 @@ import { SluiceError } from '../../../errors.ts'
 import { isOffsetOutOfRange, unavailable, type KafkaClient, type PartitionInfo } from './client.ts'
 import { checkStart } from './plan.ts'
 import { appendRecords, batchEnd } from './records.ts'
+import { recordBytes } from './sizes.ts'
 
 /** One partition of a read: where it is and where it stops. */
 export interface ReadPartition {
@@ -29,6 +30,8 @@ export interface ReadOptions {
   readonly signal: AbortSignal
   /** Fetch rounds without progress before giving up on a partition (default 100, ~10 s at 100 ms waits). */
   readonly maxIdleRounds?: number
+  /** Told, per partition and round, how many bytes (recordBytes) the offsets it advanced held. */
+  readonly observe?: (key: string, bytes: number, offsets: bigint) => void
 }
 
 type Response = fetchV17.FetchResponse
@@ -57,7 +60,7 @@ export async function* readPartitions(client: KafkaClient, parts: ReadPartition[
         continue
       }
       // Advance first (cheap), send the next fetch, then convert while it is in flight.
-      const work: { part: ReadPartition; from: bigint; p: Response['responses'][number]['partitions'][number] }[] = []
+      const work: { part: ReadPartition; from: bigint; end: bigint; p: Response['responses'][number]['partitions'][number] }[] = []
       for (const res of round.responses) {
         for (const topic of res.responses) {
           for (const p of topic.partitions) {
@@ -80,16 +83,22 @@ export async function* readPartitions(client: KafkaClient, parts: ReadPartition[
                 { details: { partition: part.info.key, offset: from.toString(), to: part.to.toString() } },
               )
             }
-            work.push({ part, from, p })
+            work.push({ part, from, end, p })
           }
         }
       }
       const remaining = parts.filter((p) => p.next < p.to)
       inflight = remaining.length > 0 ? startRound(client, remaining) : null
       const chunk: SourceRecord[] = []
-      for (const { part, from, p } of work) {
+      for (const { part, from, end, p } of work) {
         const { key, topic, partition } = part.info
+        const first = chunk.length
         appendRecords({ key, topic, partition, from, to: part.to }, p.records ?? [], p.abortedTransactions, chunk)
+        if (options.observe && end > from) {
+          let bytes = 0
+          for (let i = first; i < chunk.length; i++) bytes += recordBytes(chunk[i] as SourceRecord)
+          options.observe(key, bytes, end - from)
+        }
       }
       if (chunk.length > 0) yield chunk
     }

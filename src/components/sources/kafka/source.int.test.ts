@@ -237,6 +237,41 @@ describe('kafka source', () => {
     }
   })
 
+  test('maxBytes splits a backlog by record size (probed, then learned from reads), at least one record a batch', async () => {
+    const topic = await newTopic(2)
+    // Partition 0 holds 1,000-byte values, partition 1 100-byte values: 30 records each.
+    await produce(topic, [
+      ...Array.from({ length: 30 }, (_, i) => ({ value: `${'a'.repeat(997)}${String(i).padStart(3, '0')}`, partition: 0 })),
+      ...Array.from({ length: 30 }, (_, i) => ({ value: `${'b'.repeat(97)}${String(i).padStart(3, '0')}`, partition: 1 })),
+    ])
+    const s = source({ subscribe: topic })
+    try {
+      let pos: Position = await s.initialPosition(signal)
+      const batches: { p0: number; p1: number; bytes: number }[] = []
+      for (let end = await s.plan(pos, { maxBytes: 10_000 }, signal); end !== null; end = await s.plan(pos, { maxBytes: 10_000 }, signal)) {
+        // Planning twice from one start gives one end: the plan, not the read, decides the batch.
+        assert.deepEqual(await s.plan(pos, { maxBytes: 10_000 }, signal), end)
+        const records = await readAll(s, pos, end)
+        batches.push({
+          p0: records.filter((r) => r.partitionNumber === 0).length,
+          p1: records.filter((r) => r.partitionNumber === 1).length,
+          bytes: records.reduce((a, r) => a + (r.value?.length ?? 0), 0),
+        })
+        pos = advance(pos, end)
+      }
+      // 1,100 bytes per pair of offsets: 9 of each partition fit 10,000 bytes (9,900).
+      assert.deepEqual(batches.slice(0, 3), [{ p0: 9, p1: 9, bytes: 9900 }, { p0: 9, p1: 9, bytes: 9900 }, { p0: 9, p1: 9, bytes: 9900 }])
+      assert.ok(batches.every((b) => b.bytes <= 10_000 && b.p0 + b.p1 > 0), JSON.stringify(batches))
+      assert.equal(batches.reduce((a, b) => a + b.p0 + b.p1, 0), 60)
+      // A record larger than the whole cap is a batch of its own.
+      const start = await s.initialPosition(signal)
+      const tiny = await s.plan(start, { maxBytes: 10 }, signal)
+      assert.equal(Number(tiny?.[`${topic}/0`]) + Number(tiny?.[`${topic}/1`]), 1)
+    } finally {
+      await s.close()
+    }
+  })
+
   test('records deleted by retention: SOURCE_DATA_LOSS, or a warning and the log start with failOnDataLoss false', async () => {
     const topic = await newTopic(1)
     await produce(topic, Array.from({ length: 20 }, (_, i) => ({ value: `r${i}` })))

@@ -5,7 +5,10 @@
  *
  * - initialPosition: startingOffsets (earliest | latest | per-partition JSON, -2/-1 as Spark)
  *   resolved with ListOffsets for every partition of the subscribed topics.
- * - plan: ends each partition at min(last stable offset, start + its share of the limit).
+ * - plan: ends each partition at min(last stable offset, start + its share of the limit), the
+ *   limit being maxOffsetsPerTrigger / the engine's record cap and the byte cap (maxBytesPerTrigger,
+ *   converted to offsets with the record sizes of sizes.ts: decided at plan time, so the WAL's
+ *   range is the batch, replays included).
  *   A partition that appears later (new topic matching the pattern, added partitions) starts at
  *   its earliest offset unless the JSON names it. A start below the log start or past the log
  *   end means lost records: SOURCE_DATA_LOSS, or a warning and a restart at the log start when
@@ -22,8 +25,9 @@ import { resolveCredential } from '../../../config/index.ts'
 import { SluiceError } from '../../../errors.ts'
 import { KafkaClient, type PartitionInfo } from './client.ts'
 import { kafkaSettings, topicSelection, type KafkaLogin, type KafkaSettings, type TopicSelection } from './options.ts'
-import { checkStart, parseOffset, parsePartitionKey, planEnd, startOffset, type OffsetBounds } from './plan.ts'
+import { checkStart, laggingPartitions, parseOffset, parsePartitionKey, planEnd, startOffset, type ByteBudget, type OffsetBounds } from './plan.ts'
 import { readPartitions, type ReadPartition } from './reader.ts'
+import { RecordSizes } from './sizes.ts'
 
 /** Test and wiring knobs. */
 export interface KafkaSourceOptions {
@@ -44,6 +48,8 @@ export class KafkaSource implements Source {
   #client: KafkaClient | null = null
   /** The first position resolved in this process (startingOffsets applied as given). */
   #initial: Map<string, bigint> | null = null
+  /** Bytes per offset by partition, from reads and probes: only ever an input of the next plan. */
+  readonly #sizes = new RecordSizes()
 
   constructor(config: KafkaExtractConfig, ctx: ComponentContext, options: KafkaSourceOptions = {}) {
     this.#config = config
@@ -97,7 +103,8 @@ export class KafkaSource implements Source {
       starts.set(p.key, start)
       latest.set(p.key, b.latest)
     }
-    const end = planEnd(starts, latest, maxRecords(limits, this.#config.connectionParams.maxOffsetsPerTrigger))
+    const budget = limits.maxBytes === undefined ? undefined : await this.#budget(client, parts, starts, latest, limits.maxBytes)
+    const end = planEnd(starts, latest, maxRecords(limits, this.#config.connectionParams.maxOffsetsPerTrigger), budget)
     // Lost records with nothing new after them still move the position past the hole.
     return end ?? (adjusted ? toPosition(starts) : null)
   }
@@ -134,6 +141,7 @@ export class KafkaSource implements Source {
       logger: this.#logger,
       signal,
       ...(this.#options.maxIdleRounds === undefined ? {} : { maxIdleRounds: this.#options.maxIdleRounds }),
+      observe: (key, bytes, offsets) => this.#sizes.observe(key, bytes, offsets),
     })
   }
 
@@ -183,6 +191,22 @@ export class KafkaSource implements Source {
     }
     this.#client = new KafkaClient(this.#settings)
     return this.#client
+  }
+
+  /** The byte budget of a plan; lagging partitions this process has not read yet are probed first. */
+  async #budget(
+    client: KafkaClient,
+    parts: readonly PartitionInfo[],
+    starts: ReadonlyMap<string, bigint>,
+    latest: ReadonlyMap<string, bigint>,
+    maxBytes: number,
+  ): Promise<ByteBudget> {
+    const lagging = laggingPartitions(starts, latest)
+    const unknown = parts.filter((p) => lagging.has(p.key) && !this.#sizes.perOffset.has(p.key))
+    if (unknown.length > 0) {
+      await this.#sizes.probe(client, unknown.map((info) => ({ info, start: starts.get(info.key) as bigint, end: latest.get(info.key) as bigint })))
+    }
+    return { maxBytes, bytesPerOffset: this.#sizes.perOffset }
   }
 
   /** Earliest and latest offsets of every partition (two ListOffsets rounds, in parallel). */
