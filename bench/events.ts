@@ -4,7 +4,15 @@
  */
 
 const KINDS = ['click', 'view', 'buy'] as const
-const NOTE = 'n'.repeat(96)
+let NOTE = 'n'.repeat(96)
+
+/** Size of the JSON value of event 0 with the default note (~200 bytes). */
+const DEFAULT_VALUE_BYTES = 201
+
+/** Pads the note so that each event's JSON value is about `bytes` bytes (--value-bytes; default ~200). */
+export function setValueBytes(bytes: number): void {
+  NOTE = 'n'.repeat(Math.max(1, 96 + bytes - DEFAULT_VALUE_BYTES))
+}
 const T0 = Date.UTC(2026, 0, 1)
 
 /** The fields of event `i`. */

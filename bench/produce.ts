@@ -62,7 +62,9 @@ export async function ensureTopic(topic: string, n: number, partitions: number):
   const started = performance.now()
   const producer = new Producer({ clientId: 'sluice-bench-producer', bootstrapBrokers: bootstrap, acks: 1, retries: 5, idempotent: false })
   try {
-    const perRequest = 4000
+    // A producer batch per partition must stay under the broker's message.max.bytes (1 MiB by default).
+    const valueBytes = Buffer.byteLength(eventJson(0))
+    const perRequest = Math.max(partitions, Math.min(4000, Math.floor((partitions * 900_000) / valueBytes)))
     const maxInFlight = 8
     const inFlight = new Set<Promise<unknown>>()
     for (let lo = 0; lo < n; lo += perRequest) {

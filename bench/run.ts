@@ -1,12 +1,16 @@
 /**
  * Sluice benchmark (issue 3, "Performance"): Kafka -> PostgreSQL with trigger availablenow.
  *
- *   npm run bench -- [--records N] [--partitions P] [--repeat K] [--max-offsets M] [--kafka k=v,...]
- *                    [--only copy,eo-append,alo-append,eo-upsert] [--keep] [--cpu-prof DIR] [--json]
+ *   npm run bench -- [--records N] [--partitions P] [--value-bytes B] [--repeat K] [--max-offsets M]
+ *                    [--max-bytes SIZE] [--kafka k=v,...] [--keep] [--cpu-prof DIR] [--json]
+ *                    [--only copy,eo-append,alo-append,eo-upsert,eo-fetch-1m,eo-fetch-8m]
  *
  * Produces N ~200-byte JSON events (6 columns) to a topic named after N and P (reused when it
  * already holds N records), then, each into a fresh schema: raw `psql \copy` of the same rows
- * (the baseline), exactly-once append, at-least-once append, exactly-once upsert (primary key id).
+ * (the baseline), exactly-once append, at-least-once append, exactly-once upsert (primary key id);
+ * eo-fetch-1m and eo-fetch-8m are exactly-once append with kafka.fetch.max.bytes and
+ * kafka.max.partition.fetch.bytes both 1 MiB or both 8 MiB (the fetch-size comparison).
+ * --value-bytes pads each event's note so its JSON value is about B bytes (default ~200).
  * Every run is checked (count = N, distinct ids = N, ids 0..N-1) before its figure is printed.
  * With --repeat K each scenario runs K times (rounds interleaved) and the fastest run is reported:
  * on a shared machine the best run is the one least disturbed by other work. The load average
@@ -18,7 +22,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir, cpus, loadavg, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { once } from 'node:events'
-import { COLUMNS, eventCopyLine } from './events.ts'
+import { COLUMNS, eventCopyLine, eventJson, setValueBytes } from './events.ts'
 import { ensureTopic } from './produce.ts'
 import { benchPool, checkTable, dropSchema, freshSchema, psqlCopy } from './pg.ts'
 import { runSluice, type Scenario, type RunMeasure } from './sluice.ts'
@@ -27,6 +31,12 @@ const SCENARIOS: Record<string, Scenario> = {
   'eo-append': { name: 'exactly-once append', writeMode: 'append', exactlyOnce: true },
   'alo-append': { name: 'at-least-once append', writeMode: 'append', exactlyOnce: false },
   'eo-upsert': { name: 'exactly-once upsert', writeMode: 'upsert', exactlyOnce: true },
+  'eo-fetch-1m': { name: 'exactly-once append, fetch 1 MiB', writeMode: 'append', exactlyOnce: true, kafkaParams: fetchParams(1 << 20) },
+  'eo-fetch-8m': { name: 'exactly-once append, fetch 8 MiB', writeMode: 'append', exactlyOnce: true, kafkaParams: fetchParams(8 << 20) },
+}
+
+function fetchParams(bytes: number): Record<string, string> {
+  return { 'kafka.fetch.max.bytes': String(bytes), 'kafka.max.partition.fetch.bytes': String(bytes) }
 }
 
 const { values: args } = parseArgs({
@@ -34,6 +44,8 @@ const { values: args } = parseArgs({
     records: { type: 'string', default: '1000000' },
     partitions: { type: 'string', default: '4' },
     'max-offsets': { type: 'string' },
+    'max-bytes': { type: 'string' },
+    'value-bytes': { type: 'string' },
     repeat: { type: 'string', default: '1' },
     kafka: { type: 'string' },
     only: { type: 'string', default: 'copy,eo-append,alo-append,eo-upsert' },
@@ -45,6 +57,9 @@ const { values: args } = parseArgs({
 const n = Number(args.records)
 const partitions = Number(args.partitions)
 const maxOffsets = args['max-offsets'] === undefined ? undefined : Number(args['max-offsets'])
+const maxBytes = args['max-bytes']
+const valueBytes = args['value-bytes'] === undefined ? undefined : Number(args['value-bytes'])
+if (valueBytes !== undefined) setValueBytes(valueBytes)
 const only = (args.only ?? '').split(',').map((s) => s.trim()).filter(Boolean)
 const repeat = Math.max(1, Number(args.repeat))
 /** Extra Kafka connectionParams for the pipelines, e.g. kafka.max.partition.fetch.bytes=1048576. */
@@ -84,10 +99,10 @@ async function writeCopyFile(file: string): Promise<void> {
 
 const fmt = (x: number): string => Math.round(x).toLocaleString('en-US')
 
-const topic = `sluice-bench-${n}-p${partitions}`
+const topic = `sluice-bench-${n}-p${partitions}${valueBytes === undefined ? '' : `-v${valueBytes}`}`
 
 async function main(): Promise<void> {
-  console.log(`sluice benchmark: N=${fmt(n)}, topic ${topic} (${partitions} partitions), ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`)
+  console.log(`sluice benchmark: N=${fmt(n)} x ${Buffer.byteLength(eventJson(0))} B values, topic ${topic} (${partitions} partitions), ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`)
   const produced = await ensureTopic(topic, n, partitions)
   console.log(produced.produced ? `produced ${fmt(n)} records in ${produced.seconds.toFixed(1)} s (${fmt(n / produced.seconds)}/s)` : `topic already holds ${fmt(n)} records: reused`)
   const pool = benchPool()
@@ -125,7 +140,13 @@ async function runScenario(pool: ReturnType<typeof benchPool>, key: string, sche
     if (!s) throw new Error(`unknown scenario ${key} (copy, ${Object.keys(SCENARIOS).join(', ')})`)
     await freshSchema(pool, schema, s.writeMode === 'upsert')
     const nodeFlags = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof'], '--cpu-prof-name', `${key}-${Date.now()}.cpuprofile`] : []
-    const m: RunMeasure = await runSluice(s, topic, schema, { ...(maxOffsets ? { maxOffsets } : {}), nodeFlags, kafkaParams, timeoutMs: Math.max(120_000, n * 0.3) })
+    const m: RunMeasure = await runSluice(s, topic, schema, {
+      ...(maxOffsets ? { maxOffsets } : {}),
+      ...(maxBytes ? { maxBytes } : {}),
+      nodeFlags,
+      kafkaParams: { ...kafkaParams, ...s.kafkaParams },
+      timeoutMs: Math.max(120_000, n * 0.3 * Math.max(1, (valueBytes ?? 200) / 200)),
+    })
     if (m.exitCode !== 0) throw new Error(`${s.name}: sluice exited with ${m.exitCode}\n${m.stderrTail}`)
     if (m.records !== n) throw new Error(`${s.name}: batches report ${m.records} records, expected ${n}`)
     await verify(pool, schema, key)

@@ -21,6 +21,8 @@ export interface Scenario {
   readonly name: string
   readonly writeMode: 'append' | 'upsert'
   readonly exactlyOnce: boolean
+  /** Kafka connectionParams of this scenario (over --kafka). */
+  readonly kafkaParams?: Readonly<Record<string, string>>
 }
 
 /** What one run measured. */
@@ -40,7 +42,7 @@ export interface RunMeasure {
 }
 
 /** Writes the pipeline JSON for a scenario. */
-async function pipelineFile(s: Scenario, topic: string, schema: string, maxOffsets: number | undefined, kafkaParams: Readonly<Record<string, string>>): Promise<string> {
+async function pipelineFile(s: Scenario, topic: string, schema: string, maxOffsets: number | undefined, maxBytes: string | undefined, kafkaParams: Readonly<Record<string, string>>): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'))
   const config = {
     pipelineId: `bench-${schema}`,
@@ -53,6 +55,7 @@ async function pipelineFile(s: Scenario, topic: string, schema: string, maxOffse
         'kafka.bootstrap.servers': bootstrap.join(','),
         startingOffsets: 'earliest',
         ...(maxOffsets ? { maxOffsetsPerTrigger: maxOffsets } : {}),
+        ...(maxBytes ? { maxBytesPerTrigger: maxBytes } : {}),
         ...kafkaParams,
       },
     },
@@ -86,8 +89,8 @@ async function vmHwmKb(pid: number): Promise<number> {
 }
 
 /** Runs the scenario's pipeline to exit; `nodeFlags` go to the child's node (e.g. --cpu-prof). */
-export async function runSluice(s: Scenario, topic: string, schema: string, options: { maxOffsets?: number; nodeFlags?: readonly string[]; kafkaParams?: Readonly<Record<string, string>>; timeoutMs?: number } = {}): Promise<RunMeasure> {
-  const file = await pipelineFile(s, topic, schema, options.maxOffsets, options.kafkaParams ?? {})
+export async function runSluice(s: Scenario, topic: string, schema: string, options: { maxOffsets?: number; maxBytes?: string; nodeFlags?: readonly string[]; kafkaParams?: Readonly<Record<string, string>>; timeoutMs?: number } = {}): Promise<RunMeasure> {
+  const file = await pipelineFile(s, topic, schema, options.maxOffsets, options.maxBytes, options.kafkaParams ?? {})
   const started = performance.now()
   const startedEpoch = Date.now()
   const child = spawn(process.execPath, [...(options.nodeFlags ?? []), '--import', probe, cli, 'run', file, '--json'], {

@@ -5,6 +5,7 @@
  */
 import { Admin, Consumer, findErrorBy, type fetchV17 } from '@platformatic/kafka'
 import { SluiceError } from '../../../errors.ts'
+import { useContiguousReads } from './contiguous-reads.ts'
 import type { KafkaSettings, TopicSelection } from './options.ts'
 import { partitionKey } from './plan.ts'
 
@@ -65,6 +66,8 @@ export class KafkaClient {
   readonly #admin: Admin
 
   constructor(settings: KafkaSettings) {
+    // Fetch responses are decoded from one buffer, so large fetches do not cost more per byte.
+    useContiguousReads()
     this.#settings = settings
     const common = {
       clientId: settings.clientId,

@@ -11,6 +11,7 @@ import type { KafkaExtractConfig } from './config.ts'
 import { isSluiceError } from '../../../errors.ts'
 import { createAdmin, createTopic, deleteTopics, kafkaBootstrap, produce, uniqueTopic, type TestMessage } from '../../../../test/helpers/kafka.ts'
 import { readAll, sourceConformance } from '../../../../test/conformance/source-suite.ts'
+import { Reader } from '@platformatic/kafka'
 import { KafkaSource, type KafkaSourceOptions } from './source.ts'
 
 const signal = new AbortController().signal
@@ -235,6 +236,37 @@ describe('kafka source', () => {
     } finally {
       await s.close()
     }
+  })
+
+  test('a fetch response of many socket chunks is decoded from one contiguous buffer (kafka.fetch.max.bytes 8 MiB)', async () => {
+    const topic = await newTopic(1)
+    await produce(topic, Array.from({ length: 400 }, (_, i) => ({ value: `${i}:${'v'.repeat(2000)}` })))
+    const big = 8 * 1024 * 1024
+    const s = source({ subscribe: topic, 'kafka.fetch.max.bytes': String(big), 'kafka.max.partition.fetch.bytes': String(big) })
+    const parsed: { bytes: number; chunks: number }[] = []
+    let from: typeof Reader.from | null = null
+    try {
+      const start = await s.initialPosition(signal)
+      // Watch what the client parses record batches from (the source's client installed contiguous-reads.ts by now).
+      from = Reader.from
+      const inner = from
+      const end = await s.plan(start, {}, signal)
+      assert.ok(end)
+      Reader.from = (input) => {
+        const reader = inner(input)
+        parsed.push({ bytes: reader.length, chunks: reader.buffer.buffers.length })
+        return reader
+      }
+      const records = await readAll(s, start, end)
+      assert.equal(records.length, 400)
+      assert.deepEqual(records.map((r) => Number(r.value?.toString().split(':')[0])), Array.from({ length: 400 }, (_, i) => i))
+    } finally {
+      if (from) Reader.from = from
+      await s.close()
+    }
+    const large = parsed.filter((p) => p.bytes > 256 * 1024)
+    assert.ok(large.length > 0, `a response above 256 KiB was parsed: ${JSON.stringify(parsed)}`)
+    assert.deepEqual(large.map((p) => p.chunks), large.map(() => 1), 'each one from a single chunk')
   })
 
   test('maxBytes splits a backlog by record size (probed, then learned from reads), at least one record a batch', async () => {
