@@ -23,6 +23,8 @@ export interface FetchPartition {
   readonly topicId: string
   readonly partition: number
   readonly offset: bigint
+  /** This partition's size limit in the request (default: the configured max.partition.fetch.bytes). */
+  readonly maxBytes?: number
 }
 
 const EARLIEST = -2n
@@ -163,7 +165,7 @@ export class KafkaClient {
           currentLeaderEpoch: -1,
           fetchOffset: p.offset,
           lastFetchedEpoch: -1,
-          partitionMaxBytes,
+          partitionMaxBytes: p.maxBytes ?? partitionMaxBytes,
         })),
       })),
       minBytes: 1,

@@ -32,6 +32,28 @@ export interface ReadOptions {
   readonly maxIdleRounds?: number
   /** Told, per partition and round, how many bytes (recordBytes) the offsets it advanced held. */
   readonly observe?: (key: string, bytes: number, offsets: bigint) => void
+  /** Expected bytes per offset of a partition (sizes.ts), to ask for no more than the range still needs. */
+  readonly bytesPerOffset?: ReadonlyMap<string, number>
+  /** The configured per-partition fetch size (kafka.max.partition.fetch.bytes). */
+  readonly partitionMaxBytes?: number
+}
+
+/** Below this, a partition's fetch size is never lowered (the long-standing default, safe for any producer batch size). */
+const PARTITION_FLOOR_BYTES = 1024 * 1024
+
+/**
+ * The per-partition size to ask for: the configured size, but no more than the rest of the range
+ * is expected to need (+25 %), and never below min(configured, 1 MiB). The client decodes every
+ * record of a response, also those past the planned end, which a read then drops: with
+ * kafka.max.partition.fetch.bytes at 8 MiB and batches of ~3 MB per partition that was most of
+ * the decoding (docs/benchmarks.md). The broker still returns a whole first batch when one is
+ * larger than the size asked.
+ */
+export function partitionFetchBytes(configured: number, remainingOffsets: bigint, bytesPerOffset: number | undefined): number {
+  const floor = Math.min(configured, PARTITION_FLOOR_BYTES)
+  if (bytesPerOffset === undefined || configured <= floor) return configured
+  const needed = Math.ceil(Number(remainingOffsets) * bytesPerOffset * 1.25)
+  return Math.max(floor, Math.min(configured, needed))
 }
 
 type Response = fetchV17.FetchResponse
@@ -45,7 +67,8 @@ export async function* readPartitions(client: KafkaClient, parts: ReadPartition[
   const byId = new Map<string, ReadPartition>()
   for (const p of parts) byId.set(`${p.info.topicId}:${p.info.partition}`, p)
   const maxIdle = options.maxIdleRounds ?? 100
-  let inflight: Promise<Round> | null = startRound(client, parts)
+  const send = (ps: readonly ReadPartition[]): Promise<Round> => startRound(client, ps, options)
+  let inflight: Promise<Round> | null = send(parts)
   try {
     while (inflight !== null) {
       options.signal.throwIfAborted()
@@ -56,7 +79,7 @@ export async function* readPartitions(client: KafkaClient, parts: ReadPartition[
         inflight = null
         if (!isOffsetOutOfRange(err)) throw unavailable(err, 'fetch')
         await skipLostRecords(client, parts, options)
-        inflight = startRound(client, parts)
+        inflight = send(parts)
         continue
       }
       // Advance first (cheap), send the next fetch, then convert while it is in flight.
@@ -88,7 +111,7 @@ export async function* readPartitions(client: KafkaClient, parts: ReadPartition[
         }
       }
       const remaining = parts.filter((p) => p.next < p.to)
-      inflight = remaining.length > 0 ? startRound(client, remaining) : null
+      inflight = remaining.length > 0 ? send(remaining) : null
       const chunk: SourceRecord[] = []
       for (const { part, from, end, p } of work) {
         const { key, topic, partition } = part.info
@@ -109,7 +132,7 @@ export async function* readPartitions(client: KafkaClient, parts: ReadPartition[
 }
 
 /** Sends one fetch per leader for the partitions still short of their end. */
-function startRound(client: KafkaClient, parts: readonly ReadPartition[]): Promise<Round> {
+function startRound(client: KafkaClient, parts: readonly ReadPartition[], options: ReadOptions): Promise<Round> {
   const byLeader = new Map<number, ReadPartition[]>()
   for (const p of parts) {
     if (p.next >= p.to) continue
@@ -117,8 +140,17 @@ function startRound(client: KafkaClient, parts: readonly ReadPartition[]): Promi
     if (list) list.push(p)
     else byLeader.set(p.info.leader, [p])
   }
+  const configured = options.partitionMaxBytes
   const fetches = [...byLeader].map(([leader, ps]) =>
-    client.fetch(leader, ps.map((p) => ({ topicId: p.info.topicId, partition: p.info.partition, offset: p.next }))),
+    client.fetch(
+      leader,
+      ps.map((p) => ({
+        topicId: p.info.topicId,
+        partition: p.info.partition,
+        offset: p.next,
+        ...(configured === undefined ? {} : { maxBytes: partitionFetchBytes(configured, p.to - p.next, options.bytesPerOffset?.get(p.info.key)) }),
+      })),
+    ),
   )
   return Promise.all(fetches).then((responses) => ({ responses }))
 }

@@ -142,6 +142,8 @@ export class KafkaSource implements Source {
       signal,
       ...(this.#options.maxIdleRounds === undefined ? {} : { maxIdleRounds: this.#options.maxIdleRounds }),
       observe: (key, bytes, offsets) => this.#sizes.observe(key, bytes, offsets),
+      bytesPerOffset: this.#sizes.perOffset,
+      ...(this.#settings ? { partitionMaxBytes: this.#settings.partitionMaxBytes } : {}),
     })
   }
 
