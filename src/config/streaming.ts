@@ -51,7 +51,7 @@ export const streamingConfigSchema = strictObject(
     maxRecordsPerTrigger: lenientInt({ min: 1 }, 'Upper bound of records in one micro-batch.').optional(),
     maxFilesPerTrigger: lenientInt({ min: 1 }, 'Upper bound of files in one micro-batch (file source).').optional(),
     maxBytesPerTrigger: byteSize(
-      'Upper bound of the bytes of one micro-batch, e.g. "64 MiB" or a number of bytes (units are powers of 1024): file sizes for the file source (at least one file per batch), key+value+header bytes for Kafka (connectionParams.maxBytesPerTrigger takes precedence); the generator ignores it. Default 32 MiB.',
+      'Upper bound of the bytes of one micro-batch, e.g. "64 MiB" or a number of bytes (units are powers of 1024): file sizes for the file source (at least one file per batch), key+value+header bytes for Kafka (connectionParams.maxBytesPerTrigger takes precedence); the generator ignores it. Default 16 MiB.',
     ).optional(),
     stateTimeout: duration('How long aggregation state without new events is kept, e.g. "1 hour".', { positive: true }).optional(),
   },

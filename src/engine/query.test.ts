@@ -125,5 +125,5 @@ test('with no limit configured, every plan is bounded by the default record and 
   await (await setup(source, new MemorySink())).run()
   assert.ok(asked.length > 0)
   for (const limits of asked) assert.deepEqual(limits, { maxRecords: DEFAULT_MAX_RECORDS_PER_BATCH, maxBytes: DEFAULT_MAX_BYTES_PER_BATCH })
-  assert.equal(DEFAULT_MAX_BYTES_PER_BATCH, 32 * 1024 * 1024)
+  assert.equal(DEFAULT_MAX_BYTES_PER_BATCH, 16 * 1024 * 1024)
 })

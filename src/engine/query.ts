@@ -33,12 +33,13 @@ export const DEFAULT_MAX_RECORDS_PER_BATCH = 50_000
 
 /**
  * Default cap of bytes per batch (maxBytesPerTrigger): the record cap alone lets 50,000 records
- * of 10 KB make a 500 MB batch, twice with the read-ahead. A batch costs about 3-4x its bytes in
- * memory (the fetched buffers, the decoded text, the parsed values, the COPY text), so 32 MiB
- * keeps two batches well under 512 MiB and leaves the 50,000-record cap in charge for records
- * below ~670 bytes (docs/benchmarks.md).
+ * of 10 KB make a 500 MB batch, twice with the read-ahead (2.2 GiB peak RSS). A batch costs far
+ * more than its bytes in memory (the fetched buffers, the decoded text, the parsed values, the
+ * COPY text, the heap's headroom): 100,000 x 10 KB peaked at 530 MiB with 32 MiB batches and
+ * 439 MiB with 16 MiB (docs/benchmarks.md). 16 MiB leaves the 50,000-record cap in charge for
+ * records below ~335 bytes, so small records batch as before.
  */
-export const DEFAULT_MAX_BYTES_PER_BATCH = 32 * 1024 * 1024
+export const DEFAULT_MAX_BYTES_PER_BATCH = 16 * 1024 * 1024
 
 export interface QueryOptions {
   readonly pipelineId: string

@@ -91,7 +91,7 @@ export const kafkaConnectionParamsSchema = z
     startingOffsets: startingOffsetsSchema.default('latest'),
     maxOffsetsPerTrigger: lenientInt({ min: 1 }, 'Upper bound of offsets read in one micro-batch, over all partitions.').optional(),
     maxBytesPerTrigger: byteSize(
-      'Upper bound of the bytes (keys, values and headers) of one micro-batch, over all partitions, e.g. "64 MiB"; planned from the record sizes read so far, so a batch may pass it when records grow. Default 32 MiB (the engine default; see README "Exactly once").',
+      'Upper bound of the bytes (keys, values and headers) of one micro-batch, over all partitions, e.g. "64 MiB"; planned from the record sizes read so far, so a batch may pass it when records grow. Default 16 MiB (the engine default; see README "Exactly once").',
     ).optional(),
     failOnDataLoss: lenientBool('Fail when planned offsets are gone (retention) instead of skipping them (default true).').default(true),
   })
