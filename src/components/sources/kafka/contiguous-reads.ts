@@ -19,16 +19,16 @@
  * would not reach users who install Sluice as a package. The dependency is pinned to an exact
  * version; contiguous-reads.test.ts fails if a new version no longer goes through Reader.from.
  */
-import { Reader } from '@platformatic/kafka'
+import { Reader, Writer } from '@platformatic/kafka'
 
 type DynamicBuffer = Reader['buffer']
 type FromInput = Parameters<typeof Reader.from>[0]
 
 let installed = false
 
-/** True for a DynamicBuffer held in more than one chunk (the only input the wrapper changes). */
+/** True for a DynamicBuffer held in more than one chunk (the only input the wrapper changes; a Writer passes as it is). */
 function isChunked(input: FromInput): input is DynamicBuffer {
-  if (Buffer.isBuffer(input)) return false
+  if (Buffer.isBuffer(input) || Writer.isWriter(input)) return false
   const chunks = (input as Partial<DynamicBuffer>).buffers
   return Array.isArray(chunks) && chunks.length > 1
 }
