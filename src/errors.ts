@@ -29,6 +29,7 @@ export const errorCatalog = {
   RECORD_COLUMN: { retryable: false, doc: 'A value does not fit its column (type, length, NOT NULL, CHECK, foreign key).' },
   LATE_DATA: { retryable: false, doc: 'A record arrived at or below the watermark (late-data destinations use this code).' },
   DLQ_UNAVAILABLE: { retryable: true, doc: 'The dead-letter destination cannot be written right now.' },
+  DLQ_UNDELIVERED: { retryable: false, doc: 'A run ended with Kafka-bound dead letters or late records still in the outbox (not published within outboxConfig.drainTimeoutSeconds).' },
   CIRCUIT_OPEN: { retryable: true, doc: 'The circuit breaker is open; the batch waits for the reset timeout.' },
   RETRIES_EXHAUSTED: { retryable: false, doc: 'A retryable failure persisted through every configured attempt.' },
   FAIL_FAST: { retryable: false, doc: 'failFast is set and a bad record was found; nothing of the batch was committed.' },

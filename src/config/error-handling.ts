@@ -63,11 +63,29 @@ export const dlqConfigSchema = strictObject(
   return { dlqType: 'postgresql', table: v.table }
 })
 
+/** Defaults of outboxConfig's fields (also in force when outboxConfig is absent). */
+export const OUTBOX_DEFAULTS = { drainTimeoutSeconds: 60, stuckAfterSeconds: 300 } as const
+
+export const outboxConfigSchema = strictObject(
+  {
+    drainTimeoutSeconds: lenientNumber(
+      { min: 0 },
+      'How long a run that ends (availablenow, once, mode batch, or a stop) keeps trying to publish the Kafka-bound dead letters and late records still in the outbox before it exits non-zero with DLQ_UNDELIVERED (default 60).',
+    ).default(OUTBOX_DEFAULTS.drainTimeoutSeconds),
+    stuckAfterSeconds: lenientNumber(
+      { min: 0, exclusiveMin: true },
+      'A long-running pipeline whose outbox rows could not be published for this long turns /ready to 503 (default 300).',
+    ).default(OUTBOX_DEFAULTS.stuckAfterSeconds),
+  },
+  'The outbox of Kafka-bound dead letters and late records (docs/dead-letters.md).',
+)
+
 export const errorHandlingConfigSchema = strictObject(
   {
     retryConfig: retryConfigSchema.default({ strategy: 'exponential', maxAttempts: 3, initialDelaySeconds: 1, maxDelaySeconds: 60 }),
     circuitBreakerConfig: circuitBreakerConfigSchema.default({ enabled: true, failureThreshold: 5, resetTimeoutSeconds: 60 }),
     dlqConfig: dlqConfigSchema.optional(),
+    outboxConfig: outboxConfigSchema.optional(),
     failFast: lenientBool('Stop at the first bad record instead of sending it to the DLQ (default false).').default(false),
   },
   'Error handling (the seed errorHandlingConfig).',

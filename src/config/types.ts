@@ -57,10 +57,13 @@ export type DlqConfig =
   | { dlqType: 'kafka'; bootstrapServers: string; topic: string; partitions?: number; replicationFactor?: number }
   | { dlqType: 'postgresql'; table: string }
 
+export type OutboxConfig = { drainTimeoutSeconds: number; stuckAfterSeconds: number }
+
 export type ErrorHandlingConfig = {
   retryConfig: RetryConfig
   circuitBreakerConfig: CircuitBreakerConfig
   dlqConfig?: DlqConfig
+  outboxConfig?: OutboxConfig
   failFast: boolean
 }
 

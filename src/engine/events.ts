@@ -42,6 +42,11 @@ export interface EngineEventMap {
   'source.lag': { pipelineId: string; lag: Readonly<Record<string, number>> }
   /** Tracker table size, refreshed now and then (etl_batch_tracker_records_total). */
   'tracker.size': { pipelineId: string; rows: number }
+  /**
+   * The Kafka outbox after a relay attempt (sluice_outbox_pending): rows waiting, since when
+   * publishing has been failing (epoch ms, null while it works) and the last failure.
+   */
+  'outbox.pending': { pipelineId: string; rows: number; topics: Readonly<Record<string, number>>; failingSinceMs: number | null; lastError: string | null }
 }
 
 export type EngineEventName = keyof EngineEventMap

@@ -143,7 +143,7 @@ test('ops/prometheus/alerts.yml uses only exported metrics and passes promtool',
   const { registry } = setup()
   const exported = new Set([...(await registry.metrics()).matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]))
   const used = [...rules.matchAll(/^\s+expr: (.*)$/gm)].flatMap((m) => [...(m[1] ?? '').matchAll(/\b(etl_\w+|sluice_\w+)/g)].map((x) => x[1]))
-  assert.equal(used.length, 3)
+  assert.equal(used.length, 4)
   for (const name of used) assert.ok(exported.has(name), `${name} is exported`)
   if (!hasPromtool) {
     t.skip('promtool not on PATH: rule syntax and alert unit tests not checked')
@@ -171,4 +171,12 @@ test('ops/grafana/sluice.json queries only exported metrics', async () => {
     assert.ok(names.includes(seed), `dashboard shows ${seed}`)
   }
   assert.ok(dashboard.templating.list.some((v) => v.type === 'datasource' && v.query === 'prometheus'), 'datasource variable')
+})
+
+test('sluice_outbox_pending follows the relay: rows waiting after its last attempt', async () => {
+  const { events, registry } = setup()
+  events.emit('outbox.pending', { pipelineId: 'orders', rows: 7, topics: { 'orders-dlq': 7 }, failingSinceMs: 1, lastError: 'Kafka down' })
+  assert.equal(sample(await registry.metrics(), 'sluice_outbox_pending{pipeline_id="orders"}'), 7)
+  events.emit('outbox.pending', { pipelineId: 'orders', rows: 0, topics: {}, failingSinceMs: null, lastError: null })
+  assert.equal(sample(await registry.metrics(), 'sluice_outbox_pending{pipeline_id="orders"}'), 0)
 })

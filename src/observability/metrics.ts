@@ -41,6 +41,7 @@ export interface SluiceMetrics {
   readonly batchRetries: Counter<'pipeline_id' | 'code'>
   readonly batchFailures: Counter<'pipeline_id' | 'code'>
   readonly queryUp: Gauge<PipelineLabel>
+  readonly outboxPending: Gauge<PipelineLabel>
   /** Remembers a commit for etl_batch_rate_per_minute. */
   noteCommit(pipelineId: string, atMs: number): void
   /** Starts reporting etl_batch_rate_per_minute (as 0) for a pipeline before its first commit. */
@@ -171,6 +172,12 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
       labelNames: pipeline,
       registers,
     }),
+    outboxPending: new Gauge({
+      name: 'sluice_outbox_pending',
+      help: 'Dead letters and late records committed to the Kafka outbox and not yet published to their topic (after the last relay attempt).',
+      labelNames: pipeline,
+      registers,
+    }),
     trackPipeline(pipelineId) {
       if (!commits.has(pipelineId)) commits.set(pipelineId, [])
     },
@@ -229,6 +236,9 @@ function handle(metrics: SluiceMetrics, ev: AnyEngineEvent): void {
       break
     case 'query.state':
       metrics.queryUp.set(p, UP_STATES.has(ev.payload.state) ? 1 : 0)
+      break
+    case 'outbox.pending':
+      metrics.outboxPending.set(p, ev.payload.rows)
       break
     case 'batch.planned':
       break

@@ -79,3 +79,12 @@ test('snapshots are copies', () => {
   if (first) first.partitions.p = { position: 'x', lag: 9 }
   assert.deepEqual(board.get('a')?.partitions, { p: { position: null, lag: 1 } })
 })
+
+test('the board shows the Kafka outbox: pending rows per topic, since when failing, why (secrets scrubbed)', () => {
+  const events = new EngineEvents()
+  const board = new QueryStatusBoard(events, () => 0)
+  board.register('orders', 'orders')
+  assert.equal(board.snapshot().queries[0]?.outbox, null, 'unknown before the relay reports')
+  events.emit('outbox.pending', { pipelineId: 'orders', rows: 3, topics: { dlq: 2, late: 1 }, failingSinceMs: Date.UTC(2026, 0, 1), lastError: 'connect postgres://u:pw@h/x refused' })
+  assert.deepEqual(board.snapshot().queries[0]?.outbox, { pending: 3, topics: { dlq: 2, late: 1 }, failingSince: '2026-01-01T00:00:00.000Z', lastError: 'connect postgres://u:***@h/x refused' })
+})

@@ -34,6 +34,11 @@ export interface QueryStatus {
   watermark: string | null
   partitions: Record<string, PartitionStatus>
   lastError: { code: string; message: string; at: string; batchId: number | null } | null
+  /**
+   * The Kafka outbox (pipelines with a Kafka DLQ or late-data topic; null otherwise or before the
+   * relay's first attempt): records waiting per topic, since when publishing fails, and why.
+   */
+  outbox: { pending: number; topics: Record<string, number>; failingSince: string | null; lastError: string | null } | null
 }
 
 export interface StatusSnapshot {
@@ -98,6 +103,7 @@ export class QueryStatusBoard {
         watermark: null,
         partitions: {},
         lastError: null,
+        outbox: null,
       }
       this.#queries.set(id, q)
     }
@@ -160,6 +166,16 @@ export class QueryStatusBoard {
         break
       case 'tracker.size':
         break
+      case 'outbox.pending': {
+        const e = ev.payload
+        q.outbox = {
+          pending: e.rows,
+          topics: { ...e.topics },
+          failingSince: e.failingSinceMs === null ? null : new Date(e.failingSinceMs).toISOString(),
+          lastError: e.lastError === null ? null : redactText(e.lastError),
+        }
+        break
+      }
     }
   }
 }

@@ -15,7 +15,11 @@
  *
  * Kafka being down never blocks the pipeline for long: a failed attempt is logged by the batch
  * runner, and the next attempt waits for a later batch after a growing backoff (1 s .. 60 s). At
- * shutdown `close` makes a last attempt whatever the backoff.
+ * shutdown `close` makes a last attempt whatever the backoff. Between batches (an idle stream, rows
+ * left by an earlier run) a background tick retries it too. A run that ends calls `drain` first: it
+ * keeps trying until the outbox is empty or the drain timeout passes, then fails with
+ * DLQ_UNDELIVERED naming the rows and the broker's error, so a run never ends `ok` with rows stranded.
+ * After every attempt the backlog is reported (`outbox.pending`: metric, /status, /ready).
  */
 import { readFileSync } from 'node:fs'
 import { Producer } from '@platformatic/kafka'
@@ -24,10 +28,13 @@ import { sqlState } from '../components/sinks/postgres/classify-error.ts'
 import type { PgDriver } from '../components/sinks/postgres/driver.ts'
 import { quoteName } from '../components/sinks/postgres/sql/quote.ts'
 import type { DeadLetterRouter } from '../engine/batch-runner.ts'
+import type { EngineEvents } from '../engine/events.ts'
 import { failpoint } from '../failpoint.ts'
 import { SluiceError, toSluiceError } from '../errors.ts'
 import { decodeHeaders } from './dlq-record.ts'
 import { OUTBOX_TABLE } from './dlq.ts'
+import { type OutboxBacklog, describeBacklog, outboxBacklog } from './outbox-backlog.ts'
+import { abortableSleep } from './retry.ts'
 import { OUTBOX_ID_HEADER, outboxIdentity, publishedIdentities, relayReadSettings } from './outbox-tail.ts'
 import { type TopicCreation, ensureTopics } from './outbox-topics.ts'
 
@@ -41,7 +48,38 @@ export interface OutboxRelayOptions {
   readonly topicCreation?: TopicCreation
   /** Rows per Kafka transaction (default 500). */
   readonly roundRows?: number
+  /** Receives `outbox.pending` after every attempt. */
+  readonly events?: EngineEvents
   readonly now?: () => number
+}
+
+/** The relay's view of its outbox, for /ready and /status. */
+export interface OutboxState {
+  /** Rows waiting after the last attempt (null before the first one). */
+  readonly pending: number | null
+  /** Since when publishing has been failing (epoch ms), null while it works. */
+  readonly failingSinceMs: number | null
+  readonly lastError: string | null
+}
+
+/** Collects the messages of an error and everything nested in it: the broker's own words, not only "failed 3 times". */
+export function errorText(err: unknown): string {
+  const seen = new Set<string>()
+  const walk = (e: unknown, depth: number): void => {
+    if (depth > 6 || e === null || e === undefined) return
+    if (!(e instanceof Error)) {
+      seen.add(String(e))
+      return
+    }
+    const nested = (e as { errors?: unknown }).errors
+    const apiId = (e as { apiId?: unknown }).apiId
+    const own = typeof apiId === 'string' && !e.message.includes(apiId) ? `${e.message} (${apiId})` : e.message
+    if (own.length > 0) seen.add(own)
+    if (Array.isArray(nested)) for (const n of nested.slice(-5)) walk(n, depth + 1)
+    walk(e.cause, depth + 1)
+  }
+  walk(err, 0)
+  return [...seen].join(' / ').slice(0, 2000)
 }
 
 type SqlName = 'outbox-pending' | 'outbox-identities' | 'outbox-delete-upto' | 'outbox-delete-ids' | 'outbox-topics'
@@ -104,6 +142,10 @@ export class OutboxRelay {
   #closed = false
   /** Destination topics known to exist (created or found), so they are not looked up every round. */
   readonly #ensured = new Set<string>()
+  #backlogRows: number | null = null
+  #failingSince: number | null = null
+  #lastError: string | null = null
+  #tick: NodeJS.Timeout | null = null
 
   constructor(options: OutboxRelayOptions) {
     this.#o = options
@@ -119,29 +161,126 @@ export class OutboxRelay {
     if (this.#closed && !force) return 0
     const now = (this.#o.now ?? Date.now)()
     if (!force && now < this.#notBefore) return 0
-    this.#running = this.#attempt(signal)
+    const running = this.#attempt(signal)
+      .then(async (n) => {
+        this.#failures = 0
+        this.#notBefore = 0
+        this.#failingSince = null
+        this.#lastError = null
+        // A successful attempt ends with no pending row (rows committed since then wait for the next one).
+        this.#publish({ rows: 0, topics: {}, oldestMs: null })
+        return n
+      })
+      .catch(async (err: unknown) => {
+        this.#failures++
+        this.#notBefore = now + Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** (this.#failures - 1))
+        await this.#dropProducer()
+        const e = err instanceof SluiceError && (err.code === 'DLQ_UNAVAILABLE' || err.code === 'SINK_UNAVAILABLE' || err.code === 'SINK_TIMEOUT')
+          ? err
+          : new SluiceError('DLQ_UNAVAILABLE', `dead-letter outbox relay failed: ${errorText(err)}`, { cause: err })
+        this.#failingSince ??= now
+        this.#lastError = e.message
+        await this.#report()
+        throw e
+      })
+    this.#running = running
     try {
-      const n = await this.#running
-      this.#failures = 0
-      this.#notBefore = 0
-      return n
-    } catch (err) {
-      this.#failures++
-      this.#notBefore = now + Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** (this.#failures - 1))
-      await this.#dropProducer()
-      const e = toSluiceError(err, 'DLQ_UNAVAILABLE')
-      throw e.code === 'DLQ_UNAVAILABLE' || e.code === 'SINK_UNAVAILABLE' || e.code === 'SINK_TIMEOUT'
-        ? e
-        : new SluiceError('DLQ_UNAVAILABLE', `dead-letter outbox relay failed: ${e.message}`, { cause: e })
+      return await running
     } finally {
       this.#running = null
     }
+  }
+
+  /** The last attempt's outcome (for /ready and /status). */
+  get state(): OutboxState {
+    return { pending: this.#backlogRows, failingSinceMs: this.#failingSince, lastError: this.#lastError }
+  }
+
+  /**
+   * Retries the relay in the background every `intervalMs` (within the failure backoff) while rows
+   * may be waiting: rows of an earlier run, or of an idle stream, do not wait for a new batch.
+   * Ticks before the sink is open are skipped.
+   */
+  start(intervalMs = 5_000): void {
+    if (this.#tick !== null || this.#closed) return
+    const signal = new AbortController().signal
+    this.#tick = setInterval(() => {
+      if (this.#closed || this.#running !== null || this.#backlogRows === 0) return
+      try {
+        this.#o.database()
+      } catch {
+        return // the sink is not open yet
+      }
+      this.relay(signal).catch((err: unknown) => this.#log.warn({ err: toSluiceError(err).message }, 'dead-letter relay failed; retrying in the background'))
+    }, intervalMs)
+    this.#tick.unref()
+  }
+
+  /**
+   * Publishes until the outbox of this pipeline is empty. Past `timeoutMs` (or when `signal`
+   * aborts) it throws DLQ_UNDELIVERED naming how many rows wait, where, and the last error.
+   */
+  async drain(timeoutMs: number, signal: AbortSignal): Promise<void> {
+    const now = this.#o.now ?? Date.now
+    const deadline = now() + timeoutMs
+    let lastError: string | null = null
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.relay(signal, true)
+        lastError = null
+      } catch (err) {
+        lastError = toSluiceError(err).message
+      }
+      let backlog: OutboxBacklog
+      try {
+        const { driver, schema } = this.#o.database()
+        backlog = await outboxBacklog(driver, schema, this.#o.pipelineId)
+      } catch (err) {
+        throw new SluiceError('DLQ_UNDELIVERED', `the outbox could not be read before exiting (${errorText(err)}); rows may still wait in ${OUTBOX_TABLE} (the next run publishes them). Last relay error: ${lastError ?? 'none'}`, { cause: err })
+      }
+      if (backlog.rows === 0) return
+      const left = deadline - now()
+      if (left <= 0 || signal.aborted) throw this.#undelivered(backlog, timeoutMs, lastError)
+      await abortableSleep(Math.min(left, Math.min(MAX_BACKOFF_MS / 6, MIN_BACKOFF_MS * 2 ** attempt)), signal)
+    }
+  }
+
+  #undelivered(backlog: OutboxBacklog, timeoutMs: number, lastError: string | null): SluiceError {
+    const why = lastError ?? 'the outbox is still not empty'
+    return new SluiceError(
+      'DLQ_UNDELIVERED',
+      `${backlog.rows} dead-letter/late record(s) not published to Kafka within ${timeoutMs / 1000} s (${describeBacklog(backlog)}); they stay in ${OUTBOX_TABLE} and the next run publishes them. Last error: ${why}`,
+      { details: { pending: backlog.rows, topics: backlog.topics, timeoutSeconds: timeoutMs / 1000 } },
+    )
+  }
+
+  /** Counts the backlog and reports it; a failing count leaves the last known value. */
+  async #report(): Promise<void> {
+    try {
+      const { driver, schema } = this.#o.database()
+      this.#publish(await outboxBacklog(driver, schema, this.#o.pipelineId))
+    } catch {
+      // the database is away too: keep the last known backlog
+    }
+  }
+
+  #publish(backlog: OutboxBacklog): void {
+    this.#backlogRows = backlog.rows
+    this.#o.events?.emit('outbox.pending', {
+      pipelineId: this.#o.pipelineId,
+      rows: backlog.rows,
+      topics: backlog.topics,
+      failingSinceMs: this.#failingSince,
+      lastError: this.#lastError,
+    })
   }
 
   /** A last attempt (whatever the backoff), then the producer is closed. Never throws. */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    if (this.#tick !== null) clearInterval(this.#tick)
+    this.#tick = null
     try {
       await this.#running?.catch(() => {})
       const n = await this.relay(new AbortController().signal, true)

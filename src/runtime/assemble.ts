@@ -10,6 +10,8 @@ import type { Source } from '../api/source.ts'
 import { sinks, sourceFor } from '../components/registry.ts'
 import { composeTransforms, fieldsRead, splitSteps } from '../components/transforms/index.ts'
 import { type PipelineConfig, type StreamingConfig, resolveCredential as resolveCredentialFrom } from '../config/index.ts'
+import { OUTBOX_DEFAULTS } from '../config/error-handling.ts'
+import type { OutboxConfig } from '../config/index.ts'
 import type { LoadSchema } from '../components/sinks/postgres/index.ts'
 import { SluiceError } from '../errors.ts'
 import { BatchRunner } from '../engine/batch-runner.ts'
@@ -39,6 +41,8 @@ export interface AssembledPipeline {
   readonly sink: Sink
   readonly breaker: CircuitBreaker
   readonly deadLetters: DeadLetterTables
+  /** The Kafka outbox relay, when a destination is a Kafka topic. */
+  readonly outbox: OutboxRelay | null
   close(): Promise<void>
 }
 
@@ -62,6 +66,11 @@ export function effectiveStreaming(config: PipelineConfig, baseDir: string): Str
 /** The folder of the schemas named by schemaName: schemaDir, default `./schemas` beside the pipeline file. */
 export function schemaDirOf(config: PipelineConfig, baseDir: string): string {
   return config.schemaDir ? resolve(baseDir, config.schemaDir) : join(baseDir, 'schemas')
+}
+
+/** outboxConfig with its defaults filled in. */
+export function outboxSettings(config: PipelineConfig): OutboxConfig {
+  return { ...OUTBOX_DEFAULTS, ...config.errorHandlingConfig.outboxConfig }
 }
 
 /** Checks the shape of a load schema file: `{ "columns": { name: type }, "primaryKey": [names] }`. */
@@ -127,9 +136,11 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
         bootstrapBrokers: relayBrokers(dlqConfig?.dlqType === 'kafka' ? dlqConfig.bootstrapServers : undefined, config.extract.sourceType === 'kafka' ? config.extract.connectionParams['kafka.bootstrap.servers'] : undefined),
         database: () => ({ driver: sink.tracker.driver, schema: sink.tracker.schema }),
         topicCreation: dlqConfig?.dlqType === 'kafka' ? { ...(dlqConfig.partitions === undefined ? {} : { partitions: dlqConfig.partitions }), ...(dlqConfig.replicationFactor === undefined ? {} : { replicationFactor: dlqConfig.replicationFactor }) } : {},
+        events: deps.events,
         logger,
       })
     : null
+  relay?.start()
 
   const breakerConfig = errors.circuitBreakerConfig
   const breaker = new CircuitBreaker(breakerConfig)
@@ -193,6 +204,7 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
     sink,
     breaker,
     deadLetters,
+    outbox: relay,
     async close() {
       await relay?.close() // the last relay attempt needs the sink's connection
       await Promise.allSettled([source.close(), sink.close()])

@@ -1,10 +1,14 @@
-/** Readiness of running queries: sink reachable, source reachable, circuit closed. */
-import type { AssembledPipeline } from './assemble.ts'
+/**
+ * Readiness of running queries: sink reachable, source reachable, circuit closed, and the Kafka
+ * outbox not stuck (its rows failing to publish for longer than outboxConfig.stuckAfterSeconds).
+ */
+import { type AssembledPipeline, outboxSettings } from './assemble.ts'
+import type { OutboxState } from '../reliability/outbox-relay.ts'
 
 const PROBE_TIMEOUT_MS = 2000
 
 /** Probes every query; ok only when all checks pass. */
-export async function readiness(pipelines: readonly AssembledPipeline[]): Promise<{ ok: boolean; checks: Record<string, boolean | string> }> {
+export async function readiness(pipelines: readonly AssembledPipeline[], now: () => number = Date.now): Promise<{ ok: boolean; checks: Record<string, boolean | string> }> {
   const checks: Record<string, boolean | string> = {}
   await Promise.all(
     pipelines.map(async (p) => {
@@ -13,6 +17,7 @@ export async function readiness(pipelines: readonly AssembledPipeline[]): Promis
       checks[`${id}.sink`] = await probe(() => p.sink.ping(signal))
       checks[`${id}.source`] = p.source.latest ? await probe(async () => void (await p.source.latest?.(signal))) : true
       checks[`${id}.circuit`] = p.breaker.state === 'closed' ? true : p.breaker.state
+      if (p.outbox) checks[`${id}.outbox`] = outboxCheck(p.outbox.state, outboxSettings(p.config).stuckAfterSeconds * 1000, now())
     }),
   )
   return { ok: Object.values(checks).every((v) => v === true), checks }
@@ -25,4 +30,13 @@ async function probe(fn: () => Promise<void>): Promise<boolean | string> {
   } catch (err) {
     return err instanceof Error ? err.message.slice(0, 200) : 'failed'
   }
+}
+
+/** True unless rows wait and publishing them has failed for longer than `stuckAfterMs`. */
+export function outboxCheck(state: OutboxState, stuckAfterMs: number, nowMs: number): true | string {
+  const { pending, failingSinceMs, lastError } = state
+  if (pending === null || pending === 0 || failingSinceMs === null) return true
+  const stuckMs = nowMs - failingSinceMs
+  if (stuckMs < stuckAfterMs) return true
+  return `${pending} record(s) waiting in the outbox, not published for ${Math.round(stuckMs / 1000)} s: ${(lastError ?? 'unknown error').slice(0, 300)}`
 }

@@ -10,7 +10,7 @@ import type { PipelineConfig } from '../config/index.ts'
 import { type SluiceError, toSluiceError } from '../errors.ts'
 import { EngineEvents } from '../engine/events.ts'
 import type { QuerySummary } from '../engine/query.ts'
-import { type AssembledPipeline, assemble } from './assemble.ts'
+import { type AssembledPipeline, assemble, outboxSettings } from './assemble.ts'
 import { type CleanupSchedule, scheduleCleanup } from './cleanup-schedule.ts'
 
 /** A loaded pipeline file. */
@@ -75,10 +75,12 @@ export async function runPipelines(pipelines: readonly LoadedPipeline[], options
       try {
         cleanup = scheduleCleanup(a, { logger: options.logger, events, env })
         const summary = await a.query.run(stop, options.abort)
+        // Not ok while dead letters or late records wait in the outbox: publish them first.
+        await a.outbox?.drain(outboxSettings(a.config).drainTimeoutSeconds * 1000, options.abort)
         return { pipelineId, file, ok: true, summary, error: null }
       } catch (err) {
         const error = toSluiceError(err)
-        if (options.abort.aborted || (error.code === 'SHUTDOWN' && stop.aborted)) {
+        if (error.code !== 'DLQ_UNDELIVERED' && (options.abort.aborted || (error.code === 'SHUTDOWN' && stop.aborted))) {
           options.logger.warn({ pipelineId, code: error.code }, 'batch in flight cancelled by shutdown; it was rolled back')
           return { pipelineId, file, ok: true, summary: a.query.summary, error: null }
         }

@@ -119,6 +119,10 @@ export interface PipelineOptions {
   readonly trigger?: string
   /** dlqConfig.partitions (Kafka DLQ): partitions of the DLQ and late topics Sluice creates. */
   readonly dlqPartitions?: number
+  /** dlqConfig.bootstrapServers of a Kafka DLQ (default: the test broker). */
+  readonly dlqBootstrap?: string
+  /** errorHandlingConfig.outboxConfig. */
+  readonly outbox?: Record<string, unknown>
 }
 
 /** The pipeline reading `topic` into events with the extract schema, a watermark and the options. */
@@ -163,9 +167,10 @@ export function badDataPipeline(s: TestSchema, topic: string, dir: string, o: Pi
       circuitBreakerConfig: o.breaker ?? { enabled: true, failureThreshold: 20, resetTimeoutSeconds: 1 },
       dlqConfig:
         o.dlq === 'kafka'
-          ? { dlqType: 'kafka', bootstrapServers: kafkaBootstrap, topic: o.dlqTopic, ...(o.dlqPartitions === undefined ? {} : { partitions: o.dlqPartitions }) }
+          ? { dlqType: 'kafka', bootstrapServers: o.dlqBootstrap ?? kafkaBootstrap, topic: o.dlqTopic, ...(o.dlqPartitions === undefined ? {} : { partitions: o.dlqPartitions }) }
           : { dlqType: 'postgresql', table: 'events_dlq' },
       failFast: o.failFast ?? false,
+      ...(o.outbox ? { outboxConfig: o.outbox } : {}),
     },
   }
 }

@@ -4,6 +4,7 @@ import { nullLogger } from '../../api/component.ts'
 import { sourceFor } from '../../components/registry.ts'
 import { loadPipelineFile } from '../../config/index.ts'
 import { toSluiceError } from '../../errors.ts'
+import { outboxBacklog } from '../../reliability/outbox-backlog.ts'
 import { openDatabase } from '../../runtime/database.ts'
 import { reportError } from '../report-error.ts'
 
@@ -35,6 +36,8 @@ async function statusCommand(file: string, json: boolean): Promise<number> {
     try {
       const present = await db.tracker.tablesExist()
       const status = present ? await db.tracker.readStatus(config.pipelineId) : null
+      // Dead letters and late records committed for Kafka but not yet published (docs/dead-letters.md).
+      const outbox = await outboxBacklog(db.driver, db.schema, config.pipelineId)
       const latest = await latestPositions(config, baseDir)
       const partitions: PartitionStatus[] = (status?.positions ?? []).map((p) => {
         const end = latest?.[p.partition] ?? null
@@ -50,6 +53,7 @@ async function statusCommand(file: string, json: boolean): Promise<number> {
         watermark: status?.watermarkMs != null ? new Date(status.watermarkMs).toISOString() : null,
         totalLag: partitions.every((p) => p.lag !== null) ? partitions.reduce((a, p) => a + (p.lag ?? 0), 0) : null,
         partitions,
+        outbox: { pending: outbox.rows, topics: outbox.topics, oldest: outbox.oldestMs === null ? null : new Date(outbox.oldestMs).toISOString() },
       }
       if (json) {
         process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
@@ -62,6 +66,10 @@ async function statusCommand(file: string, json: boolean): Promise<number> {
           out.write(`last batch ${report.lastBatchId} at ${report.processedAt} (${report.recordCount} records)\n`)
         }
         if (report.watermark) out.write(`watermark  ${report.watermark}\n`)
+        if (outbox.rows > 0) {
+          const where = Object.entries(outbox.topics).map(([topic, n]) => `${n} for ${topic}`).join(', ')
+          out.write(`outbox     ${outbox.rows} dead-letter/late record(s) not yet published to Kafka (${where}), oldest from ${report.outbox.oldest}\n`)
+        }
         if (partitions.length > 0) {
           out.write('\npartition                      position      latest         lag\n')
           for (const p of partitions) {
