@@ -38,8 +38,8 @@ export const EVENT_SCHEMA = JSON.stringify({
   },
 })
 
-/** Where a record must end: the table, or the DLQ / late destination with this code. */
-export type Expected = 'table' | 'RECORD_DECODE' | 'RECORD_SCHEMA' | 'RECORD_COLUMN' | 'LATE_DATA'
+/** Where a record must end: the table, the DLQ / late destination with this code, or nowhere (filtered out). */
+export type Expected = 'table' | 'RECORD_DECODE' | 'RECORD_SCHEMA' | 'RECORD_COLUMN' | 'LATE_DATA' | 'FILTERED'
 
 export interface MixedTopic {
   readonly topic: string
@@ -123,6 +123,8 @@ export interface PipelineOptions {
   readonly dlqBootstrap?: string
   /** errorHandlingConfig.outboxConfig. */
   readonly outbox?: Record<string, unknown>
+  /** transform steps. */
+  readonly transform?: unknown[]
 }
 
 /** The pipeline reading `topic` into events with the extract schema, a watermark and the options. */
@@ -138,6 +140,7 @@ export function badDataPipeline(s: TestSchema, topic: string, dir: string, o: Pi
     name: 'bad data test pipeline',
     mode: 'streaming',
     schemaDir: '.',
+    ...(o.transform ? { transform: o.transform } : {}),
     extract: {
       sourceType: 'kafka',
       topic,
@@ -294,9 +297,11 @@ export function assertDestinations(
   mixed.expected.forEach((exp, offset) => {
     const got = where.get(offset)
     if (exp === 'LATE_DATA' && late === 'dropped') assert.equal(got, undefined, `late offset ${offset} dropped`)
+    else if (exp === 'FILTERED') assert.equal(got, undefined, `filtered offset ${offset} is nowhere`)
     else assert.equal(got, exp, `offset ${offset} expected in ${exp}`)
   })
   const lateCount = mixed.expected.filter((e) => e === 'LATE_DATA').length
-  const total = table.length + dlq.length + (late === 'dropped' ? lateCount : late.length)
+  const filtered = mixed.expected.filter((e) => e === 'FILTERED').length
+  const total = table.length + dlq.length + (late === 'dropped' ? lateCount : late.length) + filtered
   assert.equal(total, mixed.messages.length, 'the destinations add up to what was produced')
 }
