@@ -181,3 +181,19 @@ test('embedded load needs no connectionParams; $schema is accepted and dropped',
   assert.equal(c.extract.format, 'json')
   assert.deepEqual(c.extract.csv, { header: true, delimiter: ',' })
 })
+
+test('dlqConfig partitions / replicationFactor and outboxConfig take seed-style strings', () => {
+  const config = kafkaPipeline()
+  setAt(config, 'errorHandlingConfig', {
+    dlqConfig: { dlqType: 'kafka', bootstrapServers: 'k:9092', topic: 'd', partitions: '6', replicationFactor: '3' },
+    outboxConfig: { drainTimeoutSeconds: '120', stuckAfterSeconds: 600 },
+  })
+  const r = parsePipeline(config)
+  assert.ok(r.ok, JSON.stringify(r.ok ? [] : r.issues))
+  assert.deepEqual(r.config.errorHandlingConfig.dlqConfig, { dlqType: 'kafka', bootstrapServers: 'k:9092', topic: 'd', partitions: 6, replicationFactor: 3 })
+  assert.deepEqual(r.config.errorHandlingConfig.outboxConfig, { drainTimeoutSeconds: 120, stuckAfterSeconds: 600 })
+  setAt(config, 'errorHandlingConfig', { outboxConfig: { stuckAfterSeconds: 30 } })
+  const defaults = parsePipeline(config)
+  assert.ok(defaults.ok)
+  assert.deepEqual(defaults.config.errorHandlingConfig.outboxConfig, { drainTimeoutSeconds: 60, stuckAfterSeconds: 30 })
+})

@@ -22,7 +22,7 @@
  * After every attempt the backlog is reported (`outbox.pending`: metric, /status, /ready).
  */
 import { readFileSync } from 'node:fs'
-import { Producer } from '@platformatic/kafka'
+import { Admin, Producer } from '@platformatic/kafka'
 import type { Logger } from '../api/component.ts'
 import { sqlState } from '../components/sinks/postgres/classify-error.ts'
 import type { PgDriver } from '../components/sinks/postgres/driver.ts'
@@ -373,8 +373,12 @@ export class OutboxRelay {
     const r = await driver.query<{ topic: string }>(sql('outbox-topics', table), [this.#o.pipelineId])
     const topics = r.rows.map((row) => row.topic).filter((t) => !this.#ensured.has(t))
     if (topics.length === 0) return
-    const clientId = `${relayTransactionalId(this.#o.pipelineId)}-admin`
-    await ensureTopics({ bootstrapBrokers: this.#o.bootstrapBrokers, clientId }, topics, this.#o.topicCreation ?? {}, this.#log, signal)
+    const admin = this.#adminFor()
+    try {
+      await ensureTopics(admin, topics, this.#o.topicCreation ?? {}, this.#log, signal)
+    } finally {
+      await admin.close().catch(() => {})
+    }
     for (const t of topics) this.#ensured.add(t)
   }
 
@@ -391,6 +395,12 @@ export class OutboxRelay {
     if (done.length === 0) return 0
     await driver.query(sql('outbox-delete-ids', table), [pipelineId, done.map((d) => d.batch_id), done.map((d) => d.seq)])
     return done.length
+  }
+
+  /** A short-lived admin client for creating the destination topics (same cluster as the producer). */
+  #adminFor(): Admin {
+    const clientId = `${relayTransactionalId(this.#o.pipelineId)}-admin`
+    return new Admin({ clientId, bootstrapBrokers: this.#o.bootstrapBrokers, connectTimeout: 5_000, timeout: 15_000, retries: 2 })
   }
 
   #producerFor(): Producer {

@@ -16,36 +16,31 @@ export interface TopicCreation {
   readonly replicationFactor?: number
 }
 
-/** Connection of the admin client that creates topics. */
-export interface TopicAdminSettings {
-  readonly bootstrapBrokers: string[]
-  readonly clientId: string
-}
-
 /** How long a new topic may take to have a leader for every partition. */
 const LEADER_WAIT_MS = 15_000
 
-/** Broker refusals after which auto-creation on produce is the remaining way. */
-const REFUSED = ['TOPIC_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'POLICY_VIOLATION', 'INVALID_REPLICATION_FACTOR', 'INVALID_PARTITIONS']
+/**
+ * Broker refusals after which auto-creation on produce is the remaining way. An invalid partition
+ * count or replication factor is not one of them: the user asked for it, so it fails loudly.
+ */
+const REFUSED = ['TOPIC_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'POLICY_VIOLATION']
 
-/** The missing ones of `topics` are created; resolves once every partition of every topic has a leader. */
-export async function ensureTopics(settings: TopicAdminSettings, topics: readonly string[], creation: TopicCreation, logger: Logger, signal: AbortSignal): Promise<void> {
+/**
+ * The missing ones of `topics` are created; resolves once every partition of every topic has a
+ * leader. `admin` is the caller's (it carries the cluster's connection settings); it stays open.
+ */
+export async function ensureTopics(admin: Admin, topics: readonly string[], creation: TopicCreation, logger: Logger, signal: AbortSignal): Promise<void> {
   if (topics.length === 0) return
-  const admin = new Admin({ clientId: settings.clientId, bootstrapBrokers: settings.bootstrapBrokers, connectTimeout: 5_000, timeout: 15_000, retries: 2 })
+  let existing: Set<string>
   try {
-    let existing: Set<string>
-    try {
-      existing = new Set(await admin.listTopics())
-    } catch (err) {
-      throw unavailable(err, 'listing topics')
-    }
-    const missing = topics.filter((t) => !existing.has(t))
-    let created: string[] = []
-    if (missing.length > 0) created = await create(admin, missing, creation, logger)
-    await waitForLeaders(admin, created, signal)
-  } finally {
-    await admin.close().catch(() => {})
+    existing = new Set(await admin.listTopics())
+  } catch (err) {
+    throw unavailable(err, 'listing topics')
   }
+  const missing = topics.filter((t) => !existing.has(t))
+  let created: string[] = []
+  if (missing.length > 0) created = await create(admin, missing, creation, logger)
+  await waitForLeaders(admin, created, signal)
 }
 
 /** Creates `topics`; returns the ones that now exist (created here or by a concurrent creator). */

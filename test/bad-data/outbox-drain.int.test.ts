@@ -11,7 +11,7 @@ import { createTopic, uniqueTopic } from '../helpers/kafka.ts'
 import { createTestSchema, type TestSchema } from '../helpers/pg.ts'
 import { runSluice, writePipeline } from '../helpers/cli.ts'
 import { freePort } from '../ops/support.ts'
-import { EVENT_SCHEMA, TABLE_DDL, assertDestinations, badDataPipeline, dlqTopicRecords, mixedTopic, tableOffsets, type MixedTopic } from './fixtures.ts'
+import { EVENT_SCHEMA, TABLE_DDL, assertDestinations, badDataPipeline, dlqTopicRecords, mixedTopic, tableOffsets, topicPartitions, type MixedTopic } from './fixtures.ts'
 
 let mixed: MixedTopic
 const schemas: TestSchema[] = []
@@ -110,4 +110,24 @@ test('mode batch: a broker refusal (record larger than the topic\'s max.message.
   assert.equal(err?.details.pending, deadLetters())
   assert.match(err?.message ?? '', /MESSAGE_TOO_LARGE|RECORD_LIST_TOO_LARGE|larger than the max/i)
   assert.equal(await outboxRows(s), deadLetters())
+})
+
+test('a replication factor the cluster cannot give is not worked around: exit 1 with the broker\'s INVALID_REPLICATION_FACTOR, no topic', async () => {
+  const s = await freshSchema()
+  const dlqTopic = uniqueTopic('dlq-rf')
+  const { file } = await writePipeline(
+    (dir: string) => {
+      const c = badDataPipeline(s, mixed.topic, dir, { dlq: 'kafka', strategy: 'drop', dlqTopic, maxOffsets: mixed.phaseA, outbox: { drainTimeoutSeconds: 1 } }) as { errorHandlingConfig: { dlqConfig: Record<string, unknown> } }
+      c.errorHandlingConfig.dlqConfig.replicationFactor = 3 // the test cluster has one broker
+      return c
+    },
+    { 'event.json': EVENT_SCHEMA },
+  )
+  const failed = await runSluice(['run', file, '--json'])
+  assert.equal(failed.code, 1, failed.stderr.slice(-3000))
+  const err = (JSON.parse(failed.stdout) as RunJson).queries[0]?.error
+  assert.equal(err?.code, 'DLQ_UNDELIVERED')
+  assert.equal(err?.details.pending, deadLetters())
+  assert.match(err?.message ?? '', /INVALID_REPLICATION_FACTOR|replication factor/i)
+  assert.equal(await topicPartitions(dlqTopic), null, 'not auto-created with other settings')
 })
