@@ -3,6 +3,7 @@
  * outbox not stuck (its rows failing to publish for longer than outboxConfig.stuckAfterSeconds).
  */
 import { type AssembledPipeline, outboxSettings } from './assemble.ts'
+import { redactText } from '../observability/redact.ts'
 import type { OutboxState } from '../reliability/outbox-relay.ts'
 
 const PROBE_TIMEOUT_MS = 2000
@@ -38,5 +39,5 @@ export function outboxCheck(state: OutboxState, stuckAfterMs: number, nowMs: num
   if (pending === null || pending === 0 || failingSinceMs === null) return true
   const stuckMs = nowMs - failingSinceMs
   if (stuckMs < stuckAfterMs) return true
-  return `${pending} record(s) waiting in the outbox, not published for ${Math.round(stuckMs / 1000)} s: ${(lastError ?? 'unknown error').slice(0, 300)}`
+  return `${pending} record(s) waiting in the outbox, not published for ${Math.round(stuckMs / 1000)} s: ${redactText(lastError ?? 'unknown error').slice(0, 300)}`
 }
