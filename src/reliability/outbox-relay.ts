@@ -146,6 +146,7 @@ export class OutboxRelay {
   #failingSince: number | null = null
   #lastError: string | null = null
   #tick: NodeJS.Timeout | null = null
+  #closing: Promise<void> | null = null
 
   constructor(options: OutboxRelayOptions) {
     this.#o = options
@@ -275,9 +276,13 @@ export class OutboxRelay {
     })
   }
 
-  /** A last attempt (whatever the backoff), then the producer is closed. Never throws. */
-  async close(): Promise<void> {
-    if (this.#closed) return
+  /** A last attempt (whatever the backoff), then the producer is closed. Never throws; later calls wait for the first. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true
     if (this.#tick !== null) clearInterval(this.#tick)
     this.#tick = null

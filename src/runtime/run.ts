@@ -7,7 +7,7 @@
  */
 import type { Logger } from '../api/component.ts'
 import type { PipelineConfig } from '../config/index.ts'
-import { type SluiceError, toSluiceError } from '../errors.ts'
+import { SluiceError, toSluiceError } from '../errors.ts'
 import { EngineEvents } from '../engine/events.ts'
 import type { QuerySummary } from '../engine/query.ts'
 import { type AssembledPipeline, assemble, outboxSettings } from './assemble.ts'
@@ -82,6 +82,11 @@ export async function runPipelines(pipelines: readonly LoadedPipeline[], options
         const error = toSluiceError(err)
         if (error.code !== 'DLQ_UNDELIVERED' && (options.abort.aborted || (error.code === 'SHUTDOWN' && stop.aborted))) {
           options.logger.warn({ pipelineId, code: error.code }, 'batch in flight cancelled by shutdown; it was rolled back')
+          const undelivered = await outboxAfterShutdown(a, options.abort)
+          if (undelivered) {
+            options.logger.error({ pipelineId, code: undelivered.code, err: undelivered.message }, 'query stopped with dead letters not published')
+            return { pipelineId, file, ok: false, summary: a.query.summary, error: undelivered.toJSON() }
+          }
           return { pipelineId, file, ok: true, summary: a.query.summary, error: null }
         }
         events.emit('query.state', { pipelineId, state: 'failed', error: { code: error.code, message: error.message } })
@@ -95,4 +100,27 @@ export async function runPipelines(pipelines: readonly LoadedPipeline[], options
     }),
   )
   return results
+}
+
+/**
+ * After a shutdown cut a batch short: the outbox still has to be empty for `ok`. Drained while the
+ * sink is open; past the shutdown timeout (sink closing) only the relay's last attempt counts.
+ */
+async function outboxAfterShutdown(a: AssembledPipeline, abort: AbortSignal): Promise<SluiceError | null> {
+  const outbox = a.outbox
+  if (!outbox) return null
+  if (!abort.aborted) {
+    try {
+      await outbox.drain(outboxSettings(a.config).drainTimeoutSeconds * 1000, abort)
+      return null
+    } catch (err) {
+      return toSluiceError(err)
+    }
+  }
+  await outbox.close() // its last attempt, while the sink can still answer
+  const { pending, lastError } = outbox.state
+  if (pending === null || pending === 0) return null
+  return new SluiceError('DLQ_UNDELIVERED', `${pending} dead-letter/late record(s) not published to Kafka before the shutdown timeout; they stay in sluice_dlq_outbox and the next run publishes them. Last error: ${lastError ?? 'none'}`, {
+    details: { pending },
+  })
 }
