@@ -6,7 +6,7 @@
  * Numbers a double cannot hold exactly stay exact (ExactNumber, exact-number.ts).
  */
 import type { RowValues, SourceRecord } from '../api/record.ts'
-import { isExactNumber, parseJson } from './exact-number.ts'
+import { isExactNumber, parseJson, parseJsonBytes } from './exact-number.ts'
 
 /** Strict UTF-8 (invalid bytes throw); a leading BOM is kept, as Buffer#toString keeps it. */
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
@@ -32,7 +32,7 @@ export function decodeRecord(record: SourceRecord): DecodeResult {
     }
     let parsed: unknown
     try {
-      parsed = parseJson(text)
+      parsed = parseJsonBytes(text, bytes)
     } catch (err) {
       return { ok: false, reason: `value is not valid JSON: ${(err as Error).message}` }
     }

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { doubleIsExact, exactNumber, hasLongDigitRun, isExactNumber, parseJson, sameDecimal } from './exact-number.ts'
+import { bytesHaveLongDigitRun, doubleIsExact, exactNumber, hasLongDigitRun, isExactNumber, parseJson, parseJsonBytes, sameDecimal } from './exact-number.ts'
 
 const EXAMPLE = '{"id": 9007199254740993, "amount": 12345678901234567890.12345678901234567890}'
 
@@ -42,6 +42,7 @@ test('the scan finds a 16-character run of digits and dots wherever it is, and n
       const run = '1'.repeat(len - 1) + '.'
       const text = `${'x'.repeat(at)}${run}${'y'.repeat(at % 7)}`
       assert.equal(hasLongDigitRun(text), len >= 16, `run of ${len} at ${at}`)
+      assert.equal(bytesHaveLongDigitRun(Buffer.from(`é${text}`)), len >= 16, `bytes: run of ${len} at ${at}`)
     }
   }
   // Many short runs (timestamps, small numbers) are no hit.
@@ -60,4 +61,10 @@ test('decimal sameness and double exactness', () => {
   assert.ok(!doubleIsExact('1e400', Number.POSITIVE_INFINITY))
   assert.ok(!doubleIsExact('0.1000000000000000055511', 0.1))
   assert.ok(isExactNumber(exactNumber('12')) && !isExactNumber(12) && !isExactNumber({ rawJSON: '12' }))
+})
+
+test('parseJsonBytes gives what parseJson gives', () => {
+  const v = parseJsonBytes(EXAMPLE, Buffer.from(EXAMPLE)) as Record<string, unknown>
+  assert.equal(JSON.stringify(v), JSON.stringify(parseJson(EXAMPLE)))
+  assert.deepEqual(parseJsonBytes('{"a":1}', Buffer.from('{"a":1}')), { a: 1 })
 })
