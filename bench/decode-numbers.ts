@@ -23,9 +23,8 @@ const N = Number(args.records)
 const ROUNDS = Number(args.rounds)
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
-const NO_METADATA: ReadonlySet<never> = new Set()
 
-/** The decode as it was: UTF-8, JSON.parse, object check (metadata off, as for a table without such columns). */
+/** The decode as it was: UTF-8, JSON.parse, object check (metadata is added later, by the record path). */
 function oldDecode(record: SourceRecord): RowValues | null {
   const text = utf8.decode(record.value as Buffer)
   const parsed: unknown = JSON.parse(text)
@@ -34,7 +33,7 @@ function oldDecode(record: SourceRecord): RowValues | null {
 }
 
 function newDecode(record: SourceRecord): RowValues | null {
-  const r = decodeRecord(record, NO_METADATA)
+  const r = decodeRecord(record)
   return r.ok ? r.values : null
 }
 
