@@ -99,6 +99,8 @@ const cases: Case[] = [
   { name: 'select without columns', config: k('transform', [{ type: 'select', columns: [] }]), path: 'transform[0].columns', message: /at least one column/ },
   { name: 'filter op unknown', config: k('transform', [{ type: 'filter', field: 'a', op: 'like', value: 'x' }]), path: 'transform[0].op', message: /"eq", "ne"/ },
   { name: 'filter without value', config: k('transform', [{ type: 'filter', field: 'a', op: 'gt' }]), path: 'transform[0].value', message: /required with op gt/ },
+  { name: 'filter value past 2^53', config: k('transform', [{ type: 'filter', field: 'a', op: 'eq', value: 9007199254740993 }]), path: 'transform[0].value', message: /past 2\^53.*write it as a string/ },
+  { name: 'filter list value past 2^53', config: k('transform', [{ type: 'filter', field: 'a', op: 'in', value: [1, 9007199254740993] }]), path: 'transform[0].value[1]', message: /past 2\^53/ },
   { name: 'cast to unknown type', config: k('transform', [{ type: 'cast', columns: { a: 'decimal' } }]), path: 'transform[0].columns.a', message: /"string", "int", "float"/ },
   { name: 'aggregate sum without field', config: k('transform', [{ type: 'aggregate', aggregations: { total: { fn: 'sum' } } }]), path: 'transform[0].aggregations.total.field', message: /required for fn sum/ },
   { name: 'aggregate not the last step', config: aggregateConfig({ transform: [AGG, { type: 'select', columns: ['user_id', 'n'] }] }), path: 'transform[0]', message: /must be the last transform step/ },

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import type { Row, RowValues } from '../api/record.ts'
 import { type AggregateSpec, aggregateColumnTypes, aggregateKey, aggregateRows, mergeRules } from './aggregate.ts'
 import { addDecimal, compareDecimal, decimalText, toDecimal } from './decimal.ts'
+import { parseJson } from './exact-number.ts'
 
 function rows(list: readonly RowValues[]): Row[] {
   return list.map((values, i) => ({
@@ -142,4 +143,22 @@ test('merge rules and the created table columns name the hidden avg pair', () =>
   })
   assert.deepEqual(aggregateKey(ALL), ['k'])
   assert.deepEqual(aggregateRows([], ALL), { rows: [], members: new Map(), dead: [] })
+})
+
+test('exact numbers: sums, min/max and group keys keep every digit', () => {
+  const values = [
+    parseJson('{"id": 9007199254740993, "amount": 12345678901234567890.12345678901234567890}'),
+    parseJson('{"id": 9007199254740993, "amount": 0.00000000000000000001}'),
+    parseJson('{"id": 9007199254740992, "amount": 1}'),
+  ] as RowValues[]
+  const spec: AggregateSpec = { groupBy: ['id'], aggregations: { total: { fn: 'sum', field: 'amount' }, top: { fn: 'max', field: 'amount' }, n: { fn: 'count' } } }
+  const out = aggregateRows(rows(values), spec)
+  assert.equal(out.dead.length, 0)
+  assert.deepEqual(
+    out.rows.map((r) => [JSON.stringify(r.values.id), r.values.total, JSON.stringify(r.values.top), r.values.n]),
+    [
+      ['9007199254740993', '12345678901234567890.12345678901234567891', '12345678901234567890.12345678901234567890', 2],
+      ['9007199254740992', '1', '1', 1],
+    ],
+  )
 })

@@ -19,6 +19,7 @@ import type { MergeRule } from '../api/sink.ts'
 import type { ErrorCode } from '../errors.ts'
 import type { TransformStep } from '../config/types.ts'
 import { type Decimal, addDecimal, compareDecimal, decimalText, toDecimal } from './decimal.ts'
+import { isExactNumber } from './exact-number.ts'
 import type { DeadLetter } from './records.ts'
 import { parseEventTime } from './watermark.ts'
 
@@ -98,20 +99,20 @@ interface Group {
 /** An orderable view of a min/max input: numbers (and times) compare numerically, the rest as text. */
 function orderKey(v: unknown): Decimal | string {
   if (v instanceof Date) return { digits: BigInt(v.getTime()), scale: 0 }
-  return toDecimal(v) ?? String(v)
+  return toDecimal(v) ?? (isExactNumber(v) ? v.rawJSON : String(v))
 }
 
 function less(a: unknown, b: unknown): boolean {
   const x = orderKey(a)
   const y = orderKey(b)
   if (typeof x !== 'string' && typeof y !== 'string') return compareDecimal(x, y) < 0
-  const tx = a instanceof Date ? a.toISOString() : String(a)
-  const ty = b instanceof Date ? b.toISOString() : String(b)
+  const tx = a instanceof Date ? a.toISOString() : isExactNumber(a) ? a.rawJSON : String(a)
+  const ty = b instanceof Date ? b.toISOString() : isExactNumber(b) ? b.rawJSON : String(b)
   return tx < ty
 }
 
 function minMaxable(v: unknown): boolean {
-  return typeof v === 'number' || typeof v === 'bigint' || typeof v === 'string' || typeof v === 'boolean' || v instanceof Date
+  return typeof v === 'number' || typeof v === 'bigint' || typeof v === 'string' || typeof v === 'boolean' || v instanceof Date || isExactNumber(v)
 }
 
 function stringify(v: unknown): string {

@@ -1,8 +1,10 @@
 /**
  * Exact decimal arithmetic for the aggregate step's sums. JSON numbers are decimal literals; adding
  * them as doubles drifts (0.1 + 0.2), and the table merges sums in `numeric`, so a batch's partial sum
- * is kept exact here as a scaled BigInt and handed to the sink as decimal text.
+ * is kept exact here as a scaled BigInt and handed to the sink as decimal text. A number too long
+ * for a double arrives as an ExactNumber (its JSON text) and is read from that text.
  */
+import { isExactNumber } from './exact-number.ts'
 
 /** value = digits / 10^scale. */
 export interface Decimal {
@@ -14,11 +16,13 @@ const DECIMAL_TEXT = /^([+-]?)(\d*)(?:\.(\d*))?(?:e([+-]?\d+))?$/i
 // Exponents beyond this would make BigInts of absurd size from a few bytes of input.
 const MAX_EXPONENT = 1000
 
-/** Parses a number, bigint or numeric string; null when it is none of these (or not finite). */
+/** Parses a number, bigint, ExactNumber or numeric string; null when it is none of these (or not finite). */
 export function toDecimal(value: unknown): Decimal | null {
   if (typeof value === 'bigint') return { digits: value, scale: 0 }
   let text: string
-  if (typeof value === 'number') {
+  if (isExactNumber(value)) {
+    text = value.rawJSON
+  } else if (typeof value === 'number') {
     if (!Number.isFinite(value)) return null
     text = String(value)
   } else if (typeof value === 'string') {

@@ -3,8 +3,10 @@
  * source already named); the record's metadata (key, topic, ...) is added after the extract schema
  * checked the payload (metadata.ts). A value that is not UTF-8 or not a JSON object is a bad record
  * (RECORD_DECODE), never dropped.
+ * Numbers a double cannot hold exactly stay exact (ExactNumber, exact-number.ts).
  */
 import type { RowValues, SourceRecord } from '../api/record.ts'
+import { isExactNumber, parseJson, parseJsonBytes } from './exact-number.ts'
 
 /** Strict UTF-8 (invalid bytes throw); a leading BOM is kept, as Buffer#toString keeps it. */
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
@@ -30,7 +32,7 @@ export function decodeRecord(record: SourceRecord): DecodeResult {
     }
     let parsed: unknown
     try {
-      parsed = JSON.parse(text)
+      parsed = parseJsonBytes(text, bytes)
     } catch (err) {
       return { ok: false, reason: `value is not valid JSON: ${(err as Error).message}` }
     }
@@ -47,8 +49,8 @@ export function decodeKey(record: SourceRecord, keyColumns: readonly string[]): 
   if (record.key === null) return null
   const text = record.key.toString('utf8')
   try {
-    const parsed: unknown = JSON.parse(text)
-    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as RowValues
+    const parsed: unknown = parseJson(text)
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) && !isExactNumber(parsed)) return parsed as RowValues
     if (keyColumns.length === 1 && keyColumns[0] !== undefined) return { [keyColumns[0]]: parsed }
   } catch {
     if (keyColumns.length === 1 && keyColumns[0] !== undefined) return { [keyColumns[0]]: text }

@@ -107,3 +107,11 @@ test('a tombstone followed by a new record of the same key in one batch does not
   assert.deepEqual(b.deletes, [{ id: 2 }], 'key 1 came back after its tombstone; key 2 ends deleted')
   assert.equal(b.rows.length, 3)
 })
+
+test('numbers too long for a double reach the row exact, Kafka value and tombstone key alike', () => {
+  const path = new RecordPath({ validator: null, transform: null, watermark: null, deleteKeys: ['id'], metadata: null }, null)
+  path.add([rec('{"id": 9007199254740993, "amount": 12345678901234567890.12345678901234567890}'), rec(null, '9007199254740995')])
+  const b = path.finish()
+  assert.equal(JSON.stringify(b.rows[0]?.values), '{"id":9007199254740993,"amount":12345678901234567890.12345678901234567890}')
+  assert.equal(JSON.stringify(b.deletes), '[{"id":9007199254740995}]')
+})

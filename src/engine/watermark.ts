@@ -5,10 +5,12 @@
  * the batch commit so that a restart does not re-admit late rows. A record is late when its event
  * time is at or below the watermark.
  */
+import { isExactNumber } from './exact-number.ts'
 
 /** Parses an event time: ISO-8601 string, epoch milliseconds, epoch seconds (< 1e11), or Date. */
 export function parseEventTime(value: unknown): number | null {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.getTime()
+  if (isExactNumber(value)) return parseEventTime(Number(value.rawJSON))
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) return null
     return Math.abs(value) < 1e11 ? Math.round(value * 1000) : Math.round(value)

@@ -75,6 +75,8 @@ export interface ProduceOptions {
   abort?: boolean
   /** Messages per produce request (default 1,000). */
   batchSize?: number
+  /** Let the broker create a topic that does not exist yet (as a user's first producer does). */
+  autocreateTopics?: boolean
 }
 
 const toBuf = (v: string | Buffer | null | undefined): Buffer | undefined =>
@@ -90,6 +92,7 @@ export async function produce(topic: string, messages: readonly TestMessage[], o
     // Idempotent: a retried produce request (leadership still settling on a new topic) must not
     // write its messages twice.
     idempotent: true,
+    ...(options.autocreateTopics ? { autocreateTopics: true } : {}),
     ...(options.transactional ? { transactionalId: uniqueTopic('txn') } : {}),
   })
   try {

@@ -34,6 +34,15 @@ export const filterStepSchema = strictObject(
     if (unary && v.value !== undefined) ctx.addIssue({ code: 'custom', path: ['value'], input: v.value, message: `not used with op ${v.op}` })
     if (!unary && v.value === undefined) ctx.addIssue({ code: 'custom', path: ['value'], input: undefined, message: `required with op ${v.op}` })
     if (v.op === 'in' && !Array.isArray(v.value)) ctx.addIssue({ code: 'custom', path: ['value'], input: v.value, message: 'must be a list with op in' })
+    // The pipeline file is read with JSON.parse: an integer past 2^53 has already lost digits here,
+    // and the filter would compare against a neighbour of the number written. A string is exact.
+    const values: unknown[] = Array.isArray(v.value) ? v.value : [v.value]
+    values.forEach((x, i) => {
+      if (typeof x === 'number' && Number.isInteger(x) && !Number.isSafeInteger(x)) {
+        const path = Array.isArray(v.value) ? ['value', i] : ['value']
+        ctx.addIssue({ code: 'custom', path, input: x, message: `numbers past 2^53 lose digits when the pipeline file is read (this one reads as ${BigInt(x)}): write it as a string, e.g. "9007199254740993"` })
+      }
+    })
   }, always),
 )
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { encodeArray, encodeBytea, encodeGeneric, encodeJson, encodeRows, encodeTime, escapeCopy, fieldValue, type CopyColumn } from './copy-encode.ts'
+import { parseJson } from '../../../engine/exact-number.ts'
+import { encodeArray, encodeBytea, encodeGeneric, encodeJson, encodeRows, encodeTime, encoderFor, escapeCopy, fieldValue, type CopyColumn } from './copy-encode.ts'
 
 test('escapeCopy escapes backslash, tab, newline and carriage return only', () => {
   assert.equal(escapeCopy('plain é 🦀'), 'plain é 🦀')
@@ -47,3 +48,19 @@ test('encodeRows streams bounded chunks, NULLs as \\N, optional ordinal', () => 
   assert.ok(byChars.length >= 12)
 })
 
+
+test('exact numbers are written as their text; integer columns get the digits of integral ones', () => {
+  const row = parseJson('{"id": 9007199254740993, "amount": 12345678901234567890.12345678901234567890, "f": 0.1000000000000000055511, "j": {"n": 9007199254740993}, "i2": 9007199254740993.000, "bad": 1.0000000000000000001}') as Record<string, unknown>
+  const int8 = encoderFor('int8', 'N')
+  const numeric = encoderFor('numeric', 'N')
+  assert.equal(int8(row.id), '9007199254740993')
+  assert.equal(numeric(row.amount), '12345678901234567890.12345678901234567890')
+  assert.equal(encoderFor('float8', 'N')(row.f), '0.1000000000000000055511') // the server rounds, as for any float input
+  assert.equal(encoderFor('jsonb', 'U')(row.j), '{"n":9007199254740993}')
+  assert.equal(encoderFor('text', 'S')(row.id), '9007199254740993')
+  assert.equal(int8(row.i2), '9007199254740993')
+  assert.equal(int8(row.bad), '1.0000000000000000001') // left for the server to refuse, never rounded to 1
+  assert.equal(int8(7), '7')
+  const chunks = [...encodeRows([row], [{ name: 'id', encode: int8 }, { name: 'amount', encode: numeric }], 0, 1)]
+  assert.equal(Buffer.concat(chunks).toString(), '9007199254740993\t12345678901234567890.12345678901234567890\n')
+})

@@ -7,8 +7,14 @@
  * Values are encoded by the target column's type: JSON columns get JSON text, bytea gets `\x` hex,
  * timestamp columns accept Dates and epoch milliseconds, array columns accept JS arrays. Anything the
  * server cannot parse is left to it: it refuses that row, and the loader isolates and rejects it.
+ * A number too long for a double (an ExactNumber) is written as its JSON text, so PostgreSQL parses
+ * the digits as written: exact into numeric and bigint, refused when out of the column's range (the
+ * row becomes a RECORD_COLUMN dead letter, never a rounded value), rounded by the server into
+ * double precision/real as any float input is.
  */
 import { isoFromMs } from '../../../iso-time.ts'
+import { decimalText, toDecimal } from '../../../engine/decimal.ts'
+import { isExactNumber } from '../../../engine/exact-number.ts'
 import { failpointSync } from '../../../failpoint.ts'
 import type { RowValues } from '../../../api/record.ts'
 
@@ -74,6 +80,19 @@ export const encodeGeneric: ValueEncoder = (v) => {
   }
 }
 
+/**
+ * smallint, integer, bigint: an ExactNumber with an integral value written with a fraction or an
+ * exponent (`9007199254740993.0`, `9.007199254740993e15`) is written as its digits, which the
+ * server's integer input accepts (as it accepted the double that JSON.parse made of `1.0`); a
+ * fractional one stays as written, so the server refuses it rather than it being rounded.
+ */
+export const encodeInteger: ValueEncoder = (v) => {
+  if (!isExactNumber(v)) return encodeGeneric(v)
+  const d = toDecimal(v)
+  if (d === null || d.scale === 0 || d.digits % 10n ** BigInt(d.scale) !== 0n) return v.rawJSON
+  return decimalText(d)
+}
+
 /** json/jsonb: any JS value becomes its JSON text; raw bytes are taken as JSON text as they are. */
 export const encodeJson: ValueEncoder = (v) => {
   if (isBytes(v)) return escapeCopy(Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('utf8'))
@@ -122,6 +141,10 @@ export function encoderFor(udt: string, category: string): ValueEncoder {
       return encodeJson
     case 'bytea':
       return encodeBytea
+    case 'int2':
+    case 'int4':
+    case 'int8':
+      return encodeInteger
     case 'timestamp':
     case 'timestamptz':
     case 'date':

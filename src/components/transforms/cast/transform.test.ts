@@ -1,11 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { isSluiceError } from '../../../errors.ts'
+import { exactNumber, isExactNumber, parseJson } from '../../../engine/exact-number.ts'
 import { castTransform, parseTimestampMs, type CastType } from './transform.ts'
 
 const cast = (type: CastType, v: unknown): unknown => castTransform({ type: 'cast', columns: { c: type } })({ c: v }).c
 const fails = (type: CastType, v: unknown): void =>
-  assert.throws(() => cast(type, v), (err) => isSluiceError(err, 'RECORD_TRANSFORM') && !err.retryable && err.details.column === 'c', `${String(v)} -> ${type}`)
+  assert.throws(() => cast(type, v), (err) => isSluiceError(err, 'RECORD_TRANSFORM') && !err.retryable && err.details.column === 'c', `${typeof v === "object" ? JSON.stringify(v) : String(v)} -> ${type}`)
 
 test('int', () => {
   assert.equal(cast('int', '42'), 42)
@@ -60,4 +61,21 @@ test('null stays null, absent stays absent, other columns and the input are unto
   assert.deepEqual(out, { a: 1, b: null, d: 'x' })
   assert.ok(!('c' in out))
   assert.deepEqual(row, { a: '1', b: null, d: 'x' })
+})
+
+test('exact numbers (too long for a double) stay exact through cast', () => {
+  const v = parseJson('{"id": 9007199254740993, "amount": 12345678901234567890.12345678901234567890, "whole": 9007199254740993.000, "f": 0.1000000000000000055511}') as Record<string, unknown>
+  const id = cast('int', v.id)
+  assert.ok(isExactNumber(id) && id.rawJSON === '9007199254740993')
+  const whole = cast('int', v.whole)
+  assert.ok(isExactNumber(whole) && whole.rawJSON === '9007199254740993')
+  fails('int', exactNumber('12.0000000000000000001'))
+  assert.equal(cast('int', exactNumber('12.000000000000000000')), 12)
+  fails('int', v.amount) // has a fraction: not rounded to an integer
+  assert.equal(cast('string', v.amount), '12345678901234567890.12345678901234567890')
+  assert.equal(cast('float', v.f), 0.1)
+  fails('float', exactNumber('1e400'))
+  fails('boolean', v.id)
+  const j = cast('json', '{"n": 9007199254740993}') as Record<string, unknown>
+  assert.ok(isExactNumber(j.n) && j.n.rawJSON === '9007199254740993')
 })

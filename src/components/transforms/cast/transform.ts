@@ -4,8 +4,9 @@
  * without losing information fails the row with RECORD_TRANSFORM (it goes to the DLQ):
  * - string: numbers and booleans as text, dates as ISO 8601, objects and arrays as JSON text;
  * - int: integral numbers, and strings of digits ("42", "-7", "3.0"); integers beyond 2^53 stay
- *   digit strings so that no digit is lost (PostgreSQL reads them into bigint or numeric);
- * - float: finite numbers and numeric strings;
+ *   digit strings so that no digit is lost (PostgreSQL reads them into bigint or numeric), and a JSON
+ *   number too long for a double (ExactNumber) stays exact when integral (12.0...0 -> 12), else fails;
+ * - float: finite numbers and numeric strings (an ExactNumber becomes its nearest double);
  * - boolean: true/false, 1/0, and the strings true/false, t/f, yes/no, y/n, on/off, 1/0;
  * - timestamp: an ISO 8601 string (UTC); input is a Date, epoch milliseconds, or a date string,
  *   read as UTC when it names no zone (so the result does not depend on the machine's zone);
@@ -14,6 +15,8 @@
 import type { RowValues } from '../../../api/record.ts'
 import { SluiceError } from '../../../errors.ts'
 import type { TransformStep } from '../config.ts'
+import { decimalText, toDecimal } from '../../../engine/decimal.ts'
+import { exactNumber, isExactNumber, parseJson } from '../../../engine/exact-number.ts'
 
 export type CastStep = Extract<TransformStep, { type: 'cast' }>
 export type CastType = CastStep['columns'][string]
@@ -46,12 +49,14 @@ const CONVERTERS: Record<CastType, Converter> = {
   string: (v) => {
     if (typeof v === 'string') return v
     if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v)
+    if (isExactNumber(v)) return v.rawJSON
     if (v instanceof Date) return Number.isNaN(v.getTime()) ? FAIL : v.toISOString()
     return JSON.stringify(v)
   },
   int: (v) => {
     if (typeof v === 'number') return Number.isInteger(v) ? v : FAIL
     if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : String(v)
+    if (isExactNumber(v)) return exactInteger(v.rawJSON)
     if (typeof v !== 'string') return FAIL
     const m = /^\s*([+-]?)0*(\d+)(?:\.0*)?\s*$/.exec(v)
     if (!m) return FAIL
@@ -61,6 +66,10 @@ const CONVERTERS: Record<CastType, Converter> = {
   },
   float: (v) => {
     if (typeof v === 'number') return Number.isFinite(v) ? v : FAIL
+    if (isExactNumber(v)) {
+      const n = Number(v.rawJSON)
+      return Number.isFinite(n) ? n : FAIL
+    }
     if (typeof v !== 'string' || v.trim() === '') return FAIL
     const n = Number(v)
     return Number.isFinite(n) ? n : FAIL
@@ -81,11 +90,20 @@ const CONVERTERS: Record<CastType, Converter> = {
   json: (v) => {
     if (typeof v !== 'string') return v
     try {
-      return JSON.parse(v) as unknown
+      return parseJson(v)
     } catch {
       return FAIL
     }
   },
+}
+
+/** The integer an exact number's text denotes (a number, or an ExactNumber past 2^53), or FAIL. */
+function exactInteger(text: string): unknown {
+  const d = toDecimal(text)
+  if (d === null || d.digits % 10n ** BigInt(d.scale) !== 0n) return FAIL
+  const digits = decimalText(d)
+  const n = Number(digits)
+  return Number.isSafeInteger(n) ? n : exactNumber(digits)
 }
 
 const TRUE = new Set(['true', 't', 'yes', 'y', 'on', '1'])
@@ -99,6 +117,7 @@ export function parseTimestampMs(v: unknown): number | null {
   let ms: number
   if (v instanceof Date) ms = v.getTime()
   else if (typeof v === 'number') ms = v
+  else if (isExactNumber(v)) ms = Number(v.rawJSON)
   else if (typeof v === 'string') {
     const s = v.trim()
     const m = NO_ZONE.exec(s)
@@ -108,6 +127,6 @@ export function parseTimestampMs(v: unknown): number | null {
 }
 
 function preview(v: unknown): string {
-  const text = typeof v === 'string' ? JSON.stringify(v) : typeof v === 'object' ? (Array.isArray(v) ? 'an array' : 'an object') : String(v)
+  const text = typeof v === 'string' ? JSON.stringify(v) : isExactNumber(v) ? v.rawJSON : typeof v === 'object' ? (Array.isArray(v) ? 'an array' : 'an object') : String(v)
   return text.length > 60 ? `${text.slice(0, 57)}...` : text
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { isSluiceError } from '../../../errors.ts'
+import { exactNumber, parseJson } from '../../../engine/exact-number.ts'
 import { compareValues, filterTransform, type FilterStep } from './transform.ts'
 
 const keep = (op: FilterStep['op'], value: unknown, row: Record<string, unknown>, field = 'x'): boolean =>
@@ -52,4 +53,23 @@ test('in matches any listed value; a non-list is a config error', () => {
   assert.equal(keep('in', ['a', 2], { x: '2' }), true)
   assert.equal(keep('in', ['a', 2], { x: 'b' }), false)
   assert.throws(() => keep('in', 'a', { x: 'a' }), (err) => isSluiceError(err, 'CONFIG_INVALID'))
+})
+
+test('numbers too long for a double compare exactly', () => {
+  const row = parseJson('{"x": 9007199254740993, "a": 12345678901234567890.12345678901234567890}') as Record<string, unknown>
+  // As doubles all of these would be equal (9007199254740992).
+  assert.equal(keep('eq', '9007199254740993', row), true)
+  assert.equal(keep('gt', '9007199254740992', row), true)
+  assert.equal(keep('eq', '9007199254740992', row), false)
+  assert.equal(keep('ne', '9007199254740992', row), true)
+  assert.equal(keep('lt', exactNumber('9007199254740994'), row), true)
+  assert.equal(keep('in', ['1', '9007199254740993'], row), true)
+  assert.equal(keep('gt', 9007199254740992, row), true)
+  assert.equal(keep('lt', '12345678901234567890.12345678901234567891', row, 'a'), true)
+  assert.equal(keep('gt', '12345678901234567890.1234567890123456789', row, 'a'), false)
+  assert.equal(keep('eq', '12345678901234567890.1234567890123456789', row, 'a'), true) // same value, trailing zero dropped
+  assert.equal(keep('gt', 12345678901234567000, row, 'a'), true)
+  assert.equal(compareValues(exactNumber('9007199254740993'), 'not a number'), null)
+  // A long numeric string (CSV) against a plain number compares exactly too.
+  assert.equal(keep('gt', 9007199254740992, { x: '9007199254740993' }), true)
 })

@@ -2,7 +2,9 @@
  * `filter`: keeps the rows whose field satisfies a comparison; the others are counted as
  * filtered. Comparisons follow SQL for nulls: a null or absent field fails every comparison
  * (`ne` and `in` too) and only matches `isnull`. Values compare by type:
- * - numbers with numbers, and with strings that hold a number (CSV fields are strings);
+ * - numbers with numbers, and with strings that hold a number (CSV fields are strings); exactly, as
+ *   decimals, when a side is too long for a double (an ExactNumber from the JSON, a bigint, or a
+ *   numeric string of more than 15 characters), so 9007199254740993 > 9007199254740992 holds;
  * - strings with strings, by code point (ISO timestamps compare in time order);
  * - booleans with booleans (false < true), and with the strings "true"/"false";
  * - a Date (the record timestamp) with a Date, epoch milliseconds or a date string (UTC when
@@ -13,6 +15,8 @@ import type { RowValues } from '../../../api/record.ts'
 import { SluiceError } from '../../../errors.ts'
 import type { TransformStep } from '../config.ts'
 import { parseTimestampMs } from '../cast/transform.ts'
+import { compareDecimal, toDecimal } from '../../../engine/decimal.ts'
+import { isExactNumber } from '../../../engine/exact-number.ts'
 
 export type FilterStep = Extract<TransformStep, { type: 'filter' }>
 
@@ -62,6 +66,11 @@ export function compareValues(a: unknown, b: unknown): number | null {
     const y = toEpochMs(b)
     return x === null || y === null ? null : x - y
   }
+  if (isLong(a) || isLong(b)) {
+    const x = toDecimal(a)
+    const y = toDecimal(b)
+    return x === null || y === null ? null : Math.sign(compareDecimal(x, y))
+  }
   if (typeof a === 'number' || typeof b === 'number') {
     const x = toNumber(a)
     const y = toNumber(b)
@@ -74,6 +83,11 @@ export function compareValues(a: unknown, b: unknown): number | null {
     return x === null || y === null ? null : Number(x) - Number(y)
   }
   return null
+}
+
+/** A number a double may not hold exactly (and a numeric string that may hold one). */
+function isLong(v: unknown): boolean {
+  return isExactNumber(v) || typeof v === 'bigint' || (typeof v === 'string' && v.length > 15 && toDecimal(v) !== null)
 }
 
 function toNumber(v: unknown): number | null {
