@@ -18,6 +18,7 @@ import type { Row, RowValues } from '../../../api/record.ts'
 import type { MergeRule, RejectedRow } from '../../../api/sink.ts'
 import { SluiceError } from '../../../errors.ts'
 import { copyLine, errorColumn, errorConstraint, isDataError, rejectReason, sqlState } from './classify-error.ts'
+import { refuseMisfits, fitRules } from './column-fit.ts'
 import { copyColumns, type TableInfo } from './columns.ts'
 import { encodeRows, fieldValue, type ChunkLimits } from './copy-encode.ts'
 import type { PgSession } from './driver.ts'
@@ -141,8 +142,21 @@ function split(lo: number, hi: number, line: number | undefined, piece: number):
   return out
 }
 
-/** Writes `rows` into `table` by `mode`; see the file comment for bad-row handling. */
+/**
+ * Writes `rows` into `table` by `mode`; see the file comment for bad-row handling. Values the server
+ * would round or store as Infinity are refused first (column-fit.ts), like the ones it refuses.
+ */
 export async function writeRows(tx: PgSession, table: TableInfo, rows: readonly Row[], mode: LoadMode, isolate: boolean): Promise<RowsOutcome> {
+  const rules = fitRules(table.columns)
+  if (rules.length === 0) return copyRows(tx, table, rows, mode, isolate)
+  const { fit, refused } = refuseMisfits(table, rows, rules)
+  if (refused.length === 0) return copyRows(tx, table, rows, mode, isolate)
+  if (!isolate) throw (refused[0] as RejectedRow).error
+  const outcome = await copyRows(tx, table, fit, mode, isolate)
+  return { written: outcome.written, rejected: [...refused, ...outcome.rejected] }
+}
+
+async function copyRows(tx: PgSession, table: TableInfo, rows: readonly Row[], mode: LoadMode, isolate: boolean): Promise<RowsOutcome> {
   if (mode.writeMode === 'overwrite') await tx.query(`DELETE FROM ${table.quoted}`)
   if (rows.length === 0) return { written: 0, rejected: [] }
   const values = rows.map((r) => r.values)

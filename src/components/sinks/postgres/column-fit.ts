@@ -1,0 +1,86 @@
+/**
+ * Values PostgreSQL would change rather than refuse. The server rounds a numeric input to the column's
+ * scale (`1.005` into `numeric(10,2)` is stored as 1.01) and a JSON literal such as `1e400` reaches
+ * Sluice as Infinity, which an unconstrained `numeric` or a `double precision` column would store.
+ * Either way the row would land with another value than the record had, without a word. These rows
+ * are refused before the COPY, as RECORD_COLUMN dead letters naming the column and the rule, like the
+ * values the server itself refuses.
+ *
+ * Only number-typed columns are checked, and only values that can break the rule are looked at
+ * closely (an integral JS number always fits a scale; short fractions are counted from their text).
+ */
+import type { Row } from '../../../api/record.ts'
+import { toDecimal } from '../../../engine/decimal.ts'
+import { isExactNumber } from '../../../engine/exact-number.ts'
+import { SluiceError } from '../../../errors.ts'
+import type { TableColumn, TableInfo } from './columns.ts'
+import { fieldValue } from './copy-encode.ts'
+
+/** One column's rule: a scale to keep (numeric(p,s)) and, for every number type, finite values only. */
+interface FitRule {
+  readonly name: string
+  readonly lower: string
+  readonly type: string
+  /** Decimal places the column keeps; undefined when it keeps any (unconstrained numeric, floats, integers). */
+  readonly scale: number | undefined
+}
+
+const NUMERIC_TYPMOD = /^numeric\(\d+(?:,(-?\d+))?\)$/
+
+/** The rules for a table's number columns (category N), once per write. */
+export function fitRules(columns: readonly TableColumn[]): FitRule[] {
+  const out: FitRule[] = []
+  for (const c of columns) {
+    if (c.category !== 'N' || c.generated) continue
+    const m = NUMERIC_TYPMOD.exec(c.type.replace(/\s+/g, ''))
+    const scale = m === null ? undefined : Number(m[1] ?? 0)
+    out.push({ name: c.name, lower: c.name.toLowerCase(), type: c.type, scale })
+  }
+  return out
+}
+
+/** Decimal places of a value beyond `scale` that are not zero: the column would round them away. */
+function losesDigits(v: unknown, scale: number): boolean {
+  if (typeof v === 'number' && Number.isInteger(v) && scale >= 0) return false
+  if (typeof v !== 'number' && typeof v !== 'string' && !isExactNumber(v)) return false
+  const d = toDecimal(v)
+  if (d === null || d.scale <= scale) return false
+  return d.digits % 10n ** BigInt(d.scale - scale) !== 0n
+}
+
+/** Why `v` cannot go into the column as it is, or undefined when it can. */
+function misfit(v: unknown, rule: FitRule): string | undefined {
+  if (typeof v === 'number' && !Number.isFinite(v)) {
+    return `value of ${rule.name} is out of range for ${rule.type} (a JSON number beyond a double's range, read as ${v}); it is refused instead of being stored as ${v}`
+  }
+  if (rule.scale !== undefined && losesDigits(v, rule.scale)) {
+    return `value of ${rule.name} has more decimal places than ${rule.type} keeps (scale ${rule.scale}); it is refused instead of being rounded`
+  }
+  return undefined
+}
+
+/** Splits rows into those that fit and those refused, with their RECORD_COLUMN error. */
+export function refuseMisfits(table: TableInfo, rows: readonly Row[], rules: readonly FitRule[]): { fit: Row[]; refused: Array<{ row: Row; error: SluiceError }> } {
+  const fit: Row[] = []
+  const refused: Array<{ row: Row; error: SluiceError }> = []
+  for (const row of rows) {
+    let reason: string | undefined
+    let column = ''
+    for (const rule of rules) {
+      const v = fieldValue(row.values, rule.name, rule.lower)
+      if (v === null || v === undefined) continue
+      reason = misfit(v, rule)
+      if (reason !== undefined) {
+        column = rule.name
+        break
+      }
+    }
+    if (reason === undefined) {
+      fit.push(row)
+      continue
+    }
+    const details = { table: `${table.schema}.${table.name}`, column, partition: row.source.partition, offset: row.source.offset }
+    refused.push({ row, error: new SluiceError('RECORD_COLUMN', reason, { details }) })
+  }
+  return { fit, refused }
+}
