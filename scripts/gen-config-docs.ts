@@ -157,6 +157,39 @@ function metadataSection(): string[] {
   return [...out, '']
 }
 
+const csvRules = `## CSV files (\`format: "csv"\`)
+
+CSV is read as RFC 4180 describes it and PostgreSQL's \`COPY ... CSV\` reads it
+([\`src/components/sources/file/csv.ts\`](../src/components/sources/file/csv.ts)):
+
+- Fields are separated by \`csv.delimiter\` (one character, not \`"\` or a line break). A field that
+  starts with \`"\` is quoted: it may hold the delimiter, line breaks and quotes written twice
+  (\`"say ""hi"""\` is \`say "hi"\`), and must be followed by the delimiter or the end of the record.
+  Spaces are data (\`a, b\` has the field \`" b"\`). Lines end with LF or CRLF; a line break inside a
+  quoted field is read as LF. A UTF-8 byte order mark at the start is dropped.
+- **NULL and empty**: as in PostgreSQL, an unquoted empty field (\`1,,3\`) is NULL and a quoted empty
+  field (\`1,"",3\`) is the empty string.
+- With \`csv.header\` (default true) the first record names the fields (an empty name becomes
+  \`_c<index>\`); without it the fields are \`_c0\`, \`_c1\`, ... Blank lines (only spaces or tabs)
+  between records are skipped.
+- **Bad records are dead letters** (\`RECORD_DECODE\`; the DLQ keeps the bytes of the record, the
+  reason names the file and the line the record starts on, e.g. \`orders.csv line 7: not valid CSV:
+  stray quote in unquoted field 3\`, and \`sluice.source.topic\` is the file name), and the next
+  record is read as usual:
+  - a quote inside an unquoted field (\`1,5" screen\`);
+  - a character after a closing quote (\`1,"abc"def\`);
+  - a quoted field that is not closed before the end of the file, or within \`csv.maxRecordBytes\`
+    (default 16 MiB);
+  - a record with more or fewer fields than the header (without a header: than the first record).
+- **Recovery**: records start at line starts. When the record starting on line N is not valid CSV,
+  line N alone is the dead letter and reading goes on at line N + 1, so a stray quote never swallows
+  the lines after it (a multi-line record with an error can therefore give more than one dead letter).
+- When the header record itself is not valid CSV, every record of that file is a dead letter: its
+  fields could not be named.
+- A record's offset (\`offset\`, \`sluice.source.offset\`) is its row number after the header (blank
+  lines and bad records count); \`_metadata.line\` is the line it starts on.
+`
+
 const header = ['| Field | Type | Required | Default | Meaning |', '|---|---|---|---|---|']
 
 /** The Markdown reference. */
@@ -174,6 +207,7 @@ export function renderConfigDocs(): string {
       rows(variant, path, out, sections)
     }
   }
+  out.push('', csvRules)
   return `${out.join('\n')}\n`
 }
 

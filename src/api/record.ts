@@ -26,6 +26,11 @@ export interface SourceRecord {
   readonly headers: ReadonlyArray<readonly [string, Buffer]>
   /** Set by sources that decode themselves (CSV, generator): the record's fields, already named. */
   readonly fields?: Readonly<Record<string, unknown>>
+  /**
+   * Set by sources that parse records themselves (CSV) when this one could not be parsed: why,
+   * with the file and line. The engine sends the record to the DLQ as RECORD_DECODE.
+   */
+  readonly decodeError?: string
 }
 
 /** Column values of one decoded record, keyed by column name. */

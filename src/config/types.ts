@@ -97,7 +97,7 @@ export type FileExtractConfig = {
   order: 'name' | 'mtime'
   cleanSource: 'off' | 'archive' | 'delete'
   sourceArchiveDir?: string
-  csv: { header: boolean; delimiter: string }
+  csv: { header: boolean; delimiter: string; maxRecordBytes?: number }
   /** Quiet time (ms) before a file counts as complete: its size and mtime must not change for this long. */
   stableMs: number
   schemaName?: string

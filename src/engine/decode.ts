@@ -17,6 +17,7 @@ export type DecodeResult =
 
 /** Decodes one record; tombstones (null values) must be handled by the caller first. */
 export function decodeRecord(record: SourceRecord): DecodeResult {
+  if (record.decodeError !== undefined) return { ok: false, reason: record.decodeError }
   let values: RowValues
   if (record.fields !== undefined) {
     values = { ...record.fields }

@@ -14,8 +14,10 @@ export const csvOptionsSchema = strictObject(
     delimiter: z
       .string({ error: 'must be a single character' })
       .length(1, { error: 'must be a single character' })
+      .refine((d) => d !== '"' && d !== '\n' && d !== '\r', { error: 'must not be a quote or a line break' })
       .describe('Field separator (default ",").')
       .default(','),
+    maxRecordBytes: lenientInt({ min: 1 }, 'Longest CSV record in bytes while a quoted field is open (default 16777216 = 16 MiB); past it the opening quote counts as stray and the record\'s first line is a dead letter.').optional(),
   },
   'CSV options (format csv).',
 )

@@ -169,11 +169,11 @@ test('CSV: header, quoting, custom delimiter, offsets are data row numbers', asy
   const s = source(ctx, { format: 'csv', csv: { header: true, delimiter: ';' } })
   const records = await readAll(s, {}, { 'file:a.csv': 'done' })
   assert.deepEqual(
-    records.map((r) => [r.offset, r.fields]),
+    records.map((r) => [r.offset, r.line, r.fields]),
     [
-      ['1', { id: '1', name: 'Smith; J', note: 'said "hi"' }],
-      ['3', { id: '2', name: 'two\nlines', note: null }],
-      ['4', { id: '3', name: 'x', note: '' }],
+      ['1', 2, { id: '1', name: 'Smith; J', note: 'said "hi"' }],
+      ['3', 4, { id: '2', name: 'two\nlines', note: null }],
+      ['4', 6, { id: '3', name: 'x', note: '' }],
     ],
   )
   assert.equal(records[0]?.value?.toString(), '1;"Smith; J";"said ""hi"""')
@@ -187,6 +187,44 @@ test('CSV without header names columns _c0, _c1, ...', async (t) => {
   assert.deepEqual(records.map((r) => [r.offset, r.fields]), [
     ['1', { _c0: 'a', _c1: 'b' }],
     ['2', { _c0: 'c', _c1: 'd' }],
+  ])
+})
+
+test('CSV: a bad record is a dead letter with file and line, the records after it are read', async (t) => {
+  const { dir, ctx } = await setup(t)
+  await put(dir, 'a.csv', 'id,name\n1,5" screen\n2,ok\n3,a,b\n4\n5,"open\n6,"x""y"\n7,"abc"def\n8,last\n')
+  const s = source(ctx, { format: 'csv' })
+  const records = await readAll(s, {}, { 'file:a.csv': 'done' })
+  assert.deepEqual(
+    records.map((r) => [r.offset, r.line, r.fields ?? null, r.decodeError ?? null, r.value?.toString()]),
+    [
+      ['1', 2, null, 'a.csv line 2: not valid CSV: stray quote in unquoted field 2 (a field with quotes must be quoted as a whole, inner quotes doubled)', '1,5" screen'],
+      ['2', 3, { id: '2', name: 'ok' }, null, '2,ok'],
+      ['3', 4, null, 'a.csv line 4: too many fields: 3, the header has 2', '3,a,b'],
+      ['4', 5, null, 'a.csv line 5: too few fields: 1, the header has 2', '4'],
+      ['5', 6, null, 'a.csv line 6: not valid CSV: quoted field is not closed before the end of the file', '5,"open'],
+      ['6', 7, { id: '6', name: 'x"y' }, null, '6,"x""y"'],
+      ['7', 8, null, 'a.csv line 8: not valid CSV: unexpected "d" after the closing quote of field 2 (expected the delimiter or the end of the record)', '7,"abc"def'],
+      ['8', 9, { id: '8', name: 'last' }, null, '8,last'],
+    ],
+  )
+})
+
+test('CSV: without a header the first record sets the field count; a broken header dead-letters the file', async (t) => {
+  const { dir, ctx } = await setup(t)
+  await put(dir, 'a.csv', 'a,b\nc\nd,e,f\ng,h\n')
+  await put(dir, 'b.csv', 'id,"name\n1,x\n')
+  const plain = await readAll(source(ctx, { format: 'csv', csv: { header: false, delimiter: ',' } }), {}, { 'file:a.csv': 'done' })
+  assert.deepEqual(plain.map((r) => [r.offset, r.fields ?? r.decodeError]), [
+    ['1', { _c0: 'a', _c1: 'b' }],
+    ['2', 'a.csv line 2: too few fields: 1, the first record has 2'],
+    ['3', 'a.csv line 3: too many fields: 3, the first record has 2'],
+    ['4', { _c0: 'g', _c1: 'h' }],
+  ])
+  const broken = await readAll(source(ctx, { format: 'csv' }), {}, { 'file:b.csv': 'done' })
+  assert.deepEqual(broken.map((r) => [r.offset, r.line, r.fields, r.decodeError]), [
+    ['0', 1, undefined, 'b.csv line 1: the CSV header is not valid CSV: quoted field is not closed before the end of the file'],
+    ['1', 2, undefined, 'b.csv line 2: not read because the CSV header is not valid CSV'],
   ])
 })
 

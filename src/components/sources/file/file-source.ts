@@ -20,8 +20,8 @@ import type { ReadLimits, Source } from '../../../api/source.ts'
 import { SluiceError } from '../../../errors.ts'
 import type { FileExtractConfig } from './config.ts'
 import { cleanFile } from './cleanup.ts'
-import { csvRecords, headerNames, nameFields, parseCsvRecord } from './csv.ts'
-import { isBlank, splitLines } from './lines.ts'
+import { csvRecords, fieldCountError, headerNames, nameFields } from './csv.ts'
+import { isBlank, type Line, splitLines } from './lines.ts'
 import { listFiles, listStableFiles, sortFiles, type ListedFile } from './listing.ts'
 
 /**
@@ -41,6 +41,9 @@ const DONE = 'done'
 const DEFAULT_STABLE_MS = 1000
 const DEFAULT_CHUNK = 5000
 const NO_HEADERS: SourceRecord['headers'] = Object.freeze([])
+
+/** Builds one SourceRecord of the file being read. */
+type MakeRecord = (offset: number, line: number, value: Buffer, fields?: Record<string, string | null>, decodeError?: string) => SourceRecord
 
 /** A planned file and where it is now. */
 interface LocatedFile extends ListedFile {
@@ -183,7 +186,7 @@ export class FileSource implements Source {
     const partition = PREFIX + file.name
     const topic = file.name
     const timestamp = Math.trunc(file.mtimeMs)
-    const record = (offset: number, line: number, value: Buffer, fields?: Record<string, string | null>): SourceRecord => ({
+    const record: MakeRecord = (offset, line, value, fields, decodeError) => ({
       partition,
       topic,
       partitionNumber: 0,
@@ -193,7 +196,8 @@ export class FileSource implements Source {
       timestamp,
       line,
       headers: NO_HEADERS,
-      fields,
+      ...(fields === undefined ? {} : { fields }),
+      ...(decodeError === undefined ? {} : { decodeError }),
     })
     try {
       const lines = splitLines(stream as AsyncIterable<Buffer>)
@@ -205,32 +209,65 @@ export class FileSource implements Source {
         }
         return
       }
-      const { header, delimiter } = this.#config.csv
-      let names: string[] | null = header ? null : []
-      let row = 0
-      for await (const batch of csvRecords(lines)) {
-        const out: SourceRecord[] = []
-        for (const csv of batch) {
-          if (isBlank(csv.bytes)) {
-            if (names !== null) row++
-            continue
-          }
-          const values = parseCsvRecord(csv.bytes.toString('utf8'), delimiter)
-          if (names === null) {
-            names = headerNames(values)
-            continue
-          }
-          row++
-          out.push(record(row, csv.line, csv.bytes, nameFields(names, values)))
-        }
-        yield out
-      }
+      yield* this.#csv(lines, file.name, record)
     } catch (cause) {
       if (signal.aborted) throw new SluiceError('SHUTDOWN', 'file read aborted', { cause })
       if (cause instanceof SluiceError) throw cause
       throw new SluiceError('SOURCE_UNAVAILABLE', `cannot read ${file.name}`, { cause, details: { file: file.name } })
     } finally {
       stream.destroy()
+    }
+  }
+
+  /**
+   * The CSV records of one file: a bad record (not valid CSV, or a field count other than the
+   * header's) becomes a record with `decodeError` that the engine sends to the DLQ, naming the file
+   * and the line it starts on. When the header itself is not valid CSV, every record
+   * of the file is a dead letter (naming fields after a broken header would put values in the
+   * wrong columns).
+   */
+  async *#csv(lines: AsyncIterable<Line[]>, name: string, record: MakeRecord): AsyncGenerator<SourceRecord[]> {
+    const { header, delimiter, maxRecordBytes } = this.#config.csv
+    let names: string[] | null = null
+    let headerError: string | null = null
+    let expected = -1
+    // The offset: the row number after the header (blank lines and bad records count).
+    let row = 0
+    for await (const batch of csvRecords(lines, { delimiter, maxRecordBytes })) {
+      const out: SourceRecord[] = []
+      for (const csv of batch) {
+        const at = `${name} line ${csv.line}`
+        const bad = (reason: string): void => void out.push(record(row, csv.line, csv.bytes, undefined, reason))
+        if (header && names === null && headerError === null) {
+          if (csv.ok && isBlank(csv.bytes)) continue
+          if (csv.ok) {
+            names = headerNames(csv.fields)
+            expected = names.length
+            continue
+          }
+          headerError = `${at}: the CSV header is not valid CSV: ${csv.reason}`
+          bad(headerError)
+          continue
+        }
+        row++
+        if (csv.ok && isBlank(csv.bytes)) continue
+        if (headerError !== null) {
+          bad(`${at}: not read because the CSV header is not valid CSV`)
+          continue
+        }
+        if (!csv.ok) {
+          bad(`${at}: not valid CSV: ${csv.reason}`)
+          continue
+        }
+        if (expected === -1) expected = csv.fields.length
+        const countError = fieldCountError(csv.fields.length, expected, header)
+        if (countError !== null) {
+          bad(`${at}: ${countError}`)
+          continue
+        }
+        out.push(record(row, csv.line, csv.bytes, nameFields(names ?? [], csv.fields)))
+      }
+      yield out
     }
   }
 }
