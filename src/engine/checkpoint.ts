@@ -9,13 +9,16 @@
  * A batch whose offsets/N exists without commits/N is re-run with exactly the same range and
  * watermark, so it gets the same batch id and the sink recognises it. With exactly-once on, the
  * sink database is the authority (it holds the committed position); this folder is the plan.
- * Files are written to a temporary name, fsynced and renamed, so a crash never leaves half a file.
+ * Files are written to a temporary name (`<name>.<pid>.tmp`), fsynced and renamed, so a crash never
+ * leaves half a file; temporary files of a process that died are removed at the next start. The
+ * folders are 0700 and the files 0600 whatever the umask (private-files.ts).
  */
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises'
+import { open, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import type { Position } from '../api/position.ts'
 import { SluiceError } from '../errors.ts'
+import { PRIVATE_FILE_MODE, mkdirPrivate, processAlive } from '../private-files.ts'
 
 /** The write-ahead record of one batch. */
 export interface PlannedBatch {
@@ -36,6 +39,9 @@ export interface CommittedBatch {
   readonly end: Position
 }
 
+/** A temporary file of #writeJson: `<name>.<pid>.tmp`. */
+const TEMP_NAME = /^[^.]+\.(\d+)\.tmp$/
+
 /** How many batches of offsets/ and commits/ to keep (Spark's minBatchesToRetain). */
 const RETAIN = 100
 
@@ -50,8 +56,10 @@ export class CheckpointLog {
   /** Creates the folder layout and the metadata file when absent; returns the query id. */
   async init(pipelineId: string): Promise<string> {
     try {
-      await mkdir(join(this.location, 'offsets'), { recursive: true })
-      await mkdir(join(this.location, 'commits'), { recursive: true })
+      await mkdirPrivate(this.location)
+      await mkdirPrivate(join(this.location, 'offsets'))
+      await mkdirPrivate(join(this.location, 'commits'))
+      await this.#removeStaleTemps()
     } catch (cause) {
       throw new SluiceError('CHECKPOINT_IO', `cannot create checkpoint folder ${this.location}`, { cause })
     }
@@ -120,6 +128,19 @@ export class CheckpointLog {
     }
   }
 
+  /** Removes `<name>.<pid>.tmp` files whose writer is gone (killed between open and rename). */
+  async #removeStaleTemps(): Promise<void> {
+    for (const dir of ['', 'offsets', 'commits']) {
+      for (const name of await readdir(join(this.location, dir))) {
+        const match = TEMP_NAME.exec(name)
+        if (match === null) continue
+        const pid = Number(match[1])
+        if (pid !== process.pid && processAlive(pid)) continue
+        await rm(join(this.location, dir, name), { force: true })
+      }
+    }
+  }
+
   async #readJson<T>(name: string): Promise<T | null> {
     let text: string
     try {
@@ -138,7 +159,7 @@ export class CheckpointLog {
     const target = join(this.location, name)
     const temp = `${target}.${process.pid}.tmp`
     try {
-      const handle = await open(temp, 'w')
+      const handle = await open(temp, 'w', PRIVATE_FILE_MODE)
       try {
         await handle.writeFile(JSON.stringify(value))
         await handle.sync()

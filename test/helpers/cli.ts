@@ -9,6 +9,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const cliPath = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
+/** The project folder (where package.json is). */
+export const projectDir = fileURLToPath(new URL('../..', import.meta.url))
 
 export interface CliResult {
   readonly code: number | null
@@ -26,7 +28,17 @@ export interface RunningCli {
 
 /** Starts `sluice <args>`; `env` is added to the test's environment. */
 export function startSluice(args: readonly string[], env: Record<string, string> = {}): RunningCli {
-  const child = spawn(process.execPath, [cliPath, ...args], {
+  return startCommand([process.execPath, cliPath, ...args], env)
+}
+
+/**
+ * Starts any command (`npx sluice run ...`, `sh -c 'umask 000; exec ...'`, the production command)
+ * with the same environment and output collection as startSluice; `cwd` defaults to the project.
+ */
+export function startCommand(command: readonly string[], env: Record<string, string> = {}, cwd: string = projectDir): RunningCli {
+  const [file, ...args] = command as [string, ...string[]]
+  const child = spawn(file, args, {
+    cwd,
     env: { ...process.env, SLUICE_LOG_LEVEL: process.env.SLUICE_TEST_LOG_LEVEL ?? 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -5,10 +5,10 @@
  * within the process (reference counted): the sink, `sluice status` and `sluice sql` can coexist;
  * across processes a lock file keeps a second process out (embedded-lock.ts).
  */
-import { mkdirSync } from 'node:fs'
 import { PGlite, type Transaction } from '@electric-sql/pglite'
 import { copySql, type PgDriver, type PgSession, type QueryResult } from './driver.ts'
 import { lockEmbedded } from './embedded-lock.ts'
+import { keepPrivate, mkdirPrivateSync, restrictUmask } from '../../../private-files.ts'
 
 interface Shared {
   readonly db: Promise<PGlite>
@@ -46,7 +46,10 @@ export function createPgliteDriver(dataDir: string | undefined): PgDriver {
   if (shared === undefined) {
     let unlock = (): void => {}
     if (dataDir !== undefined) {
-      mkdirSync(dataDir, { recursive: true })
+      // The data folder holds the tables: owner-only whatever the umask (private-files.ts).
+      restrictUmask()
+      mkdirPrivateSync(dataDir)
+      keepPrivate(dataDir)
       unlock = lockEmbedded(dataDir)
     }
     shared = { db: PGlite.create(dataDir === undefined ? undefined : { dataDir }), refs: 0, unlock }

@@ -5,23 +5,14 @@
  */
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
 import { SluiceError } from '../../../errors.ts'
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
+import { PRIVATE_FILE_MODE, processAlive } from '../../../private-files.ts'
 
 /** Takes the lock of an embedded data folder; returns the function that releases it. */
 export function lockEmbedded(dataDir: string): () => void {
   const file = `${dataDir}.lock`
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const fd = openSync(file, 'wx')
+      const fd = openSync(file, 'wx', PRIVATE_FILE_MODE)
       try {
         writeSync(fd, String(process.pid))
       } finally {
@@ -37,7 +28,7 @@ export function lockEmbedded(dataDir: string): () => void {
     } catch {
       // Removed between our open and read: try again.
     }
-    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && processAlive(owner)) {
       throw new SluiceError(
         'SINK_UNAVAILABLE',
         `the embedded database ${dataDir} is in use by process ${owner}; only one process at a time can open it (stop that process, or query through it)`,
