@@ -1,9 +1,23 @@
 #!/usr/bin/env node
+// The production command: run it directly (or exec it from systemd or a container entrypoint) so
+// that SIGTERM reaches Sluice itself.
+//
+// Signals first: until this line runs, a SIGTERM gets Node's default action (exit 143). Loading
+// the rest of Sluice and the pipeline files takes a while, so signals are only held here and
+// handed to the shutdown module (src/runtime/shutdown.ts) once it is loaded: a SIGTERM at any
+// moment from here on is a clean stop.
+const held = []
+const hold = (signal) => held.push(signal)
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(signal, hold)
+
 // In a checkout, run the TypeScript sources (Node >= 22.18 strips types itself), so a stale dist/
 // never runs by mistake; an installed package ships only dist/ and runs that.
-import { existsSync } from 'node:fs'
-const source = new URL('../src/cli/main.ts', import.meta.url)
-const compiled = new URL('../dist/cli/main.js', import.meta.url)
-const entry = existsSync(source) && process.features.typescript ? source : compiled
-const { main } = await import(entry.href)
+const { existsSync } = await import('node:fs')
+const fromSource = existsSync(new URL('../src/cli/main.ts', import.meta.url)) && process.features.typescript
+const root = new URL(fromSource ? '../src/' : '../dist/', import.meta.url)
+const ext = fromSource ? '.ts' : '.js'
+const shutdown = await import(new URL(`runtime/shutdown${ext}`, root).href)
+shutdown.installShutdownHandlers({ graceful: shutdown.isRunCommand(process.argv), held })
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.off(signal, hold)
+const { main } = await import(new URL(`cli/main${ext}`, root).href)
 process.exitCode = await main(process.argv)

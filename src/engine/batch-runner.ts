@@ -113,7 +113,8 @@ export class BatchRunner {
             await breaker.waitUntilAllowed(signal)
             if (signal.aborted) throw new SluiceError('SHUTDOWN', `${what} cancelled by shutdown`)
             try {
-              const value = await fn()
+              // Connecting at start-up has nothing to commit: a shutdown need not wait for the attempt.
+              const value = batchId === null ? await untilAborted(fn(), signal, what) : await fn()
               breaker.recordSuccess()
               return value
             } catch (err) {
@@ -141,6 +142,9 @@ export class BatchRunner {
           logger.error({ batchId, err: err.message }, 'retries exhausted; the circuit breaker paces further attempts')
           continue
         }
+        // Stopped while waiting to retry a transient failure: a shutdown, not a failure of the query.
+        const error = toSluiceError(err)
+        if (signal.aborted && error.retryable) throw new SluiceError('SHUTDOWN', `${what} stopped by shutdown while retrying: ${error.message}`, { cause: error })
         throw err
       }
     }
@@ -275,4 +279,26 @@ function failFastError(letter: DeadLetter, batchId: number): SluiceError {
     `failFast: bad record at ${r.topic} partition ${r.partitionNumber} offset ${r.offset} (${letter.code}: ${letter.reason}); batch ${batchId} not committed`,
     { details: { code: letter.code, topic: r.topic, partition: r.partitionNumber, offset: r.offset, batchId } },
   )
+}
+
+/** `promise`, or a SHUTDOWN error as soon as `signal` aborts (the abandoned attempt is left to fail quietly). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => {})
+    return Promise.reject(new SluiceError('SHUTDOWN', `${what} cancelled by shutdown`))
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new SluiceError('SHUTDOWN', `${what} cancelled by shutdown`))
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(value)
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(err)
+      },
+    )
+  })
 }

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-export const cliPath = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
+/** The production command (bin/sluice.js), as the README says to start Sluice. */
+export const cliPath = fileURLToPath(new URL('../../bin/sluice.js', import.meta.url))
 /** The project folder (where package.json is). */
 export const projectDir = fileURLToPath(new URL('../..', import.meta.url))
 

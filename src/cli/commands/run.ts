@@ -59,6 +59,13 @@ async function runCommand(files: string[], flags: RunFlags): Promise<number> {
   const board = new QueryStatusBoard(events)
   const stopProgress = flags.json ? () => {} : startProgress(events)
   const signals = installSignals(pipelines.map((p) => p.config.monitoring.shutdownTimeoutSeconds), logger)
+  if (signals.stop.aborted) {
+    // A signal arrived while Sluice was loading: nothing has started, so nothing is left to finish.
+    logger.info('stopped before any pipeline started')
+    signals.dispose()
+    stopProgress()
+    return 0
+  }
   const port = flags.httpPort !== undefined ? Number(flags.httpPort) : first?.httpPort
   let server: { close(): Promise<void> } | null = null
   const outcomes = await runPipelines(pipelines, {
