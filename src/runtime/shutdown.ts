@@ -79,8 +79,8 @@ function receive(signal: ShutdownSignal, reason: string): void {
   count++
   if (first === null) first = { signal, reason }
   if (graceful && listeners.size === 0) {
-    // `sluice run` is still loading: nothing has started, so there is nothing to finish.
-    process.stderr.write(`sluice: ${reason} before any pipeline started: stopped\n`)
+    // `sluice run` is still loading (or done): no pipeline is running, so there is nothing to finish.
+    process.stderr.write(`sluice: ${reason} while no pipeline was running: stopped\n`)
     process.exit(0)
   }
   for (const listener of listeners) listener(signal, count, reason)
