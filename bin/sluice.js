@@ -20,4 +20,10 @@ const shutdown = await import(new URL(`runtime/shutdown${ext}`, root).href)
 shutdown.installShutdownHandlers({ graceful: shutdown.isRunCommand(process.argv), held })
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.off(signal, hold)
 const { main } = await import(new URL(`cli/main${ext}`, root).href)
-process.exitCode = await main(process.argv)
+try {
+  process.exitCode = await main(process.argv)
+} catch (err) {
+  // As src/cli/main.ts does when run directly: one line, no stack trace.
+  process.stderr.write(`sluice: ${err instanceof Error ? err.message : String(err)}\n`)
+  process.exitCode = 1
+}

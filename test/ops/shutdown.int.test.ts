@@ -107,7 +107,8 @@ describe('graceful shutdown', () => {
     const s = await fresh()
     const { file, pipelineId } = await opsPipeline(s, topic, { maxOffsets: BATCH })
     const running = startSluice(['run', file], { SLUICE_FAILPOINTS: 'mid-fetch@1=sleep:5000' })
-    await waitForOutput(running, (o) => o.includes('failpoint mid-fetch@1: sleeping'))
+    // Batch 1 may be read ahead while batch 0 is still being written: wait for batch 0's commit too.
+    await waitForOutput(running, (o) => o.includes('failpoint mid-fetch@1: sleeping') && o.includes('batch committed'))
     running.child.kill('SIGTERM')
     await waitForOutput(running, (o) => o.includes('shutting down'))
     const signalledAt = Date.now()
