@@ -98,3 +98,33 @@ test('registerValidate: --json flag, exit code through process.exitCode, usage e
     process.exitCode = saved
   }
 })
+
+test('no secret is echoed: mistyped secret keys by name only, URL passwords with a raw @ fully masked (text and --json)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-validate-secret-'))
+  try {
+    const base = { pipelineId: 'x', extract: { sourceType: 'generator', fields: { id: { type: 'sequence' } } } }
+    const typo = join(dir, 'typo.json')
+    await writeFile(typo, JSON.stringify({ ...base, load: { sinkType: 'pg', table: 't', connectionParams: { host: 'h', pasword: 'Hunter2-typo', passwrod: 'Hunter2-swap' } } }))
+    const sasl = join(dir, 'sasl.json')
+    await writeFile(
+      sasl,
+      JSON.stringify({
+        ...base,
+        extract: { sourceType: 'kafka', topic: 't', connectionParams: { 'kafka.bootstrap.servers': 'k:9092', 'kafka.sasl.pasword': 'Hunter2-sasl', 'sasl.pasword': 'Hunter2-unprefixed' } },
+        load: { sinkType: 'pg', table: 't', connectionParams: { host: 'h' } },
+      }),
+    )
+    const url = join(dir, 'url.json')
+    await writeFile(url, JSON.stringify({ ...base, load: { sinkType: 'pg', table: 't', connectionParams: { url: 'postgres://u:Hun@ter2@w@db.example/app' } } }))
+    for (const json of [false, true]) {
+      const r = await runValidate([typo, sasl, url], { json, env: {} })
+      assert.doesNotMatch(r.output, /Hunter2|Hun@ter|ter2@w|@w@/, r.output)
+      assert.match(r.output, /load\.connectionParams\.pasword/)
+      assert.match(r.output, /load\.connectionParams\.passwrod/)
+      assert.match(r.output, /sasl\.pasword/)
+      assert.match(r.output, /postgres:\/\/u:\*\*\*@db\.example\/app/)
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})

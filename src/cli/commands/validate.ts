@@ -3,7 +3,7 @@
  * with every problem of every invalid file; `--json` prints one machine-readable document.
  */
 import type { Command } from 'commander'
-import { type ConfigIssue, type Env, type PipelineConfig, formatIssue, loadPipelineFile, redactUrl, toJson } from '../../config/index.ts'
+import { type ConfigIssue, type Env, type PipelineConfig, formatIssue, loadPipelineFile, redactText, toJson } from '../../config/index.ts'
 import { formatDuration } from '../../config/duration.ts'
 import { formatTrigger } from '../../config/trigger.ts'
 import { isSluiceError, toSluiceError } from '../../errors.ts'
@@ -20,7 +20,7 @@ export type ValidateResult =
 export async function validateFile(file: string, env: Env = process.env): Promise<ValidateResult> {
   try {
     const { config, baseDir } = await loadPipelineFile(file, { env })
-    return { file, ok: true, summary: summarize(config, { loadSchemaKey: await loadSchemaKey(config, baseDir) }), config: toJson(config) }
+    return { file, ok: true, summary: summarize(config, { loadSchemaKey: await loadSchemaKey(config, baseDir) }).map(redactText), config: toJson(config) }
   } catch (err) {
     if (isSluiceError(err, 'CONFIG_INVALID')) {
       const issues = Array.isArray(err.details['issues']) ? (err.details['issues'] as ConfigIssue[]) : []
@@ -76,7 +76,7 @@ export function summarize(c: PipelineConfig, facts: SummaryFacts = {}): string[]
   if (c.transform.length > 0) lines.push(`transform ${c.transform.map((s) => s.type).join(' -> ')}`)
   const l = c.load
   const cp = l.connectionParams
-  const where = l.embedded ? `embedded${cp.url ? ` ${cp.url}` : ''}` : cp.url ? redactUrl(cp.url) : `${cp.host ?? ''}:${cp.port ?? 5432}/${cp.database ?? ''}`
+  const where = l.embedded ? `embedded${cp.url ? ` ${cp.url}` : ''}` : cp.url ? cp.url : `${cp.host ?? ''}:${cp.port ?? 5432}/${cp.database ?? ''}`
   const keys = upsertKeyText(c, facts)
   lines.push(`load      postgresql table ${cp.currentSchema ?? 'public'}.${l.table} (${l.writeMode}${keys}) at ${where}`)
   const s = c.streamingConfigJson

@@ -4,6 +4,7 @@
  * fields follow PostgreSQL's COPY ... CSV convention: an unquoted empty field is null, a quoted
  * empty field (`""`) is the empty string.
  */
+import { setField } from '../../../api/record.ts'
 import type { Line } from './lines.ts'
 
 const QUOTE = 0x22
@@ -82,7 +83,7 @@ export function parseCsvRecord(text: string, delimiter: string): (string | null)
 /** Names the fields of a record after the header; columns beyond the header are `_c<index>`. */
 export function nameFields(header: readonly string[], values: readonly (string | null)[]): Record<string, string | null> {
   const out: Record<string, string | null> = {}
-  for (let i = 0; i < values.length; i++) out[header[i] ?? `_c${i}`] = values[i] ?? null
+  for (let i = 0; i < values.length; i++) setField(out, header[i] ?? `_c${i}`, values[i] ?? null)
   return out
 }
 
