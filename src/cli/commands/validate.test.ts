@@ -128,3 +128,45 @@ test('no secret is echoed: mistyped secret keys by name only, URL passwords with
     await rm(dir, { recursive: true, force: true })
   }
 })
+
+test('validate refuses what run refuses: missing or malformed schema files, malformed table names', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-validate-run-'))
+  try {
+    const base = { pipelineId: 'x', extract: { sourceType: 'generator', fields: { id: { type: 'sequence' } } }, load: { sinkType: 'pg', table: 't', embedded: true } }
+    const write = async (name: string, config: unknown) => {
+      const file = join(dir, name)
+      await writeFile(file, JSON.stringify(config))
+      return file
+    }
+    const missing = await write('missing.json', { ...base, extract: { ...base.extract, schemaName: 'no-such-record-schema' }, load: { ...base.load, schemaName: 'no-such-table-schema' } })
+    const r = await runValidate([missing], { json: true, env: {} })
+    assert.equal(r.exitCode, 1)
+    const doc = JSON.parse(r.output) as { files: { issues: { path: string; message: string }[] }[] }
+    const issues = doc.files[0]?.issues ?? []
+    assert.deepEqual(issues.map((i) => i.path), ['extract.schemaName', 'load.schemaName'])
+    assert.match(issues[0]?.message ?? '', /no-such-record-schema" not found/)
+
+    await mkdir(join(dir, 'schemas'))
+    await writeFile(join(dir, 'schemas', 'broken.json'), '{ "columns": ')
+    await writeFile(join(dir, 'schemas', 'shapeless.json'), '{ "columns": ["id"] }')
+    const broken = await write('broken.json', { ...base, load: { ...base.load, schemaName: 'broken' } })
+    const shapeless = await write('shapeless.json', { ...base, load: { ...base.load, schemaName: 'shapeless' } })
+    const text = await runValidate([broken, shapeless], { env: {} })
+    assert.equal(text.exitCode, 1)
+    assert.match(text.output, /load\.schemaName: schema file .*broken\.json is not valid JSON/)
+    assert.match(text.output, /load\.schemaName: load schema "shapeless": "columns" must be an object/)
+
+    for (const table of ['public.', '.t', 'a.b.c', '"unclosed', 'ab"c"']) {
+      const file = await write('table.json', { ...base, load: { ...base.load, table } })
+      const t = await runValidate([file], { env: {} })
+      assert.equal(t.exitCode, 1, table)
+      assert.match(t.output, /load\.table: table name /, table)
+    }
+    const dlq = await write('dlq.json', { ...base, errorHandlingConfig: { dlqConfig: { dlqType: 'postgresql', table: 'dlq.' } } })
+    assert.match((await runValidate([dlq], { env: {} })).output, /errorHandlingConfig\.dlqConfig\.table: table name/)
+    const fine = await write('fine.json', { ...base, load: { ...base.load, table: '"Sales"."Orders.2026"' } })
+    assert.equal((await runValidate([fine], { env: {} })).exitCode, 0)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})

@@ -15,8 +15,8 @@ test('quoteQualified splits at the first unquoted dot and applies a default sche
   assert.equal(quoteQualified('orders', 'app'), '"app"."orders"')
   assert.equal(quoteQualified('sales.orders', 'app'), '"sales"."orders"')
   assert.equal(quoteQualified('"my.schema"."T""x"'), '"my.schema"."T""x"')
-  assert.deepEqual(splitQualified('a.b.c'), { schema: 'a', name: 'b.c' })
-  assert.throws(() => splitQualified('.x'))
+  assert.deepEqual(splitQualified('a."b.c"'), { schema: 'a', name: 'b.c' })
+  for (const bad of ['.x', 'public.', 'a.b.c', '"abc', 'ab"c"', '"a"b', '"a".', '', ' . ']) assert.throws(() => splitQualified(bad), /CONFIG_INVALID|table name/, bad)
 })
 
 test('checkSqlType accepts type names and refuses anything else', () => {
