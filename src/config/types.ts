@@ -176,6 +176,7 @@ export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error'
 export type MonitoringConfig = {
   httpPort?: number
   httpHost: string
+  httpAllowedHosts?: string[]
   logLevel?: LogLevel
   cleanupIntervalHours?: number
   shutdownTimeoutSeconds: number
