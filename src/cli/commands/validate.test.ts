@@ -164,8 +164,18 @@ test('validate refuses what run refuses: missing or malformed schema files, malf
     }
     const dlq = await write('dlq.json', { ...base, errorHandlingConfig: { dlqConfig: { dlqType: 'postgresql', table: 'dlq.' } } })
     assert.match((await runValidate([dlq], { env: {} })).output, /errorHandlingConfig\.dlqConfig\.table: table name/)
-    const fine = await write('fine.json', { ...base, load: { ...base.load, table: '"Sales"."Orders.2026"' } })
-    assert.equal((await runValidate([fine], { env: {} })).exitCode, 0)
+    const lateStreaming = (dlqTopic: string) => ({
+      ...base,
+      mode: 'streaming',
+      extract: { sourceType: 'generator', fields: { id: { type: 'sequence' }, t: { type: 'timestamp' } } },
+      streamingConfigJson: { checkpointLocation: join(dir, 'ck'), queryName: 'q', watermark: { eventTimeColumn: 't', delayThreshold: '1 minute' }, lateDataConfig: { strategy: 'sendtodlq', dlqTopic } },
+    })
+    const lateTable = await write('late.json', lateStreaming('late.'))
+    assert.match((await runValidate([lateTable], { env: {} })).output, /lateDataConfig\.dlqTopic: a table here \(the pipeline has no Kafka\): table name/)
+    const fine = await write('fine.json', { ...lateStreaming('late_rows'), load: { ...base.load, table: '"Sales"."Orders.2026"' } })
+    const ok = await runValidate([fine], { env: {} })
+    assert.equal(ok.exitCode, 0, ok.output)
+    assert.match(ok.output, /dlq table Sales\."Orders\.2026_dlq"/, 'the default DLQ table beside a quoted table name')
   } finally {
     await rm(dir, { recursive: true, force: true })
   }

@@ -66,6 +66,17 @@ export function splitQualified(qualified: string): QualifiedName {
   return r
 }
 
+/**
+ * The name of a table beside `qualified`, its table part with `suffix` added (`orders` -> `orders_dlq`,
+ * `"Sales"."Orders"` -> `Sales.Orders_dlq`), written so that splitQualified reads it back: a part is
+ * double-quoted only when it holds a dot or a quote.
+ */
+export function suffixedTable(qualified: string, suffix: string): string {
+  const { schema, name } = splitQualified(qualified)
+  const part = (p: string): string => (/[."]/.test(p) ? `"${p.replaceAll('"', '""')}"` : p)
+  return schema === undefined ? part(name + suffix) : `${part(schema)}.${part(name + suffix)}`
+}
+
 /** Quotes `schema.table` (or `table`, qualified with `defaultSchema` when given) as `"schema"."table"`. */
 export function quoteQualified(qualified: string, defaultSchema?: string): string {
   const { schema, name } = splitQualified(qualified)
