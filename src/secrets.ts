@@ -47,6 +47,19 @@ function wordsOf(name: string): string[] {
  * Names of secrets (`credentialId`) and ordinary keys (`user`, `host`, `topic`) are not.
  */
 export function isSecretName(name: string): boolean {
+  let known = verdicts.get(name)
+  if (known === undefined) {
+    known = judgeName(name)
+    // Log lines repeat the same few keys: remember them, within bounds.
+    if (verdicts.size >= 4096) verdicts.clear()
+    verdicts.set(name, known)
+  }
+  return known
+}
+
+const verdicts = new Map<string, boolean>()
+
+function judgeName(name: string): boolean {
   const flat = name.toLowerCase().replace(/[\s._-]/g, '')
   if (SECRET_FRAGMENTS.some((f) => flat.includes(f))) return true
   const words = wordsOf(name)
