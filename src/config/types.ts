@@ -197,7 +197,7 @@ export type PipelineConfig = {
   monitoring: MonitoringConfig
 }
 
-/** One validation problem; `value` is redacted when the field is a secret. */
+/** One validation problem; `value` is redacted when the field is a secret and absent for an unknown key (never echoed). */
 export type ConfigIssue = { path: string; value: unknown; message: string; suggestion?: string }
 
 export type ParseResult = { ok: true; config: PipelineConfig } | { ok: false; issues: ConfigIssue[] }
