@@ -41,13 +41,21 @@ every problem with its path, the value given and what is allowed.
   \`"1.5 s"\` (units ms, s, m, h, d and their long forms); a plain number is **milliseconds**.
 - **Triggers**: \`processingtime=<duration>\`, \`once\`, \`availablenow\`, \`continuous\` (default).
 - **Environment interpolation.** Any string value may contain \`\${VAR}\` or \`\${VAR:-default}\` (the
-  default applies when VAR is unset or empty); \`$\${\` writes a literal \`\${\`. A variable that is unset
-  and has no default is an error naming the field. Interpolation happens when a file is loaded,
-  before validation, so \`"port": "\${PGPORT:-5432}"\` is fine.
-- **Unknown keys are errors** (with a "did you mean" suggestion), except \`kafka.*\` options of the Kafka
-  source, which pass through to the client. \`"$schema"\` is allowed at the top level and ignored.
-- **Secrets** (\`password\`, passwords inside URLs, \`kafka.sasl.jaas.config\`, any key containing
-  password/secret/token) are replaced by \`***\` in every output and error.
+  default applies when VAR is unset or empty); a default may hold references itself
+  (\`\${X:-\${Y:-z}}\`, used only when X is unset, as in the shell); \`$\${\` writes a literal \`\${\`. A variable
+  that is unset and has no default, a malformed or an unclosed reference is an error naming the field.
+  Interpolation happens when a file is loaded, before validation, so \`"port": "\${PGPORT:-5432}"\` is fine.
+- **Unknown keys are errors** (with a "did you mean" suggestion, and never with the value, which may
+  be a mistyped secret), except \`kafka.*\` options of the Kafka source, which pass through to the
+  client. \`"$schema"\` is allowed at the top level and ignored. \`__proto__\`, \`constructor\` and
+  \`prototype\` are unknown keys wherever they appear.
+- **Schema files** named by \`extract.schemaName\` and \`load.schemaName\` are read by \`sluice validate\`
+  as by \`sluice run\`: a missing or malformed one is a validation error.
+- **Table names** are \`table\` or \`schema.table\`; double quotes keep case and dots
+  (\`"Sales"."Orders.2026"\`). An empty part (\`public.\`), a third part or a stray quote is an error.
+- **Secrets** (\`password\`, passwords inside URLs, \`kafka.sasl.jaas.config\`, any secret-like key
+  name, misspellings such as \`pasword\` included) are replaced by \`***\` in every output and error;
+  see docs/operating.md#redaction.
 
 ## Credentials
 

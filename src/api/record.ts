@@ -36,6 +36,20 @@ export interface SourceRecord {
 /** Column values of one decoded record, keyed by column name. */
 export type RowValues = Record<string, unknown>
 
+/**
+ * The value of a field, or undefined when the record has none of its own: a field named
+ * `constructor` or `__proto__` is data like any other, never something inherited from Object.
+ */
+export function fieldOf(values: Readonly<RowValues>, name: string): unknown {
+  return Object.hasOwn(values, name) ? values[name] : undefined
+}
+
+/** Sets a field as an own property (plain assignment to `__proto__` would replace the prototype instead). */
+export function setField(values: RowValues, name: string, value: unknown): void {
+  if (name === '__proto__') Object.defineProperty(values, name, { value, enumerable: true, writable: true, configurable: true })
+  else values[name] = value
+}
+
 /** A decoded record on its way to a sink. */
 export interface Row {
   readonly values: RowValues

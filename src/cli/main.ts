@@ -1,5 +1,7 @@
 /**
- * The `sluice` command line. Exit codes: 0 success, 1 a pipeline or validation failed, 2 usage error.
+ * The `sluice` command line. Exit codes: 0 success, 1 a pipeline or validation failed, 2 usage error
+ * (a bad option or argument: one `error: ...` line from commander). No stack trace reaches a user:
+ * anything unexpected is one `sluice: ...` line (SLUICE_DEBUG=1 adds the stack).
  */
 import { pathToFileURL } from 'node:url'
 import { Command, CommanderError } from 'commander'
@@ -9,13 +11,13 @@ import { registerSchema } from './commands/schema.ts'
 import { registerStatus } from './commands/status.ts'
 import { registerCleanup } from './commands/cleanup.ts'
 import { registerSql } from './commands/sql.ts'
+import { debugStack, installLastResort, oneLine } from './report-error.ts'
 
 /** Builds the command tree (exported for tests). */
 export function buildProgram(): Command {
   const program = new Command('sluice')
     .description('Streaming ETL from Kafka and files into PostgreSQL, exactly once.')
     .version('0.1.0')
-    .showHelpAfterError()
   program.exitOverride()
   for (const register of [registerRun, registerValidate, registerSchema, registerStatus, registerCleanup, registerSql]) {
     register(program)
@@ -34,18 +36,21 @@ export async function main(argv: readonly string[]): Promise<number> {
       // --help and --version end here with exit code 0; everything else is a usage error.
       return err.exitCode === 0 ? 0 : 2
     }
-    throw err
+    process.stderr.write(`sluice: ${oneLine(err)}\n`)
+    debugStack(err)
+    return 1
   }
   return typeof process.exitCode === 'number' ? process.exitCode : 0
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  installLastResort()
   main(process.argv).then(
     (code) => {
       process.exitCode = code
     },
     (err: unknown) => {
-      process.stderr.write(`sluice: ${err instanceof Error ? err.message : String(err)}\n`)
+      process.stderr.write(`sluice: ${oneLine(err)}\n`)
       process.exitCode = 1
     },
   )

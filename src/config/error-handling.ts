@@ -1,5 +1,6 @@
 /** Zod schema of `errorHandlingConfig` (retry, circuit breaker, dead-letter queue, failFast). */
 import * as z from 'zod'
+import { tableName } from '../components/sinks/postgres/config.ts'
 import { always, lenientBool, lenientEnum, lenientInt, lenientNumber, strictObject, text } from './lenient.ts'
 import type { DlqConfig } from './types.ts'
 
@@ -34,7 +35,7 @@ export const dlqConfigSchema = strictObject(
     dlqType: lenientEnum(['kafka', 'postgresql'], 'Where dead letters go.', { postgres: 'postgresql', pg: 'postgresql' }),
     bootstrapServers: text('Kafka bootstrap servers (dlqType kafka).').optional(),
     topic: text('Kafka topic (dlqType kafka).').optional(),
-    table: text('Table in the sink database (dlqType postgresql).').optional(),
+    table: tableName('Table in the sink database (dlqType postgresql).').optional(),
     partitions: lenientInt({ min: 1 }, 'Partitions of the DLQ and late-data topics when Sluice creates them on first use (dlqType kafka; default: the broker\'s num.partitions).').optional(),
     replicationFactor: lenientInt({ min: 1 }, 'Replication factor of the DLQ and late-data topics when Sluice creates them (dlqType kafka; default: the broker\'s default.replication.factor).').optional(),
   },

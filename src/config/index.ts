@@ -6,7 +6,7 @@ export { loadPipelineFile, type LoadOptions, type LoadedPipeline } from './load.
 export { pipelineJsonSchema } from './json-schema.ts'
 export { pipelineSchema, extractSchema } from './pipeline.ts'
 export { resolveCredential, credentialEnvName, credentialsFilePath, type Credential } from './credentials.ts'
-export { redactSecrets, redactUrl, isSecretKey, REDACTED } from './redact.ts'
+export { redactSecrets, redactText, isSecretName, REDACTED } from '../secrets.ts'
 export { interpolate, type Env } from './interpolate.ts'
 export { formatIssue } from './issues.ts'
 export { parseDuration, formatDuration } from './duration.ts'

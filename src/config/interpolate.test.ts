@@ -79,3 +79,16 @@ test('loadPipelineFile: interpolation from options.env, baseDir, errors', async 
     await rm(dir, { recursive: true, force: true })
   }
 })
+
+test('nested defaults ${X:-${Y:-z}} resolve as in the shell, never literally; unclosed references are issues', () => {
+  const r = interpolate({ a: '${X:-${Y:-z}}', b: '${X:-${Y:-z}}', c: 'pre-${X:-${Y}}-post', d: '${X:-${Y:-z}', e: '${X:-a$${b}' }, {})
+  assert.equal((r.value as Record<string, unknown>).a, 'z')
+  assert.equal((r.value as Record<string, unknown>).e, 'a${b', '$${ in a default is a literal ${')
+  assert.deepEqual(r.issues.map((i) => i.path), ['c', 'd'])
+  assert.match(r.issues[0]?.message ?? '', /Y is not set/)
+  assert.match(r.issues[1]?.message ?? '', /unclosed reference/)
+  const y = interpolate({ a: '${X:-${Y:-z}}', b: '${X:-${Y:-z}}!' }, { Y: 'from-y' })
+  assert.deepEqual(y, { value: { a: 'from-y', b: 'from-y!' }, issues: [] })
+  const x = interpolate({ a: '${X:-${Y}}' }, { X: 'from-x' })
+  assert.deepEqual(x, { value: { a: 'from-x' }, issues: [] }, 'an unused default is not evaluated')
+})

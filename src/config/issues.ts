@@ -5,7 +5,7 @@
  */
 import type * as z from 'zod'
 import { knownKeysOf } from './lenient.ts'
-import { REDACTED, isSecretKey, redactSecrets } from './redact.ts'
+import { REDACTED, isSecretName, redactSecrets } from '../secrets.ts'
 import { didYouMean } from './suggest.ts'
 import type { ConfigIssue } from './types.ts'
 
@@ -34,7 +34,7 @@ export function valueAt(input: unknown, path: readonly PathKey[]): { present: bo
 
 /** The issue value, redacted when the path names a secret or the value holds one. */
 export function safeValue(path: readonly PathKey[], value: unknown): unknown {
-  if (value !== undefined && path.some((k) => typeof k === 'string' && isSecretKey(k))) return REDACTED
+  if (value !== undefined && path.some((k) => typeof k === 'string' && isSecretName(k))) return REDACTED
   return redactSecrets(value)
 }
 
@@ -60,7 +60,9 @@ export const errorMap: z.core.$ZodErrorMap = (iss) => {
 export function toConfigIssues(issues: readonly z.core.$ZodIssue[], input: unknown): ConfigIssue[] {
   const out: ConfigIssue[] = []
   const seen = new Set<string>()
-  const push = (path: readonly PathKey[], message: string, suggestion?: string) => {
+  // An unknown key is reported by name only: its value means nothing to Sluice and may be a
+  // mistyped secret ("pasword": "...").
+  const push = (path: readonly PathKey[], message: string, suggestion?: string, unknownKey = false) => {
     const dotted = formatPath(path)
     const id = `${dotted}\u0000${message}`
     if (seen.has(id)) return
@@ -68,7 +70,7 @@ export function toConfigIssues(issues: readonly z.core.$ZodIssue[], input: unkno
     const at = valueAt(input, path)
     let text = message
     if (!at.present && !/^required/.test(message)) text = `required: ${message}`
-    const issue: ConfigIssue = { path: dotted, value: safeValue(path, at.value), message: text }
+    const issue: ConfigIssue = { path: dotted, value: unknownKey ? undefined : safeValue(path, at.value), message: text }
     if (suggestion !== undefined) issue.suggestion = suggestion
     out.push(issue)
   }
@@ -76,12 +78,12 @@ export function toConfigIssues(issues: readonly z.core.$ZodIssue[], input: unkno
     if (iss.code === 'unrecognized_keys') {
       const known = knownKeysOf(iss.keys).filter((k) => k !== '$schema')
       for (const key of iss.keys) {
-        push([...iss.path, key], `unknown key "${key}"; allowed keys: ${known.join(', ')}`, didYouMean(key, known))
+        push([...iss.path, key], `unknown key "${key}"; allowed keys: ${known.join(', ')}`, didYouMean(key, known), true)
       }
       continue
     }
     const suggestion = iss.code === 'custom' && typeof iss.params?.['suggestion'] === 'string' ? iss.params['suggestion'] : undefined
-    push(iss.path, iss.message, suggestion)
+    push(iss.path, iss.message, suggestion, iss.code === 'custom' && iss.params?.['unknownKey'] === true)
   }
   return out
 }

@@ -1,5 +1,6 @@
 /** Parsing of a pipeline JSON value: every issue at once, or the normalized PipelineConfig. */
 import { SluiceError } from '../errors.ts'
+import { withoutForbiddenKeys } from './forbidden-keys.ts'
 import { interpolate, type Env } from './interpolate.ts'
 import { errorMap, formatIssue, toConfigIssues } from './issues.ts'
 import { pipelineSchema } from './pipeline.ts'
@@ -12,10 +13,11 @@ export interface ParseOptions {
 
 /** Validates a parsed JSON value; returns the config or ALL issues. Pure: interpolates only when options.env is given. */
 export function parsePipeline(json: unknown, options: ParseOptions = {}): ParseResult {
-  let input = json
-  const issues: ConfigIssue[] = []
+  const clean = withoutForbiddenKeys(json)
+  let input = clean.value
+  const issues: ConfigIssue[] = [...clean.issues]
   if (options.env !== undefined) {
-    const r = interpolate(json, options.env)
+    const r = interpolate(input, options.env)
     input = r.value
     issues.push(...r.issues)
   }

@@ -9,6 +9,7 @@ import { fileExtractSchema } from '../components/sources/file/config.ts'
 import { generatorExtractSchema } from '../components/sources/generator/config.ts'
 import { kafkaExtractSchema } from '../components/sources/kafka/config.ts'
 import { postgresLoadSchema } from '../components/sinks/postgres/config.ts'
+import { parseQualified } from '../components/sinks/postgres/sql/quote.ts'
 import { transformSchema } from '../components/transforms/config.ts'
 import { errorHandlingConfigSchema } from './error-handling.ts'
 import { lenientEnum, strictObject, text } from './lenient.ts'
@@ -107,6 +108,13 @@ const crossRules = z.superRefine(
     }
     const late = isRecord(streaming?.['lateDataConfig']) ? streaming['lateDataConfig'] : undefined
     const errorHandling = isRecord(v['errorHandlingConfig']) ? v['errorHandlingConfig'] : undefined
+    // Without any Kafka, dlqTopic names a table (runtime/routes.ts): it must be a table name then.
+    const dlqConfig = isRecord(errorHandling?.['dlqConfig']) ? errorHandling['dlqConfig'] : undefined
+    const kafkaKnown = (isRecord(v['extract']) && v['extract']['sourceType'] === 'kafka') || (typeof dlqConfig?.['dlqType'] === 'string' && dlqConfig['dlqType'].toLowerCase() === 'kafka')
+    const lateTable = typeof late?.['dlqTopic'] === 'string' && !kafkaKnown ? parseQualified(late['dlqTopic']) : undefined
+    if (lateTable !== undefined && 'error' in lateTable) {
+      ctx.addIssue({ code: 'custom', path: ['streamingConfigJson', 'lateDataConfig', 'dlqTopic'], input: late?.['dlqTopic'], message: `a table here (the pipeline has no Kafka): table name ${lateTable.error}` })
+    }
     if (late?.['strategy'] === 'sendtodlq' && late['dlqTopic'] === undefined && errorHandling?.['dlqConfig'] === undefined) {
       ctx.addIssue({
         code: 'custom',

@@ -1,5 +1,6 @@
 /** Zod schema of `streamingConfigJson`: the seed's StreamingConfig with its defaults. */
 import * as z from 'zod'
+import { tableName } from '../components/sinks/postgres/config.ts'
 import { always, byteSize, duration, lenientBool, lenientEnum, lenientInt, strictObject, text } from './lenient.ts'
 import { triggerModeSchema } from './trigger.ts'
 
@@ -27,7 +28,7 @@ export const lateDataConfigSchema = strictObject(
   {
     strategy: lateDataStrategySchema,
     dlqTopic: text('Kafka topic for late records (strategy sendtodlq, or separatestream as in the seed); on the Kafka DLQ\'s cluster, else the Kafka source\'s; a table of that name when the pipeline has no Kafka.').optional(),
-    separateTable: text('Table for late records (strategy separatestream).').optional(),
+    separateTable: tableName('Table for late records (strategy separatestream).').optional(),
     separateTopic: text('Kafka topic for late records (strategy separatestream).').optional(),
   },
   'Handling of records that arrive behind the watermark.',

@@ -4,7 +4,7 @@
  * fromJson(toJson(c, { redactSecrets: false })) deep-equals c.
  */
 import { formatDuration } from './duration.ts'
-import { redactSecrets as redact } from './redact.ts'
+import { redactSecrets as redact } from '../secrets.ts'
 import { formatTrigger } from './trigger.ts'
 import type { PipelineConfig, StreamingConfig, TransformStep } from './types.ts'
 

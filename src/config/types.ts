@@ -176,6 +176,7 @@ export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error'
 export type MonitoringConfig = {
   httpPort?: number
   httpHost: string
+  httpAllowedHosts?: string[]
   logLevel?: LogLevel
   cleanupIntervalHours?: number
   shutdownTimeoutSeconds: number
@@ -196,7 +197,7 @@ export type PipelineConfig = {
   monitoring: MonitoringConfig
 }
 
-/** One validation problem; `value` is redacted when the field is a secret. */
+/** One validation problem; `value` is redacted when the field is a secret and absent for an unknown key (never echoed). */
 export type ConfigIssue = { path: string; value: unknown; message: string; suggestion?: string }
 
 export type ParseResult = { ok: true; config: PipelineConfig } | { ok: false; issues: ConfigIssue[] }

@@ -14,7 +14,7 @@
  * A row that cannot be aggregated (a null group column: NULLs never conflict, so the group could
  * not be keyed; a non-numeric value to sum; no parsable window time) is a dead letter, counted once.
  */
-import type { Row, RowValues, SourceRecord } from '../api/record.ts'
+import { type Row, type RowValues, type SourceRecord, fieldOf, setField } from '../api/record.ts'
 import type { MergeRule } from '../api/sink.ts'
 import type { ErrorCode } from '../errors.ts'
 import type { TransformStep } from '../config/types.ts'
@@ -124,15 +124,15 @@ type Entry = readonly [name: string, fn: AggregateSpec['aggregations'][string]['
 /** Checks one row's inputs; returns why it cannot be aggregated, or null. */
 function problem(values: RowValues, spec: AggregateSpec, entries: readonly Entry[]): { code: ErrorCode; reason: string } | null {
   for (const g of spec.groupBy) {
-    const v = values[g]
+    const v = fieldOf(values, g)
     if (v === undefined || v === null) return { code: 'RECORD_TRANSFORM', reason: `aggregate: group column "${g}" is ${v === undefined ? 'missing' : 'null'} (a null key cannot be merged into the table)` }
   }
-  if (spec.window !== undefined && parseEventTime(values[spec.window.column]) === null) {
+  if (spec.window !== undefined && parseEventTime(fieldOf(values, spec.window.column)) === null) {
     return { code: 'RECORD_EVENT_TIME', reason: `aggregate: window column "${spec.window.column}" is missing or not a time` }
   }
   for (const [name, fn, field] of entries) {
     if (field === undefined || fn === 'count') continue
-    const v = values[field]
+    const v = fieldOf(values, field)
     if (v === undefined || v === null) continue
     if ((fn === 'sum' || fn === 'avg') && toDecimal(v) === null) return { code: 'RECORD_TRANSFORM', reason: `aggregate ${name}: ${fn} of "${field}" needs a number, got ${stringify(v).slice(0, 80)}` }
     if ((fn === 'min' || fn === 'max') && !minMaxable(v)) return { code: 'RECORD_TRANSFORM', reason: `aggregate ${name}: ${fn} of "${field}" needs a number, text or time, got ${stringify(v).slice(0, 80)}` }
@@ -178,14 +178,14 @@ export function aggregateRows(rows: readonly Row[], spec: AggregateSpec): Aggreg
       continue
     }
     const keyValues: RowValues = {}
-    for (const g of spec.groupBy) keyValues[g] = values[g]
+    for (const g of spec.groupBy) setField(keyValues, g, fieldOf(values, g))
     if (spec.window !== undefined) {
-      const t = parseEventTime(values[spec.window.column]) as number
+      const t = parseEventTime(fieldOf(values, spec.window.column)) as number
       const start = Math.floor(t / spec.window.duration) * spec.window.duration
       keyValues[WINDOW_START] = new Date(start)
       keyValues[WINDOW_END] = new Date(start + spec.window.duration)
     }
-    const key = stringify(spec.groupBy.map((g) => keyValues[g])) + (spec.window === undefined ? '' : `@${(keyValues[WINDOW_START] as Date).getTime()}`)
+    const key = stringify(spec.groupBy.map((g) => fieldOf(keyValues, g))) + (spec.window === undefined ? '' : `@${(keyValues[WINDOW_START] as Date).getTime()}`)
     let group = groups.get(key)
     if (group === undefined) {
       group = { values: keyValues, accs: entries.map(([, fn]) => fresh(fn)), members: [] }
@@ -193,7 +193,7 @@ export function aggregateRows(rows: readonly Row[], spec: AggregateSpec): Aggreg
     }
     group.members.push(row.source)
     entries.forEach(([, , field], i) => {
-      const v = field === undefined ? undefined : values[field]
+      const v = field === undefined ? undefined : fieldOf(values, field)
       fold(group.accs[i] as Acc, v, field === undefined || (v !== undefined && v !== null))
     })
   }

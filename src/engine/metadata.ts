@@ -14,7 +14,7 @@
  * that something can read: a name a step, the watermark or the upsert key refers to, or a column of
  * the target table. The choice is made once per query (`metadataAdder`), never per record.
  */
-import type { RowValues, SourceRecord } from '../api/record.ts'
+import { type RowValues, type SourceRecord, setField } from '../api/record.ts'
 
 /** The kind of source, for the metadata it has (the file source has file names and lines). */
 export type SourceKind = 'kafka' | 'file' | 'generator'
@@ -146,6 +146,6 @@ export function metadataFor(kind: SourceKind, referenced: readonly string[], col
 /** Headers as a JSON object (UTF-8 text; a repeated name keeps its last value). */
 export function headersObject(headers: SourceRecord['headers']): Record<string, string> {
   const out: Record<string, string> = {}
-  for (const [name, value] of headers) out[name] = value.toString('utf8')
+  for (const [name, value] of headers) setField(out, name, value.toString('utf8'))
   return out
 }

@@ -4,7 +4,7 @@
  * tombstone), a dead letter (with the reason), a late record, or filtered by a transform step.
  * Nothing leaves this function silently: every outcome is counted.
  */
-import type { Row, RowValues, SourceRecord } from '../api/record.ts'
+import { type Row, type RowValues, type SourceRecord, fieldOf } from '../api/record.ts'
 import { type ErrorCode, SluiceError } from '../errors.ts'
 import { decodeKey, decodeRecord } from './decode.ts'
 import { type MetadataAdder, metadataAdder } from './metadata.ts'
@@ -146,7 +146,7 @@ export class RecordPath {
     }
     const wm = this.#options.watermark
     if (wm && this.#watermark) {
-      const raw = values[wm.column]
+      const raw = fieldOf(values, wm.column)
       const eventTimeMs = parseEventTime(raw)
       if (eventTimeMs === null) {
         const shown = raw === undefined ? 'missing' : `unparsable (${JSON.stringify(raw)?.slice(0, 80)})`
@@ -175,5 +175,5 @@ const EVERY_KAFKA_FIELD = metadataAdder('kafka', () => true)
 
 /** A map key for the upsert key columns of a row (JSON of their values, in key order). */
 function keyOf(values: RowValues, keys: readonly string[]): string {
-  return JSON.stringify(keys.map((k) => values[k] ?? null))
+  return JSON.stringify(keys.map((k) => fieldOf(values, k) ?? null))
 }

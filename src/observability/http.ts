@@ -1,12 +1,15 @@
 /**
  * The operations endpoint: /metrics, /health, /ready, /status on plain node:http. Bound to 127.0.0.1
- * unless configured otherwise, because /status shows topic names and errors. Handlers never throw
- * into the server: a failing readiness probe is a 503, not a crashed process.
+ * unless configured otherwise, because /status shows topic names and errors, and answering only
+ * requests whose Host header names this endpoint (host-check.ts), so a DNS-rebinding page cannot
+ * read it. Handlers never throw into the server: a failing readiness probe is a 503, not a crashed
+ * process.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Registry } from 'prom-client'
 import { toSluiceError } from '../errors.ts'
+import { hostAllowed } from './host-check.ts'
 import type { QueryStatusBoard } from './status.ts'
 
 export interface ReadinessResult {
@@ -19,6 +22,8 @@ export interface HttpServerOptions {
   host?: string
   /** 0 picks a free port (tests). */
   port: number
+  /** Host header names answered besides the bound address and localhost names; `*` answers any. */
+  allowedHosts?: readonly string[]
   registry: Registry
   status: QueryStatusBoard
   ready: () => Promise<ReadinessResult>
@@ -38,7 +43,13 @@ export interface HttpServer {
 /** Starts the endpoint; resolves once it listens. */
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const host = options.host ?? '127.0.0.1'
+  const allowed = hostAllowed(host, options.allowedHosts)
   const server = createServer((req, res) => {
+    if (!allowed(req.headers.host)) {
+      // No data, and no echo of the name: 421 says "not this server", as for a misrouted request.
+      sendJson(res, 421, { error: 'misdirected request: this Host is not answered here (see monitoring.httpAllowedHosts)' })
+      return
+    }
     handle(options, req, res).catch((err: unknown) => {
       if (!res.headersSent) sendJson(res, 500, { error: toSluiceError(err).toJSON() })
       else res.destroy()

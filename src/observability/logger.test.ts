@@ -67,3 +67,16 @@ test('pretty lines are compact and readable', () => {
   assert.ok(withErr.includes('code=E1'))
   assert.ok(withErr.includes('\n    Error: x\n      at y'))
 })
+
+test('redaction never masks the ordinary words of a message, and catches misspelled secret keys', () => {
+  const out = capture()
+  const logger = createLogger({ pretty: false, destination: out, env: {} })
+  logger.error({ code: 'SOURCE_UNAVAILABLE', err: 'SASL: authentication failed for user "etl"' }, 'query failed')
+  logger.warn({}, 'token: expected a number; secret: none configured')
+  logger.info({ connectionParams: { host: 'db', pasword: SECRET }, 'kafka.sasl.pasword': SECRET }, 'typo keys')
+  const [a, b, c] = out.lines.map((l) => JSON.parse(l) as Record<string, unknown>)
+  assert.equal(a?.err, 'SASL: authentication failed for user "etl"')
+  assert.equal(b?.msg, 'token: expected a number; secret: none configured')
+  assert.ok(!out.lines.join('').includes(SECRET))
+  assert.deepEqual(c?.connectionParams, { host: 'db', pasword: '***' })
+})

@@ -1,13 +1,14 @@
 /**
  * Structured logs: pino JSON lines for machines, a compact human format when stdout is a terminal.
- * Secrets are kept out in three layers, because a leaked password in a log aggregator is forever:
- * secret-named keys are masked (redact paths, plus a deep pass for any nesting), message strings are
- * scrubbed, and the finished line is scrubbed once more for connection URLs with credentials.
+ * Secrets are kept out in three layers, all from the one redaction module (src/secrets.ts), because a
+ * leaked password in a log aggregator is forever: secret-named keys of the logged object and of child
+ * bindings are masked at any depth, message strings are scrubbed, and the finished line is scrubbed
+ * once more (connection URLs with credentials, `password=...` pairs).
  * Batch log lines should come from `logger.child({ pipelineId, batchId })`.
  */
 import { pino, type Logger as PinoLogger, type LogFn } from 'pino'
 import { SluiceError } from '../errors.ts'
-import { redactText, redactValue } from './redact.ts'
+import { redactSecrets, redactText } from '../secrets.ts'
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -29,25 +30,6 @@ export interface LoggerOptions {
   env?: Readonly<Record<string, string | undefined>>
 }
 
-/** pino redact paths (fast-redact syntax: `*` is one level). The deep pass in `formatters.log` covers the rest. */
-export const REDACT_PATHS = [
-  'password',
-  '*.password',
-  '*.*.password',
-  'connectionParams.password',
-  '*.connectionParams.password',
-  'connectionParams["kafka.sasl.jaas.config"]',
-  '*.connectionParams["kafka.sasl.jaas.config"]',
-  'sasl',
-  '*.sasl',
-  'credentials',
-  '*.credentials',
-  'secret',
-  '*.secret',
-  'token',
-  '*.token',
-]
-
 export type SluiceLogger = PinoLogger
 
 /** Creates the process logger (assignable to the component `Logger` interface). */
@@ -65,9 +47,9 @@ export function createLogger(options: LoggerOptions = {}): SluiceLogger {
     {
       level,
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: REDACT_PATHS, censor: '[Redacted]' },
       formatters: {
-        log: (obj) => redactValue(obj) as Record<string, unknown>,
+        log: (obj) => redactSecrets(obj),
+        bindings: (bindings) => redactSecrets(bindings),
       },
       hooks: {
         logMethod(args: Parameters<LogFn>, method: LogFn) {

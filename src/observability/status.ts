@@ -4,7 +4,7 @@
  */
 import type { Position } from '../api/position.ts'
 import type { CircuitState, EngineEventMap, EngineEventName, EngineEvents, QueryState, RecordDestination } from '../engine/events.ts'
-import { redactText } from './redact.ts'
+import { redactText } from '../secrets.ts'
 
 export interface PartitionStatus {
   /** Committed position (next offset to read), or null before the first commit. */

@@ -12,7 +12,7 @@
  */
 import type { RowValues, SourceRecord } from '../api/record.ts'
 import type { ErrorCode } from '../errors.ts'
-import { redactText } from '../observability/redact.ts'
+import { redactText } from '../secrets.ts'
 
 export type Header = readonly [string, Buffer]
 

@@ -12,19 +12,18 @@ import { composeTransforms, fieldsRead, splitSteps } from '../components/transfo
 import { type PipelineConfig, type StreamingConfig, resolveCredential as resolveCredentialFrom } from '../config/index.ts'
 import { OUTBOX_DEFAULTS } from '../config/error-handling.ts'
 import type { OutboxConfig } from '../config/index.ts'
-import type { LoadSchema } from '../components/sinks/postgres/index.ts'
-import { SluiceError } from '../errors.ts'
 import { BatchRunner } from '../engine/batch-runner.ts'
 import { CheckpointLog } from '../engine/checkpoint.ts'
 import type { EngineEvents } from '../engine/events.ts'
 import { Query } from '../engine/query.ts'
-import { compileRecordSchema, readSchemaFile, type RecordValidator } from '../engine/record-schema.ts'
 import { TriggerPolicy } from '../engine/trigger.ts'
-import { type AggregateSpec, aggregateColumnTypes, aggregateKey } from '../engine/aggregate.ts'
 import { CircuitBreaker } from '../reliability/circuit-breaker.ts'
 import { DeadLetterTables } from '../reliability/dlq.ts'
 import { pipelineRoutes } from './routes.ts'
 import { OutboxRelay, relayBrokers, relayingRouter } from '../reliability/outbox-relay.ts'
+import { pipelineSchemas } from './schemas.ts'
+
+export { parseLoadSchema, schemaDirOf, withAggregateColumns } from './schemas.ts'
 
 export interface AssembleDeps {
   readonly logger: Logger
@@ -63,44 +62,9 @@ export function effectiveStreaming(config: PipelineConfig, baseDir: string): Str
   return { ...streaming, checkpointLocation, triggerMode }
 }
 
-/** The folder of the schemas named by schemaName: schemaDir, default `./schemas` beside the pipeline file. */
-export function schemaDirOf(config: PipelineConfig, baseDir: string): string {
-  return config.schemaDir ? resolve(baseDir, config.schemaDir) : join(baseDir, 'schemas')
-}
-
 /** outboxConfig with its defaults filled in. */
 export function outboxSettings(config: PipelineConfig): OutboxConfig {
   return { ...OUTBOX_DEFAULTS, ...config.errorHandlingConfig.outboxConfig }
-}
-
-/** Checks the shape of a load schema file: `{ "columns": { name: type }, "primaryKey": [names] }`. */
-export function parseLoadSchema(raw: Readonly<Record<string, unknown>>, name: string): LoadSchema {
-  const columns = raw.columns
-  if (columns === null || typeof columns !== 'object' || Array.isArray(columns) || Object.values(columns).some((t) => typeof t !== 'string')) {
-    throw new SluiceError('CONFIG_INVALID', `load schema "${name}": "columns" must be an object of column name -> PostgreSQL type`)
-  }
-  const primaryKey = raw.primaryKey ?? []
-  if (!Array.isArray(primaryKey) || primaryKey.some((k) => typeof k !== 'string' || !(k in columns))) {
-    throw new SluiceError('CONFIG_INVALID', `load schema "${name}": "primaryKey" must list column names of "columns"`)
-  }
-  return { columns: columns as Record<string, string>, primaryKey: primaryKey as string[] }
-}
-
-/**
- * The aggregate step's table, completed: the window bounds, count/sum columns and the hidden avg
- * pairs (`X__sum`, `X__count`) the load schema does not list are added with their types, and the
- * key (group columns + window_start) becomes the primary key when the schema names none, so that
- * autoCreateTable makes a table the merge can upsert into.
- */
-export function withAggregateColumns(schema: LoadSchema, step: AggregateSpec, schemaName: string): LoadSchema {
-  const columns: Record<string, string> = { ...schema.columns }
-  for (const [name, type] of Object.entries(aggregateColumnTypes(step))) if (!(name in columns)) columns[name] = type
-  const key = aggregateKey(step)
-  const given = schema.primaryKey ?? []
-  if (given.length > 0 && (given.length !== key.length || !key.every((k) => given.includes(k)))) {
-    throw new SluiceError('CONFIG_INVALID', `load schema "${schemaName}": the primaryKey of an aggregate's table must be its key ${JSON.stringify(key)}, not ${JSON.stringify(given)}`)
-  }
-  return { columns, primaryKey: given.length > 0 ? given : key }
 }
 
 /** Builds the query of one pipeline. */
@@ -109,21 +73,11 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
   const streaming = effectiveStreaming(config, baseDir)
   const logger = deps.logger.child({ pipelineId: config.pipelineId })
   const ctx: ComponentContext = { pipelineId: config.pipelineId, baseDir, logger, env: deps.env }
-  const schemaDir = schemaDirOf(config, baseDir)
-
-  let validator: RecordValidator | null = null
-  if (config.extract.schemaName) {
-    validator = compileRecordSchema(await readSchemaFile(schemaDir, config.extract.schemaName), config.extract.schemaName)
-  }
-  const tableSchema = config.load.schemaName ? await readSchemaFile(schemaDir, config.load.schemaName) : null
+  const { validator, loadSchema } = await pipelineSchemas(config, baseDir)
 
   const source = sourceFor(config.extract).create(config.extract, ctx)
   const resolveCredential = (id: string): Promise<{ user?: string; password?: string }> => resolveCredentialFrom(id, deps.env)
-  const loadSchema = tableSchema ? parseLoadSchema(tableSchema, config.load.schemaName ?? '') : null
-  const sink = sinks.postgresql.create(config.load, ctx, {
-    resolveCredential,
-    ...(loadSchema ? { loadSchema: aggregate ? withAggregateColumns(loadSchema, aggregate, config.load.schemaName ?? '') : loadSchema } : {}),
-  })
+  const sink = sinks.postgresql.create(config.load, ctx, { resolveCredential, ...(loadSchema ? { loadSchema } : {}) })
 
   const errors = config.errorHandlingConfig
   const dlqConfig = errors.dlqConfig

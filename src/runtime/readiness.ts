@@ -3,7 +3,7 @@
  * outbox not stuck (its rows failing to publish for longer than outboxConfig.stuckAfterSeconds).
  */
 import { type AssembledPipeline, outboxSettings } from './assemble.ts'
-import { redactText } from '../observability/redact.ts'
+import { redactText } from '../secrets.ts'
 import type { OutboxState } from '../reliability/outbox-relay.ts'
 
 const PROBE_TIMEOUT_MS = 2000

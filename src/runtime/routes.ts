@@ -2,6 +2,7 @@
  * Where a pipeline's dead letters and late records go, decided from its config in one place: `run`
  * (assemble.ts) routes by it and `validate` prints it, so the summary names what a run really does.
  */
+import { suffixedTable } from '../components/sinks/postgres/sql/quote.ts'
 import type { PipelineConfig } from '../config/index.ts'
 import type { LateStrategy } from '../engine/batch-runner.ts'
 import type { Destination } from '../reliability/dlq.ts'
@@ -20,7 +21,7 @@ export interface PipelineRoutes {
 export function pipelineRoutes(config: PipelineConfig): PipelineRoutes {
   const dlqConfig = config.errorHandlingConfig.dlqConfig
   const dlq: Destination = !dlqConfig
-    ? { kind: 'table', table: `${config.load.table}_dlq` }
+    ? { kind: 'table', table: suffixedTable(config.load.table, '_dlq') }
     : dlqConfig.dlqType === 'postgresql'
       ? { kind: 'table', table: dlqConfig.table }
       : { kind: 'topic', topic: dlqConfig.topic }

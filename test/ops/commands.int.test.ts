@@ -124,8 +124,9 @@ describe('status, cleanup and sql against real tables', () => {
     assert.match(again.stdout, /Cleaned up 0 old batch records/)
 
     const bad = await runSluice(['cleanup', file, '--retention-days', '-1'])
-    assert.equal(bad.code, 1)
-    assert.match(bad.stderr, /CONFIG_INVALID/)
+    // A bad option value is a usage error (issue 10.9): one line, exit 2, nothing touched.
+    assert.equal(bad.code, 2)
+    assert.match(bad.stderr, /--retention-days.*'-1' is invalid/)
 
     // After cleanup the pipeline resumes exactly from the kept row.
     await produce(topic, events(600, 3300).map((m, i) => ({ ...m, partition: i % 3 })))

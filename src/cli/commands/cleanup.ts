@@ -1,9 +1,10 @@
 /** `sluice cleanup <pipeline.json>`: deletes batch_tracker rows older than the retention, keeping the newest. */
-import type { Command } from 'commander'
+import { type Command, Option } from 'commander'
 import { loadPipelineFile } from '../../config/index.ts'
 import { toSluiceError } from '../../errors.ts'
 import { retentionDays } from '../../runtime/cleanup-schedule.ts'
 import { openDatabase } from '../../runtime/database.ts'
+import { parseDays } from '../options.ts'
 import { reportError } from '../report-error.ts'
 
 export { retentionDays }
@@ -14,12 +15,12 @@ export function registerCleanup(program: Command): void {
     .command('cleanup')
     .description('delete batch_tracker rows older than N days (never the newest row of the pipeline)')
     .argument('<pipeline>', 'pipeline JSON file')
-    .option('--retention-days <n>', 'days to keep (default: BATCH_RETENTION_DAYS, else 30)')
+    .addOption(new Option('--retention-days <n>', 'days to keep (default: BATCH_RETENTION_DAYS, else 30)').argParser(parseDays).env('BATCH_RETENTION_DAYS'))
     .option('--json', 'machine-readable output')
-    .action(async (file: string, flags: { retentionDays?: string; json?: boolean }) => {
+    .action(async (file: string, flags: { retentionDays?: number; json?: boolean }) => {
       const json = Boolean(flags.json)
       try {
-        const days = retentionDays(flags.retentionDays, process.env)
+        const days = flags.retentionDays ?? retentionDays(undefined, process.env)
         const { config, baseDir } = await loadPipelineFile(file)
         const db = await openDatabase(config, baseDir)
         try {

@@ -98,3 +98,85 @@ test('registerValidate: --json flag, exit code through process.exitCode, usage e
     process.exitCode = saved
   }
 })
+
+test('no secret is echoed: mistyped secret keys by name only, URL passwords with a raw @ fully masked (text and --json)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-validate-secret-'))
+  try {
+    const base = { pipelineId: 'x', extract: { sourceType: 'generator', fields: { id: { type: 'sequence' } } } }
+    const typo = join(dir, 'typo.json')
+    await writeFile(typo, JSON.stringify({ ...base, load: { sinkType: 'pg', table: 't', connectionParams: { host: 'h', pasword: 'Hunter2-typo', passwrod: 'Hunter2-swap' } } }))
+    const sasl = join(dir, 'sasl.json')
+    await writeFile(
+      sasl,
+      JSON.stringify({
+        ...base,
+        extract: { sourceType: 'kafka', topic: 't', connectionParams: { 'kafka.bootstrap.servers': 'k:9092', 'kafka.sasl.pasword': 'Hunter2-sasl', 'sasl.pasword': 'Hunter2-unprefixed' } },
+        load: { sinkType: 'pg', table: 't', connectionParams: { host: 'h' } },
+      }),
+    )
+    const url = join(dir, 'url.json')
+    await writeFile(url, JSON.stringify({ ...base, load: { sinkType: 'pg', table: 't', connectionParams: { url: 'postgres://u:Hun@ter2@w@db.example/app' } } }))
+    for (const json of [false, true]) {
+      const r = await runValidate([typo, sasl, url], { json, env: {} })
+      assert.doesNotMatch(r.output, /Hunter2|Hun@ter|ter2@w|@w@/, r.output)
+      assert.match(r.output, /load\.connectionParams\.pasword/)
+      assert.match(r.output, /load\.connectionParams\.passwrod/)
+      assert.match(r.output, /sasl\.pasword/)
+      assert.match(r.output, /postgres:\/\/u:\*\*\*@db\.example\/app/)
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test('validate refuses what run refuses: missing or malformed schema files, malformed table names', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-validate-run-'))
+  try {
+    const base = { pipelineId: 'x', extract: { sourceType: 'generator', fields: { id: { type: 'sequence' } } }, load: { sinkType: 'pg', table: 't', embedded: true } }
+    const write = async (name: string, config: unknown) => {
+      const file = join(dir, name)
+      await writeFile(file, JSON.stringify(config))
+      return file
+    }
+    const missing = await write('missing.json', { ...base, extract: { ...base.extract, schemaName: 'no-such-record-schema' }, load: { ...base.load, schemaName: 'no-such-table-schema' } })
+    const r = await runValidate([missing], { json: true, env: {} })
+    assert.equal(r.exitCode, 1)
+    const doc = JSON.parse(r.output) as { files: { issues: { path: string; message: string }[] }[] }
+    const issues = doc.files[0]?.issues ?? []
+    assert.deepEqual(issues.map((i) => i.path), ['extract.schemaName', 'load.schemaName'])
+    assert.match(issues[0]?.message ?? '', /no-such-record-schema" not found/)
+
+    await mkdir(join(dir, 'schemas'))
+    await writeFile(join(dir, 'schemas', 'broken.json'), '{ "columns": ')
+    await writeFile(join(dir, 'schemas', 'shapeless.json'), '{ "columns": ["id"] }')
+    const broken = await write('broken.json', { ...base, load: { ...base.load, schemaName: 'broken' } })
+    const shapeless = await write('shapeless.json', { ...base, load: { ...base.load, schemaName: 'shapeless' } })
+    const text = await runValidate([broken, shapeless], { env: {} })
+    assert.equal(text.exitCode, 1)
+    assert.match(text.output, /load\.schemaName: schema file .*broken\.json is not valid JSON/)
+    assert.match(text.output, /load\.schemaName: load schema "shapeless": "columns" must be an object/)
+
+    for (const table of ['public.', '.t', 'a.b.c', '"unclosed', 'ab"c"']) {
+      const file = await write('table.json', { ...base, load: { ...base.load, table } })
+      const t = await runValidate([file], { env: {} })
+      assert.equal(t.exitCode, 1, table)
+      assert.match(t.output, /load\.table: table name /, table)
+    }
+    const dlq = await write('dlq.json', { ...base, errorHandlingConfig: { dlqConfig: { dlqType: 'postgresql', table: 'dlq.' } } })
+    assert.match((await runValidate([dlq], { env: {} })).output, /errorHandlingConfig\.dlqConfig\.table: table name/)
+    const lateStreaming = (dlqTopic: string) => ({
+      ...base,
+      mode: 'streaming',
+      extract: { sourceType: 'generator', fields: { id: { type: 'sequence' }, t: { type: 'timestamp' } } },
+      streamingConfigJson: { checkpointLocation: join(dir, 'ck'), queryName: 'q', watermark: { eventTimeColumn: 't', delayThreshold: '1 minute' }, lateDataConfig: { strategy: 'sendtodlq', dlqTopic } },
+    })
+    const lateTable = await write('late.json', lateStreaming('late.'))
+    assert.match((await runValidate([lateTable], { env: {} })).output, /lateDataConfig\.dlqTopic: a table here \(the pipeline has no Kafka\): table name/)
+    const fine = await write('fine.json', { ...lateStreaming('late_rows'), load: { ...base.load, table: '"Sales"."Orders.2026"' } })
+    const ok = await runValidate([fine], { env: {} })
+    assert.equal(ok.exitCode, 0, ok.output)
+    assert.match(ok.output, /dlq table Sales\."Orders\.2026_dlq"/, 'the default DLQ table beside a quoted table name')
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})

@@ -3,13 +3,13 @@
  * with every problem of every invalid file; `--json` prints one machine-readable document.
  */
 import type { Command } from 'commander'
-import { type ConfigIssue, type Env, type PipelineConfig, formatIssue, loadPipelineFile, redactUrl, toJson } from '../../config/index.ts'
+import { type ConfigIssue, type Env, type PipelineConfig, formatIssue, loadPipelineFile, redactText, toJson } from '../../config/index.ts'
 import { formatDuration } from '../../config/duration.ts'
 import { formatTrigger } from '../../config/trigger.ts'
 import { isSluiceError, toSluiceError } from '../../errors.ts'
-import { readSchemaFile } from '../../engine/record-schema.ts'
-import { parseLoadSchema, schemaDirOf } from '../../runtime/assemble.ts'
 import { describeDestination, describeLate, pipelineRoutes } from '../../runtime/routes.ts'
+import { pipelineSchemas } from '../../runtime/schemas.ts'
+import type { LoadSchema } from '../../components/sinks/postgres/index.ts'
 
 /** The verdict on one file. */
 export type ValidateResult =
@@ -20,7 +20,9 @@ export type ValidateResult =
 export async function validateFile(file: string, env: Env = process.env): Promise<ValidateResult> {
   try {
     const { config, baseDir } = await loadPipelineFile(file, { env })
-    return { file, ok: true, summary: summarize(config, { loadSchemaKey: await loadSchemaKey(config, baseDir) }), config: toJson(config) }
+    // The schema files a run reads are read here too: validate refuses what run refuses.
+    const { loadSchema } = await pipelineSchemas(config, baseDir)
+    return { file, ok: true, summary: summarize(config, { loadSchemaKey: loadSchemaKey(config, loadSchema) }).map(redactText), config: toJson(config) }
   } catch (err) {
     if (isSluiceError(err, 'CONFIG_INVALID')) {
       const issues = Array.isArray(err.details['issues']) ? (err.details['issues'] as ConfigIssue[]) : []
@@ -37,15 +39,11 @@ export interface SummaryFacts {
   readonly loadSchemaKey?: readonly string[] | undefined
 }
 
-/** The load schema's primaryKey (the key an upsert without upsertKeys uses), when it can be read. */
-async function loadSchemaKey(c: PipelineConfig, baseDir: string): Promise<readonly string[] | undefined> {
-  if (c.load.writeMode !== 'upsert' || c.load.upsertKeys !== undefined || c.load.schemaName === undefined) return undefined
-  try {
-    const key = parseLoadSchema(await readSchemaFile(schemaDirOf(c, baseDir), c.load.schemaName), c.load.schemaName).primaryKey ?? []
-    return key.length > 0 ? key : undefined
-  } catch {
-    return undefined // run reports an unreadable schema; the key is then the table's, as far as validate knows
-  }
+/** The load schema's primaryKey (the key an upsert without upsertKeys uses), when it names one. */
+function loadSchemaKey(c: PipelineConfig, schema: LoadSchema | null): readonly string[] | undefined {
+  if (c.load.writeMode !== 'upsert' || c.load.upsertKeys !== undefined) return undefined
+  const key = schema?.primaryKey ?? []
+  return key.length > 0 ? key : undefined
 }
 
 /** How an upsert finds its key: " on id", " on id (the load schema's primaryKey)", or looked up at start. */
@@ -76,7 +74,7 @@ export function summarize(c: PipelineConfig, facts: SummaryFacts = {}): string[]
   if (c.transform.length > 0) lines.push(`transform ${c.transform.map((s) => s.type).join(' -> ')}`)
   const l = c.load
   const cp = l.connectionParams
-  const where = l.embedded ? `embedded${cp.url ? ` ${cp.url}` : ''}` : cp.url ? redactUrl(cp.url) : `${cp.host ?? ''}:${cp.port ?? 5432}/${cp.database ?? ''}`
+  const where = l.embedded ? `embedded${cp.url ? ` ${cp.url}` : ''}` : cp.url ? cp.url : `${cp.host ?? ''}:${cp.port ?? 5432}/${cp.database ?? ''}`
   const keys = upsertKeyText(c, facts)
   lines.push(`load      postgresql table ${cp.currentSchema ?? 'public'}.${l.table} (${l.writeMode}${keys}) at ${where}`)
   const s = c.streamingConfigJson

@@ -36,3 +36,27 @@ test('fieldsRead: the names every step reads (so the engine adds the metadata fi
   ]
   assert.deepEqual(fieldsRead(steps), ['key', '_', 'partition', 'offset', 'kafka_key', 'topic', 'topic', 'offset', 'timestamp'])
 })
+
+test('fields named __proto__ and constructor are data: kept by every step, absent means absent', () => {
+  const t = composeTransforms([
+    { type: 'select', columns: ['id', '__proto__', 'constructor', 'p'] },
+    { type: 'rename', mapping: { p: '__proto__' } },
+    // JSON.parse: an object literal's __proto__ would set the prototype, not a key.
+    { type: 'cast', columns: JSON.parse('{"__proto__":"int"}') as Record<string, 'int'> },
+  ])
+  const own = (v: Record<string, unknown> | null, k: string) => (v !== null && Object.hasOwn(v, k) ? v[k] : 'absent')
+  const a = t(JSON.parse('{"id":1,"__proto__":"7","constructor":"c"}') as Record<string, unknown>)
+  assert.equal(own(a, '__proto__'), 7)
+  assert.equal(own(a, 'constructor'), 'c')
+  assert.equal(Object.getPrototypeOf(a), Object.prototype)
+  const b = t({ id: 2 })
+  assert.equal(own(b, '__proto__'), 'absent')
+  assert.equal(own(b, 'constructor'), 'absent')
+  const moveOnly = composeTransforms([
+    { type: 'select', columns: ['id', 'p'] },
+    { type: 'rename', mapping: { p: '__proto__' } },
+  ])
+  const c = moveOnly(JSON.parse('{"id":3,"p":{"polluted":true}}') as Record<string, unknown>)
+  assert.deepEqual(own(c, '__proto__'), { polluted: true })
+  assert.equal((c as Record<string, unknown>)['polluted'], undefined, 'a value never becomes a prototype')
+})

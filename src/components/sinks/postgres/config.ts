@@ -7,8 +7,17 @@ import * as z from 'zod'
 import { always, lenientBool, lenientEnum, lenientInt, strictObject, text } from '../../../config/lenient.ts'
 import type { PostgresConnectionParams, PostgresLoadConfig } from '../../../config/types.ts'
 import { SSL_MODES, urlSslMode } from './tls.ts'
+import { parseQualified } from './sql/quote.ts'
 
 export type { PostgresConnectionParams, PostgresLoadConfig }
+
+/** A table name, `table` or `schema.table` (double quotes keep case and dots), checked as the sink parses it. */
+export function tableName(description: string) {
+  return text(description).superRefine((s, ctx) => {
+    const r = parseQualified(s)
+    if ('error' in r) ctx.addIssue({ code: 'custom', input: s, message: `table name ${r.error}` })
+  })
+}
 
 const urlHelp = 'a postgres://user@host:5432/db (or postgresql://) URL, or pglite://<folder> for the embedded database'
 
@@ -43,7 +52,7 @@ export const postgresConnectionParamsSchema = strictObject(
 export const postgresLoadSchema = strictObject(
   {
     sinkType: lenientEnum(['postgresql'], 'The PostgreSQL sink ("postgres" and "pg" also accepted).', { postgres: 'postgresql', pg: 'postgresql' }),
-    table: text('Target table name.'),
+    table: tableName('Target table name: table or schema.table (double quotes keep case: "Sales"."Orders").'),
     schemaName: text('Name of the table schema in schemaDir (columns for autoCreateTable).').optional(),
     writeMode: lenientEnum(['append', 'overwrite', 'upsert'], 'How rows are written: "append" (default), "overwrite" (replace the table contents atomically), "upsert" (on upsertKeys).').default('append'),
     upsertKeys: z

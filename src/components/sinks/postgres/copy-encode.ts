@@ -156,8 +156,9 @@ export function encoderFor(udt: string, category: string): ValueEncoder {
 
 /** Reads a field for a column: exact name first, then a case-insensitive match. */
 export function fieldValue(values: RowValues, name: string, lower: string): unknown {
-  const v = values[name]
-  if (v !== undefined && typeof v !== 'function') return v
+  // Own properties only: a `__proto__` or `constructor` column the record lacks is NULL, not Object's.
+  const v = Object.hasOwn(values, name) ? values[name] : undefined
+  if (v !== undefined) return v
   for (const k in values) {
     if (k.length === lower.length && k.toLowerCase() === lower && Object.hasOwn(values, k)) return values[k]
   }

@@ -20,6 +20,7 @@
  * field; csv-parse's own error recovery (`skip_records_with_error`) loses the records after an
  * invalid closing quote into the bad one. csv.test.ts checks that both agree on valid input.
  */
+import { setField } from '../../../api/record.ts'
 import type { Line } from './lines.ts'
 
 const QUOTE = 0x22
@@ -181,7 +182,7 @@ function splitPlain(text: string, delimiter: string): (string | null)[] {
 /** Names the fields of a record after the header. */
 export function nameFields(header: readonly string[], values: readonly (string | null)[]): Record<string, string | null> {
   const out: Record<string, string | null> = {}
-  for (let i = 0; i < values.length; i++) out[header[i] ?? `_c${i}`] = values[i] ?? null
+  for (let i = 0; i < values.length; i++) setField(out, header[i] ?? `_c${i}`, values[i] ?? null)
   return out
 }
 

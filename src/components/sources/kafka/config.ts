@@ -118,7 +118,7 @@ export const kafkaConnectionParamsSchema = z
           path: [key],
           input: value,
           message: `unknown option; allowed: ${knownParams.join(', ')}, or any "kafka.*" client option`,
-          params: suggestion === undefined ? {} : { suggestion },
+          params: suggestion === undefined ? { unknownKey: true } : { suggestion, unknownKey: true },
         })
       }
     }, always),

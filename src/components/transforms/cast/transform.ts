@@ -12,7 +12,7 @@
  *   read as UTC when it names no zone (so the result does not depend on the machine's zone);
  * - json: a structured value; strings are parsed as JSON text, other values are kept.
  */
-import type { RowValues } from '../../../api/record.ts'
+import { type RowValues, setField } from '../../../api/record.ts'
 import { SluiceError } from '../../../errors.ts'
 import type { TransformStep } from '../config.ts'
 import { decimalText, toDecimal } from '../../../engine/decimal.ts'
@@ -36,7 +36,7 @@ export function castTransform(step: CastStep): (values: RowValues) => RowValues 
           details: { column, type },
         })
       }
-      out[column] = converted
+      setField(out, column, converted)
     }
     return out
   }

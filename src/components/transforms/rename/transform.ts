@@ -2,7 +2,7 @@
  * `rename`: renames columns (old name -> new name); other columns keep their names. A renamed
  * column replaces a column that already had the new name, and swaps (a -> b, b -> a) work.
  */
-import type { RowValues } from '../../../api/record.ts'
+import { type RowValues, setField } from '../../../api/record.ts'
 import type { TransformStep } from '../config.ts'
 
 export type RenameStep = Extract<TransformStep, { type: 'rename' }>
@@ -13,8 +13,8 @@ export function renameTransform(step: RenameStep): (values: RowValues) => RowVal
   const mapping = new Map(Object.entries(step.mapping))
   return (values) => {
     const out: RowValues = {}
-    for (const k of Object.keys(values)) if (!mapping.has(k)) out[k] = values[k]
-    for (const [from, to] of mapping) if (Object.hasOwn(values, from)) out[to] = values[from]
+    for (const k of Object.keys(values)) if (!mapping.has(k)) setField(out, k, values[k])
+    for (const [from, to] of mapping) if (Object.hasOwn(values, from)) setField(out, to, values[from])
     return out
   }
 }

@@ -2,7 +2,7 @@
  * `select`: keeps only the listed columns, in the listed order. A listed column the row lacks
  * stays absent (the sink then writes its default or null), as a JSON field that is not there.
  */
-import type { RowValues } from '../../../api/record.ts'
+import { type RowValues, setField } from '../../../api/record.ts'
 import type { TransformStep } from '../config.ts'
 
 export type SelectStep = Extract<TransformStep, { type: 'select' }>
@@ -12,7 +12,7 @@ export function selectTransform(step: SelectStep): (values: RowValues) => RowVal
   const columns = [...step.columns]
   return (values) => {
     const out: RowValues = {}
-    for (const c of columns) if (Object.hasOwn(values, c)) out[c] = values[c]
+    for (const c of columns) if (Object.hasOwn(values, c)) setField(out, c, values[c])
     return out
   }
 }

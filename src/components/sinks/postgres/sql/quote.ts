@@ -18,32 +18,63 @@ export interface QualifiedName {
 }
 
 /**
- * Splits `schema.table` at the first dot that is not inside double quotes; quoted parts keep their
- * case and may contain dots (`"my.schema"."T"`), unquoted parts are taken verbatim.
+ * Parses `table` or `schema.table`. Quoted parts keep their case and may contain dots and doubled
+ * quotes (`"my.schema"."T""x"`); unquoted parts are taken verbatim. Returns why the name is
+ * malformed instead (an empty part as in `public.`, a third part, an unclosed or stray quote), so
+ * that `validate` refuses what a run would fail on.
  */
-export function splitQualified(qualified: string): QualifiedName {
+export function parseQualified(qualified: string): QualifiedName | { readonly error: string } {
   const parts: string[] = []
   let current = ''
   let quoted = false
+  let closed = false
   for (let i = 0; i < qualified.length; i++) {
     const ch = qualified[i]
-    if (ch === '"') {
-      if (quoted && qualified[i + 1] === '"') {
+    if (quoted) {
+      if (ch !== '"') current += ch
+      else if (qualified[i + 1] === '"') {
         current += '"'
         i++
       } else {
-        quoted = !quoted
+        quoted = false
+        closed = true
       }
-    } else if (ch === '.' && !quoted && parts.length === 0) {
+    } else if (ch === '"') {
+      if (current !== '' || closed) return { error: 'a double quote may only enclose a whole part: "schema"."table"' }
+      quoted = true
+    } else if (ch === '.') {
+      if (parts.length === 1) return { error: 'has more than two parts: use table or schema.table (double-quote a name that contains a dot)' }
       parts.push(current)
       current = ''
+      closed = false
     } else {
+      if (closed) return { error: 'has text after a closing double quote' }
       current += ch
     }
   }
+  if (quoted) return { error: 'has an unclosed double quote' }
   parts.push(current)
-  if (parts.some((p) => p.length === 0)) throw new Error(`invalid table name: ${qualified}`)
+  if (parts.some((p) => p.trim().length === 0)) return { error: parts.length === 2 ? 'has an empty schema or table part: use table or schema.table' : 'is empty' }
+  if (parts.some((p) => p.includes('\u0000'))) return { error: 'contains a NUL character' }
   return parts.length === 2 ? { schema: parts[0], name: parts[1] as string } : { schema: undefined, name: parts[0] as string }
+}
+
+/** Splits `schema.table` (see parseQualified); a malformed name is a CONFIG_INVALID error naming it. */
+export function splitQualified(qualified: string): QualifiedName {
+  const r = parseQualified(qualified)
+  if ('error' in r) throw new SluiceError('CONFIG_INVALID', `table name ${JSON.stringify(qualified)} ${r.error}`)
+  return r
+}
+
+/**
+ * The name of a table beside `qualified`, its table part with `suffix` added (`orders` -> `orders_dlq`,
+ * `"Sales"."Orders"` -> `Sales.Orders_dlq`), written so that splitQualified reads it back: a part is
+ * double-quoted only when it holds a dot or a quote.
+ */
+export function suffixedTable(qualified: string, suffix: string): string {
+  const { schema, name } = splitQualified(qualified)
+  const part = (p: string): string => (/[."]/.test(p) ? `"${p.replaceAll('"', '""')}"` : p)
+  return schema === undefined ? part(name + suffix) : `${part(schema)}.${part(name + suffix)}`
 }
 
 /** Quotes `schema.table` (or `table`, qualified with `defaultSchema` when given) as `"schema"."table"`. */
