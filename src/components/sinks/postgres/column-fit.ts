@@ -50,7 +50,9 @@ function losesDigits(v: unknown, scale: number): boolean {
 
 /** Why `v` cannot go into the column as it is, or undefined when it can. */
 function misfit(v: unknown, rule: FitRule): string | undefined {
-  if (typeof v === 'number' && !Number.isFinite(v)) {
+  // NaN never comes out of JSON.parse, so a NaN was made on purpose (a source or a cast) and is kept,
+  // as PostgreSQL's number types accept it. An Infinity is what an overflowing literal becomes.
+  if (v === Infinity || v === -Infinity) {
     return `value of ${rule.name} is out of range for ${rule.type} (a JSON number beyond a double's range, read as ${v}); it is refused instead of being stored as ${v}`
   }
   if (rule.scale !== undefined && losesDigits(v, rule.scale)) {

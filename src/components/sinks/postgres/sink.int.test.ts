@@ -156,13 +156,16 @@ test('COPY encoding round-trips every kind of value', async () => {
   const input: RowValues[] = [
     { k: 1, t: nasty, j: obj, js: [1, 'two'], ts: new Date('2026-01-02T03:04:05.678Z'), d: '2026-01-02', n: '12345678901234567890.123', f: 1.5e-7, b: true, by: Buffer.from([0, 1, 0x5c, 0x0a, 0xff]), arr: ['a', 'b,c', 'd"e', null, 'f\\g', ''], big: 9007199254740993n },
     { k: 2, t: '', j: 'just a string', js: null, ts: 1767323045678, d: new Date('2026-01-02T00:00:00Z'), n: -0.5, f: Number.NaN, b: false, by: 'text bytes', arr: [], big: '-9223372036854775808' },
-    { k: 3, t: '\\N', j: { n: 1.25, b: false, z: null }, ts: '2026-01-02T03:04:05+02:00', f: Number.POSITIVE_INFINITY },
+    // The text 'Infinity' is PostgreSQL's own spelling and lands; a JS Infinity is what JSON.parse makes
+    // of an overflowing literal (1e400), so the sink refuses it (column-fit.ts, tested below).
+    { k: 3, t: '\\N', j: { n: 1.25, b: false, z: null }, ts: '2026-01-02T03:04:05+02:00', f: 'Infinity' },
   ]
   await sink.write(batch(1, input))
   const out = await rows(`SELECT k, t, j, js::text AS js, ts, d::text AS d, n::text AS n, f, b, encode(by, 'hex') AS by, arr, big::text AS big FROM events ORDER BY k`)
   assert.deepEqual(out[0], { k: 1, t: nasty, j: obj, js: '[1,"two"]', ts: new Date('2026-01-02T03:04:05.678Z'), d: '2026-01-02', n: '12345678901234567890.123', f: 1.5e-7, b: true, by: '00015c0aff', arr: ['a', 'b,c', 'd"e', null, 'f\\g', ''], big: '9007199254740993' })
   assert.deepEqual(out[1], { k: 2, t: '', j: 'just a string', js: null, ts: new Date(1767323045678), d: '2026-01-02', n: '-0.5', f: Number.NaN, b: false, by: Buffer.from('text bytes').toString('hex'), arr: [], big: '-9223372036854775808' })
   assert.deepEqual(out[2], { k: 3, t: '\\N', j: { n: 1.25, b: false, z: null }, js: null, ts: new Date('2026-01-02T01:04:05Z'), d: null, n: null, f: Number.POSITIVE_INFINITY, b: null, by: null, arr: null, big: null })
+  await assert.rejects(sink.write(batch(2, [{ k: 4, f: Number.POSITIVE_INFINITY }])), (e: unknown) => isSluiceError(e) && e.code === 'RECORD_COLUMN' && /out of range for double precision/.test(e.message))
 })
 
 test('a connection killed mid-COPY (pg_terminate_backend) is a retryable error and commits nothing', async () => {
