@@ -53,9 +53,9 @@ every problem with its path, the value given and what is allowed.
   as by \`sluice run\`: a missing or malformed one is a validation error.
 - **Table names** are \`table\` or \`schema.table\`; double quotes keep case and dots
   (\`"Sales"."Orders.2026"\`). An empty part (\`public.\`), a third part or a stray quote is an error.
-- **Secrets** (\`password\`, passwords inside URLs, \`kafka.sasl.jaas.config\`, any secret-like key
-  name, misspellings such as \`pasword\` included) are replaced by \`***\` in every output and error;
-  see docs/operating.md#redaction.
+- **Secrets** (\`password\`, passwords inside URLs, \`kafka.sasl.jaas.config\`, \`kafka.sasl.password\`,
+  \`kafka.ssl.key.password\`, any secret-like key name, misspellings such as \`pasword\` included) are
+  replaced by \`***\` in every output and error; see docs/operating.md#redaction.
 
 ## Credentials
 
@@ -66,6 +66,32 @@ or a JSON object such as \`{"user":"etl","password":"..."}\`; then from the cred
 \`SLUICE_CREDENTIALS_FILE\` (default \`~/.config/sluice/credentials.json\`), a JSON object of id -> object,
 which must not be readable by group or others (\`chmod 600\`), else Sluice refuses it
 (\`CREDENTIAL_FILE_INSECURE\`).
+
+## Kafka security
+
+Every Kafka client of Sluice (the source, the Kafka DLQ and late-data relay, its recovery reader,
+\`sluice status\`) is built from the same options, with the names Spark and librdkafka users know:
+
+- \`kafka.security.protocol\`: \`PLAINTEXT\` (default), \`SSL\`, \`SASL_PLAINTEXT\`, \`SASL_SSL\`.
+- \`kafka.sasl.mechanism\`: \`PLAIN\` (default), \`SCRAM-SHA-256\`, \`SCRAM-SHA-512\`, \`OAUTHBEARER\`
+  (GSSAPI/Kerberos is not supported and is refused). The login comes from \`credentialId\` (its
+  \`user\` and \`password\`; for OAUTHBEARER the password is the token), else from
+  \`kafka.sasl.username\` / \`kafka.sasl.password\`, else from \`kafka.sasl.jaas.config\` written as
+  for Spark: \`org.apache.kafka.common.security.scram.ScramLoginModule required username="u" password="p";\`.
+- TLS (\`SSL\`, \`SASL_SSL\`): \`kafka.ssl.ca.location\` (PEM CA file; default the system's CAs),
+  \`kafka.ssl.certificate.location\` and \`kafka.ssl.key.location\` (PEM client certificate and key, for
+  brokers with \`ssl.client.auth=required\`; one combined PEM file may serve as both),
+  \`kafka.ssl.key.password\` (encrypted key), \`kafka.ssl.endpoint.identification.algorithm\`
+  (\`https\`, the default: the broker's certificate must name the host connected to; \`""\`: the host
+  name is not checked, the chain still is). Relative paths are relative to the pipeline file. Java's
+  keystore/truststore options (\`kafka.ssl.truststore.location\` ...) are not read: convert them to PEM.
+- The options go into \`extract.connectionParams\`; a Kafka DLQ on the source's brokers uses the
+  source's settings, a DLQ on another cluster takes the same option names (and a \`credentialId\`) in
+  \`errorHandlingConfig.dlqConfig\`.
+- \`validate\` and \`run\` refuse the same things: an unknown protocol or mechanism, a bootstrap list
+  that is not \`host:port[,host:port]\`, a TLS file that is missing, not PEM, or whose key does not
+  fit, \`kafka.ssl.*\` options with a non-TLS protocol (TLS would silently be off), SASL without a
+  login. A refused login or certificate at run time is fatal at once (docs/operating.md).
 
 ## Cross-field rules
 

@@ -17,7 +17,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DIR="${1:-$ROOT/.cache/pki}"
+DIR="$(realpath -m "${1:-$ROOT/.cache/pki}")"
 DAYS=3650
 mkdir -p "$DIR"
 chmod 700 "$DIR"

@@ -2,7 +2,8 @@
 import * as z from 'zod'
 import { tableName } from '../components/sinks/postgres/config.ts'
 import { always, lenientBool, lenientEnum, lenientInt, lenientNumber, strictObject, text } from './lenient.ts'
-import type { DlqConfig } from './types.ts'
+import { bootstrapServersSchema, kafkaSecurityShape } from '../components/kafka/options.ts'
+import type { DlqConfig, KafkaDlqConfig } from './types.ts'
 
 export const retryConfigSchema = strictObject(
   {
@@ -33,11 +34,15 @@ export const circuitBreakerConfigSchema = strictObject(
 export const dlqConfigSchema = strictObject(
   {
     dlqType: lenientEnum(['kafka', 'postgresql'], 'Where dead letters go.', { postgres: 'postgresql', pg: 'postgresql' }),
-    bootstrapServers: text('Kafka bootstrap servers (dlqType kafka).').optional(),
+    bootstrapServers: bootstrapServersSchema(
+      'Kafka bootstrap servers (dlqType kafka). When they are the Kafka source\'s, the DLQ uses the source\'s security (kafka.* options and credentialId); otherwise the kafka.* options and credentialId given here.',
+    ).optional(),
     topic: text('Kafka topic (dlqType kafka).').optional(),
     table: tableName('Table in the sink database (dlqType postgresql).').optional(),
     partitions: lenientInt({ min: 1 }, 'Partitions of the DLQ and late-data topics when Sluice creates them on first use (dlqType kafka; default: the broker\'s num.partitions).').optional(),
     replicationFactor: lenientInt({ min: 1 }, 'Replication factor of the DLQ and late-data topics when Sluice creates them (dlqType kafka; default: the broker\'s default.replication.factor).').optional(),
+    credentialId: text('Credential for the DLQ cluster\'s SASL login (dlqType kafka, another cluster than the source\'s; see docs/config.md#credentials).').optional(),
+    ...kafkaSecurityShape,
   },
   'Dead-letter destination for records that cannot be loaded.',
 ).transform((v, ctx): DlqConfig => {
@@ -47,14 +52,14 @@ export const dlqConfigSchema = strictObject(
     if (v.topic === undefined) issue('topic', 'required for dlqType kafka: the dead-letter topic')
     if (v.table !== undefined) issue('table', 'only used with dlqType postgresql')
     if (v.bootstrapServers === undefined || v.topic === undefined) return z.NEVER
-    return {
-      dlqType: 'kafka',
-      bootstrapServers: v.bootstrapServers,
-      topic: v.topic,
-      ...(v.partitions === undefined ? {} : { partitions: v.partitions }),
-      ...(v.replicationFactor === undefined ? {} : { replicationFactor: v.replicationFactor }),
-    }
+    const out: KafkaDlqConfig = { dlqType: 'kafka', bootstrapServers: v.bootstrapServers, topic: v.topic }
+    if (v.partitions !== undefined) out.partitions = v.partitions
+    if (v.replicationFactor !== undefined) out.replicationFactor = v.replicationFactor
+    if (v.credentialId !== undefined) out.credentialId = v.credentialId
+    for (const [key, value] of Object.entries(v)) if (key.startsWith('kafka.') && typeof value === 'string') out[`kafka.${key.slice(6)}`] = value
+    return out
   }
+  for (const key of Object.keys(v)) if (key.startsWith('kafka.') || key === 'credentialId') issue(key, 'only used with dlqType kafka')
   if (v.table === undefined) issue('table', 'required for dlqType postgresql: the dead-letter table')
   if (v.bootstrapServers !== undefined) issue('bootstrapServers', 'only used with dlqType kafka')
   if (v.topic !== undefined) issue('topic', 'only used with dlqType kafka')

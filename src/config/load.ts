@@ -1,6 +1,7 @@
 /** Reading a pipeline file: JSON, `${VAR}` interpolation from the environment, validation. */
 import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
+import { kafkaConnectionIssues } from '../components/kafka/check.ts'
 import { SluiceError } from '../errors.ts'
 import type { Env } from './interpolate.ts'
 import { configInvalid, parsePipeline } from './parse.ts'
@@ -39,6 +40,9 @@ export async function loadPipelineFile(path: string, options: LoadOptions = {}):
   }
   const r = parsePipeline(json, { env: options.env ?? process.env })
   if (!r.ok) throw configInvalid(r.issues, file)
+  // Certificate files and SASL logins: what the schema cannot see, checked as run would.
+  const kafkaIssues = kafkaConnectionIssues(r.config, dirname(file))
+  if (kafkaIssues.length > 0) throw configInvalid(kafkaIssues, file)
   return { config: r.config, baseDir: dirname(file), file }
 }
 

@@ -54,10 +54,21 @@ export type RetryConfig = {
 export type CircuitBreakerConfig = { enabled: boolean; failureThreshold: number; resetTimeoutSeconds: number }
 
 export type DlqConfig =
-  | { dlqType: 'kafka'; bootstrapServers: string; topic: string; partitions?: number; replicationFactor?: number }
+  | KafkaDlqConfig
   | { dlqType: 'postgresql'; table: string }
 
 export type OutboxConfig = { drainTimeoutSeconds: number; stuckAfterSeconds: number }
+/** The Kafka DLQ: its cluster, topic, and (when not the source's cluster) its own `kafka.*` security options. */
+export type KafkaDlqConfig = {
+  dlqType: 'kafka'
+  bootstrapServers: string
+  topic: string
+  /** Partitions / replication factor of the DLQ and late topics when Sluice creates them. */
+  partitions?: number
+  replicationFactor?: number
+  credentialId?: string
+  [k: `kafka.${string}`]: string
+}
 
 export type ErrorHandlingConfig = {
   retryConfig: RetryConfig

@@ -246,7 +246,7 @@ export class BatchRunner {
     return result
   }
 
-  /** After the commit: consumer-group offsets, file cleanup, outbox relay. Failures are logged only. */
+  /** After the commit: consumer-group offsets, file cleanup, outbox relay. Failures are logged only, except a relay failure that retrying cannot fix. */
   async afterCommit(position: Position): Promise<void> {
     const o = this.#o
     try {
@@ -257,7 +257,10 @@ export class BatchRunner {
     try {
       await o.deadLetters.afterCommit?.(new AbortController().signal)
     } catch (err) {
-      o.logger.warn({ err: toSluiceError(err).message }, 'dead-letter relay failed; it is retried after the next batch')
+      const e = toSluiceError(err)
+      // A refused login or certificate would fail after every batch while dead letters pile up: stop.
+      if (!e.retryable) throw e
+      o.logger.warn({ err: e.message }, 'dead-letter relay failed; it is retried after the next batch')
     }
   }
 

@@ -127,3 +127,13 @@ test('with no limit configured, every plan is bounded by the default record and 
   for (const limits of asked) assert.deepEqual(limits, { maxRecords: DEFAULT_MAX_RECORDS_PER_BATCH, maxBytes: DEFAULT_MAX_BYTES_PER_BATCH })
   assert.equal(DEFAULT_MAX_BYTES_PER_BATCH, 16 * 1024 * 1024)
 })
+
+test('a dead-letter relay that is refused (not retryable) after a commit stops the query; a retryable failure is only logged', async () => {
+  const router = (error: SluiceError) => ({ sideOutputs: () => [], afterCommit: () => Promise.reject(error) })
+  const refused = await setup(new MemorySource([json(5)]), new MemorySink(), { deadLetters: router(new SluiceError('DLQ_AUTH', 'SASL authentication failed')) })
+  await assert.rejects(refused.run(), (err: unknown) => err instanceof SluiceError && err.code === 'DLQ_AUTH')
+  const sink = new MemorySink()
+  const down = await setup(new MemorySource([json(5)]), sink, { deadLetters: router(new SluiceError('DLQ_UNAVAILABLE', 'broker down')) })
+  await down.run()
+  assert.equal(sink.rows.length, 5)
+})

@@ -15,7 +15,7 @@ import { SluiceError } from '../errors.ts'
 import { CircuitBreaker } from '../reliability/circuit-breaker.ts'
 import { DeadLetterTables } from '../reliability/dlq.ts'
 import type { AggregateSpec } from './aggregate.ts'
-import { BatchRunner } from './batch-runner.ts'
+import { BatchRunner, type DeadLetterRouter } from './batch-runner.ts'
 import { CheckpointLog } from './checkpoint.ts'
 import { EngineEvents } from './events.ts'
 import { Query } from './query.ts'
@@ -135,7 +135,7 @@ export class MemorySink implements Sink {
 }
 
 /** A Query over a memory source and sink, wired like runtime/assemble.ts does (short retries, DLQ and late tables). */
-export async function memoryQuery(source: MemorySource, sink: MemorySink, options: { trigger?: TriggerMode; maxRecords?: number; failFast?: boolean; dir?: string; watermarkDelayMs?: number; events?: EngineEvents; aggregate?: AggregateSpec } = {}) {
+export async function memoryQuery(source: MemorySource, sink: MemorySink, options: { trigger?: TriggerMode; maxRecords?: number; failFast?: boolean; dir?: string; watermarkDelayMs?: number; events?: EngineEvents; aggregate?: AggregateSpec; deadLetters?: DeadLetterRouter } = {}) {
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'sluice-query-')))
   const events = options.events ?? new EngineEvents()
   const seen: string[] = []
@@ -151,7 +151,7 @@ export async function memoryQuery(source: MemorySource, sink: MemorySink, option
     breaker,
     breakerEnabled: true,
     recordPath: { validator: null, transform: null, watermark: options.watermarkDelayMs === undefined ? null : { column: 'event_time', delayMs: options.watermarkDelayMs }, deleteKeys: null },
-    deadLetters: new DeadLetterTables({ pipelineId: 'p', dlq: { kind: 'table', table: 'dlq' }, late: { kind: 'table', table: 'late' } }),
+    deadLetters: options.deadLetters ?? new DeadLetterTables({ pipelineId: 'p', dlq: { kind: 'table', table: 'dlq' }, late: { kind: 'table', table: 'late' } }),
     ...(options.aggregate ? { aggregate: options.aggregate } : {}),
     lateStrategy: 'sendtodlq',
     failFast: options.failFast ?? false,

@@ -1,16 +1,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { nullLogger } from '../api/component.ts'
-import { isSluiceError } from '../errors.ts'
 import type { DeadLetterRouter } from '../engine/batch-runner.ts'
-import { OutboxRelay, relayBrokers, relayTransactionalId, relayingRouter } from './outbox-relay.ts'
+import { plaintextConnection } from '../components/kafka/connection.ts'
+import { OutboxRelay, relayTransactionalId, relayingRouter } from './outbox-relay.ts'
 import { outboxIdentity } from './outbox-tail.ts'
-
-test('relayBrokers prefers the DLQ brokers, falls back to the source, and refuses to guess', () => {
-  assert.deepEqual(relayBrokers('a:1, b:2', 'c:3'), ['a:1', 'b:2'])
-  assert.deepEqual(relayBrokers(undefined, 'c:3'), ['c:3'])
-  assert.throws(() => relayBrokers(undefined, undefined), (e) => isSluiceError(e, 'CONFIG_INVALID'))
-})
 
 test('the transactional id is stable per pipeline (a restarted relay fences the old one)', () => {
   assert.equal(relayTransactionalId('orders'), 'sluice-dlq-orders')
@@ -32,7 +26,7 @@ test('relayingRouter delegates side outputs and relays after the commit; a close
   let queried = 0
   const relay = new OutboxRelay({
     pipelineId: 'p',
-    bootstrapBrokers: ['127.0.0.1:1'],
+    kafka: plaintextConnection(['127.0.0.1:1']),
     database: () => ({
       schema: 'public',
       driver: {

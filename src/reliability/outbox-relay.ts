@@ -22,8 +22,11 @@
  * After every attempt the backlog is reported (`outbox.pending`: metric, /status, /ready).
  */
 import { readFileSync } from 'node:fs'
-import { Admin, Producer } from '@platformatic/kafka'
+import type { Admin, Producer } from '@platformatic/kafka'
 import type { Logger } from '../api/component.ts'
+import { createAdmin, createProducer } from '../components/kafka/clients.ts'
+import type { KafkaConnection } from '../components/kafka/connection.ts'
+import { kafkaFailure, kafkaRefused, probeTls } from '../components/kafka/failure.ts'
 import { sqlState } from '../components/sinks/postgres/classify-error.ts'
 import type { PgDriver } from '../components/sinks/postgres/driver.ts'
 import { quoteName } from '../components/sinks/postgres/sql/quote.ts'
@@ -40,7 +43,8 @@ import { type TopicCreation, ensureTopics } from './outbox-topics.ts'
 
 export interface OutboxRelayOptions {
   readonly pipelineId: string
-  readonly bootstrapBrokers: string[]
+  /** The DLQ cluster: brokers, SASL and TLS (the source's when the DLQ is on the source's cluster). */
+  readonly kafka: KafkaConnection
   /** The sink database once the sink is open: its driver and the schema of the outbox table. */
   readonly database: () => { readonly driver: PgDriver; readonly schema: string }
   readonly logger: Logger
@@ -108,22 +112,6 @@ interface PendingRow {
   headers: string
 }
 
-/**
- * The brokers the relay publishes to: the Kafka DLQ's `bootstrapServers`, else (a late-data topic
- * next to a PostgreSQL DLQ) the Kafka source's brokers.
- */
-export function relayBrokers(dlqServers: string | undefined, sourceServers: string | undefined): string[] {
-  const servers = dlqServers ?? sourceServers
-  if (servers === undefined) {
-    throw new SluiceError('CONFIG_INVALID', 'late records go to a Kafka topic, but there is no Kafka to publish to: use dlqConfig with dlqType kafka, a Kafka source, or lateDataConfig.separateTable', {
-      details: { path: 'streamingConfigJson.lateDataConfig' },
-    })
-  }
-  const list = servers.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
-  if (list.length === 0) throw new SluiceError('CONFIG_INVALID', 'dlqConfig.bootstrapServers: expected "host:port[,host:port...]"', { details: { path: 'errorHandlingConfig.dlqConfig.bootstrapServers' } })
-  return list
-}
-
 /** The transactional id of a pipeline's relay: stable, so a zombie relay is fenced. */
 export function relayTransactionalId(pipelineId: string): string {
   return `sluice-dlq-${pipelineId}`
@@ -176,9 +164,7 @@ export class OutboxRelay {
         this.#failures++
         this.#notBefore = now + Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** (this.#failures - 1))
         await this.#dropProducer()
-        const e = err instanceof SluiceError && (err.code === 'DLQ_UNAVAILABLE' || err.code === 'SINK_UNAVAILABLE' || err.code === 'SINK_TIMEOUT')
-          ? err
-          : new SluiceError('DLQ_UNAVAILABLE', `dead-letter outbox relay failed: ${errorText(err)}`, { cause: err })
+        const e = await this.#classify(err)
         this.#failingSince ??= now
         this.#lastError = e.message
         await this.#report()
@@ -190,6 +176,24 @@ export class OutboxRelay {
     } finally {
       this.#running = null
     }
+  }
+
+  /**
+   * A failed attempt as one error: a refused login or certificate is DLQ_AUTH (not retryable, naming
+   * the cause: retrying cannot fix it), a database failure keeps its code, anything else is
+   * DLQ_UNAVAILABLE and retried later.
+   */
+  async #classify(err: unknown): Promise<SluiceError> {
+    let e = err instanceof SluiceError ? err : await kafkaFailure(err, 'publishing dead letters', 'dlq', this.#o.kafka)
+    if (e.code === 'SOURCE_UNAVAILABLE' && this.#o.kafka.tls !== undefined) {
+      // A TLS broker refusing the client's certificate only shows as "Connection closed": ask it why.
+      const refused = await probeTls(this.#o.kafka)
+      if (refused !== undefined) e = kafkaRefused('dlq', 'publishing dead letters', refused, e)
+    }
+    // The relay's reads and topic creation go through the source's client code: same cause, DLQ's code.
+    if (e.code === 'SOURCE_AUTH') e = new SluiceError('DLQ_AUTH', `dead-letter outbox relay failed: ${e.message}`, { cause: e })
+    if (e.code === 'DLQ_UNAVAILABLE' || e.code === 'DLQ_AUTH' || e.code === 'SINK_UNAVAILABLE' || e.code === 'SINK_TIMEOUT') return e
+    return new SluiceError('DLQ_UNAVAILABLE', `dead-letter outbox relay failed: ${errorText(e)}`, { cause: e })
   }
 
   /** The last attempt's outcome (for /ready and /status). */
@@ -225,12 +229,16 @@ export class OutboxRelay {
     const now = this.#o.now ?? Date.now
     const deadline = now() + timeoutMs
     let lastError: string | null = null
+    // A refused login or certificate (DLQ_AUTH) does not heal by waiting out the timeout.
+    let refused = false
     for (let attempt = 0; ; attempt++) {
       try {
         await this.relay(signal, true)
         lastError = null
       } catch (err) {
-        lastError = toSluiceError(err).message
+        const e = toSluiceError(err)
+        lastError = e.message
+        refused = !e.retryable
       }
       let backlog: OutboxBacklog
       try {
@@ -241,17 +249,19 @@ export class OutboxRelay {
       }
       if (backlog.rows === 0) return
       const left = deadline - now()
-      if (left <= 0 || signal.aborted) throw this.#undelivered(backlog, timeoutMs, lastError)
+      if (left <= 0 || signal.aborted || refused) throw this.#undelivered(backlog, refused ? null : timeoutMs, lastError)
       await abortableSleep(Math.min(left, Math.min(MAX_BACKOFF_MS / 6, MIN_BACKOFF_MS * 2 ** attempt)), signal)
     }
   }
 
-  #undelivered(backlog: OutboxBacklog, timeoutMs: number, lastError: string | null): SluiceError {
+  /** `timeoutMs` null: given up before the timeout, because the cluster refused the relay. */
+  #undelivered(backlog: OutboxBacklog, timeoutMs: number | null, lastError: string | null): SluiceError {
     const why = lastError ?? 'the outbox is still not empty'
+    const when = timeoutMs === null ? 'the cluster refused the relay' : `within ${timeoutMs / 1000} s`
     return new SluiceError(
       'DLQ_UNDELIVERED',
-      `${backlog.rows} dead-letter/late record(s) not published to Kafka within ${timeoutMs / 1000} s (${describeBacklog(backlog)}); they stay in ${OUTBOX_TABLE} and the next run publishes them. Last error: ${why}`,
-      { details: { pending: backlog.rows, topics: backlog.topics, timeoutSeconds: timeoutMs / 1000 } },
+      `${backlog.rows} dead-letter/late record(s) not published to Kafka ${timeoutMs === null ? `(${when})` : when} (${describeBacklog(backlog)}); they stay in ${OUTBOX_TABLE} and the next run publishes them. Last error: ${why}`,
+      { details: { pending: backlog.rows, topics: backlog.topics, ...(timeoutMs === null ? { refused: true } : { timeoutSeconds: timeoutMs / 1000 }) } },
     )
   }
 
@@ -394,7 +404,7 @@ export class OutboxRelay {
     if (r.rows.length === 0) return 0
     const topics = [...new Set(r.rows.map((row) => row.topic))]
     const oldest = Math.min(...r.rows.map((row) => row.created_at.getTime()))
-    const settings = relayReadSettings(this.#o.bootstrapBrokers, `${relayTransactionalId(pipelineId)}-check`)
+    const settings = relayReadSettings(this.#o.kafka, `${relayTransactionalId(pipelineId)}-check`)
     const published = await publishedIdentities(settings, topics, pipelineId, oldest, this.#log, signal)
     const done = r.rows.filter((row) => published.has(outboxIdentity(row.batch_id, row.seq, row.created_at.toISOString())))
     if (done.length === 0) return 0
@@ -405,24 +415,19 @@ export class OutboxRelay {
   /** A short-lived admin client for creating the destination topics (same cluster as the producer). */
   #adminFor(): Admin {
     const clientId = `${relayTransactionalId(this.#o.pipelineId)}-admin`
-    return new Admin({ clientId, bootstrapBrokers: this.#o.bootstrapBrokers, connectTimeout: 5_000, timeout: 15_000, retries: 2 })
+    return createAdmin(this.#o.kafka, { clientId, connectTimeoutMs: 5_000, requestTimeoutMs: 15_000 })
   }
 
   #producerFor(): Producer {
     if (this.#producer) return this.#producer
     const id = relayTransactionalId(this.#o.pipelineId)
-    this.#producer = new Producer({
-      clientId: id,
-      bootstrapBrokers: this.#o.bootstrapBrokers,
+    this.#producer = createProducer(this.#o.kafka, { clientId: id, connectTimeoutMs: 5_000, retries: 3, retryDelayMs: 500 }, {
       transactionalId: id,
       idempotent: true,
       acks: -1,
       // Also the transaction timeout: an open transaction of a relay that died blocks read_committed
       // readers of the DLQ topic at most this long (a restarted relay aborts it at once).
       timeout: 30_000,
-      connectTimeout: 5_000,
-      retries: 3,
-      retryDelay: 500,
       autocreateTopics: true,
     })
     this.#checked = false

@@ -8,9 +8,10 @@
  * plus `sluice.failed.at` (the row's creation time): a pipeline whose batch ids restarted from 0
  * (checkpoint and tracker reset) reuses outbox ids, but never with the same creation time.
  */
-import { Admin } from '@platformatic/kafka'
 import type { Logger } from '../api/component.ts'
-import { KafkaClient, unavailable } from '../components/sources/kafka/client.ts'
+import { createAdmin } from '../components/kafka/clients.ts'
+import type { KafkaConnection } from '../components/kafka/connection.ts'
+import { KafkaClient } from '../components/sources/kafka/client.ts'
 import type { KafkaSettings } from '../components/sources/kafka/options.ts'
 import { type ReadPartition, readPartitions } from '../components/sources/kafka/reader.ts'
 
@@ -30,13 +31,11 @@ export function outboxIdentity(batchId: string | number | bigint, seq: number, f
 }
 
 /** Client settings for the relay's reads (read_committed, group-less). */
-export function relayReadSettings(bootstrapBrokers: string[], clientId: string): KafkaSettings {
+export function relayReadSettings(connection: KafkaConnection, clientId: string): KafkaSettings {
   return {
-    bootstrapBrokers,
+    connection,
     clientId,
     groupId: clientId,
-    sasl: undefined,
-    tls: false,
     connectTimeoutMs: 5_000,
     requestTimeoutMs: 15_000,
     fetchMaxBytes: 16 * 1024 * 1024,
@@ -61,14 +60,14 @@ export async function publishedIdentities(
 ): Promise<Set<string>> {
   const found = new Set<string>()
   const client = new KafkaClient(settings)
-  const admin = new Admin({ clientId: settings.clientId, bootstrapBrokers: settings.bootstrapBrokers, connectTimeout: settings.connectTimeoutMs, timeout: settings.requestTimeoutMs, retries: 2 })
+  const admin = createAdmin(settings.connection, { clientId: settings.clientId, connectTimeoutMs: settings.connectTimeoutMs, requestTimeoutMs: settings.requestTimeoutMs })
   try {
     // A topic that does not exist holds nothing of ours (the metadata request would fail on it).
     let existing: Set<string>
     try {
       existing = new Set(await admin.listTopics())
     } catch (err) {
-      throw unavailable(err, 'listing topics')
+      throw await client.failure(err, 'listing topics')
     }
     const parts = await client.describeTopics(topics.filter((t) => existing.has(t)))
     if (parts.length === 0) return found
@@ -84,7 +83,7 @@ export async function publishedIdentities(
     try {
       listed = await admin.listOffsets({ topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })), isolationLevel: 1 })
     } catch (err) {
-      throw unavailable(err, 'listing offsets by time')
+      throw await client.failure(err, 'listing offsets by time')
     }
     const start = new Map<string, bigint>()
     for (const t of listed) for (const p of t.partitions) start.set(`${t.name}\u0000${p.partitionIndex}`, p.offset)

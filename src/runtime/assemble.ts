@@ -20,7 +20,9 @@ import { TriggerPolicy } from '../engine/trigger.ts'
 import { CircuitBreaker } from '../reliability/circuit-breaker.ts'
 import { DeadLetterTables } from '../reliability/dlq.ts'
 import { pipelineRoutes } from './routes.ts'
-import { OutboxRelay, relayBrokers, relayingRouter } from '../reliability/outbox-relay.ts'
+import { OutboxRelay, relayingRouter } from '../reliability/outbox-relay.ts'
+import { dlqConnection } from '../components/kafka/inputs.ts'
+import { preflightKafka } from '../components/kafka/preflight.ts'
 import { pipelineSchemas } from './schemas.ts'
 
 export { parseLoadSchema, schemaDirOf, withAggregateColumns } from './schemas.ts'
@@ -84,10 +86,13 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
   const { dlq, late, lateStrategy } = pipelineRoutes(config)
   const deadLetters = new DeadLetterTables({ pipelineId: config.pipelineId, dlq, late })
   // Kafka-bound dead letters are committed to the outbox table; the relay publishes them after each commit.
-  const relay = deadLetters.usesOutbox
+  const dlqKafka = deadLetters.usesOutbox ? await dlqConnection(config, baseDir, deps.env) : null
+  // The source's own open finds a refused login on its cluster; a DLQ with settings of its own is asked now.
+  if (dlqKafka && !dlqKafka.sourceSettings) await preflightKafka(dlqKafka.connection, 'dlq', `sluice-dlq-${config.pipelineId}-preflight`, logger)
+  const relay = dlqKafka
     ? new OutboxRelay({
         pipelineId: config.pipelineId,
-        bootstrapBrokers: relayBrokers(dlqConfig?.dlqType === 'kafka' ? dlqConfig.bootstrapServers : undefined, config.extract.sourceType === 'kafka' ? config.extract.connectionParams['kafka.bootstrap.servers'] : undefined),
+        kafka: dlqKafka.connection,
         database: () => ({ driver: sink.tracker.driver, schema: sink.tracker.schema }),
         topicCreation: dlqConfig?.dlqType === 'kafka' ? { ...(dlqConfig.partitions === undefined ? {} : { partitions: dlqConfig.partitions }), ...(dlqConfig.replicationFactor === undefined ? {} : { replicationFactor: dlqConfig.replicationFactor }) } : {},
         events: deps.events,

@@ -9,6 +9,7 @@ import type { SourceRecord } from '../../src/api/record.ts'
 import { nullLogger } from '../../src/api/component.ts'
 import { KafkaClient } from '../../src/components/sources/kafka/client.ts'
 import { readPartitions } from '../../src/components/sources/kafka/reader.ts'
+import { plaintextConnection } from '../../src/components/kafka/connection.ts'
 import { relayReadSettings } from '../../src/reliability/outbox-tail.ts'
 import { bootstrapBrokers, createAdmin, createTopic, kafkaBootstrap, produce, uniqueTopic, type TestMessage } from '../helpers/kafka.ts'
 import { pgSettings, type TestSchema } from '../helpers/pg.ts'
@@ -224,7 +225,7 @@ export async function topicPartitions(topic: string): Promise<number | null> {
 /** Every committed record of a topic (read_committed, all partitions); none when it does not exist. */
 export async function readTopic(topic: string): Promise<SourceRecord[]> {
   if ((await topicPartitions(topic)) === null) return []
-  const client = new KafkaClient(relayReadSettings(bootstrapBrokers(), 'sluice-test-reader'))
+  const client = new KafkaClient(relayReadSettings(plaintextConnection(bootstrapBrokers()), 'sluice-test-reader'))
   try {
     const parts = await client.describeTopics([topic])
     const [earliest, latest] = await Promise.all([client.offsets(parts, 'earliest'), client.offsets(parts, 'latest')])

@@ -3,10 +3,64 @@
  * scripts/with-kafka.ts) at KAFKA_BOOTSTRAP, default 127.0.0.1:${KAFKA_PORT:-9092}.
  */
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { Admin, Producer, type CompressionAlgorithmValue } from '@platformatic/kafka'
 
 /** Bootstrap address of the test broker ("host:port", comma-separated for several). */
 export const kafkaBootstrap: string = process.env.KAFKA_BOOTSTRAP ?? `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`
+
+const repo = fileURLToPath(new URL('../../', import.meta.url))
+const testUsers: Record<string, string> = Object.fromEntries(
+  readFileSync(new URL('../../scripts/kafka/test-users.env', import.meta.url), 'utf8')
+    .split('\n')
+    .map((l) => /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(l.trim()))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => [m[1] as string, process.env[m[1] as string] ?? (m[2] as string)]),
+)
+const basePort = Number(process.env.KAFKA_PORT ?? '9092')
+
+/**
+ * The secured listeners of the test broker (scripts/kafka.sh; with-kafka.ts exports these): SASL_SSL
+ * (PLAIN, SCRAM-SHA-256/512), SSL with a required client certificate, and SSL with a certificate for
+ * another host name, all signed by the private CA in `pki` (scripts/test-pki.sh).
+ */
+export const securedKafka = {
+  saslSsl: process.env.KAFKA_SASL_SSL_BOOTSTRAP ?? `127.0.0.1:${basePort + 2}`,
+  ssl: process.env.KAFKA_SSL_BOOTSTRAP ?? `127.0.0.1:${basePort + 3}`,
+  wrongHost: process.env.KAFKA_WRONGHOST_BOOTSTRAP ?? `127.0.0.1:${basePort + 4}`,
+  pki: process.env.SLUICE_TEST_PKI ?? `${repo}.cache/pki`,
+  scram: { username: testUsers['KAFKA_TEST_SCRAM_USER'] ?? '', password: testUsers['KAFKA_TEST_SCRAM_PASSWORD'] ?? '' },
+  plain: { username: testUsers['KAFKA_TEST_PLAIN_USER'] ?? '', password: testUsers['KAFKA_TEST_PLAIN_PASSWORD'] ?? '' },
+} as const
+
+export type SecuredKind = 'SCRAM-SHA-256' | 'SCRAM-SHA-512' | 'PLAIN' | 'SSL'
+
+/**
+ * Pipeline `kafka.*` options (the source's connectionParams or a Kafka DLQ's) for a secured listener:
+ * SASL_SSL with the given mechanism and the test user, or SSL with the test client certificate.
+ */
+export function securedParams(kind: SecuredKind): Record<string, string> {
+  const ca = `${securedKafka.pki}/ca.crt`
+  if (kind === 'SSL') {
+    return {
+      'kafka.bootstrap.servers': securedKafka.ssl,
+      'kafka.security.protocol': 'SSL',
+      'kafka.ssl.ca.location': ca,
+      'kafka.ssl.certificate.location': `${securedKafka.pki}/client.crt`,
+      'kafka.ssl.key.location': `${securedKafka.pki}/client.key`,
+    }
+  }
+  const user = kind === 'PLAIN' ? securedKafka.plain : securedKafka.scram
+  const module = kind === 'PLAIN' ? 'org.apache.kafka.common.security.plain.PlainLoginModule' : 'org.apache.kafka.common.security.scram.ScramLoginModule'
+  return {
+    'kafka.bootstrap.servers': securedKafka.saslSsl,
+    'kafka.security.protocol': 'SASL_SSL',
+    'kafka.sasl.mechanism': kind,
+    'kafka.sasl.jaas.config': `${module} required username="${user.username}" password="${user.password}";`,
+    'kafka.ssl.ca.location': ca,
+  }
+}
 
 /** The bootstrap list as the client wants it. */
 export function bootstrapBrokers(): string[] {

@@ -64,7 +64,9 @@ export function summarize(c: PipelineConfig, facts: SummaryFacts = {}): string[]
     const p = e.connectionParams
     const what = p.subscribePattern !== undefined ? `pattern /${p.subscribePattern}/` : `topics ${p.subscribe ?? ''}`
     const offsets = typeof p.startingOffsets === 'string' ? p.startingOffsets : 'per-partition offsets'
-    lines.push(`extract   kafka ${what} from ${p['kafka.bootstrap.servers']}, startingOffsets ${offsets}`)
+    const protocol = p['kafka.security.protocol'] ?? 'PLAINTEXT'
+    const sasl = protocol.startsWith('SASL_') || p['kafka.sasl.mechanism'] !== undefined ? ` ${p['kafka.sasl.mechanism'] ?? 'PLAIN'}` : ''
+    lines.push(`extract   kafka ${what} from ${p['kafka.bootstrap.servers']} (${protocol}${sasl}), startingOffsets ${offsets}`)
   } else if (e.sourceType === 'file') {
     lines.push(`extract   file ${e.format} files in ${e.path}${e.pattern ? ` matching ${e.pattern}` : ''}, order ${e.order}, cleanSource ${e.cleanSource}`)
   } else {

@@ -3,9 +3,11 @@
  * ListOffsets, Fetch (no consumer group: explicit offsets only) and the lag-only group commit.
  * Every failure leaves here as a SluiceError without secrets.
  */
-import { Admin, Consumer, findErrorBy, type fetchV17 } from '@platformatic/kafka'
+import { findErrorBy, type Admin, type Consumer, type fetchV17 } from '@platformatic/kafka'
 import { SluiceError } from '../../../errors.ts'
 import { useContiguousReads } from './contiguous-reads.ts'
+import { createAdmin, createConsumer } from '../../kafka/clients.ts'
+import { kafkaFailure, kafkaFailureSync } from '../../kafka/failure.ts'
 import type { KafkaSettings, TopicSelection } from './options.ts'
 import { partitionKey } from './plan.ts'
 
@@ -30,30 +32,12 @@ export interface FetchPartition {
 const EARLIEST = -2n
 const LATEST = -1n
 
-/** Broker errors that mean "you may not", not "not now": retrying does not help. */
-const PERMANENT = ['TOPIC_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'SASL_AUTHENTICATION_FAILED', 'UNSUPPORTED_SASL_MECHANISM']
-
-/** Collects the messages of an error and its nested errors (no options, so no secrets). */
-function describe(err: unknown): string {
-  if (!(err instanceof Error)) return String(err)
-  const parts = [err.message]
-  const nested = (err as { errors?: unknown }).errors
-  if (Array.isArray(nested)) {
-    for (const e of nested.slice(-3)) if (e instanceof Error && !parts.includes(e.message)) parts.push(e.message)
-  }
-  return parts.join(' / ')
-}
-
-/** Wraps a client failure as SOURCE_UNAVAILABLE (retryable unless it is an authentication/authorization refusal). */
+/**
+ * Wraps a client failure as SOURCE_UNAVAILABLE (retryable), or SOURCE_AUTH when it is permanent (a
+ * refused login or certificate, see components/kafka/failure.ts), naming the cause.
+ */
 export function unavailable(err: unknown, action: string): SluiceError {
-  if (err instanceof SluiceError) return err
-  const e = err instanceof Error ? err : new Error(String(err))
-  const auth = findErrorBy(e, 'code', 'PLT_KFK_AUTHENTICATION') !== null || PERMANENT.some((id) => findErrorBy(e, 'apiId', id) !== null)
-  return new SluiceError('SOURCE_UNAVAILABLE', `Kafka ${action} failed: ${describe(e)}`, {
-    cause: err,
-    retryable: !auth,
-    details: { action },
-  })
+  return kafkaFailureSync(err, action, 'source')
 }
 
 /** True when a fetch failed because an offset is no longer (or not yet) in the log. */
@@ -71,26 +55,20 @@ export class KafkaClient {
     // Fetch responses are decoded from one buffer, so large fetches do not cost more per byte.
     useContiguousReads()
     this.#settings = settings
-    const common = {
-      clientId: settings.clientId,
-      bootstrapBrokers: settings.bootstrapBrokers,
-      connectTimeout: settings.connectTimeoutMs,
-      requestTimeout: settings.requestTimeoutMs,
-      retries: 2,
-      retryDelay: 250,
-      autocreateTopics: false,
-      ...(settings.sasl ? { sasl: settings.sasl } : {}),
-      ...(settings.tls ? { tls: {} } : {}),
-    }
-    this.#consumer = new Consumer({
-      ...common,
+    const tuning = { clientId: settings.clientId, connectTimeoutMs: settings.connectTimeoutMs, requestTimeoutMs: settings.requestTimeoutMs }
+    this.#consumer = createConsumer(settings.connection, tuning, {
       groupId: settings.groupId,
       isolationLevel: settings.isolationLevel,
       maxBytes: settings.fetchMaxBytes,
       maxWaitTime: settings.fetchMaxWaitMs,
       minBytes: 1,
     })
-    this.#admin = new Admin(common)
+    this.#admin = createAdmin(settings.connection, tuning)
+  }
+
+  /** Wraps a failure of `action`; a TLS connection that was only "closed" is probed for the broker's alert. */
+  failure(err: unknown, action: string): Promise<SluiceError> {
+    return kafkaFailure(err, action, 'source', this.#settings.connection)
   }
 
   /** Every partition of the selected topics, in topic then partition order. */
@@ -99,7 +77,7 @@ export class KafkaClient {
     try {
       topics = selection.select(await this.#admin.listTopics())
     } catch (err) {
-      throw unavailable(err, 'listing topics')
+      throw await this.failure(err, 'listing topics')
     }
     return this.describeTopics(topics)
   }
@@ -119,7 +97,7 @@ export class KafkaClient {
       }
       return out
     } catch (err) {
-      throw unavailable(err, 'reading topic metadata')
+      throw await this.failure(err, 'reading topic metadata')
     }
   }
 
@@ -143,7 +121,7 @@ export class KafkaClient {
       }
       return out
     } catch (err) {
-      throw unavailable(err, `listing ${which} offsets`)
+      throw await this.failure(err, `listing ${which} offsets`)
     }
   }
 

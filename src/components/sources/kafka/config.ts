@@ -7,6 +7,7 @@
 import * as z from 'zod'
 import { always, byteSize, interpolationSchema, lenientBool, lenientInt, lenientPattern, normalizeWord, strictObject, text } from '../../../config/lenient.ts'
 import { didYouMean } from '../../../config/suggest.ts'
+import { KAFKA_SECURITY_OPTIONS, bootstrapServersSchema, kafkaSecurityShape } from '../../kafka/options.ts'
 import type { KafkaConnectionParams, KafkaExtractConfig, PartitionOffsets } from '../../../config/types.ts'
 
 export type { KafkaConnectionParams, KafkaExtractConfig, PartitionOffsets }
@@ -67,11 +68,11 @@ export const startingOffsetsSchema = z
     return z.NEVER
   })
 
-const knownParams = ['kafka.bootstrap.servers', 'subscribe', 'subscribePattern', 'startingOffsets', 'maxOffsetsPerTrigger', 'maxBytesPerTrigger', 'failOnDataLoss']
+const knownParams = ['kafka.bootstrap.servers', 'subscribe', 'subscribePattern', 'startingOffsets', 'maxOffsetsPerTrigger', 'maxBytesPerTrigger', 'failOnDataLoss', ...KAFKA_SECURITY_OPTIONS]
 
 export const kafkaConnectionParamsSchema = z
   .object({
-    'kafka.bootstrap.servers': text('Comma-separated host:port list of brokers.'),
+    'kafka.bootstrap.servers': bootstrapServersSchema('Comma-separated host:port list of brokers.'),
     subscribe: text('Comma-separated topic list (defaults to topic).').optional(),
     subscribePattern: z
       .string({ error: 'must be a regular expression string' })
@@ -94,6 +95,7 @@ export const kafkaConnectionParamsSchema = z
       'Upper bound of the bytes (keys, values and headers) of one micro-batch, over all partitions, e.g. "64 MiB"; planned from the record sizes read so far, so a batch may pass it when records grow. Default 16 MiB (the engine default; see README "Exactly once").',
     ).optional(),
     failOnDataLoss: lenientBool('Fail when planned offsets are gone (retention) instead of skipping them (default true).').default(true),
+    ...kafkaSecurityShape,
   })
   .catchall(z.unknown())
   .meta({

@@ -2,7 +2,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { KafkaExtractConfig } from './config.ts'
 import { isSluiceError } from '../../../errors.ts'
-import { kafkaSettings, parseBootstrap, parseJaas, topicSelection } from './options.ts'
+import { kafkaSettings as settingsFor, parseJaas, topicSelection, type KafkaLogin } from './options.ts'
+
+const kafkaSettings = (config: KafkaExtractConfig, pipelineId: string, login?: KafkaLogin) => settingsFor(config, { pipelineId, baseDir: '/' }, login)
 
 function cfg(params: Record<string, unknown>, topic?: string): KafkaExtractConfig {
   return {
@@ -14,13 +16,13 @@ function cfg(params: Record<string, unknown>, topic?: string): KafkaExtractConfi
 
 test('defaults: client and group id from the pipeline, read_committed, 1 MiB fetches, no TLS/SASL', () => {
   const s = kafkaSettings(cfg({ subscribe: 't' }), 'orders')
-  assert.deepEqual(s.bootstrapBrokers, ['b1:9092', 'b2:9093'])
+  assert.deepEqual(s.connection.bootstrapBrokers, ['b1:9092', 'b2:9093'])
   assert.equal(s.clientId, 'sluice-orders')
   assert.equal(s.groupId, 'sluice-orders')
   assert.equal(s.isolationLevel, 1)
   assert.equal(s.fetchMaxBytes, 1024 * 1024)
-  assert.equal(s.sasl, undefined)
-  assert.equal(s.tls, false)
+  assert.equal(s.connection.sasl, undefined)
+  assert.equal(s.connection.tls, undefined)
   assert.deepEqual(s.ignored, [])
 })
 
@@ -48,13 +50,13 @@ test('pass-through options are mapped; unknown ones are listed by name', () => {
 
 test('SASL: a resolved login wins over inline fields; JAAS lines are understood', () => {
   const inline = kafkaSettings(cfg({ subscribe: 't', 'kafka.security.protocol': 'SASL_SSL', 'kafka.sasl.mechanism': 'SCRAM-SHA-512', 'kafka.sasl.username': 'u', 'kafka.sasl.password': 'p' }), 'x')
-  assert.deepEqual(inline.sasl, { mechanism: 'SCRAM-SHA-512', username: 'u', password: 'p' })
-  assert.equal(inline.tls, true)
+  assert.deepEqual(inline.connection.sasl, { mechanism: 'SCRAM-SHA-512', username: 'u', password: 'p' })
+  assert.deepEqual(inline.connection.tls, {})
   const login = kafkaSettings(cfg({ subscribe: 't', 'kafka.security.protocol': 'SASL_PLAINTEXT', 'kafka.sasl.username': 'u' }), 'x', { username: 'cred', password: 'secret' })
-  assert.deepEqual(login.sasl, { mechanism: 'PLAIN', username: 'cred', password: 'secret' })
+  assert.deepEqual(login.connection.sasl, { mechanism: 'PLAIN', username: 'cred', password: 'secret' })
   assert.deepEqual(parseJaas('org.apache.kafka.common.security.plain.PlainLoginModule required username="a b" password="p\\"q";'), { username: 'a b', password: 'p"q' })
   const jaas = kafkaSettings(cfg({ subscribe: 't', 'kafka.sasl.mechanism': 'PLAIN', 'kafka.sasl.jaas.config': 'X required username="j" password="k";' }), 'x')
-  assert.deepEqual(jaas.sasl, { mechanism: 'PLAIN', username: 'j', password: 'k' })
+  assert.deepEqual(jaas.connection.sasl, { mechanism: 'PLAIN', username: 'j', password: 'k' })
 })
 
 test('bad options are CONFIG_INVALID with the path, and never echo a password', () => {
@@ -69,13 +71,14 @@ test('bad options are CONFIG_INVALID with the path, and never echo a password', 
   for (const params of bad) {
     assert.throws(
       () => kafkaSettings(cfg({ subscribe: 't', ...params }), 'x'),
-      (e) => isSluiceError(e, 'CONFIG_INVALID') && /extract\.connectionParams\.kafka\./.test(e.message) && !/hunter2/.test(e.message),
+      (e) => isSluiceError(e, 'CONFIG_INVALID') && /extract\.connectionParams(\["kafka\.|\.kafka\.)/.test(e.message) && !/hunter2/.test(e.message),
       JSON.stringify(params),
     )
   }
-  assert.throws(() => parseBootstrap(' , '), (e) => isSluiceError(e, 'CONFIG_INVALID'))
-  assert.throws(() => parseBootstrap('nohost'), (e) => isSluiceError(e, 'CONFIG_INVALID'))
-  assert.deepEqual(parseBootstrap('[::1]:9092, h:1'), ['[::1]:9092', 'h:1'])
+  for (const servers of [' , ', 'nohost', 'h:0', 'h:99999', 'a:1;b:2', 'http://h:1']) {
+    assert.throws(() => kafkaSettings(cfg({ subscribe: 't', 'kafka.bootstrap.servers': servers }), 'x'), (e) => isSluiceError(e, 'CONFIG_INVALID') && /kafka\.bootstrap\.servers/.test(e.message), servers)
+  }
+  assert.deepEqual(kafkaSettings(cfg({ subscribe: 't', 'kafka.bootstrap.servers': '[::1]:9092, h:1,' }), 'x').connection.bootstrapBrokers, ['[::1]:9092', 'h:1'])
 })
 
 test('topic selection: subscribe list, whole-name pattern, topic fallback, never internal topics', () => {
@@ -91,9 +94,9 @@ test('topic selection: subscribe list, whole-name pattern, topic fallback, never
 
 test('a credential alone turns SASL PLAIN on; a credential without user name is refused', () => {
   const s = kafkaSettings(cfg({ subscribe: 't' }), 'x', { username: 'u', password: 'p' })
-  assert.deepEqual(s.sasl, { mechanism: 'PLAIN', username: 'u', password: 'p' })
-  assert.equal(s.tls, false)
+  assert.deepEqual(s.connection.sasl, { mechanism: 'PLAIN', username: 'u', password: 'p' })
+  assert.equal(s.connection.tls, undefined)
   assert.throws(() => kafkaSettings(cfg({ subscribe: 't' }), 'x', { username: '', password: 'secret-pw' }), (e) => isSluiceError(e, 'CONFIG_INVALID') && !/secret-pw/.test(e.message))
   const oauth = kafkaSettings(cfg({ subscribe: 't', 'kafka.sasl.mechanism': 'OAUTHBEARER' }), 'x', { username: '', password: 'tok' })
-  assert.deepEqual(oauth.sasl, { mechanism: 'OAUTHBEARER', token: 'tok' })
+  assert.deepEqual(oauth.connection.sasl, { mechanism: 'OAUTHBEARER', token: 'tok' })
 })

@@ -10,7 +10,7 @@ import type { Logger } from '../../../api/component.ts'
 import type { SourceRecord } from '../../../api/record.ts'
 import type { fetchV17 } from '@platformatic/kafka'
 import { SluiceError } from '../../../errors.ts'
-import { isOffsetOutOfRange, unavailable, type KafkaClient, type PartitionInfo } from './client.ts'
+import { isOffsetOutOfRange, type KafkaClient, type PartitionInfo } from './client.ts'
 import { checkStart } from './plan.ts'
 import { appendRecords, batchEnd } from './records.ts'
 import { recordBytes } from './sizes.ts'
@@ -77,7 +77,7 @@ export async function* readPartitions(client: KafkaClient, parts: ReadPartition[
         round = await inflight
       } catch (err) {
         inflight = null
-        if (!isOffsetOutOfRange(err)) throw unavailable(err, 'fetch')
+        if (!isOffsetOutOfRange(err)) throw await client.failure(err, 'fetch')
         await skipLostRecords(client, parts, options)
         inflight = send(parts)
         continue

@@ -21,7 +21,7 @@ import type { Position } from '../../../api/position.ts'
 import type { SourceRecord } from '../../../api/record.ts'
 import type { ReadLimits, Source } from '../../../api/source.ts'
 import type { KafkaExtractConfig } from './config.ts'
-import { resolveCredential } from '../../../config/index.ts'
+import { resolveKafkaLogin } from '../../kafka/login.ts'
 import { SluiceError } from '../../../errors.ts'
 import { KafkaClient, type PartitionInfo } from './client.ts'
 import { kafkaSettings, topicSelection, type KafkaLogin, type KafkaSettings, type TopicSelection } from './options.ts'
@@ -55,7 +55,7 @@ export class KafkaSource implements Source {
     this.#config = config
     this.#ctx = ctx
     // Settings that need no secret are checked now, so a bad option fails at create time.
-    if (config.credentialId === undefined && options.login === undefined) this.#settings = kafkaSettings(config, ctx.pipelineId)
+    if (config.credentialId === undefined && options.login === undefined) this.#settings = kafkaSettings(config, ctx)
     this.#selection = topicSelection(config)
     this.#logger = ctx.logger.child({ source: 'kafka' })
     this.#options = options
@@ -179,17 +179,14 @@ export class KafkaSource implements Source {
     if (!this.#settings) {
       let login = this.#options.login
       const id = this.#config.credentialId
-      if (login === undefined && id !== undefined) {
-        const cred = await resolveCredential(id, this.#ctx.env)
-        const username = cred.user ?? cred['username']
-        const password = cred.password
-        if (password === undefined) throw new SluiceError('CREDENTIAL_MISSING', `credential ${id} has no password (or token) for Kafka SASL`)
-        login = { username: username ?? '', password }
-      }
-      this.#settings = kafkaSettings(this.#config, this.#ctx.pipelineId, login)
+      if (login === undefined && id !== undefined) login = await resolveKafkaLogin(id, this.#ctx.env)
+      this.#settings = kafkaSettings(this.#config, this.#ctx, login)
     }
     if (this.#settings.ignored.length > 0) {
-      this.#logger.warn({ options: this.#settings.ignored }, 'kafka options not used by Sluice are ignored')
+      // Java's key and trust stores are the likely ones from a Spark job: say what replaces them.
+      const stores = this.#settings.ignored.some((o) => /^kafka\.ssl\.(key|trust)store\./.test(o))
+      const hint = stores ? { hint: 'Java key/trust stores are not read: use kafka.ssl.ca.location, kafka.ssl.certificate.location and kafka.ssl.key.location (PEM files)' } : {}
+      this.#logger.warn({ options: this.#settings.ignored, ...hint }, 'kafka options not used by Sluice are ignored')
     }
     this.#client = new KafkaClient(this.#settings)
     return this.#client
