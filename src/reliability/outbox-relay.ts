@@ -26,7 +26,7 @@ import type { Admin, Producer } from '@platformatic/kafka'
 import type { Logger } from '../api/component.ts'
 import { createAdmin, createProducer } from '../components/kafka/clients.ts'
 import type { KafkaConnection } from '../components/kafka/connection.ts'
-import { kafkaFailure, kafkaRefused, probeTls } from '../components/kafka/failure.ts'
+import { describeFailure, kafkaFailure, kafkaRefused, probeTls } from '../components/kafka/failure.ts'
 import { sqlState } from '../components/sinks/postgres/classify-error.ts'
 import type { PgDriver } from '../components/sinks/postgres/driver.ts'
 import { quoteName } from '../components/sinks/postgres/sql/quote.ts'
@@ -67,24 +67,7 @@ export interface OutboxState {
 }
 
 /** Collects the messages of an error and everything nested in it: the broker's own words, not only "failed 3 times". */
-export function errorText(err: unknown): string {
-  const seen = new Set<string>()
-  const walk = (e: unknown, depth: number): void => {
-    if (depth > 6 || e === null || e === undefined) return
-    if (!(e instanceof Error)) {
-      seen.add(String(e))
-      return
-    }
-    const nested = (e as { errors?: unknown }).errors
-    const apiId = (e as { apiId?: unknown }).apiId
-    const own = typeof apiId === 'string' && !e.message.includes(apiId) ? `${e.message} (${apiId})` : e.message
-    if (own.length > 0) seen.add(own)
-    if (Array.isArray(nested)) for (const n of nested.slice(-5)) walk(n, depth + 1)
-    walk(e.cause, depth + 1)
-  }
-  walk(err, 0)
-  return [...seen].join(' / ').slice(0, 2000)
-}
+export const errorText: (err: unknown) => string = describeFailure
 
 type SqlName = 'outbox-pending' | 'outbox-identities' | 'outbox-delete-upto' | 'outbox-delete-ids' | 'outbox-topics'
 const sqlCache = new Map<SqlName, string>()

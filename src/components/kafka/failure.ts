@@ -49,13 +49,26 @@ export function permanentCause(err: unknown): string | undefined {
   return undefined
 }
 
-/** Messages of an error and its nested errors (never options, so never secrets). */
+/**
+ * Messages of an error, its nested errors and causes, with the broker's error ids (never options,
+ * so never secrets): "Producing messages failed. / ... (MESSAGE_TOO_LARGE)".
+ */
 export function describeFailure(err: unknown): string {
-  if (!(err instanceof Error)) return String(err)
-  const parts = [err.message]
-  const nested = (err as Tree).errors
-  if (Array.isArray(nested)) for (const e of nested.slice(-3)) if (e instanceof Error && !parts.includes(e.message)) parts.push(e.message)
-  return parts.join(' / ')
+  const seen = new Set<string>()
+  const visit = (e: unknown, depth: number): void => {
+    if (depth > 6 || e === null || e === undefined) return
+    if (!(e instanceof Error)) {
+      seen.add(String(e))
+      return
+    }
+    const t = e as Tree
+    const own = typeof t.apiId === 'string' && !e.message.includes(t.apiId) ? `${e.message} (${t.apiId})` : e.message
+    if (own.length > 0) seen.add(own)
+    if (Array.isArray(t.errors)) for (const n of t.errors.slice(-5)) visit(n, depth + 1)
+    visit(t.cause, depth + 1)
+  }
+  visit(err, 0)
+  return [...seen].join(' / ').slice(0, 2000)
 }
 
 /**
