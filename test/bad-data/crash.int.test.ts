@@ -16,6 +16,7 @@ import {
   dlqTableRows,
   dlqTopicRecords,
   mixedTopic,
+  prng,
   tableOffsets,
   type MixedTopic,
 } from './fixtures.ts'
@@ -42,17 +43,6 @@ before(async () => {
 after(async () => {
   await Promise.all(schemas.map((s) => s.drop()))
 })
-
-/** A small seeded generator (mulberry32), so a failing sequence can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Runs with random kill failpoints until a run exits 0; returns the runs' outputs. */
 async function runUntilDone(file: string, seed: number, kills: number): Promise<string> {

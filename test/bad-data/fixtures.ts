@@ -306,3 +306,14 @@ export function assertDestinations(
   const total = table.length + dlq.length + (late === 'dropped' ? lateCount : late.length) + filtered
   assert.equal(total, mixed.messages.length, 'the destinations add up to what was produced')
 }
+
+/** A small seeded generator (mulberry32), so a failing sequence can be replayed from its seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = Math.imul(a ^ (a >>> 15), 1 | a)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
