@@ -218,8 +218,9 @@ CSV is read as RFC 4180 describes it and PostgreSQL's \`COPY ... CSV\` reads it
 - **Recovery**: records start at line starts. When the record starting on line N is not valid CSV,
   line N alone is the dead letter and reading goes on at line N + 1, so a stray quote never swallows
   the lines after it (a multi-line record with an error can therefore give more than one dead letter).
-- When the header record itself is not valid CSV, every record of that file is a dead letter: its
-  fields could not be named.
+- When the header record itself is not valid CSV, or names a column twice (\`id,name,id\`: one of
+  the two values of every record would be lost), the header and every record of that file are dead
+  letters: their fields could not be named faithfully.
 - A record's offset (\`offset\`, \`sluice.source.offset\`) is its row number after the header (blank
   lines and bad records count); \`_metadata.line\` is the line it starts on.
 `

@@ -191,6 +191,21 @@ export function headerNames(values: readonly (string | null)[]): string[] {
   return values.map((v, i) => (v === null || v === '' ? `_c${i}` : v))
 }
 
+/**
+ * Why a header cannot name a record's fields: a name given twice would keep only one of the two
+ * values of every record (the other would vanish without a word). Null when every name is distinct.
+ */
+export function duplicateHeaderName(names: readonly string[]): string | null {
+  const seen = new Map<string, number>()
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string
+    const first = seen.get(name)
+    if (first !== undefined) return `the CSV header names column ${JSON.stringify(name)} twice (fields ${first + 1} and ${i + 1})`
+    seen.set(name, i)
+  }
+  return null
+}
+
 /** Why a record with `got` fields does not fit `expected` (the header's, or the first record's count). */
 export function fieldCountError(got: number, expected: number, header: boolean): string | null {
   if (got === expected) return null

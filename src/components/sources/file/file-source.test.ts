@@ -226,6 +226,13 @@ test('CSV: without a header the first record sets the field count; a broken head
     ['0', 1, undefined, 'b.csv line 1: the CSV header is not valid CSV: quoted field is not closed before the end of the file'],
     ['1', 2, undefined, 'b.csv line 2: not read because the CSV header is not valid CSV'],
   ])
+  // A header naming a column twice would keep one value of the two in every record: dead letters instead.
+  await put(dir, 'c.csv', 'id,name,id\n1,x,2\n')
+  const twice = await readAll(source(ctx, { format: 'csv' }), {}, { 'file:c.csv': 'done' })
+  assert.deepEqual(twice.map((r) => [r.offset, r.line, r.fields, r.decodeError]), [
+    ['0', 1, undefined, 'c.csv line 1: the CSV header names column "id" twice (fields 1 and 3)'],
+    ['1', 2, undefined, 'c.csv line 2: not read because the CSV header names a column twice'],
+  ])
 })
 
 test('a large file is streamed in chunks', async (t) => {

@@ -20,7 +20,7 @@ import type { ReadLimits, Source } from '../../../api/source.ts'
 import { SluiceError } from '../../../errors.ts'
 import type { FileExtractConfig } from './config.ts'
 import { cleanFile } from './cleanup.ts'
-import { csvRecords, fieldCountError, headerNames, nameFields } from './csv.ts'
+import { csvRecords, duplicateHeaderName, fieldCountError, headerNames, nameFields } from './csv.ts'
 import { isBlank, type Line, splitLines } from './lines.ts'
 import { listFiles, listStableFiles, sortFiles, type ListedFile } from './listing.ts'
 
@@ -222,7 +222,7 @@ export class FileSource implements Source {
   /**
    * The CSV records of one file: a bad record (not valid CSV, or a field count other than the
    * header's) becomes a record with `decodeError` that the engine sends to the DLQ, naming the file
-   * and the line it starts on. When the header itself is not valid CSV, every record
+   * and the line it starts on. When the header itself is not valid CSV, or names a column twice, every record
    * of the file is a dead letter (naming fields after a broken header would put values in the
    * wrong columns).
    */
@@ -240,19 +240,21 @@ export class FileSource implements Source {
         const bad = (reason: string): void => void out.push(record(row, csv.line, csv.bytes, undefined, reason))
         if (header && names === null && headerError === null) {
           if (csv.ok && isBlank(csv.bytes)) continue
-          if (csv.ok) {
-            names = headerNames(csv.fields)
+          const named = csv.ok ? headerNames(csv.fields) : null
+          const problem = csv.ok ? duplicateHeaderName(named as string[]) : `the CSV header is not valid CSV: ${csv.reason}`
+          if (problem === null && named !== null) {
+            names = named
             expected = names.length
             continue
           }
-          headerError = `${at}: the CSV header is not valid CSV: ${csv.reason}`
-          bad(headerError)
+          headerError = csv.ok ? 'the CSV header names a column twice' : 'the CSV header is not valid CSV'
+          bad(`${at}: ${problem}`)
           continue
         }
         row++
         if (csv.ok && isBlank(csv.bytes)) continue
         if (headerError !== null) {
-          bad(`${at}: not read because the CSV header is not valid CSV`)
+          bad(`${at}: not read because ${headerError}`)
           continue
         }
         if (!csv.ok) {
