@@ -14,7 +14,7 @@
  * that something can read: a name a step, the watermark or the upsert key refers to, or a column of
  * the target table. The choice is made once per query (`metadataAdder`), never per record.
  */
-import { type RowValues, type SourceRecord, setField } from '../api/record.ts'
+import { type RowValues, type SourceRecord, fieldOf, setField } from '../api/record.ts'
 
 /** The kind of source, for the metadata it has (the file source has file names and lines). */
 export type SourceKind = 'kafka' | 'file' | 'generator'
@@ -89,7 +89,7 @@ export const METADATA_FIELDS: readonly MetadataFieldSpec[] = [
     bare: true,
     sources: ALL,
     type: 'JSON object (jsonb)',
-    description: 'Kafka headers as {name: UTF-8 text}; a repeated name keeps its last value; {} without headers.',
+    description: 'Kafka headers as {name: UTF-8 text}; a name given more than once has an array of its values, in order; {} without headers.',
     get: (r) => headersObject(r.headers),
   },
   { name: 'file_name', bare: false, sources: ['file'], type: 'text', description: 'The file the record was read from, relative to the source folder.', get: (r) => r.topic },
@@ -143,9 +143,18 @@ export function metadataFor(kind: SourceKind, referenced: readonly string[], col
   return metadataAdder(kind, (name) => names.has(name))
 }
 
-/** Headers as a JSON object (UTF-8 text; a repeated name keeps its last value). */
-export function headersObject(headers: SourceRecord['headers']): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const [name, value] of headers) setField(out, name, value.toString('utf8'))
+/**
+ * Headers as a JSON object of UTF-8 text. Kafka allows a name more than once (tracing and retry
+ * headers do it); such a name gets an array of its values in header order, so none is lost.
+ */
+export function headersObject(headers: SourceRecord['headers']): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {}
+  for (const [name, value] of headers) {
+    const text = value.toString('utf8')
+    const prior = fieldOf(out, name) as string | string[] | undefined
+    if (prior === undefined) setField(out, name, text)
+    else if (Array.isArray(prior)) prior.push(text)
+    else setField(out, name, [prior, text])
+  }
   return out
 }
