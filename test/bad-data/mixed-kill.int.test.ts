@@ -86,16 +86,26 @@ for (const seed of [101, 202, 303]) {
     let killed = 0
     for (let run = 0; run < 8; run++) {
       const running = startSluice(['run', k.file, p.file])
-      // Kill at a random moment once both queries work (started, batches and relay rounds running).
+      // Kill at a random moment while both queries work: after a random number of committed batches
+      // (counted in the process's own log, so the moment falls inside the run however fast the
+      // machine is; a delay in milliseconds let a quiet machine finish first) plus a random jitter
+      // that lands in a batch, between batches or in a relay round.
       const resumed = (): boolean => (running.output().match(/query resumed/g) ?? []).length >= 2
+      const committed = (): number => (running.output().match(/batch committed/g) ?? []).length
       let exited = false
       void running.done.then(() => (exited = true))
-      while (!resumed() && !exited) await new Promise((r) => setTimeout(r, 20))
-      const delay = Math.floor(random() * 1200)
-      const timer = setTimeout(() => running.child.kill('SIGKILL'), delay)
+      const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+      const afterBatches = 1 + Math.floor(random() * 12)
+      const jitter = Math.floor(random() * 40)
+      const killer = (async () => {
+        while (!exited && (!resumed() || committed() < afterBatches)) await sleep(2)
+        if (exited) return
+        await sleep(jitter)
+        if (!exited) running.child.kill('SIGKILL')
+      })()
       const r = await running.done
-      clearTimeout(timer)
-      log += `\n--- run ${run} (kill ${delay} ms after start): code ${r.code} signal ${r.signal}\n${r.stdout.slice(-1500)}${r.stderr.slice(-1500)}`
+      await killer
+      log += `\n--- run ${run} (kill after ${afterBatches} batches + ${jitter} ms): code ${r.code} signal ${r.signal}\n${r.stdout.slice(-1500)}${r.stderr.slice(-1500)}`
       if (r.signal === 'SIGKILL') killed++
       else {
         assert.equal(r.code, 0, log.slice(-5000))
