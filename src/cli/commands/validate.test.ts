@@ -122,6 +122,7 @@ test('no secret is echoed: mistyped secret keys by name only, URL passwords with
       assert.match(r.output, /load\.connectionParams\.pasword/)
       assert.match(r.output, /load\.connectionParams\.passwrod/)
       assert.match(r.output, /sasl\.pasword/)
+      assert.match(r.output, /kafka\.sasl\.pasword[\s\S]*?did you mean[\s\S]*?kafka\.sasl\.password/)
       assert.match(r.output, /postgres:\/\/u:\*\*\*@db\.example\/app/)
     }
   } finally {

@@ -6,7 +6,7 @@
  */
 import * as z from 'zod'
 import { always, byteSize, interpolationSchema, lenientBool, lenientInt, lenientPattern, normalizeWord, strictObject, text } from '../../../config/lenient.ts'
-import { didYouMean } from '../../../config/suggest.ts'
+import { didYouMean, levenshtein } from '../../../config/suggest.ts'
 import { KAFKA_SECURITY_OPTIONS, bootstrapServersSchema, kafkaSecurityShape } from '../../kafka/options.ts'
 import type { KafkaConnectionParams, KafkaExtractConfig, PartitionOffsets } from '../../../config/types.ts'
 
@@ -70,6 +70,12 @@ export const startingOffsetsSchema = z
 
 const knownParams = ['kafka.bootstrap.servers', 'subscribe', 'subscribePattern', 'startingOffsets', 'maxOffsetsPerTrigger', 'maxBytesPerTrigger', 'failOnDataLoss', ...KAFKA_SECURITY_OPTIONS]
 
+/** The known `kafka.sasl.*` option that `key` (an unknown one) is one or two typos away from. */
+function misspeltLoginOption(key: string): string | undefined {
+  if (!key.toLowerCase().startsWith('kafka.sasl.')) return undefined
+  return knownParams.find((known) => known.startsWith('kafka.sasl.') && levenshtein(key.toLowerCase(), known.toLowerCase()) <= 2)
+}
+
 export const kafkaConnectionParamsSchema = z
   .object({
     'kafka.bootstrap.servers': bootstrapServersSchema('Comma-separated host:port list of brokers.'),
@@ -110,6 +116,12 @@ export const kafkaConnectionParamsSchema = z
         if (key.startsWith('kafka.')) {
           if (!['string', 'number', 'boolean'].includes(typeof value)) {
             ctx.addIssue({ code: 'custom', path: [key], input: value, message: 'kafka.* options must be strings (numbers and booleans are converted)' })
+          }
+          // A near miss of a login option (kafka.sasl.pasword) would be passed on and ignored, and the
+          // connection would go out without the login meant: refused, named without its value.
+          const meant = misspeltLoginOption(key)
+          if (meant !== undefined) {
+            ctx.addIssue({ code: 'custom', path: [key], input: value, message: 'unknown option (a misspelt Kafka login option is never passed on)', params: { suggestion: `did you mean "${meant}"?`, unknownKey: true } })
           }
           continue
         }
