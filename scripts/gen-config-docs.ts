@@ -91,7 +91,10 @@ Every Kafka client of Sluice (the source, the Kafka DLQ and late-data relay, its
 - \`validate\` and \`run\` refuse the same things: an unknown protocol or mechanism, a bootstrap list
   that is not \`host:port[,host:port]\`, a TLS file that is missing, not PEM, or whose key does not
   fit, \`kafka.ssl.*\` options with a non-TLS protocol (TLS would silently be off), SASL without a
-  login. A refused login or certificate at run time is fatal at once (docs/operating.md).
+  login, and a \`kafka.sasl.*\` name one or two typos from a known one (\`kafka.sasl.pasword\`: it would
+  be passed on and ignored, and the connection would go out without the login meant; it is named with
+  a suggestion, never with its value). A refused login or certificate at run time is fatal at once
+  (docs/operating.md).
 
 ## Cross-field rules
 
