@@ -1,5 +1,4 @@
 import type { Source } from './source.ts'
-import type { Sink } from './sink.ts'
 
 /** The logging surface components may use (pino's, narrowed). Never log secrets. */
 export interface Logger {
@@ -31,11 +30,14 @@ export interface SourceDefinition<C> {
   create(config: C, ctx: ComponentContext): Source
 }
 
-/** A sink kind, as listed in components/registry.ts. */
-export interface SinkDefinition<C> {
+/**
+ * A sink kind, as listed in components/registry.ts. `create` gives the family's parts: a commit
+ * store (api/store.ts) and the writers that write inside its transaction (api/writer.ts).
+ */
+export interface SinkDefinition<C, Parts> {
   readonly type: string
   readonly summary: string
-  create(config: C, ctx: ComponentContext): Sink
+  create(config: C, ctx: ComponentContext): Parts
 }
 
 /** A silent logger for tests and library use. */

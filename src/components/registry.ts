@@ -7,7 +7,7 @@ import type { ExtractConfig, PostgresLoadConfig } from '../config/index.ts'
 import { kafkaSource } from './sources/kafka/index.ts'
 import { fileSource } from './sources/file/index.ts'
 import { generatorSource } from './sources/generator/index.ts'
-import { postgresSink } from './sinks/postgres/index.ts'
+import { type PostgresParts, postgresSink } from './sinks/postgres/index.ts'
 
 type SourceType = ExtractConfig['sourceType']
 type ExtractOf<T extends SourceType> = Extract<ExtractConfig, { sourceType: T }>
@@ -20,7 +20,7 @@ export const sources: { readonly [T in SourceType]: SourceDefinition<ExtractOf<T
 }
 
 /** Sinks by `load.sinkType`. */
-export const sinks: { readonly postgresql: SinkDefinition<PostgresLoadConfig> & typeof postgresSink } = {
+export const sinks: { readonly postgresql: SinkDefinition<PostgresLoadConfig, PostgresParts> & typeof postgresSink } = {
   postgresql: postgresSink,
 }
 

@@ -1,7 +1,7 @@
 /**
  * The aggregate step, one micro-batch at a time. The running result lives in the target table
  * itself: each batch reduces its on-time rows (after decode, schema, per-row transforms and the
- * watermark) to one partial row per group, and the sink merges the partials into the table in the
+ * watermark) to one partial row per group, and the table writer merges the partials into the table in the
  * batch's own transaction (`INSERT … ON CONFLICT (keys) DO UPDATE`, rules from `mergeRules`). The
  * merge commits with the batch's tracker row, so a replayed batch is skipped as a duplicate and no
  * record is counted twice.
@@ -15,7 +15,7 @@
  * not be keyed; a non-numeric value to sum; no parsable window time) is a dead letter, counted once.
  */
 import { type Row, type RowValues, type SourceRecord, fieldOf, setField } from '../api/record.ts'
-import type { MergeRule } from '../api/sink.ts'
+import type { MergeRule } from '../api/writer.ts'
 import type { ErrorCode } from '../errors.ts'
 import type { TransformStep } from '../config/types.ts'
 import { type Decimal, addDecimal, compareDecimal, decimalText, toDecimal } from './decimal.ts'

@@ -3,7 +3,7 @@
  * /status read, and the one structured log line per batch with its id, counts, duration and rate.
  */
 import type { Logger } from '../api/component.ts'
-import type { WriteResult } from '../api/sink.ts'
+import type { CommitResult } from './commit.ts'
 import type { BatchResult } from './batch-runner.ts'
 import type { PlannedBatch } from './checkpoint.ts'
 import type { EngineEvents, RecordDestination } from './events.ts'
@@ -21,7 +21,7 @@ export function reportBatch(
   o: BatchReportContext,
   planned: PlannedBatch,
   processed: ProcessedBatch,
-  write: WriteResult,
+  write: CommitResult,
   letters: { readonly dead: readonly DeadLetter[]; readonly rejectedByCode: Readonly<Record<string, number>> },
   result: BatchResult,
   committedAt: number,

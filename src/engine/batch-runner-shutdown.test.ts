@@ -3,24 +3,22 @@ import assert from 'node:assert/strict'
 import { nullLogger } from '../api/component.ts'
 import { SluiceError, isSluiceError } from '../errors.ts'
 import { CircuitBreaker } from '../reliability/circuit-breaker.ts'
-import { DeadLetterTables } from '../reliability/dlq.ts'
 import { BatchRunner } from './batch-runner.ts'
 import { EngineEvents } from './events.ts'
-import { MemorySink, MemorySource } from './testkit.ts'
+import { MemorySink, MemorySource, type MemoryTx } from './testkit.ts'
 
 /** A runner whose retries wait 30 s: only a shutdown can end a wait quickly. */
-function slowRetryRunner(): BatchRunner {
+function slowRetryRunner(): BatchRunner<MemoryTx> {
   return new BatchRunner({
     pipelineId: 'p',
     source: new MemorySource([]),
-    sink: new MemorySink(),
+    commit: new MemorySink().parts(),
     exactlyOnce: true,
     checkpointLocation: null,
     retry: { strategy: 'fixed', maxAttempts: 100, initialDelaySeconds: 30, maxDelaySeconds: 30 },
     breaker: new CircuitBreaker({ enabled: false, failureThreshold: 100, resetTimeoutSeconds: 1 }),
     breakerEnabled: false,
     recordPath: { validator: null, transform: null, watermark: null, deleteKeys: null },
-    deadLetters: new DeadLetterTables({ pipelineId: 'p', dlq: { kind: 'table', table: 'dlq' }, late: null }),
     lateStrategy: 'drop',
     failFast: false,
     events: new EngineEvents(),

@@ -1,13 +1,13 @@
 /**
  * Runs one planned micro-batch to its commit: read the planned range, route every record
- * (records.ts), hand rows and dead letters to the sink in one transaction, and retry transient
+ * (records.ts), hand rows and dead letters to the store's batch transaction (commit.ts), and retry transient
  * failures as the same batch. The circuit breaker sits in front of every attempt, so an open
  * circuit stops fetching as well as writing.
  */
 import type { Logger } from '../api/component.ts'
 import type { Position } from '../api/position.ts'
 import type { Row, SourceRecord } from '../api/record.ts'
-import type { RejectedRow, SideOutput, Sink, WriteResult } from '../api/sink.ts'
+import type { DeadLetter, RejectedRow } from '../api/writer.ts'
 import type { Source } from '../api/source.ts'
 import { SluiceError, isSluiceError, toSluiceError } from '../errors.ts'
 import type { CircuitBreaker } from '../reliability/circuit-breaker.ts'
@@ -18,23 +18,16 @@ import { failpoint, setFailpointBatch } from '../failpoint.ts'
 import type { EngineEvents } from './events.ts'
 import { type MetadataAdder, type SourceKind, metadataFor } from './metadata.ts'
 import { type AggregateSpec, aggregateRows, mergeRules } from './aggregate.ts'
-import { type DeadLetter, type ProcessedBatch, RecordPath, type RecordPathOptions } from './records.ts'
-
-/** Where dead letters and late records go; implemented in reliability/dlq.ts. */
-export interface DeadLetterRouter {
-  /** Side outputs for one batch's dead letters and late records, written in the batch's transaction. */
-  sideOutputs(batchId: number, dead: readonly DeadLetter[], late: readonly DeadLetter[]): SideOutput[]
-  /** Publishes what the batch committed for Kafka destinations (transactional outbox relay). */
-  afterCommit?(signal: AbortSignal): Promise<void>
-  close?(): Promise<void>
-}
+import { type ProcessedBatch, RecordPath, type RecordPathOptions } from './records.ts'
+import { type CommitParts, type CommitResult, commitBatch } from './commit.ts'
 
 export type LateStrategy = 'drop' | 'loganddrop' | 'sendtodlq' | 'separatestream'
 
-export interface BatchRunnerOptions {
+export interface BatchRunnerOptions<Tx> {
   readonly pipelineId: string
   readonly source: Source
-  readonly sink: Sink
+  /** The commit store and the writers that write inside its batch transaction. */
+  readonly commit: CommitParts<Tx>
   readonly exactlyOnce: boolean
   readonly checkpointLocation: string | null
   readonly retry: RetryConfig
@@ -49,10 +42,9 @@ export interface BatchRunnerOptions {
   readonly metadata?: { readonly source: SourceKind; readonly referenced: readonly string[] }
   /**
    * The aggregate step (the last transform step), applied to a batch's on-time rows before the
-   * write; the sink merges the partial aggregates into the table (aggregate.ts).
+   * write; the table writer merges the partial aggregates into the table (aggregate.ts).
    */
   readonly aggregate?: AggregateSpec
-  readonly deadLetters: DeadLetterRouter
   readonly lateStrategy: LateStrategy
   readonly failFast: boolean
   readonly events: EngineEvents
@@ -63,7 +55,7 @@ export interface BatchRunnerOptions {
 /** What one batch did. */
 export interface BatchResult {
   readonly batchId: number
-  readonly status: WriteResult['status']
+  readonly status: CommitResult['status']
   readonly recordsRead: number
   /** Source records written; with the aggregate step, those folded into aggregates that landed. */
   readonly written: number
@@ -75,8 +67,8 @@ export interface BatchResult {
 }
 
 /** Runs batches for one query. */
-export class BatchRunner {
-  readonly #o: BatchRunnerOptions
+export class BatchRunner<Tx = unknown> {
+  readonly #o: BatchRunnerOptions<Tx>
   #metadata: MetadataAdder | null
 
   /**
@@ -88,7 +80,7 @@ export class BatchRunner {
     this.#metadata = metadataFor(m.source, m.referenced, columns)
   }
 
-  constructor(options: BatchRunnerOptions) {
+  constructor(options: BatchRunnerOptions<Tx>) {
     this.#o = options
     this.#metadata = metadataFor(options.metadata?.source ?? 'kafka', [], null)
   }
@@ -190,37 +182,25 @@ export class BatchRunner {
     if (o.lateStrategy === 'loganddrop') {
       for (const l of processed.late) log.warn({ topic: l.record.topic, partition: l.record.partitionNumber, offset: l.record.offset, reason: l.reason }, 'late record dropped')
     }
-    const sideOutputs = o.deadLetters.sideOutputs(planned.batchId, dead, routedLate)
-    const onReject = (rejected: readonly RejectedRow[]): readonly SideOutput[] => {
+    const onRejected = (rejected: readonly RejectedRow[]): readonly DeadLetter[] => {
       if (o.failFast && rejected[0]) {
         const r = rejected[0]
         throw failFastError({ record: r.row.source, code: r.error.code, reason: r.error.message }, planned.batchId)
       }
-      const letters = rejected.flatMap((r) => membersOf(r.row).map((record) => ({ record, code: r.error.code, reason: r.error.message })))
-      return o.deadLetters.sideOutputs(planned.batchId, letters, [])
+      return rejected.flatMap((r) => membersOf(r.row).map((record) => ({ record, code: r.error.code, reason: r.error.message })))
     }
-    const write = await this.withRetry(
-      planned.batchId,
-      () =>
-        o.sink.write(
-          {
-            pipelineId: o.pipelineId,
-            batchId: planned.batchId,
-            exactlyOnce: o.exactlyOnce,
-            rows,
-            recordCount: processed.recordsRead,
-            deletes: processed.deletes,
-            start: planned.start,
-            end: planned.end,
-            nextWatermarkMs: processed.nextWatermarkMs,
-            checkpointLocation: o.checkpointLocation,
-            sideOutputs,
-            ...(o.aggregate === undefined ? {} : { merge: mergeRules(o.aggregate) }),
-          },
-          onReject,
-        ),
-      signal,
-    )
+    const mark = {
+      pipelineId: o.pipelineId,
+      batchId: planned.batchId,
+      exactlyOnce: o.exactlyOnce,
+      recordCount: processed.recordsRead,
+      start: planned.start,
+      end: planned.end,
+      nextWatermarkMs: processed.nextWatermarkMs,
+      checkpointLocation: o.checkpointLocation,
+    }
+    const table = { rows, deletes: processed.deletes, ...(o.aggregate === undefined ? {} : { merge: mergeRules(o.aggregate) }) }
+    const write = await this.withRetry(planned.batchId, () => commitBatch(o.commit, { mark, table, dead, late: routedLate, onRejected }), signal)
     const durationMs = now() - started
     const rejectedByCode: Record<string, number> = {}
     let rejectedRecords = 0
@@ -255,7 +235,7 @@ export class BatchRunner {
       o.logger.warn({ err: toSluiceError(err).message }, 'post-commit source hook failed (data is committed)')
     }
     try {
-      await o.deadLetters.afterCommit?.(new AbortController().signal)
+      await o.commit.deadLetters.afterCommit?.(new AbortController().signal)
     } catch (err) {
       const e = toSluiceError(err)
       // A refused login or certificate would fail after every batch while dead letters pile up: stop.

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { nullLogger } from '../api/component.ts'
-import type { Sink } from '../api/sink.ts'
+import type { StoreControl } from '../api/store.ts'
 import type { Source } from '../api/source.ts'
 import { EngineEvents, type EngineEventMap } from './events.ts'
 import { LAG_INTERVAL_MS, QueryProbes, TRACKER_INTERVAL_MS, lagOf } from './probes.ts'
@@ -20,8 +20,8 @@ function harness(latest: () => Promise<Record<string, string>>, size: () => Prom
     if (name === 'tracker.size') seen.size.push(payload as EngineEventMap['tracker.size'])
   })
   const source = { latest } as unknown as Source
-  const sink = { trackerSize: size } as unknown as Sink
-  const probes = new QueryProbes({ pipelineId: 'p', source, sink, events, logger: nullLogger, countTracker: true, now: () => now })
+  const store = { trackerSize: size } as unknown as StoreControl
+  const probes = new QueryProbes({ pipelineId: 'p', source, store, events, logger: nullLogger, countTracker: true, now: () => now })
   return { probes, seen, tick: (ms: number) => (now += ms) }
 }
 

@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../api/component.ts'
 import type { Position } from '../api/position.ts'
-import type { Sink } from '../api/sink.ts'
+import type { StoreControl } from '../api/store.ts'
 import type { Source } from '../api/source.ts'
 import { toSluiceError } from '../errors.ts'
 import type { EngineEvents } from './events.ts'
@@ -21,7 +21,7 @@ const PROBE_TIMEOUT_MS = 10_000
 export interface QueryProbeOptions {
   readonly pipelineId: string
   readonly source: Source
-  readonly sink: Sink
+  readonly store: StoreControl
   readonly events: EngineEvents
   readonly logger: Logger
   /** Count tracker rows (exactly-once pipelines only: others write none). */
@@ -77,7 +77,7 @@ export class QueryProbes {
    * first commit reports too; after that, at most once per TRACKER_INTERVAL_MS.
    */
   trackerSize(start = false): void {
-    const count = this.#o.sink.trackerSize?.bind(this.#o.sink)
+    const count = this.#o.store.trackerSize?.bind(this.#o.store)
     if (!count || !this.#o.countTracker || this.#trackerBusy) return
     if (!start) {
       if (this.#now() - this.#trackerAt < TRACKER_INTERVAL_MS) return

@@ -129,7 +129,7 @@ test('with no limit configured, every plan is bounded by the default record and 
 })
 
 test('a dead-letter relay that is refused (not retryable) after a commit stops the query; a retryable failure is only logged', async () => {
-  const router = (error: SluiceError) => ({ sideOutputs: () => [], afterCommit: () => Promise.reject(error) })
+  const router = (error: SluiceError) => ({ write: async () => {}, afterCommit: () => Promise.reject(error) })
   const refused = await setup(new MemorySource([json(5)]), new MemorySink(), { deadLetters: router(new SluiceError('DLQ_AUTH', 'SASL authentication failed')) })
   await assert.rejects(refused.run(), (err: unknown) => err instanceof SluiceError && err.code === 'DLQ_AUTH')
   const sink = new MemorySink()

@@ -1,8 +1,9 @@
 /**
- * One streaming query: the micro-batch loop that moves records from a Source to a Sink.
+ * One streaming query: the micro-batch loop that moves records from a Source into a commit store.
  *
  *   resume  -> plan batch N (source.plan) -> write offsets/N (WAL) -> read + route records
- *           -> sink.write (rows + dead letters + tracker row + position, ONE transaction)
+ *           -> store.commit (tracker row + fence, then the writers' rows and dead letters, then
+ *              the position and state: ONE transaction, commit.ts)
  *           -> write commits/N -> source.committed (consumer-group offsets, file cleanup) -> N+1
  *
  * A failed attempt is retried as the same batch (same range, same id) while the error is
@@ -11,7 +12,8 @@
  */
 import type { Logger } from '../api/component.ts'
 import { type Position, advance, changedPartitions } from '../api/position.ts'
-import type { Sink } from '../api/sink.ts'
+import type { StoreControl } from '../api/store.ts'
+import type { TableWriter } from '../api/writer.ts'
 import type { ReadLimits, Source } from '../api/source.ts'
 import { toSluiceError } from '../errors.ts'
 import { abortableSleep } from '../reliability/retry.ts'
@@ -41,15 +43,18 @@ export const DEFAULT_MAX_RECORDS_PER_BATCH = 50_000
  */
 export const DEFAULT_MAX_BYTES_PER_BATCH = 16 * 1024 * 1024
 
-export interface QueryOptions {
+export interface QueryOptions<Tx = unknown> {
   readonly pipelineId: string
   readonly source: Source
-  readonly sink: Sink
+  /** The commit store's start-up and recovery side (the runner commits through it). */
+  readonly store: StoreControl
+  /** The table writer's start-up side: resolving the table, its columns. */
+  readonly table: Pick<TableWriter<never>, 'open' | 'targetColumns'>
   readonly checkpoint: CheckpointLog | null
   readonly trigger: TriggerPolicy
   readonly limits: ReadLimits
   readonly exactlyOnce: boolean
-  readonly runner: BatchRunner
+  readonly runner: BatchRunner<Tx>
   readonly events: EngineEvents
   readonly logger: Logger
   readonly now?: () => number
@@ -71,11 +76,11 @@ export interface QuerySummary {
 }
 
 /** Runs one pipeline's micro-batch loop until its trigger is drained or `signal` aborts. */
-export class Query {
-  readonly #o: QueryOptions
+export class Query<Tx = unknown> {
+  readonly #o: QueryOptions<Tx>
   readonly summary: QuerySummary
 
-  constructor(options: QueryOptions) {
+  constructor(options: QueryOptions<Tx>) {
     this.#o = options
     this.summary = {
       pipelineId: options.pipelineId,
@@ -99,21 +104,22 @@ export class Query {
   async run(stop: AbortSignal, abort: AbortSignal): Promise<QuerySummary> {
     const o = this.#o
     const now = o.now ?? Date.now
-    const { pipelineId, source, sink, checkpoint, trigger, events, logger } = o
+    const { pipelineId, source, store, table, checkpoint, trigger, events, logger } = o
     events.emit('query.state', { pipelineId, state: 'starting' })
     // A source or database that is not up yet is waited for like a failing batch: retries, then the circuit.
     await o.runner.withRetry(null, () => source.open(abort), stop)
-    await o.runner.withRetry(null, () => sink.open(abort), stop)
-    o.runner.useTargetColumns((await sink.targetColumns?.()) ?? null)
+    await o.runner.withRetry(null, () => store.open(abort), stop)
+    await o.runner.withRetry(null, () => table.open(abort), stop)
+    o.runner.useTargetColumns((await table.targetColumns?.()) ?? null)
     if (checkpoint) await checkpoint.init(pipelineId)
-    const db = o.exactlyOnce ? await o.runner.withRetry(null, () => sink.committedState(pipelineId), stop) : null
+    const db = o.exactlyOnce ? await o.runner.withRetry(null, () => store.committedState(pipelineId), stop) : null
     const resume = await resolveResumePoint(db, checkpoint, o.exactlyOnce, logger)
     let { nextBatchId, position, watermarkMs } = resume
     let replay = resume.replay
     if (Object.keys(position).length === 0 && replay === null) position = await source.initialPosition(abort)
     logger.info({ nextBatchId, replay: replay?.batchId ?? null, partitions: Object.keys(position).length }, 'query resumed')
     // Lag and tracker size for metrics and /status: throttled, fire-and-forget, never on the batch path.
-    const probes = new QueryProbes({ pipelineId, source, sink, events, logger, countTracker: o.exactlyOnce, now })
+    const probes = new QueryProbes({ pipelineId, source, store, events, logger, countTracker: o.exactlyOnce, now })
     probes.trackerSize(true)
     probes.lag(position, true)
 
@@ -191,7 +197,7 @@ export class Query {
         watermarkMs = result.nextWatermarkMs
         if (result.status === 'duplicate' && o.exactlyOnce) {
           // Someone (an earlier attempt whose COMMIT reply was lost) committed this batch: take the database's word.
-          const state = await sink.committedState(pipelineId)
+          const state = await store.committedState(pipelineId)
           if (state) {
             position = state.position
             watermarkMs = state.watermarkMs

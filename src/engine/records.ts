@@ -5,18 +5,14 @@
  * Nothing leaves this function silently: every outcome is counted.
  */
 import { type Row, type RowValues, type SourceRecord, fieldOf } from '../api/record.ts'
-import { type ErrorCode, SluiceError } from '../errors.ts'
+import { SluiceError } from '../errors.ts'
+import type { DeadLetter } from '../api/writer.ts'
 import { decodeKey, decodeRecord } from './decode.ts'
 import { type MetadataAdder, metadataAdder } from './metadata.ts'
 import type { RecordValidator } from './record-schema.ts'
 import { BatchWatermark, parseEventTime } from './watermark.ts'
 
-/** A record that cannot be loaded (or arrived late), with why. */
-export interface DeadLetter {
-  readonly record: SourceRecord
-  readonly code: ErrorCode
-  readonly reason: string
-}
+export type { DeadLetter }
 
 /** Everything the record path needs to know about the pipeline. */
 export interface RecordPathOptions {

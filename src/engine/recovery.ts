@@ -1,5 +1,5 @@
 /**
- * Where a query resumes. With exactly-once on, the sink database is the authority: it holds the
+ * Where a query resumes. With exactly-once on, the store (the sink database) is the authority: it holds the
  * last committed batch id, the source position after it and the watermark, all committed in the
  * batch's own transaction. The checkpoint folder holds the plan: a batch written to offsets/N but
  * not committed is re-run with exactly the same range and watermark (Spark's protocol). If the
@@ -7,7 +7,7 @@
  * checkpoint's commits/ are the authority (at-least-once: a batch may be written twice).
  */
 import type { Position } from '../api/position.ts'
-import type { CommittedState } from '../api/sink.ts'
+import type { CommittedState } from '../api/store.ts'
 import type { Logger } from '../api/component.ts'
 import { SluiceError } from '../errors.ts'
 import type { CheckpointLog, PlannedBatch } from './checkpoint.ts'

@@ -1,11 +1,12 @@
 /**
- * In-memory Source and Sink for the engine's unit tests (the loop, recovery, retries). They follow
+ * In-memory Source, commit store and writers for the engine's unit tests (the loop, recovery, retries). They follow
  * the contracts of src/api; the end-to-end guarantees are proven against a real Kafka and a real
  * PostgreSQL in test/e2e, never with these.
  */
 import type { Position } from '../api/position.ts'
 import type { SourceRecord } from '../api/record.ts'
-import type { CommittedState, RejectHandler, Sink, SinkBatch, WriteResult } from '../api/sink.ts'
+import type { BatchMark, CommitOutcome, CommitStore, CommittedState } from '../api/store.ts'
+import type { DeadLetter, DeadLetterWriter, RejectedRow, TableBatch, TableWriter } from '../api/writer.ts'
 import type { ReadLimits, Source } from '../api/source.ts'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -15,7 +16,8 @@ import { SluiceError } from '../errors.ts'
 import { CircuitBreaker } from '../reliability/circuit-breaker.ts'
 import { DeadLetterTables } from '../reliability/dlq.ts'
 import type { AggregateSpec } from './aggregate.ts'
-import { BatchRunner, type DeadLetterRouter } from './batch-runner.ts'
+import { BatchRunner } from './batch-runner.ts'
+import type { CommitParts } from './commit.ts'
 import { CheckpointLog } from './checkpoint.ts'
 import { EngineEvents } from './events.ts'
 import { Query } from './query.ts'
@@ -77,91 +79,185 @@ export class MemorySource implements Source {
   }
 }
 
-/** A sink that commits batches atomically in memory, with the tracker and position semantics. */
-export class MemorySink implements Sink {
+/** The in-memory batch transaction: what the writers staged, applied only when the store commits. */
+export interface MemoryTx {
+  readonly rows: Array<{ readonly values: Record<string, unknown>; readonly merge: TableBatch['merge'] }>
+  readonly deletes: Record<string, unknown>[]
+  readonly side: Record<string, Record<string, unknown>[]>
+  readonly merges: TableBatch['merge'][]
+}
+
+/**
+ * A commit store, a table writer and a dead-letter writer over memory, with the tracker, fence and
+ * position semantics of the contracts (api/store.ts, api/writer.ts): a batch commits atomically.
+ * A row whose `reject` field is true is refused by the table writer (RECORD_COLUMN).
+ */
+export class MemorySink {
   readonly rows: Record<string, unknown>[] = []
+  /** upsert: rows replace (or, with merge rules, merge into) the stored row of their `keys`. */
+  readonly #mode: { readonly writeMode: 'append' | 'upsert'; readonly keys: readonly string[] }
+
+  constructor(mode: { writeMode?: 'append' | 'upsert'; keys?: readonly string[] } = {}) {
+    this.#mode = { writeMode: mode.writeMode ?? 'append', keys: mode.keys ?? ['id'] }
+  }
+
   readonly side: Record<string, Record<string, unknown>[]> = {}
   readonly tracker = new Map<number, number>()
   position: Record<string, string> = {}
   watermarkMs: number | null = null
-  /** Errors thrown by the next write attempts, in order. */
+  /** Errors thrown by the next commit attempts, in order. */
   failures: SluiceError[] = []
-  /** When set, the next write commits and then reports a lost connection (its COMMIT reply was lost). */
+  /** When set, the next commit commits and then reports a lost connection (its COMMIT reply was lost). */
   loseNextCommitReply = false
   attempts: number[] = []
   /** The merge rules of each committed batch (the aggregate step), in order. */
-  merges: SinkBatch['merge'][] = []
-
+  merges: TableBatch['merge'][] = []
   /** Errors thrown by the next open() calls, in order. */
   openFailures: SluiceError[] = []
-  async open(): Promise<void> {
-    const failure = this.openFailures.shift()
-    if (failure) throw failure
-  }
-  async close(): Promise<void> {}
-  async ping(): Promise<void> {}
 
-  async committedState(): Promise<CommittedState | null> {
-    if (this.tracker.size === 0) return null
-    return { batchId: Math.max(...this.tracker.keys()), position: { ...this.position }, watermarkMs: this.watermarkMs }
+  readonly store: CommitStore<MemoryTx> = {
+    open: async () => {
+      const failure = this.openFailures.shift()
+      if (failure) throw failure
+    },
+    close: async () => {},
+    ping: async () => {},
+    trackerSize: async () => this.tracker.size,
+    committedState: async (): Promise<CommittedState | null> => {
+      if (this.tracker.size === 0) return null
+      return { batchId: Math.max(...this.tracker.keys()), position: { ...this.position }, watermarkMs: this.watermarkMs }
+    },
+    commit: async <T,>(mark: BatchMark, work: (tx: MemoryTx) => Promise<T>): Promise<CommitOutcome<T>> => {
+      this.attempts.push(mark.batchId)
+      const failure = this.failures.shift()
+      if (failure) throw failure
+      if (mark.exactlyOnce && this.tracker.has(mark.batchId)) return { status: 'duplicate' }
+      if (mark.exactlyOnce) {
+        for (const p of Object.keys(mark.end)) {
+          const stored = this.position[p]
+          if (stored !== undefined && stored !== mark.start[p]) throw new SluiceError('SINK_FENCED', `fenced on ${p}`)
+        }
+      }
+      const tx: MemoryTx = { rows: [], side: {}, merges: [], deletes: [] }
+      const value = await work(tx)
+      this.#apply(tx)
+      for (const [table, rows] of Object.entries(tx.side)) (this.side[table] ??= []).push(...rows)
+      this.merges.push(...tx.merges)
+      if (mark.exactlyOnce) {
+        this.tracker.set(mark.batchId, mark.recordCount)
+        this.position = { ...this.position, ...mark.end }
+        this.watermarkMs = mark.nextWatermarkMs
+      }
+      if (this.loseNextCommitReply) {
+        this.loseNextCommitReply = false
+        throw new SluiceError('SINK_UNAVAILABLE', 'connection lost while waiting for the COMMIT reply')
+      }
+      return { status: 'committed', value }
+    },
   }
 
-  async write(batch: SinkBatch, onReject?: RejectHandler): Promise<WriteResult> {
-    this.attempts.push(batch.batchId)
-    const failure = this.failures.shift()
-    if (failure) throw failure
-    if (batch.exactlyOnce && this.tracker.has(batch.batchId)) return { status: 'duplicate', written: 0, rejected: [] }
-    for (const p of Object.keys(batch.end)) {
-      const stored = this.position[p]
-      if (stored !== undefined && stored !== batch.start[p]) throw new SluiceError('SINK_FENCED', `fenced on ${p}`)
+  readonly table: TableWriter<MemoryTx> = {
+    open: async () => {},
+    write: async (tx, batch, isolate) => {
+      const rejected = batch.rows.filter((r) => r.values.reject === true).map((row) => ({ row, error: new SluiceError('RECORD_COLUMN', 'rejected by the test sink') }))
+      if (rejected.length > 0 && !isolate) throw (rejected[0] as RejectedRow).error
+      const good = batch.rows.filter((r) => r.values.reject !== true)
+      tx.rows.push(...good.map((r) => ({ values: r.values, merge: batch.merge })))
+      tx.merges.push(batch.merge)
+      if (this.#mode.writeMode === 'upsert') tx.deletes.push(...(batch.deletes ?? []))
+      return { written: good.length, rejected }
+    },
+  }
+
+  /** Applies a committed transaction's rows: appended, or upserted / merged / deleted by key. */
+  #apply(tx: MemoryTx): void {
+    if (this.#mode.writeMode === 'append') {
+      this.rows.push(...tx.rows.map((r) => r.values))
+      return
     }
-    const rejected = batch.rows.filter((r) => r.values.reject === true).map((row) => ({ row, error: new SluiceError('RECORD_COLUMN', 'rejected by the test sink') }))
-    const side = rejected.length > 0 && onReject ? onReject(rejected) : []
-    for (const s of [...batch.sideOutputs, ...side]) (this.side[s.table] ??= []).push(...s.rows)
-    const good = batch.rows.filter((r) => r.values.reject !== true)
-    this.rows.push(...good.map((r) => r.values))
-    this.merges.push(batch.merge)
-    if (batch.exactlyOnce) {
-      this.tracker.set(batch.batchId, batch.recordCount ?? batch.rows.length)
-      this.position = { ...this.position, ...batch.end }
-      this.watermarkMs = batch.nextWatermarkMs
+    const keyOf = (v: Record<string, unknown>): string => JSON.stringify(this.#mode.keys.map((k) => v[k]))
+    for (const { values: next, merge } of tx.rows) {
+      const at = this.rows.findIndex((r) => keyOf(r) === keyOf(next))
+      if (at < 0) this.rows.push(next)
+      else this.rows[at] = merge === undefined ? next : mergeRow(this.rows[at] as Record<string, unknown>, next, merge)
     }
-    if (this.loseNextCommitReply) {
-      this.loseNextCommitReply = false
-      throw new SluiceError('SINK_UNAVAILABLE', 'connection lost while waiting for the COMMIT reply')
+    for (const d of tx.deletes) {
+      const at = this.rows.findIndex((r) => keyOf(r) === keyOf(d))
+      if (at >= 0) this.rows.splice(at, 1)
     }
-    return { status: 'committed', written: good.length, rejected }
+  }
+
+  /** Dead letters shaped as the runtime shapes them (DLQ and late tables), staged in the transaction. */
+  deadLetters(shaper: DeadLetterShaper = defaultShaper()): DeadLetterWriter<MemoryTx> {
+    return {
+      write: async (tx, batchId, dead, late) => {
+        for (const out of shaper.sideOutputs(batchId, dead, late)) (tx.side[out.table] ??= []).push(...out.rows)
+      },
+    }
+  }
+
+  /** The parts the engine commits through. */
+  parts(deadLetters: DeadLetterWriter<MemoryTx> = this.deadLetters()): CommitParts<MemoryTx> {
+    return { store: this.store, table: this.table, deadLetters }
   }
 }
 
+/** The stored row merged with a new partial row by the aggregate step's rules (as the PostgreSQL merge does). */
+function mergeRow(stored: Record<string, unknown>, next: Record<string, unknown>, merge: NonNullable<TableBatch['merge']>): Record<string, unknown> {
+  const out = { ...stored, ...next }
+  const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
+  for (const [column, rule] of Object.entries(merge)) {
+    const a = num(stored[column])
+    const b = num(next[column])
+    if (rule === 'count' || rule === 'sum') out[column] = a === null ? b : b === null ? a : a + b
+    else if (rule === 'min' || rule === 'max') out[column] = a === null ? b : b === null ? a : rule === 'min' ? Math.min(a, b) : Math.max(a, b)
+  }
+  for (const [column, rule] of Object.entries(merge)) {
+    if (rule !== 'avg') continue
+    const sum = num(out[`${column}__sum`])
+    const count = num(out[`${column}__count`])
+    out[column] = sum === null || !count ? null : sum / count
+  }
+  return out
+}
+
+/** Shapes dead letters and late records into rows of tables, like the runtime's DLQ routing. */
+export interface DeadLetterShaper {
+  sideOutputs(batchId: number, dead: readonly DeadLetter[], late: readonly DeadLetter[]): ReadonlyArray<{ table: string; rows: readonly Record<string, unknown>[] }>
+}
+
+function defaultShaper(): DeadLetterShaper {
+  return new DeadLetterTables({ pipelineId: 'p', dlq: { kind: 'table', table: 'dlq' }, late: { kind: 'table', table: 'late' } })
+}
+
 /** A Query over a memory source and sink, wired like runtime/assemble.ts does (short retries, DLQ and late tables). */
-export async function memoryQuery(source: MemorySource, sink: MemorySink, options: { trigger?: TriggerMode; maxRecords?: number; failFast?: boolean; dir?: string; watermarkDelayMs?: number; events?: EngineEvents; aggregate?: AggregateSpec; deadLetters?: DeadLetterRouter } = {}) {
+export async function memoryQuery(source: MemorySource, sink: MemorySink, options: { trigger?: TriggerMode; maxRecords?: number; failFast?: boolean; dir?: string; watermarkDelayMs?: number; events?: EngineEvents; aggregate?: AggregateSpec; deadLetters?: DeadLetterWriter<MemoryTx> } = {}) {
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'sluice-query-')))
   const events = options.events ?? new EngineEvents()
   const seen: string[] = []
   events.on((name, payload) => seen.push(`${name}${'batchId' in payload ? `:${payload.batchId}` : ''}`))
   const breaker = new CircuitBreaker({ enabled: true, failureThreshold: 100, resetTimeoutSeconds: 0.01 })
-  const runner = new BatchRunner({
+  const runner = new BatchRunner<MemoryTx>({
     pipelineId: 'p',
     source,
-    sink,
+    commit: sink.parts(options.deadLetters),
     exactlyOnce: true,
     checkpointLocation: dir,
     retry: { strategy: 'fixed', maxAttempts: 3, initialDelaySeconds: 0.001, maxDelaySeconds: 0.001 },
     breaker,
     breakerEnabled: true,
     recordPath: { validator: null, transform: null, watermark: options.watermarkDelayMs === undefined ? null : { column: 'event_time', delayMs: options.watermarkDelayMs }, deleteKeys: null },
-    deadLetters: options.deadLetters ?? new DeadLetterTables({ pipelineId: 'p', dlq: { kind: 'table', table: 'dlq' }, late: { kind: 'table', table: 'late' } }),
     ...(options.aggregate ? { aggregate: options.aggregate } : {}),
     lateStrategy: 'sendtodlq',
     failFast: options.failFast ?? false,
     events,
     logger: nullLogger,
   })
-  const query = new Query({
+  const query = new Query<MemoryTx>({
     pipelineId: 'p',
     source,
-    sink,
+    store: sink.store,
+    table: sink.table,
     checkpoint: new CheckpointLog(dir),
     trigger: new TriggerPolicy(options.trigger ?? { type: 'availablenow' }),
     limits: options.maxRecords ? { maxRecords: options.maxRecords } : {},

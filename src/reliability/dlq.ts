@@ -9,14 +9,21 @@
  *   PostgreSQL DLQ); `separatestream` goes to `separateTable` (same format as the DLQ table) or
  *   `separateTopic` (through the outbox). `drop` and `loganddrop` never reach this module.
  */
-import type { SideOutput } from '../api/sink.ts'
 import type { RowValues } from '../api/record.ts'
-import type { DeadLetterRouter } from '../engine/batch-runner.ts'
-import type { DeadLetter } from '../engine/records.ts'
+import type { DeadLetter } from '../api/writer.ts'
 import { dlqOutboxColumns, dlqRow, dlqTableColumns, outboxRow } from './dlq-record.ts'
 
 /** The outbox table of Kafka-bound dead letters, in the sink database. */
 export const OUTBOX_TABLE = 'sluice_dlq_outbox'
+
+/** Rows for a table other than the target, written in the batch's transaction (DLQ, late data, outbox). */
+export interface SideOutput {
+  /** Table name (may be `schema.table`); quoted by the writer. */
+  readonly table: string
+  readonly rows: readonly RowValues[]
+  /** Create the table with these column types when absent. */
+  readonly columns: Readonly<Record<string, string>>
+}
 
 /** A destination for records that do not go to the target table. */
 export type Destination = { readonly kind: 'table'; readonly table: string } | { readonly kind: 'topic'; readonly topic: string }
@@ -31,7 +38,7 @@ export interface DeadLetterRoutes {
 }
 
 /** Builds side outputs for dead letters; Kafka destinations go through the outbox table. */
-export class DeadLetterTables implements DeadLetterRouter {
+export class DeadLetterTables {
   readonly #routes: DeadLetterRoutes
   /**
    * Outbox seq numbers are unique per batch across calls: the batch's own dead letters come first,

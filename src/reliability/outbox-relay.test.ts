@@ -1,9 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { nullLogger } from '../api/component.ts'
-import type { DeadLetterRouter } from '../engine/batch-runner.ts'
+import type { DeadLetterWriter } from '../api/writer.ts'
 import { plaintextConnection } from '../components/kafka/connection.ts'
-import { OutboxRelay, relayTransactionalId, relayingRouter } from './outbox-relay.ts'
+import { OutboxRelay, relayTransactionalId, relayingWriter } from './outbox-relay.ts'
 import { outboxIdentity } from './outbox-tail.ts'
 
 test('the transactional id is stable per pipeline (a restarted relay fences the old one)', () => {
@@ -15,12 +15,11 @@ test('an outbox identity joins the id and the creation time', () => {
   assert.equal(outboxIdentity('12', 3, '2026-01-01T00:00:00.000Z'), '12:3|2026-01-01T00:00:00.000Z')
 })
 
-test('relayingRouter delegates side outputs and relays after the commit; a closed relay does nothing', async () => {
+test('relayingWriter delegates the writes and relays after the commit; a closed relay does nothing', async () => {
   const calls: string[] = []
-  const router: DeadLetterRouter = {
-    sideOutputs: (batchId) => {
+  const router: DeadLetterWriter<string> = {
+    write: async (_tx, batchId) => {
       calls.push(`side ${batchId}`)
-      return []
     },
   }
   let queried = 0
@@ -41,8 +40,8 @@ test('relayingRouter delegates side outputs and relays after the commit; a close
     }),
     logger: nullLogger,
   })
-  const wrapped = relayingRouter(router, relay)
-  assert.deepEqual(wrapped.sideOutputs(4, [], []), [])
+  const wrapped = relayingWriter(router, relay)
+  await wrapped.write('tx', 4, [], [])
   await wrapped.afterCommit?.(new AbortController().signal)
   assert.equal(queried, 1, 'the relay looked for pending rows (none: no Kafka connection made)')
   await wrapped.close?.()

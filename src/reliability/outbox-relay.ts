@@ -30,7 +30,7 @@ import { describeFailure, kafkaFailure, kafkaRefused, probeTls } from '../compon
 import { sqlState } from '../components/sinks/postgres/classify-error.ts'
 import type { PgDriver } from '../components/sinks/postgres/driver.ts'
 import { quoteName } from '../components/sinks/postgres/sql/quote.ts'
-import type { DeadLetterRouter } from '../engine/batch-runner.ts'
+import type { DeadLetterWriter } from '../api/writer.ts'
 import type { EngineEvents } from '../engine/events.ts'
 import { failpoint } from '../failpoint.ts'
 import { SluiceError, toSluiceError } from '../errors.ts'
@@ -425,17 +425,17 @@ export class OutboxRelay {
   }
 }
 
-/** `router` whose afterCommit runs the relay (and whose close makes the relay's last attempt). */
-export function relayingRouter(router: DeadLetterRouter, relay: OutboxRelay): DeadLetterRouter {
+/** `writer` whose afterCommit runs the relay (and whose close makes the relay's last attempt). */
+export function relayingWriter<Tx>(writer: DeadLetterWriter<Tx>, relay: OutboxRelay): DeadLetterWriter<Tx> {
   return {
-    sideOutputs: (batchId, dead, late) => router.sideOutputs(batchId, dead, late),
+    write: (tx, batchId, dead, late) => writer.write(tx, batchId, dead, late),
     async afterCommit(signal) {
-      await router.afterCommit?.(signal)
+      await writer.afterCommit?.(signal)
       await relay.relay(signal)
     },
     async close() {
       await relay.close()
-      await router.close?.()
+      await writer.close?.()
     },
   }
 }

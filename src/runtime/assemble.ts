@@ -5,9 +5,9 @@
  */
 import { isAbsolute, join, resolve } from 'node:path'
 import type { ComponentContext, Logger } from '../api/component.ts'
-import type { Sink } from '../api/sink.ts'
 import type { Source } from '../api/source.ts'
 import { sinks, sourceFor } from '../components/registry.ts'
+import type { PgBatchTx, PostgresStore } from '../components/sinks/postgres/index.ts'
 import { composeTransforms, fieldsRead, splitSteps } from '../components/transforms/index.ts'
 import { type PipelineConfig, type StreamingConfig, resolveCredential as resolveCredentialFrom } from '../config/index.ts'
 import { OUTBOX_DEFAULTS } from '../config/error-handling.ts'
@@ -20,7 +20,7 @@ import { TriggerPolicy } from '../engine/trigger.ts'
 import { CircuitBreaker } from '../reliability/circuit-breaker.ts'
 import { DeadLetterTables } from '../reliability/dlq.ts'
 import { pipelineRoutes } from './routes.ts'
-import { OutboxRelay, relayingRouter } from '../reliability/outbox-relay.ts'
+import { OutboxRelay, relayingWriter } from '../reliability/outbox-relay.ts'
 import { dlqConnection } from '../components/kafka/inputs.ts'
 import { preflightKafka } from '../components/kafka/preflight.ts'
 import { pipelineSchemas } from './schemas.ts'
@@ -39,7 +39,8 @@ export interface AssembledPipeline {
   readonly streaming: StreamingConfig
   readonly query: Query
   readonly source: Source
-  readonly sink: Sink
+  /** The commit store (the sink database): readiness, cleanup, status. */
+  readonly store: PostgresStore
   readonly breaker: CircuitBreaker
   readonly deadLetters: DeadLetterTables
   /** The Kafka outbox relay, when a destination is a Kafka topic. */
@@ -79,7 +80,7 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
 
   const source = sourceFor(config.extract).create(config.extract, ctx)
   const resolveCredential = (id: string): Promise<{ user?: string; password?: string }> => resolveCredentialFrom(id, deps.env)
-  const sink = sinks.postgresql.create(config.load, ctx, { resolveCredential, ...(loadSchema ? { loadSchema } : {}) })
+  const { store, table } = sinks.postgresql.create(config.load, ctx, { resolveCredential, ...(loadSchema ? { loadSchema } : {}) })
 
   const errors = config.errorHandlingConfig
   const dlqConfig = errors.dlqConfig
@@ -93,7 +94,7 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
     ? new OutboxRelay({
         pipelineId: config.pipelineId,
         kafka: dlqKafka.connection,
-        database: () => ({ driver: sink.tracker.driver, schema: sink.tracker.schema }),
+        database: () => store.database(),
         topicCreation: dlqConfig?.dlqType === 'kafka' ? { ...(dlqConfig.partitions === undefined ? {} : { partitions: dlqConfig.partitions }), ...(dlqConfig.replicationFactor === undefined ? {} : { replicationFactor: dlqConfig.replicationFactor }) } : {},
         events: deps.events,
         logger,
@@ -109,10 +110,11 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
   })
   const exactlyOnce = streaming.enableIdempotence
   const upsertDeletes = config.load.writeMode === 'upsert' && config.load.deleteOnTombstone ? (config.load.upsertKeys ?? []) : null
-  const runner = new BatchRunner({
+  const letters = sinks.postgresql.deadLetters(deadLetters, config.load)
+  const runner = new BatchRunner<PgBatchTx>({
     pipelineId: config.pipelineId,
     source,
-    sink,
+    commit: { store, table, deadLetters: relay ? relayingWriter(letters, relay) : letters },
     exactlyOnce,
     checkpointLocation: streaming.checkpointLocation,
     retry: errors.retryConfig,
@@ -130,7 +132,6 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
       referenced: [...fieldsRead(config.transform), ...(streaming.watermark ? [streaming.watermark.eventTimeColumn] : []), ...(config.load.upsertKeys ?? [])],
     },
     ...(aggregate ? { aggregate } : {}),
-    deadLetters: relay ? relayingRouter(deadLetters, relay) : deadLetters,
     lateStrategy,
     failFast: errors.failFast,
     events: deps.events,
@@ -139,10 +140,11 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
   const extract = config.extract
   const maxRecords = (extract.sourceType === 'kafka' ? extract.connectionParams.maxOffsetsPerTrigger : undefined) ?? streaming.maxRecordsPerTrigger
   const maxBytes = (extract.sourceType === 'kafka' ? extract.connectionParams.maxBytesPerTrigger : undefined) ?? streaming.maxBytesPerTrigger
-  const query = new Query({
+  const query = new Query<PgBatchTx>({
     pipelineId: config.pipelineId,
     source,
-    sink,
+    store,
+    table,
     checkpoint: new CheckpointLog(streaming.checkpointLocation),
     trigger: new TriggerPolicy(streaming.triggerMode),
     limits: {
@@ -160,13 +162,13 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
     streaming,
     query,
     source,
-    sink,
+    store,
     breaker,
     deadLetters,
     outbox: relay,
     async close() {
-      await relay?.close() // the last relay attempt needs the sink's connection
-      await Promise.allSettled([source.close(), sink.close()])
+      await relay?.close() // the last relay attempt needs the store's connection
+      await Promise.allSettled([source.close(), store.close()])
     },
   }
 }

@@ -5,7 +5,6 @@
  * next interval, it never stops the query.
  */
 import type { Logger } from '../api/component.ts'
-import { PostgresSink } from '../components/sinks/postgres/index.ts'
 import { SluiceError, toSluiceError } from '../errors.ts'
 import type { EngineEvents } from '../engine/events.ts'
 import type { AssembledPipeline } from './assemble.ts'
@@ -40,8 +39,8 @@ export function scheduleCleanup(
   deps: { readonly logger: Logger; readonly events: EngineEvents; readonly env: Readonly<Record<string, string | undefined>> },
 ): CleanupSchedule {
   const hours = pipeline.config.monitoring.cleanupIntervalHours
-  const sink = pipeline.sink
-  if (hours === undefined || !(sink instanceof PostgresSink)) return NONE
+  const store = pipeline.store
+  if (hours === undefined) return NONE
   const days = retentionDays(undefined, deps.env)
   const pipelineId = pipeline.config.pipelineId
   const log = deps.logger.child({ pipelineId, job: 'cleanup' })
@@ -52,9 +51,9 @@ export function scheduleCleanup(
 
   const cleanup = async (): Promise<void> => {
     try {
-      const deleted = await sink.cleanup(pipelineId, days)
+      const deleted = await store.cleanup(pipelineId, days)
       log.info({ deleted, retentionDays: days }, `cleaned up ${deleted} old batch_tracker rows`)
-      const rows = await sink.trackerSize(pipelineId)
+      const rows = await store.trackerSize(pipelineId)
       deps.events.emit('tracker.size', { pipelineId, rows })
     } catch (err) {
       const error = toSluiceError(err)
@@ -73,7 +72,7 @@ export function scheduleCleanup(
     timer.unref()
   }
   log.info({ intervalHours: hours, retentionDays: days }, 'batch_tracker cleanup scheduled')
-  // The first run waits one interval: the sink opens when the query starts, after this.
+  // The first run waits one interval: the store opens when the query starts, after this.
   arm(Date.now() + intervalMs)
   return {
     async stop() {

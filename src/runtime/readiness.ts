@@ -15,7 +15,7 @@ export async function readiness(pipelines: readonly AssembledPipeline[], now: ()
     pipelines.map(async (p) => {
       const id = p.config.pipelineId
       const signal = AbortSignal.timeout(PROBE_TIMEOUT_MS)
-      checks[`${id}.sink`] = await probe(() => p.sink.ping(signal))
+      checks[`${id}.sink`] = await probe(() => p.store.ping(signal))
       checks[`${id}.source`] = p.source.latest ? await probe(async () => void (await p.source.latest?.(signal))) : true
       checks[`${id}.circuit`] = p.breaker.state === 'closed' ? true : p.breaker.state
       if (p.outbox) checks[`${id}.outbox`] = outboxCheck(p.outbox.state, outboxSettings(p.config).stuckAfterSeconds * 1000, now())

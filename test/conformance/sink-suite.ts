@@ -1,155 +1,249 @@
 /**
- * The conformance suite every Sink runs (aesthetics: one shared suite per connector family). A harness
- * gives the suite a fresh sink writing into an empty `events` table
- *   (id bigint primary key, name varchar(20) not null, amount numeric(12,2), ts timestamptz, payload jsonb)
- * and a way to run SQL against the same database for assertions. The suite checks the Sink contract:
- * first run, commit, duplicate batch, fencing, all-or-nothing on failure, bad-row isolation with side
- * outputs in the same transaction, watermark and position round trip, and at-least-once mode.
+ * The conformance suite of every commit store and its writers (aesthetics: one shared suite per
+ * connector family). It knows only the contracts (src/api/store.ts, src/api/writer.ts) and commits
+ * the way the engine does (src/engine/commit.ts); a harness gives each test a fresh fixture: the
+ * family's parts over an empty `events` table (id, name not null, amount numeric(12,2) or the
+ * family's equivalent) and readers of what was committed. Every test stands alone.
+ *
+ * What it checks: first run, commit of rows + position + watermark together, duplicate batch,
+ * fencing (one stale partition fences the whole batch), all-or-nothing on any failure inside the
+ * transaction, refused-row isolation with dead letters in the same transaction, the batch's own dead
+ * letters and late records, at-least-once mode, upsert (last of a key wins), tombstone deletes,
+ * aggregate merge rules, and the target columns.
  */
-import { after, before, describe, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { RowValues } from '../../src/api/record.ts'
-import type { RejectHandler, Sink } from '../../src/api/sink.ts'
+import type { Position } from '../../src/api/position.ts'
+import type { Row, RowValues, SourceRecord } from '../../src/api/record.ts'
+import type { BatchMark } from '../../src/api/store.ts'
+import type { DeadLetter, MergeRule, RejectedRow, TableBatch } from '../../src/api/writer.ts'
+import { type BatchToCommit, type CommitParts, type CommitResult, commitBatch } from '../../src/engine/commit.ts'
 import { isSluiceError } from '../../src/errors.ts'
-import { batch } from '../../src/components/sinks/postgres/testing.ts'
 
-/** One sink under test, on its own empty `events` table. */
-export interface SinkFixture {
-  readonly sink: Sink
-  /** Runs SQL against the sink's database (table names unqualified: the fixture's namespace). */
-  query(sql: string): Promise<RowValues[]>
+/** A row as the suite compares it. */
+export interface StoredRow {
+  readonly id: number
+  readonly name: string | null
+  readonly amount: number | null
+}
+
+/** A committed dead letter: where it went, its source offset and code. */
+export interface StoredLetter {
+  readonly kind: 'dlq' | 'late'
+  readonly offset: string
+  readonly code: string
+}
+
+/** One family's parts on a fresh, empty table, plus readers of what they committed. */
+export interface StoreFixture<Tx> {
+  readonly parts: CommitParts<Tx>
+  /** The target table's rows, ordered by id. */
+  rows(): Promise<StoredRow[]>
+  /** Committed dead letters (DLQ and late destinations), ordered by kind then offset. */
+  letters(): Promise<StoredLetter[]>
+  /** A row the table refuses (e.g. a NULL in a NOT NULL column), with this id. */
+  refused(id: number): RowValues
   teardown(): Promise<void>
 }
 
-/** How the suite gets sinks. `writeMode` is append unless a test says otherwise. */
-export interface SinkHarness {
+export interface FixtureOptions {
+  readonly writeMode: 'append' | 'upsert'
+  /** Upsert: delete the keys of tombstones. */
+  readonly deleteOnTombstone?: boolean
+}
+
+/** How the suite gets fixtures (upserts are keyed on `id`). */
+export interface StoreHarness<Tx> {
   readonly name: string
-  setup(options: { writeMode: 'append' | 'upsert'; upsertKeys?: string[] }): Promise<SinkFixture>
+  setup(options: FixtureOptions): Promise<StoreFixture<Tx>>
 }
 
-const signal = () => AbortSignal.timeout(60_000)
+const PIPELINE = 'conformance'
+const WATERMARK = 1_764_000_000_000
+const signal = (): AbortSignal => AbortSignal.timeout(60_000)
 
-const good = (id: number, name = `n${id}`): RowValues => ({ id, name, amount: id * 1.5, ts: new Date(1764000000000 + id), payload: { id, tags: ['a', 'b'] } })
-
-const toDlq: RejectHandler = (rejected) => [
-  {
-    table: 'events_dlq',
-    columns: { code: 'text', reason: 'text', source_offset: 'text' },
-    rows: rejected.map((r) => ({ code: r.error.code, reason: r.error.message, source_offset: r.row.source.offset })),
-  },
-]
-
-async function count(f: SinkFixture, table = 'events'): Promise<number> {
-  const rows = await f.query(`SELECT count(*)::int AS n FROM ${table}`)
-  return rows[0]?.n as number
+function record(offset: number, partition = 't/0'): SourceRecord {
+  return { partition, topic: 't', partitionNumber: Number(partition.slice(2)), offset: String(offset), key: null, value: Buffer.from(`{"o":${offset}}`), timestamp: 0, headers: [] }
 }
 
-/** Registers the conformance tests for one sink implementation. */
-export function sinkConformanceSuite(harness: SinkHarness): void {
-  describe(`Sink conformance: ${harness.name}`, () => {
-    let f: SinkFixture
-    before(async () => {
-      f = await harness.setup({ writeMode: 'append' })
-      await f.sink.open(signal())
-    })
-    after(async () => {
-      await f.sink.close()
+const good = (id: number, name = `n${id}`): RowValues => ({ id, name, amount: id * 1.5 })
+
+interface BatchOptions {
+  readonly start?: Position
+  readonly end?: Position
+  readonly exactlyOnce?: boolean
+  readonly watermark?: number | null
+  readonly dead?: readonly DeadLetter[]
+  readonly late?: readonly DeadLetter[]
+  readonly deletes?: readonly RowValues[]
+  readonly merge?: Readonly<Record<string, MergeRule>>
+  /** Refused rows become dead letters (false: a refused row fails the batch). */
+  readonly isolate?: boolean
+}
+
+/** Batch n covers offsets [(n-1)*100, n*100) of t/0; offset 0 means never read before. */
+function batch(batchId: number, values: readonly RowValues[], o: BatchOptions = {}): BatchToCommit {
+  const from = (batchId - 1) * 100
+  const start = o.start ?? (from === 0 ? {} : { 't/0': String(from) })
+  const end = o.end ?? { 't/0': String(from + 100) }
+  const rows: Row[] = values.map((v, i) => ({ values: v, source: record(from + i) }))
+  const mark: BatchMark = { pipelineId: PIPELINE, batchId, exactlyOnce: o.exactlyOnce ?? true, recordCount: values.length, start, end, nextWatermarkMs: o.watermark ?? null, checkpointLocation: null }
+  const table: TableBatch = { rows, ...(o.deletes ? { deletes: o.deletes } : {}), ...(o.merge ? { merge: o.merge } : {}) }
+  const onRejected = (rejected: readonly RejectedRow[]): DeadLetter[] => rejected.map((r) => ({ record: r.row.source, code: r.error.code, reason: r.error.message }))
+  return { mark, table, dead: o.dead ?? [], late: o.late ?? [], ...(o.isolate === false ? {} : { onRejected }) }
+}
+
+/** Registers the conformance tests of one store family. */
+export function storeConformanceSuite<Tx>(harness: StoreHarness<Tx>): void {
+  /** Runs `fn` on a fresh, opened fixture and always tears it down. */
+  const withFixture = async (options: FixtureOptions, fn: (f: StoreFixture<Tx>, commit: (b: BatchToCommit) => Promise<CommitResult>) => Promise<void>): Promise<void> => {
+    const f = await harness.setup(options)
+    try {
+      await f.parts.store.open(signal())
+      await f.parts.table.open(signal())
+      await fn(f, (b) => commitBatch(f.parts, b))
+    } finally {
+      await f.parts.store.close()
       await f.teardown()
-    })
+    }
+  }
+  const append: FixtureOptions = { writeMode: 'append' }
+  const upsert: FixtureOptions = { writeMode: 'upsert', deleteOnTombstone: true }
+  const name = (t: string): string => `store conformance (${harness.name}): ${t}`
 
-    test('a first run has no committed state', async () => {
-      assert.equal(await f.sink.committedState('test-pipeline'), null)
-    })
+  test(name('a first run has no committed state'), () =>
+    withFixture(append, async (f) => {
+      assert.equal(await f.parts.store.committedState(PIPELINE), null)
+    }))
 
-    test('a batch commits its rows, position and watermark together', async () => {
-      const r = await f.sink.write(batch(1, [good(1), good(2)], { watermark: 1764000000000 }))
+  test(name('a batch commits its rows, position and watermark together'), () =>
+    withFixture(append, async (f, commit) => {
+      const r = await commit(batch(1, [good(1), good(2)], { watermark: WATERMARK }))
       assert.deepEqual({ status: r.status, written: r.written, rejected: r.rejected.length }, { status: 'committed', written: 2, rejected: 0 })
-      assert.equal(await count(f), 2)
-      assert.deepEqual(await f.sink.committedState('test-pipeline'), { batchId: 1, position: { 't/0': '1000' }, watermarkMs: 1764000000000 })
-      const stored = await f.query(`SELECT id::int AS id, name, amount::float8 AS amount, payload FROM events WHERE id = 2`)
-      assert.deepEqual(stored, [{ id: 2, name: 'n2', amount: 3, payload: { id: 2, tags: ['a', 'b'] } }])
-    })
+      assert.deepEqual(await f.rows(), [{ id: 1, name: 'n1', amount: 1.5 }, { id: 2, name: 'n2', amount: 3 }])
+      assert.deepEqual(await f.parts.store.committedState(PIPELINE), { batchId: 1, position: { 't/0': '100' }, watermarkMs: WATERMARK })
+      const next = await commit(batch(2, [good(3)]))
+      assert.equal(next.status, 'committed')
+      assert.deepEqual(await f.parts.store.committedState(PIPELINE), { batchId: 2, position: { 't/0': '200' }, watermarkMs: null })
+    }))
 
-    test('the same batch written again is a duplicate: 2 rows, not 4', async () => {
-      const r = await f.sink.write(batch(1, [good(1), good(2)]))
-      assert.equal(r.status, 'duplicate')
-      assert.equal(r.written, 0)
-      assert.equal(await count(f), 2)
-    })
+  test(name('the same batch committed again is a duplicate: its work does not run, nothing is written twice'), () =>
+    withFixture(append, async (f, commit) => {
+      await commit(batch(1, [good(1), good(2)]))
+      let ran = false
+      const again = await f.parts.store.commit(batch(1, []).mark, async () => {
+        ran = true
+      })
+      assert.deepEqual(again, { status: 'duplicate' })
+      assert.equal(ran, false)
+      const r = await commit(batch(1, [good(1), good(2)]))
+      assert.deepEqual(r, { status: 'duplicate', written: 0, rejected: [] })
+      assert.equal((await f.rows()).length, 2)
+    }))
 
-    test('a batch whose start is not the stored position is fenced and writes nothing', async () => {
-      const stale = batch(2, [good(3)], { start: 500 })
-      await assert.rejects(f.sink.write(stale), (err: unknown) => isSluiceError(err, 'SINK_FENCED') && !err.retryable)
-      assert.equal(await count(f), 2)
-      assert.equal((await f.sink.committedState('test-pipeline'))?.batchId, 1)
-    })
+  test(name('a batch whose start is not the stored position of one partition is fenced as a whole'), () =>
+    withFixture(append, async (f, commit) => {
+      await commit(batch(1, [good(1)], { end: { 't/0': '100', 't/1': '50' } }))
+      // t/0 is right, t/1 is stale: nothing of the batch may land.
+      const stale = batch(2, [good(2)], { start: { 't/0': '100', 't/1': '10' }, end: { 't/0': '200', 't/1': '60' } })
+      await assert.rejects(commit(stale), (err: unknown) => isSluiceError(err, 'SINK_FENCED') && !err.retryable)
+      assert.deepEqual((await f.rows()).map((r) => r.id), [1])
+      assert.deepEqual(await f.parts.store.committedState(PIPELINE), { batchId: 1, position: { 't/0': '100', 't/1': '50' }, watermarkMs: null })
+      // The fence is per partition: a batch that moves only t/0 from its stored position commits.
+      assert.equal((await commit(batch(2, [good(3)], { start: { 't/0': '100' }, end: { 't/0': '200' } }))).status, 'committed')
+      assert.deepEqual((await f.parts.store.committedState(PIPELINE))?.position, { 't/0': '200', 't/1': '50' })
+    }))
 
-    test('a refused row without a reject handler fails the whole batch, nothing commits', async () => {
-      const bad = batch(2, [good(3), { id: 4, name: null }, good(5)])
-      await assert.rejects(f.sink.write(bad), (err: unknown) => isSluiceError(err, 'RECORD_COLUMN') && !err.retryable)
-      assert.equal(await count(f), 2)
-      assert.equal((await f.sink.committedState('test-pipeline'))?.batchId, 1)
-    })
+  test(name('a refused row without isolation fails the whole batch; nothing commits'), () =>
+    withFixture(append, async (f, commit) => {
+      await assert.rejects(commit(batch(1, [good(1), f.refused(2), good(3)], { isolate: false })), (err: unknown) => isSluiceError(err, 'RECORD_COLUMN') && !err.retryable)
+      assert.deepEqual(await f.rows(), [])
+      assert.equal(await f.parts.store.committedState(PIPELINE), null)
+    }))
 
-    test('refused rows are isolated; good rows and side outputs commit in the same transaction', async () => {
-      const rows = [good(3), { id: 4, name: 'x'.repeat(50) }, good(5), { id: 6, name: null }, good(7)]
-      const r = await f.sink.write(batch(2, rows), toDlq)
+  test(name('a failure of any writer inside the transaction rolls back the rows, the tracker row and the position'), () =>
+    withFixture(append, async (f) => {
+      const failing: CommitParts<Tx> = {
+        ...f.parts,
+        deadLetters: {
+          write: async () => {
+            throw new Error('dead-letter destination failed')
+          },
+        },
+      }
+      await assert.rejects(commitBatch(failing, batch(1, [good(1), good(2)])))
+      assert.deepEqual(await f.rows(), [])
+      assert.equal(await f.parts.store.committedState(PIPELINE), null)
+      assert.equal((await commitBatch(f.parts, batch(1, [good(1)]))).status, 'committed', 'the batch is not marked: it commits on the next attempt')
+    }))
+
+  test(name('refused rows are isolated; good rows and their dead letters commit in one transaction'), () =>
+    withFixture(append, async (f, commit) => {
+      const r = await commit(batch(1, [good(1), f.refused(2), good(3), f.refused(4), good(5)]))
       assert.equal(r.status, 'committed')
       assert.equal(r.written, 3)
-      assert.deepEqual(r.rejected.map((x) => [x.row.source.offset, x.error.code]), [['1001', 'RECORD_COLUMN'], ['1003', 'RECORD_COLUMN']])
-      assert.deepEqual((await f.query('SELECT id::int AS id FROM events ORDER BY id')).map((x) => x.id), [1, 2, 3, 5, 7])
-      const dlq = await f.query('SELECT code, source_offset FROM events_dlq ORDER BY source_offset')
-      assert.deepEqual(dlq, [{ code: 'RECORD_COLUMN', source_offset: '1001' }, { code: 'RECORD_COLUMN', source_offset: '1003' }])
-    })
+      assert.deepEqual(r.rejected.map((x) => [x.row.source.offset, x.error.code]), [['1', 'RECORD_COLUMN'], ['3', 'RECORD_COLUMN']])
+      assert.deepEqual((await f.rows()).map((x) => x.id), [1, 3, 5])
+      assert.deepEqual(await f.letters(), [{ kind: 'dlq', offset: '1', code: 'RECORD_COLUMN' }, { kind: 'dlq', offset: '3', code: 'RECORD_COLUMN' }])
+      const again = await commit(batch(1, [good(1), f.refused(2)]))
+      assert.equal(again.status, 'duplicate')
+      assert.equal((await f.letters()).length, 2, 'a duplicate rewrites no dead letter')
+    }))
 
-    test('a duplicate of a batch with rejects rewrites neither rows nor side outputs', async () => {
-      const r = await f.sink.write(batch(2, [good(3), { id: 4, name: 'x'.repeat(50) }]), toDlq)
-      assert.equal(r.status, 'duplicate')
-      assert.equal(await count(f, 'events_dlq'), 2)
-    })
+  test(name("the batch's own dead letters and late records are committed with it"), () =>
+    withFixture(append, async (f, commit) => {
+      const dead: DeadLetter = { record: record(7), code: 'RECORD_DECODE', reason: 'not JSON' }
+      const late: DeadLetter = { record: record(8), code: 'LATE_DATA', reason: 'behind the watermark' }
+      await commit(batch(1, [good(1)], { dead: [dead], late: [late] }))
+      assert.deepEqual(await f.letters(), [{ kind: 'dlq', offset: '7', code: 'RECORD_DECODE' }, { kind: 'late', offset: '8', code: 'LATE_DATA' }])
+      assert.deepEqual((await f.rows()).map((x) => x.id), [1])
+    }))
 
-    test('side outputs of the batch itself are written with it', async () => {
-      const side = [{ table: 'events_late', columns: { id: 'bigint', reason: 'text' }, rows: [{ id: 99, reason: 'late' }] }]
-      await f.sink.write(batch(3, [good(8)], { sideOutputs: side }))
-      assert.deepEqual(await f.query('SELECT id::int AS id, reason FROM events_late'), [{ id: 99, reason: 'late' }])
-    })
+  test(name('at-least-once writes rows without a tracker row or a position'), () =>
+    withFixture(append, async (f, commit) => {
+      await commit(batch(1, [good(1)], { exactlyOnce: false }))
+      await commit(batch(1, [good(2)], { exactlyOnce: false }))
+      assert.deepEqual((await f.rows()).map((x) => x.id), [1, 2])
+      assert.equal(await f.parts.store.committedState(PIPELINE), null)
+    }))
 
-    test('at-least-once writes rows without tracker or position', async () => {
-      const before = await f.sink.committedState('test-pipeline')
-      await f.sink.write(batch(9, [good(100)], { exactlyOnce: false }))
-      await f.sink.write(batch(9, [good(101)], { exactlyOnce: false }))
-      assert.equal(await count(f, 'events WHERE id >= 100'), 2)
-      assert.deepEqual(await f.sink.committedState('test-pipeline'), before)
-    })
+  test(name('ping answers and the target columns are known after open'), () =>
+    withFixture(append, async (f) => {
+      await f.parts.store.ping(signal())
+      const columns = await f.parts.table.targetColumns?.()
+      if (columns !== undefined && columns !== null) for (const c of ['id', 'name', 'amount']) assert.ok(columns.includes(c), `target columns ${columns.join(', ')} include ${c}`)
+    }))
 
-    test('ping answers', async () => {
-      await f.sink.ping(signal())
-    })
+  test(name('upsert: the last row of a key in a batch wins, existing keys are updated'), () =>
+    withFixture(upsert, async (f, commit) => {
+      await commit(batch(1, [good(1, 'first'), good(2, 'two'), good(1, 'second'), good(1, 'last')]))
+      await commit(batch(2, [good(2, 'two-b'), good(3, 'three')]))
+      assert.deepEqual((await f.rows()).map((x) => [x.id, x.name]), [[1, 'last'], [2, 'two-b'], [3, 'three']])
+    }))
 
-    describe('upsert', () => {
-      let u: SinkFixture
-      before(async () => {
-        u = await harness.setup({ writeMode: 'upsert', upsertKeys: ['id'] })
-        await u.sink.open(signal())
-      })
-      after(async () => {
-        await u.sink.close()
-        await u.teardown()
-      })
+  test(name('upsert: a refused row is isolated, the rest of the batch lands'), () =>
+    withFixture(upsert, async (f, commit) => {
+      await commit(batch(1, [good(1, 'one')]))
+      const r = await commit(batch(2, [good(4, 'four'), f.refused(5), good(1, 'again')]))
+      assert.deepEqual([r.written, r.rejected.length], [2, 1])
+      assert.deepEqual((await f.rows()).map((x) => [x.id, x.name]), [[1, 'again'], [4, 'four']])
+    }))
 
-      test('the last record of a key in a batch wins, existing keys are updated', async () => {
-        await u.sink.write(batch(1, [good(1, 'first'), good(2, 'two'), good(1, 'second'), good(1, 'last')], { pipelineId: 'up' }))
-        await u.sink.write(batch(2, [good(2, 'two-b'), good(3, 'three')], { pipelineId: 'up' }))
-        const rows = await u.query('SELECT id::int AS id, name FROM events ORDER BY id')
-        assert.deepEqual(rows, [{ id: 1, name: 'last' }, { id: 2, name: 'two-b' }, { id: 3, name: 'three' }])
-      })
+  test(name('upsert: tombstones delete their keys in the same transaction'), () =>
+    withFixture(upsert, async (f, commit) => {
+      await commit(batch(1, [good(1), good(2), good(3)]))
+      await commit(batch(2, [good(4)], { deletes: [{ id: 2 }, { id: 9 }] }))
+      assert.deepEqual((await f.rows()).map((x) => x.id), [1, 3, 4])
+    }))
 
-      test('a refused row in an upsert batch is isolated', async () => {
-        const r = await u.sink.write(batch(3, [good(4, 'four'), { id: 5, name: null }, good(1, 'again')], { pipelineId: 'up' }), toDlq)
-        assert.equal(r.written, 2)
-        assert.equal(r.rejected.length, 1)
-        assert.deepEqual((await u.query('SELECT name FROM events WHERE id IN (1, 4) ORDER BY id')).map((x) => x.name), ['again', 'four'])
-      })
-    })
-  })
+  test(name('merge rules combine partial rows of a key with each other and with the stored row'), () =>
+    withFixture(upsert, async (f, commit) => {
+      const merge: Record<string, MergeRule> = { amount: 'sum' }
+      await commit(batch(1, [{ id: 1, name: 'a', amount: 1.25 }, { id: 1, name: 'b', amount: 2 }, { id: 2, name: 'c', amount: 5 }], { merge }))
+      await commit(batch(2, [{ id: 1, name: 'd', amount: 0.75 }], { merge }))
+      assert.deepEqual(await f.rows(), [
+        { id: 1, name: 'd', amount: 4 },
+        { id: 2, name: 'c', amount: 5 },
+      ])
+    }))
 }

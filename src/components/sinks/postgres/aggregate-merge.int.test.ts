@@ -1,16 +1,15 @@
-// The aggregate merge (SinkBatch.merge) on the real PostgreSQL server: the shared scenario of
+// The aggregate merge (TestBatch.merge) on the real PostgreSQL server: the shared scenario of
 // aggregate-merge.testkit.ts, and a refused aggregate row isolated while the others merge.
 import { afterEach, beforeEach, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type pg from 'pg'
-import type { RejectedRow } from '../../../api/sink.ts'
+import type { RejectedRow } from '../../../api/writer.ts'
 import { MERGE, mergeScenario } from './aggregate-merge.testkit.ts'
-import { createPostgresSink, type PostgresSink } from './index.ts'
-import { adminClient, batch, freshSchema, pgLoadConfig, testContext } from './testing.ts'
+import { TestSink, adminClient, batch, freshSchema, pgLoadConfig, testContext } from './testing.ts'
 
 let admin: pg.Client
 let schema: string
-const sinks: PostgresSink[] = []
+const sinks: TestSink[] = []
 
 beforeEach(async () => {
   admin = await adminClient()
@@ -25,7 +24,7 @@ afterEach(async () => {
 
 test('aggregate partials merge by rule into PostgreSQL, exactly once', async () => {
   await mergeScenario(async (overrides, options) => {
-    const sink = createPostgresSink(pgLoadConfig(schema, overrides), testContext(), options)
+    const sink = new TestSink(pgLoadConfig(schema, overrides), testContext(), options)
     sinks.push(sink)
     await sink.open(AbortSignal.timeout(10_000))
     return sink
@@ -34,7 +33,7 @@ test('aggregate partials merge by rule into PostgreSQL, exactly once', async () 
 
 test('a refused aggregate row is isolated; the other groups still merge', async () => {
   await admin.query(`CREATE TABLE "${schema}".events (k varchar(3) primary key, n bigint, s numeric, lo numeric, hi numeric, mean double precision, mean__sum numeric, mean__count bigint, note text)`)
-  const sink = createPostgresSink(pgLoadConfig(schema, { writeMode: 'upsert', upsertKeys: ['k'] }), testContext())
+  const sink = new TestSink(pgLoadConfig(schema, { writeMode: 'upsert', upsertKeys: ['k'] }), testContext())
   sinks.push(sink)
   await sink.open(AbortSignal.timeout(10_000))
   const refused: RejectedRow[] = []

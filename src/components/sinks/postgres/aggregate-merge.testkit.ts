@@ -6,15 +6,15 @@
  */
 import assert from 'node:assert/strict'
 import type { RowValues } from '../../../api/record.ts'
-import type { MergeRule, SinkBatch } from '../../../api/sink.ts'
+import type { MergeRule } from '../../../api/writer.ts'
 import { isSluiceError } from '../../../errors.ts'
 import type { LoadSchema } from './columns.ts'
 import type { PostgresLoadConfig } from './config.ts'
-import type { PostgresSink, PostgresSinkOptions } from './sink.ts'
-import { batch } from './testing.ts'
+import type { PostgresSinkOptions } from './index.ts'
+import { type TestBatch, TestSink, batch } from './testing.ts'
 
 /** Opens a sink on the fixture's database (the table is `events`). */
-export type OpenSink = (overrides: Partial<PostgresLoadConfig>, options?: PostgresSinkOptions) => Promise<PostgresSink>
+export type OpenSink = (overrides: Partial<PostgresLoadConfig>, options?: PostgresSinkOptions) => Promise<TestSink>
 
 export const MERGE: Readonly<Record<string, MergeRule>> = { n: 'count', s: 'sum', lo: 'min', hi: 'max', mean__sum: 'sum', mean__count: 'count', mean: 'avg' }
 
@@ -25,10 +25,9 @@ export const AGG_SCHEMA: LoadSchema = {
 
 const UPSERT: Partial<PostgresLoadConfig> = { writeMode: 'upsert', upsertKeys: ['k'] }
 
-function aggBatch(batchId: number, rows: readonly RowValues[]): SinkBatch {
+function aggBatch(batchId: number, rows: readonly RowValues[]): TestBatch {
   return { ...batch(batchId, rows), merge: MERGE }
 }
-
 
 /** Runs the merge scenario against `open`; `table` is how a query names the `events` table. */
 export async function mergeScenario(open: OpenSink, table = 'events'): Promise<void> {
@@ -60,12 +59,12 @@ export async function mergeScenario(open: OpenSink, table = 'events'): Promise<v
 
   // Without the hidden avg pair the merge cannot run: a clear, non-retryable schema error.
   const bare = await open({ ...UPSERT, table: 'bare' }, { loadSchema: { columns: { k: 'text', mean: 'double precision' }, primaryKey: ['k'] } })
-  const noPair = { ...batch(3, [{ k: 'a', mean: 1, mean__sum: '1', mean__count: 1 }], { pipelineId: 'other' }), merge: { mean__sum: 'sum', mean__count: 'count', mean: 'avg' } } satisfies SinkBatch
+  const noPair = { ...batch(3, [{ k: 'a', mean: 1, mean__sum: '1', mean__count: 1 }], { pipelineId: 'other' }), merge: { mean__sum: 'sum', mean__count: 'count', mean: 'avg' } } satisfies TestBatch
   await assert.rejects(bare.write(noPair), (e: unknown) => isSluiceError(e, 'SINK_SCHEMA') && /has no column mean__sum/.test(e.message) && !e.retryable)
   await bare.close()
 
-  // Merge rules need an upsert.
+  // Merge rules need an upsert (a first batch of its own pipeline: the fence lets it through to the writer).
   const append = await open({ table: 'events' }, { loadSchema: AGG_SCHEMA })
-  await assert.rejects(append.write(aggBatch(9, [{ k: 'z', n: 1 }])), (e: unknown) => isSluiceError(e, 'CONFIG_INVALID') && /needs writeMode upsert/.test(e.message))
+  await assert.rejects(append.write({ ...batch(1, [{ k: 'z', n: 1 }], { pipelineId: 'append-only' }), merge: MERGE }), (e: unknown) => isSluiceError(e, 'CONFIG_INVALID') && /needs writeMode upsert/.test(e.message))
   await append.close()
 }

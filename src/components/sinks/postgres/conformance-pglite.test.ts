@@ -1,23 +1,34 @@
-// The Sink conformance suite on embedded PGlite, one temp data folder per fixture.
-import { sinkConformanceSuite } from '../../../../test/conformance/sink-suite.ts'
+// The store conformance suite on embedded PGlite: one data folder for the file, one schema per test
+// (a PGlite start costs seconds; the schemas keep the tests apart just as well).
+import { after } from 'node:test'
+import { storeConformanceSuite } from '../../../../test/conformance/sink-suite.ts'
 import { createPgliteDriver } from './driver-pglite.ts'
-import { createPostgresSink } from './index.ts'
-import { pgliteLoadConfig, tempDir, testContext } from './testing.ts'
+import { EVENTS_DDL, pgliteLoadConfig, postgresStoreFixture, tempDir } from './testing.ts'
 
-sinkConformanceSuite({
-  name: 'postgres (pglite driver)',
+const dir = tempDir('sluice-pglite-')
+const db = createPgliteDriver(dir.path)
+after(async () => {
+  await db.close()
+  dir.remove()
+})
+let schemas = 0
+
+storeConformanceSuite({
+  name: 'postgres, pglite driver',
   async setup(options) {
-    const dir = tempDir('sluice-pglite-')
-    const db = createPgliteDriver(dir.path)
-    await db.query('CREATE TABLE events (id bigint primary key, name varchar(20) not null, amount numeric(12,2), ts timestamptz, payload jsonb)')
-    const sink = createPostgresSink(pgliteLoadConfig(dir.path, options), testContext())
-    return {
-      sink,
-      query: async (sql) => (await db.query(sql)).rows,
-      async teardown() {
-        await db.close()
-        dir.remove()
+    const schema = `conf_${++schemas}`
+    await db.query(`CREATE SCHEMA ${schema}`)
+    await db.query(EVENTS_DDL.replace('CREATE TABLE events', `CREATE TABLE ${schema}.events`))
+    return postgresStoreFixture(
+      pgliteLoadConfig(dir.path, { ...options, connectionParams: { url: `pglite://${dir.path}`, currentSchema: schema } }),
+      (sql) =>
+        db.transaction(async (tx) => {
+          await tx.query(`SET LOCAL search_path TO ${schema}`)
+          return (await tx.query(sql)).rows
+        }),
+      async () => {
+        await db.query(`DROP SCHEMA ${schema} CASCADE`)
       },
-    }
+    )
   },
 })

@@ -2,8 +2,7 @@
 // several processes) all create the bookkeeping and side tables without failing on the catalog race.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createPostgresSink } from './index.ts'
-import { adminClient, batch, freshSchema, pgLoadConfig, testContext } from './testing.ts'
+import { TestSink, adminClient, batch, freshSchema, pgLoadConfig, testContext } from './testing.ts'
 
 test('concurrent opens and first writes into one fresh schema do not trip over each other', async () => {
   const admin = await adminClient()
@@ -11,7 +10,7 @@ test('concurrent opens and first writes into one fresh schema do not trip over e
     for (let round = 0; round < 5; round++) {
       const schema = await freshSchema(admin, 'race')
       await admin.query(`CREATE TABLE "${schema}".t (id bigint)`)
-      const sinks = [0, 1, 2, 3].map((i) => createPostgresSink(pgLoadConfig(schema, { table: 't' }), testContext(process.cwd(), `p${i}`)))
+      const sinks = [0, 1, 2, 3].map((i) => new TestSink(pgLoadConfig(schema, { table: 't' }), testContext(process.cwd(), `p${i}`)))
       try {
         await Promise.all(sinks.map((s) => s.open(AbortSignal.timeout(10_000))))
         const side = { table: 'shared_dlq', columns: { id: 'bigint' }, rows: [{ id: 1 }] }

@@ -3,8 +3,7 @@ import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { embeddedDataDir } from './connection.ts'
-import { createPostgresSink } from './index.ts'
-import { batch, pgliteLoadConfig, tempDir, testContext } from './testing.ts'
+import { TestSink, batch, pgliteLoadConfig, tempDir, testContext } from './testing.ts'
 
 test('embedded data folder: pglite://<folder> relative to the pipeline, or <baseDir>/.sluice/pgdata', () => {
   const base = pgliteLoadConfig('data')
@@ -19,8 +18,8 @@ test('embedded: true keeps its data across reopen, and two sinks share one insta
   try {
     const config = { ...pgliteLoadConfig('unused'), embedded: true, connectionParams: {} }
     const loadSchema = { columns: { id: 'bigint', v: 'text' }, primaryKey: ['id'] }
-    const a = createPostgresSink(config, testContext(dir.path), { loadSchema })
-    const b = createPostgresSink(config, testContext(dir.path), { loadSchema })
+    const a = new TestSink(config, testContext(dir.path), { loadSchema })
+    const b = new TestSink(config, testContext(dir.path), { loadSchema })
     await a.open(AbortSignal.timeout(60_000))
     await b.open(AbortSignal.timeout(60_000))
     assert.equal((await a.write(batch(1, [{ id: 1, v: 'x' }]))).status, 'committed')
@@ -28,7 +27,7 @@ test('embedded: true keeps its data across reopen, and two sinks share one insta
     await a.close()
     await b.close()
     assert.ok(existsSync(join(dir.path, '.sluice', 'pgdata', 'PG_VERSION')))
-    const c = createPostgresSink(config, testContext(dir.path), { loadSchema })
+    const c = new TestSink(config, testContext(dir.path), { loadSchema })
     await c.open(AbortSignal.timeout(60_000))
     assert.deepEqual(await c.committedState('test-pipeline'), { batchId: 1, position: { 't/0': '1000' }, watermarkMs: null })
     assert.equal((await c.readStatus('test-pipeline')).lastBatchId, 1)

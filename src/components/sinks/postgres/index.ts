@@ -1,9 +1,15 @@
-/** The PostgreSQL sink (server or embedded PGlite): definition for the registry plus tracker operations. */
+/** The PostgreSQL sink family (server or embedded PGlite): commit store, table writer, dead-letter writer. */
 import type { ComponentContext, SinkDefinition } from '../../../api/component.ts'
+import type { LoadSchema } from './columns.ts'
 import type { PostgresLoadConfig } from './config.ts'
-import { PostgresSink, type PostgresSinkOptions } from './sink.ts'
+import type { CredentialResolver } from './connection.ts'
+import { type DeadLetterShaper, PostgresDeadLetters } from './dead-letters.ts'
+import { PostgresStore } from './store.ts'
+import { PostgresTableWriter, chunkLimits } from './table-writer.ts'
 
-export { PostgresSink, type PostgresSinkOptions } from './sink.ts'
+export { PostgresStore, type PgBatchTx } from './store.ts'
+export { PostgresTableWriter } from './table-writer.ts'
+export { PostgresDeadLetters, type DeadLetterShaper } from './dead-letters.ts'
 export { BatchTracker, type TrackerStatus } from './tracker.ts'
 export { ensureTable, createTableSql, type LoadSchema, type TableInfo } from './columns.ts'
 export { embeddedDataDir, type CredentialResolver } from './connection.ts'
@@ -14,15 +20,33 @@ export { pipelineSchema, configuredSchema } from './schema.ts'
 export { connect } from './connection.ts'
 export type { PostgresLoadConfig } from './config.ts'
 
-/** Creates a PostgreSQL sink; `options` carries the credential resolver and the parsed load schema. */
-export function createPostgresSink(config: PostgresLoadConfig, ctx: ComponentContext, options?: PostgresSinkOptions): PostgresSink {
-  return new PostgresSink(config, ctx, options)
+/** Extra inputs the runtime passes when it creates the sink. */
+export interface PostgresSinkOptions {
+  /** Resolves `credentialId` (environment or credentials file). */
+  readonly resolveCredential?: CredentialResolver
+  /** The parsed load schema named by `schemaName`, when there is one. */
+  readonly loadSchema?: LoadSchema
 }
 
-export const postgresSink: SinkDefinition<PostgresLoadConfig> & {
-  create(config: PostgresLoadConfig, ctx: ComponentContext, options?: PostgresSinkOptions): PostgresSink
+/** The store and the table writer of one pipeline; they share the store's connection. */
+export interface PostgresParts {
+  readonly store: PostgresStore
+  readonly table: PostgresTableWriter
+}
+
+/** Creates a pipeline's PostgreSQL store and table writer. */
+export function createPostgresSink(config: PostgresLoadConfig, ctx: ComponentContext, options: PostgresSinkOptions = {}): PostgresParts {
+  const store = new PostgresStore(config, ctx, options.resolveCredential)
+  return { store, table: new PostgresTableWriter(config, store, ctx, options.loadSchema) }
+}
+
+export const postgresSink: SinkDefinition<PostgresLoadConfig, PostgresParts> & {
+  create(config: PostgresLoadConfig, ctx: ComponentContext, options?: PostgresSinkOptions): PostgresParts
+  /** The writer of dead letters and late records into tables of the store's database (the DLQ, the outbox). */
+  deadLetters(shaper: DeadLetterShaper, config: PostgresLoadConfig): PostgresDeadLetters
 } = {
   type: 'postgresql',
   summary: 'PostgreSQL (or embedded PGlite): COPY-based append/overwrite/upsert, exactly once with batch_tracker',
   create: createPostgresSink,
+  deadLetters: (shaper, config) => new PostgresDeadLetters(shaper, chunkLimits(config)),
 }

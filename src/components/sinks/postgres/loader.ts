@@ -15,7 +15,7 @@
  * reject handler the first refused row fails the batch instead.
  */
 import type { Row, RowValues } from '../../../api/record.ts'
-import type { MergeRule, RejectedRow } from '../../../api/sink.ts'
+import type { MergeRule, RejectedRow } from '../../../api/writer.ts'
 import { SluiceError } from '../../../errors.ts'
 import { copyLine, errorColumn, errorConstraint, isDataError, rejectReason, sqlState } from './classify-error.ts'
 import { refuseMisfits, fitRules } from './column-fit.ts'

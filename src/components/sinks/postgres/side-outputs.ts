@@ -3,7 +3,7 @@
  * each table from its declared column types when absent. Table descriptions are cached by the sink,
  * but only once the transaction that created them has committed (see `SideTables`).
  */
-import type { SideOutput } from '../../../api/sink.ts'
+import type { SideOutput } from '../../../reliability/dlq.ts'
 import { SluiceError } from '../../../errors.ts'
 import { sqlState } from './classify-error.ts'
 import { createTableSql, readColumns, type TableInfo } from './columns.ts'

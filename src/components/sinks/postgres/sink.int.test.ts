@@ -4,15 +4,15 @@ import { afterEach, beforeEach, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type pg from 'pg'
 import type { RowValues } from '../../../api/record.ts'
-import type { RejectHandler } from '../../../api/sink.ts'
+import type { RejectHandler } from './testing.ts'
 import { isSluiceError } from '../../../errors.ts'
 import type { PostgresLoadConfig } from './config.ts'
-import { createPostgresSink, type PostgresSink, type PostgresSinkOptions } from './index.ts'
-import { adminClient, batch, freshSchema, pgLoadConfig, testContext } from './testing.ts'
+import type { PostgresSinkOptions } from './index.ts'
+import { TestSink, adminClient, batch, freshSchema, pgLoadConfig, testContext } from './testing.ts'
 
 let admin: pg.Client
 let schema: string
-const sinks: PostgresSink[] = []
+const sinks: TestSink[] = []
 
 beforeEach(async () => {
   admin = await adminClient()
@@ -26,8 +26,8 @@ afterEach(async () => {
   await admin.end()
 })
 
-async function open(overrides: Partial<PostgresLoadConfig> = {}, options?: PostgresSinkOptions): Promise<PostgresSink> {
-  const sink = createPostgresSink(pgLoadConfig(schema, overrides), testContext(), options)
+async function open(overrides: Partial<PostgresLoadConfig> = {}, options?: PostgresSinkOptions): Promise<TestSink> {
+  const sink = new TestSink(pgLoadConfig(schema, overrides), testContext(), options)
   sinks.push(sink)
   await sink.open(AbortSignal.timeout(10_000))
   return sink
@@ -195,17 +195,17 @@ test('a connection killed mid-COPY (pg_terminate_backend) is a retryable error a
 
 test('credentials come from the resolver; errors never show the password', async () => {
   const secret = 'sup3r-s3cret-pw'
-  const sink = createPostgresSink(
+  const sink = new TestSink(
     pgLoadConfig(schema, { credentialId: 'db', connectionParams: { host: '127.0.0.1', port: 1, database: 'test' } }),
     testContext(),
     { resolveCredential: async (id) => (id === 'db' ? { user: 'postgres', password: secret } : {}) },
   )
   await assert.rejects(sink.open(AbortSignal.timeout(10_000)), (e: unknown) => isSluiceError(e, 'SINK_UNAVAILABLE') && e.retryable && !JSON.stringify(e.toJSON()).includes(secret) && !e.message.includes(secret))
   const url = `postgres://postgres:${secret}@127.0.0.1:1/test`
-  const byUrl = createPostgresSink({ ...pgLoadConfig(schema), connectionParams: { url } }, testContext())
+  const byUrl = new TestSink({ ...pgLoadConfig(schema), connectionParams: { url } }, testContext())
   await assert.rejects(byUrl.open(AbortSignal.timeout(10_000)), (e: unknown) => isSluiceError(e) && !e.message.includes(secret))
   await assert.rejects(
-    createPostgresSink(pgLoadConfig(schema, { credentialId: 'db' }), testContext()).open(AbortSignal.timeout(1000)),
+    new TestSink(pgLoadConfig(schema, { credentialId: 'db' }), testContext()).open(AbortSignal.timeout(1000)),
     (e: unknown) => isSluiceError(e, 'CREDENTIAL_MISSING'),
   )
 })

@@ -2,18 +2,17 @@
 import { afterEach, beforeEach, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type pg from 'pg'
-import { createPostgresSink, type PostgresSink } from './index.ts'
-import { adminClient, batch, freshSchema, pgLoadConfig, testContext } from './testing.ts'
+import { TestSink, adminClient, batch, freshSchema, pgLoadConfig, testContext } from './testing.ts'
 
 let admin: pg.Client
 let schema: string
-let sink: PostgresSink
+let sink: TestSink
 const P = 'test-pipeline'
 
 beforeEach(async () => {
   admin = await adminClient()
   schema = await freshSchema(admin, 'tracker')
-  sink = createPostgresSink(pgLoadConfig(schema), testContext())
+  sink = new TestSink(pgLoadConfig(schema), testContext())
   await sink.open(AbortSignal.timeout(10_000))
 })
 

@@ -4,7 +4,7 @@
  * the source-position fence and the pipeline state row that make a batch commit the recovery point.
  * All methods take the pipeline id: one tracker serves every pipeline of a database.
  */
-import type { CommittedState } from '../../../api/sink.ts'
+import type { CommittedState } from '../../../api/store.ts'
 import type { Position } from '../../../api/position.ts'
 import { SluiceError } from '../../../errors.ts'
 import type { PgDriver, PgSession } from './driver.ts'

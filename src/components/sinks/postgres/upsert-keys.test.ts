@@ -6,8 +6,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { isSluiceError } from '../../../errors.ts'
-import { createPostgresSink } from './index.ts'
-import { batch, pgliteLoadConfig, tempDir, testContext } from './testing.ts'
+import { TestSink, batch, pgliteLoadConfig, tempDir, testContext } from './testing.ts'
 import { chooseUpsertKey } from './upsert-keys.ts'
 
 const open = AbortSignal.timeout(60_000)
@@ -26,7 +25,7 @@ test('chooseUpsertKey: the primary key, else the one unique key; none or several
 test('upsert without upsertKeys: primary key, one unique constraint, or a clear refusal at open', async () => {
   const dir = tempDir()
   try {
-    const setup = createPostgresSink(pgliteLoadConfig(dir.path, { table: 'setup' }), testContext(dir.path), { loadSchema: { columns: { x: 'int' } } })
+    const setup = new TestSink(pgliteLoadConfig(dir.path, { table: 'setup' }), testContext(dir.path), { loadSchema: { columns: { x: 'int' } } })
     await setup.open(open)
     const ddl = [
       'CREATE TABLE by_pk (id bigint, region text, v text, PRIMARY KEY (region, id), UNIQUE (v))',
@@ -39,7 +38,7 @@ test('upsert without upsertKeys: primary key, one unique constraint, or a clear 
     for (const sql of ddl) await setup.tracker.driver.query(sql)
     await setup.close()
 
-    const sink = (table: string) => createPostgresSink(pgliteLoadConfig(dir.path, { table, writeMode: 'upsert' }), testContext(dir.path))
+    const sink = (table: string) => new TestSink(pgliteLoadConfig(dir.path, { table, writeMode: 'upsert' }), testContext(dir.path))
 
     const pk = sink('by_pk')
     await pk.open(open)

@@ -1,0 +1,50 @@
+import type { Position } from './position.ts'
+
+/** What the store remembers about a pipeline: the authority for recovery. */
+export interface CommittedState {
+  readonly batchId: number
+  readonly position: Position
+  /** Watermark to apply from the next batch on (epoch ms), or null without a watermark. */
+  readonly watermarkMs: number | null
+}
+
+/** The bookkeeping the store records with one batch, in the batch's own transaction. */
+export interface BatchMark {
+  readonly pipelineId: string
+  readonly batchId: number
+  /** false (enableIdempotence: false): a plain transaction, no tracker row, no stored position. */
+  readonly exactlyOnce: boolean
+  /** Source records the batch covers (rows + dead letters + late + filtered): batch_tracker.record_count. */
+  readonly recordCount: number
+  /** Source position before and after the batch: the store keeps `end`, fenced on `start`, per partition. */
+  readonly start: Position
+  readonly end: Position
+  readonly nextWatermarkMs: number | null
+  readonly checkpointLocation: string | null
+}
+
+/** `duplicate`: the batch id was already committed; nothing ran, nothing was written. */
+export type CommitOutcome<T> = { readonly status: 'committed'; readonly value: T } | { readonly status: 'duplicate' }
+
+/** The parts of a store that do not touch a batch transaction: start-up, recovery, probes. */
+export interface StoreControl {
+  open(signal: AbortSignal): Promise<void>
+  /** The last committed batch of the pipeline, or null on a first run. */
+  committedState(pipelineId: string): Promise<CommittedState | null>
+  /** Cheap liveness probe for readiness checks. */
+  ping(signal: AbortSignal): Promise<void>
+  /** Number of batch_tracker rows of the pipeline (etl_batch_tracker_records_total); optional. */
+  trackerSize?(pipelineId: string): Promise<number>
+  close(): Promise<void>
+}
+
+/**
+ * The one commit point of Sluice. `commit` opens the batch transaction and, for an exactly-once
+ * batch, records the tracker row (a batch already there is a duplicate: nothing else runs) and
+ * compare-and-sets each partition's stored position from `start` to `end` (SINK_FENCED when another
+ * worker moved it); then `work` runs, where the writers write inside the same transaction `Tx`;
+ * then the store saves the pipeline state and commits. Everything commits together or nothing does.
+ */
+export interface CommitStore<Tx> extends StoreControl {
+  commit<T>(mark: BatchMark, work: (tx: Tx) => Promise<T>): Promise<CommitOutcome<T>>
+}

@@ -1,0 +1,182 @@
+/**
+ * The PostgreSQL commit store: the one commit point of Sluice. `commit` runs one transaction that
+ *   1. (exactly-once) inserts the batch's tracker row, ON CONFLICT DO NOTHING: nothing inserted means
+ *      the batch is already committed, so it rolls back and reports `duplicate`. The check is inside
+ *      the transaction, and the primary-key row lock makes a concurrent duplicate wait for the outcome;
+ *   2. (exactly-once) compare-and-sets each partition's stored position from the batch's start to its
+ *      end, or fails with SINK_FENCED (another worker committed that partition);
+ *   3. runs the writers' work (table rows, dead letters, late records) on the same transaction;
+ *   4. (exactly-once) records the last batch id and the watermark.
+ * With `exactlyOnce: false` only step 3 runs: plain at-least-once.
+ * The store owns the connection; the table writer and the dead-letter writers borrow it through the
+ * transaction handle (`PgBatchTx`), and the outbox relay through `database()`.
+ */
+import { failpoint } from '../../../failpoint.ts'
+import type { ComponentContext, Logger } from '../../../api/component.ts'
+import type { BatchMark, CommitOutcome, CommitStore, CommittedState } from '../../../api/store.ts'
+import { SluiceError } from '../../../errors.ts'
+import { classifyError } from './classify-error.ts'
+import { connect, type Connection, type CredentialResolver } from './connection.ts'
+import type { PostgresLoadConfig } from './config.ts'
+import type { PgDriver, PgSession } from './driver.ts'
+import { readOnlyQuery, rowObjects } from './read-only.ts'
+import { pipelineSchema } from './schema.ts'
+import { BatchTracker, type TrackerStatus } from './tracker.ts'
+
+/** The batch transaction as the PostgreSQL writers see it. */
+export interface PgBatchTx {
+  readonly session: PgSession
+  /** The schema of the bookkeeping tables, where unqualified side tables go. */
+  readonly schema: string
+  /** Runs after this transaction committed (a writer's cache of tables created inside it). */
+  onCommit(fn: () => void): void
+  /** Runs after this transaction rolled back. */
+  onRollback(fn: () => void): void
+}
+
+/** Thrown inside the transaction to roll back a duplicate batch. */
+class DuplicateBatch extends Error {}
+
+export class PostgresStore implements CommitStore<PgBatchTx> {
+  readonly config: PostgresLoadConfig
+  readonly #ctx: ComponentContext
+  readonly #resolveCredential: CredentialResolver | undefined
+  readonly #log: Logger
+  #conn: Connection | undefined
+  #tracker: BatchTracker | undefined
+
+  constructor(config: PostgresLoadConfig, ctx: ComponentContext, resolveCredential?: CredentialResolver) {
+    this.config = config
+    this.#ctx = ctx
+    this.#resolveCredential = resolveCredential
+    this.#log = ctx.logger.child({ component: 'postgres-store' })
+  }
+
+  /** Values that must never appear in an error (the password). */
+  get secrets(): readonly string[] {
+    return this.#conn?.secrets ?? []
+  }
+
+  /** Wraps a driver error as a SluiceError without secrets. */
+  fail(err: unknown, what: string): SluiceError {
+    return classifyError(err, what, this.secrets)
+  }
+
+  /** The batch tracker (after open): seed-style operations for tests, `status` and `cleanup`. */
+  get tracker(): BatchTracker {
+    if (this.#tracker === undefined) throw new SluiceError('INTERNAL', 'postgres store used before open()')
+    return this.#tracker
+  }
+
+  /** The connection and bookkeeping schema, for the outbox relay and read-only tools (after open). */
+  database(): { readonly driver: PgDriver; readonly schema: string } {
+    return { driver: this.tracker.driver, schema: this.tracker.schema }
+  }
+
+  async open(signal: AbortSignal): Promise<void> {
+    if (this.#conn !== undefined) return
+    signal.throwIfAborted()
+    const conn = await connect(this.config, this.#ctx, this.#resolveCredential)
+    this.#conn = conn
+    try {
+      const schema = await pipelineSchema(this.config, conn.driver)
+      this.#tracker = new BatchTracker(conn.driver, schema)
+      if (this.config.autoCreateTable) await this.#tracker.ensureTables()
+      this.#log.info({ database: conn.display, schema }, 'postgres store open')
+    } catch (err) {
+      const e = this.fail(err, `opening ${conn.display}`)
+      await this.close()
+      throw e
+    }
+  }
+
+  async committedState(pipelineId: string): Promise<CommittedState | null> {
+    try {
+      return await this.tracker.committedState(pipelineId)
+    } catch (err) {
+      throw this.fail(err, `reading the committed state of ${pipelineId}`)
+    }
+  }
+
+  async commit<T>(mark: BatchMark, work: (tx: PgBatchTx) => Promise<T>): Promise<CommitOutcome<T>> {
+    const tracker = this.tracker
+    const committed: Array<() => void> = []
+    const rolledBack: Array<() => void> = []
+    try {
+      const value = await tracker.driver.transaction(async (session): Promise<T> => {
+        if (mark.exactlyOnce) {
+          const fresh = await tracker.markBatchProcessed(session, mark.pipelineId, mark.batchId, mark.recordCount, mark.checkpointLocation)
+          if (!fresh) throw new DuplicateBatch()
+          await tracker.fence(session, mark.pipelineId, mark.batchId, mark.start, mark.end)
+        }
+        const result = await work({ session, schema: tracker.schema, onCommit: (fn) => committed.push(fn), onRollback: (fn) => rolledBack.push(fn) })
+        if (mark.exactlyOnce) await tracker.saveState(session, mark.pipelineId, mark.batchId, mark.nextWatermarkMs)
+        await failpoint('before-commit', mark.batchId) // crash tests: everything written, COMMIT not sent
+        return result
+      })
+      await failpoint('after-commit', mark.batchId) // crash tests: committed, nothing recorded elsewhere yet
+      for (const fn of committed) fn()
+      return { status: 'committed', value }
+    } catch (err) {
+      for (const fn of rolledBack) fn()
+      if (err instanceof DuplicateBatch) {
+        this.#log.info({ pipelineId: mark.pipelineId, batchId: mark.batchId }, 'batch already committed, skipped')
+        return { status: 'duplicate' }
+      }
+      throw this.fail(err, `committing batch ${mark.batchId} of ${mark.pipelineId}`)
+    }
+  }
+
+  async ping(signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted()
+    try {
+      await this.tracker.driver.query('SELECT 1')
+    } catch (err) {
+      throw this.fail(err, 'pinging the sink database')
+    }
+  }
+
+  /** Last batch, its tracker row, watermark and positions per partition (`sluice status`). */
+  async readStatus(pipelineId: string): Promise<TrackerStatus> {
+    try {
+      return await this.tracker.readStatus(pipelineId)
+    } catch (err) {
+      throw this.fail(err, `reading the status of ${pipelineId}`)
+    }
+  }
+
+  /** Deletes tracker rows older than `retentionDays` (keeping each pipeline's newest); returns the count. */
+  async cleanup(pipelineId: string | undefined, retentionDays: number): Promise<number> {
+    try {
+      return await this.tracker.cleanupOldBatches(pipelineId, retentionDays)
+    } catch (err) {
+      throw this.fail(err, 'cleaning up batch_tracker')
+    }
+  }
+
+  /** Rows of the pipeline in batch_tracker, for etl_batch_tracker_records_total. */
+  async trackerSize(pipelineId: string): Promise<number> {
+    try {
+      return await this.tracker.trackerSize(pipelineId)
+    } catch (err) {
+      throw this.fail(err, `counting the batch_tracker rows of ${pipelineId}`)
+    }
+  }
+
+  /** Runs one statement in a READ ONLY transaction (`sluice sql`): rows and column names. */
+  async readOnlyQuery(sql: string): Promise<{ rows: Record<string, unknown>[]; columns: readonly string[] }> {
+    try {
+      const r = await readOnlyQuery(this.tracker.driver, sql, this.tracker.schema)
+      return { rows: rowObjects(r), columns: r.columns }
+    } catch (err) {
+      throw this.fail(err, 'running the query')
+    }
+  }
+
+  async close(): Promise<void> {
+    const conn = this.#conn
+    this.#conn = undefined
+    this.#tracker = undefined
+    if (conn !== undefined) await conn.driver.close()
+  }
+}
