@@ -9,6 +9,7 @@
  * partition built on one worker and the state it builds after moving to another merge correctly.
  */
 import { type RowValues, fieldOf } from '../../api/record.ts'
+import { isExactNumber, parseJson } from '../exact-number.ts'
 import { type AggregateFn, type Partial, type PartialJson, emptyPartial, foldValue, mergePartial, partialFromJson, partialResult, partialToJson } from './partial.ts'
 import { type TimeWindow, parseWindowKey, windowKey } from './windows.ts'
 
@@ -27,9 +28,36 @@ export interface GroupState {
   readonly partials: readonly Partial[]
 }
 
-/** Group values as canonical JSON: bigints tagged ("12n"), Dates as ISO text, ExactNumbers verbatim. */
+/**
+ * Group values as canonical JSON that reads back to the same values: strings, numbers (exact
+ * numbers verbatim), booleans and null as themselves, and the other types tagged in an object, the
+ * only objects in the text: a bigint as {"bigint":"12"}, a time as {"time":"<ISO>"}, any other
+ * value as {"json":"<its JSON>"}. Missing (undefined) reads as null.
+ */
 export function groupKeyText(group: readonly unknown[]): string {
-  return JSON.stringify(group, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))
+  return JSON.stringify(group.map(keyPart))
+}
+
+function keyPart(v: unknown): unknown {
+  if (v === undefined || v === null || typeof v === 'string' || typeof v === 'boolean' || isExactNumber(v)) return v ?? null
+  if (typeof v === 'number') return Number.isFinite(v) ? v : { json: String(v) }
+  if (typeof v === 'bigint') return { bigint: v.toString() }
+  if (v instanceof Date) return { time: v.toISOString() }
+  return { json: JSON.stringify(v) ?? String(v) }
+}
+
+/** The group values of groupKeyText's text (a time comes back as a Date, an exact number exact). */
+export function parseGroupKeyText(text: string): unknown[] {
+  const parsed = parseJson(text)
+  if (!Array.isArray(parsed)) throw new TypeError('a group key is a JSON list')
+  return parsed.map((v: unknown) => {
+    if (typeof v !== 'object' || v === null || isExactNumber(v)) return v
+    const o = v as Record<string, unknown>
+    if (typeof o['bigint'] === 'string') return BigInt(o['bigint'])
+    if (typeof o['time'] === 'string') return new Date(o['time'])
+    if (typeof o['json'] === 'string') return o['json'] === 'NaN' || o['json'].endsWith('Infinity') ? Number(o['json']) : parseJson(o['json'])
+    throw new TypeError('unreadable group key part')
+  })
 }
 
 /** The state key of a (group, window): `<group JSON>` or `<group JSON>@<start>/<end>`. */
@@ -87,19 +115,23 @@ export function stateRow(state: GroupState, groupBy: readonly string[], aggregat
 
 /** JSON form of a state, for the state table's value column. */
 export interface GroupStateJson {
+  /** groupKeyText of the group values. */
+  readonly group: string
   readonly window: string | null
   readonly partials: readonly PartialJson[]
 }
 
-/** The state's value as JSON (the group values are the key's, stored beside it). */
+/** The state as JSON (self-contained: the group values and window are in it as well as in its key). */
 export function groupStateToJson(state: GroupState): GroupStateJson {
-  return { window: state.window === null ? null : windowKey(state.window), partials: state.partials.map(partialToJson) }
+  return { group: groupKeyText(state.group), window: state.window === null ? null : windowKey(state.window), partials: state.partials.map(partialToJson) }
 }
 
-/** Reads groupStateToJson's output back for `group`; throws TypeError on anything else. */
-export function groupStateFromJson(group: readonly unknown[], json: unknown): GroupState {
+/** Reads groupStateToJson's output back; throws TypeError on anything else. */
+export function groupStateFromJson(json: unknown): GroupState {
   if (typeof json !== 'object' || json === null) throw new TypeError('group state must be an object')
   const o = json as Record<string, unknown>
+  if (typeof o['group'] !== 'string') throw new TypeError('group state needs its group key text')
+  const group = parseGroupKeyText(o['group'])
   const w = o['window']
   const window = w === null ? null : typeof w === 'string' ? parseWindowKey(w) : undefined
   if (window === undefined || (w !== null && window === null)) throw new TypeError('group state has an unreadable window')
