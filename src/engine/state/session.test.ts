@@ -4,7 +4,7 @@ import type { TimedRow } from './fold-batch.ts'
 import { type GroupState, groupKeyText } from './group-state.ts'
 import { isWindowClosed } from './lateness.ts'
 import { partialResult } from './partial.ts'
-import { foldSessionBatch, mergeSessions, sessionGapProblem, sessionOf } from './session.ts'
+import { foldSessionBatch, isSessionClosed, mergeSessions, sessionExpiresAt, sessionGapProblem, sessionOf } from './session.ts'
 
 const MIN = 60_000
 const at = (hhmm: string): number => Date.parse(`2026-01-01T${hhmm}:00Z`)
@@ -64,4 +64,15 @@ test('lateness is on the event session end (t + gap <= watermark); complete drop
   assert.deepEqual(foldSessionBatch(rows([['12:00', 'a']]), SPEC, at('12:10'), 'complete').late, [])
   const closed = (folded.sessions.get(groupKeyText(['a'])) ?? []).filter((s) => s.window !== null && isWindowClosed(s.window, at('12:11')))
   assert.deepEqual(show(closed), ['12:01-12:11 1'])
+})
+
+test('a session closes at end <= watermark, or after stateTimeout of processing-time idleness (expiresAt < now)', () => {
+  const s = { start: at('12:00'), end: at('12:10') }
+  assert.equal(isSessionClosed(s, at('12:09'), null, 0), false)
+  assert.equal(isSessionClosed(s, at('12:10'), null, 0), true)
+  assert.equal(isSessionClosed(s, null, null, Number.MAX_SAFE_INTEGER), false, 'neither a watermark nor a timeout: stays open')
+  const expires = sessionExpiresAt(1_000, 30 * MIN)
+  assert.equal(expires, 1_000 + 30 * MIN)
+  assert.equal(isSessionClosed(s, null, expires, expires), false, 'idle exactly the timeout: not yet')
+  assert.equal(isSessionClosed(s, at('12:00'), expires, expires + 1), true)
 })

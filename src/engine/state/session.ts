@@ -8,7 +8,8 @@
  *
  * Lateness: an event is late when its own session's end, t + gap, is <= the watermark (Spark's
  * predicate on the session column's end), never in complete mode. A stored session closes (append:
- * emitted once, state deleted) when its end <= watermark. Spark does not allow update mode with
+ * emitted once, state deleted) when its end <= watermark, or with a stateTimeout when it has been
+ * idle that long in processing time (isSessionClosed). Spark does not allow update mode with
  * session windows; these functions do not depend on the mode beyond lateness.
  */
 import { type AggregationSpec, type GroupState, emptyGroupState, foldRow, groupKeyText, groupValues } from './group-state.ts'
@@ -95,4 +96,19 @@ export function foldSessionBatch<R>(rows: readonly TimedRow<R>[], spec: SessionA
   const sessions = new Map<string, GroupState[]>()
   for (const [key, list] of perGroup) sessions.set(key, mergeSessions(list))
   return { sessions, late, maxEventTimeMs }
+}
+
+/**
+ * When a stored session closes: its end is <= the watermark (append: written once, then deleted),
+ * or, with a stateTimeout, its group has been idle that long in processing time (Spark's
+ * GroupStateTimeout.ProcessingTimeTimeout: `expiresAt` = the processing time of the last batch that
+ * added to the session + the timeout, closed when it is before the batch's time `nowMs`).
+ */
+export function isSessionClosed(session: TimeWindow, watermark: number | null, expiresAt: number | null, nowMs: number): boolean {
+  return (watermark !== null && session.end <= watermark) || (expiresAt !== null && expiresAt < nowMs)
+}
+
+/** The stateTimeout expiry of a session a batch at `nowMs` added to (or created). */
+export function sessionExpiresAt(nowMs: number, stateTimeoutMs: number): number {
+  return nowMs + stateTimeoutMs
 }
