@@ -8,6 +8,7 @@
  * The converters at the end turn a parsed step into the engine's specs (src/engine/state/).
  */
 import * as z from 'zod'
+import { SluiceError } from '../../errors.ts'
 import { durationHelp, durationPattern, parseDuration } from '../../config/duration.ts'
 import { always, duration, interpolationSchema, lenientBool, strictObject, text } from '../../config/lenient.ts'
 import type { DedupSpec } from '../../engine/state/dedup.ts'
@@ -139,10 +140,10 @@ export function toAggregationSpecs(aggregations: Extract<TransformStep, { type: 
 /** The engine's dedup spec of a parsed step (after statefulRules found no problem). */
 export function toDedupSpec(step: DeduplicateStep, streaming: Pick<StreamingConfig, 'watermark' | 'stateTimeout'> | undefined): DedupSpec {
   if (step.withinWatermark === true) {
-    if (streaming?.watermark === undefined) throw new TypeError('withinWatermark needs a watermark')
+    if (streaming?.watermark === undefined) throw new SluiceError('INTERNAL', 'withinWatermark needs a watermark')
     return { keys: step.keys, withinWatermark: { delayMs: streaming.watermark.delayThreshold } }
   }
   const timeout = step.stateTimeout ?? streaming?.stateTimeout
-  if (timeout === undefined) throw new TypeError('a deduplicate step needs withinWatermark or a stateTimeout')
+  if (timeout === undefined) throw new SluiceError('INTERNAL', 'a deduplicate step needs withinWatermark or a stateTimeout')
   return { keys: step.keys, stateTimeoutMs: timeout }
 }

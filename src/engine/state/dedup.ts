@@ -18,6 +18,7 @@
  * - after the batch, keys with expiresAt < the batch time are forgotten (data first, then timeouts,
  *   as Spark: a key with data in the batch was just renewed, so it never times out in that batch).
  */
+import { SluiceError } from '../../errors.ts'
 import { type RowValues, fieldOf } from '../../api/record.ts'
 import { isEventLate } from './lateness.ts'
 
@@ -58,7 +59,7 @@ export function deduplicateBatch(inputs: readonly DedupInput[], remembered: Read
   const remember = new Map<string, number>()
   for (const input of inputs) {
     if ('withinWatermark' in spec) {
-      if (input.eventTimeMs === undefined) throw new TypeError('withinWatermark needs each input\'s event time')
+      if (input.eventTimeMs === undefined) throw new SluiceError('INTERNAL', 'withinWatermark needs each input\'s event time')
       if (isEventLate(input.eventTimeMs, watermark)) {
         verdicts.push('late')
         continue

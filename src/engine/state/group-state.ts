@@ -8,6 +8,7 @@
  * merge with mergeGroupStates (partial by partial, commutative and associative), so the state a
  * partition built on one worker and the state it builds after moving to another merge correctly.
  */
+import { SluiceError } from '../../errors.ts'
 import { type RowValues, fieldOf } from '../../api/record.ts'
 import { isExactNumber, parseJson } from '../exact-number.ts'
 import { type AggregateFn, type Partial, type PartialJson, emptyPartial, foldValue, mergePartial, partialFromJson, partialResult, partialToJson } from './partial.ts'
@@ -49,14 +50,14 @@ function keyPart(v: unknown): unknown {
 /** The group values of groupKeyText's text (a time comes back as a Date, an exact number exact). */
 export function parseGroupKeyText(text: string): unknown[] {
   const parsed = parseJson(text)
-  if (!Array.isArray(parsed)) throw new TypeError('a group key is a JSON list')
+  if (!Array.isArray(parsed)) throw new SluiceError('INTERNAL', 'a group key is a JSON list')
   return parsed.map((v: unknown) => {
     if (typeof v !== 'object' || v === null || isExactNumber(v)) return v
     const o = v as Record<string, unknown>
     if (typeof o['bigint'] === 'string') return BigInt(o['bigint'])
     if (typeof o['time'] === 'string') return new Date(o['time'])
     if (typeof o['json'] === 'string') return o['json'] === 'NaN' || o['json'].endsWith('Infinity') ? Number(o['json']) : parseJson(o['json'])
-    throw new TypeError('unreadable group key part')
+    throw new SluiceError('INTERNAL', 'unreadable group key part')
   })
 }
 
@@ -87,8 +88,8 @@ export function foldRow(state: GroupState, values: Readonly<RowValues>, aggregat
 
 /** Merges two states of the same key (throws when the keys or aggregations differ). */
 export function mergeGroupStates(a: GroupState, b: GroupState): GroupState {
-  if (stateKey(a.group, a.window) !== stateKey(b.group, b.window)) throw new TypeError('cannot merge the states of different keys')
-  if (a.partials.length !== b.partials.length) throw new TypeError('cannot merge states of different aggregations')
+  if (stateKey(a.group, a.window) !== stateKey(b.group, b.window)) throw new SluiceError('INTERNAL', 'cannot merge the states of different keys')
+  if (a.partials.length !== b.partials.length) throw new SluiceError('INTERNAL', 'cannot merge states of different aggregations')
   return { ...a, partials: a.partials.map((p, i) => mergePartial(p, b.partials[i] as Partial)) }
 }
 
@@ -126,16 +127,16 @@ export function groupStateToJson(state: GroupState): GroupStateJson {
   return { group: groupKeyText(state.group), window: state.window === null ? null : windowKey(state.window), partials: state.partials.map(partialToJson) }
 }
 
-/** Reads groupStateToJson's output back; throws TypeError on anything else. */
+/** Reads groupStateToJson's output back; throws SluiceError INTERNAL on anything else. */
 export function groupStateFromJson(json: unknown): GroupState {
-  if (typeof json !== 'object' || json === null) throw new TypeError('group state must be an object')
+  if (typeof json !== 'object' || json === null) throw new SluiceError('INTERNAL', 'group state must be an object')
   const o = json as Record<string, unknown>
-  if (typeof o['group'] !== 'string') throw new TypeError('group state needs its group key text')
+  if (typeof o['group'] !== 'string') throw new SluiceError('INTERNAL', 'group state needs its group key text')
   const group = parseGroupKeyText(o['group'])
   const w = o['window']
   const window = w === null ? null : typeof w === 'string' ? parseWindowKey(w) : undefined
-  if (window === undefined || (w !== null && window === null)) throw new TypeError('group state has an unreadable window')
+  if (window === undefined || (w !== null && window === null)) throw new SluiceError('INTERNAL', 'group state has an unreadable window')
   const partials = o['partials']
-  if (!Array.isArray(partials)) throw new TypeError('group state needs a partials list')
+  if (!Array.isArray(partials)) throw new SluiceError('INTERNAL', 'group state needs a partials list')
   return { group, window, partials: partials.map(partialFromJson) }
 }

@@ -11,6 +11,7 @@
  * values that compare equal but are written differently (1 and 1.0) are tie-broken by their
  * serialized text, so the merge does not depend on the order the values arrived in.
  */
+import { SluiceError } from '../../errors.ts'
 import type { AggregateFn } from '../../config/types.ts'
 import { type Decimal, addDecimal, compareDecimal, decimalText, toDecimal } from '../decimal.ts'
 import { exactNumber, isExactNumber } from '../exact-number.ts'
@@ -62,7 +63,7 @@ export function isOrderable(v: unknown): boolean {
  * Folds one input value into a partial. `value` is the aggregation's field value (undefined for a
  * count without a field, which counts the row). A value sum/avg cannot read as a number, or min/max
  * cannot order, is the caller's to refuse first (aggregate.ts dead-letters such a row); here it is
- * an error.
+ * an INTERNAL error.
  */
 export function foldValue(p: Partial, value: unknown, countsRow: boolean): Partial {
   const missing = value === undefined || value === null
@@ -73,19 +74,19 @@ export function foldValue(p: Partial, value: unknown, countsRow: boolean): Parti
     case 'avg': {
       if (missing) return p
       const d = toDecimal(value)
-      if (d === null) throw new TypeError(`${p.fn} needs a number`)
+      if (d === null) throw new SluiceError('INTERNAL', `${p.fn} needs a number`)
       return { fn: p.fn, sum: p.sum === null ? d : addDecimal(p.sum, d), n: p.n + 1 }
     }
     default:
       if (missing) return p
-      if (!isOrderable(value)) throw new TypeError(`${p.fn} needs a number, text or time`)
+      if (!isOrderable(value)) throw new SluiceError('INTERNAL', `${p.fn} needs a number, text or time`)
       return mergePartial(p, { fn: p.fn, best: value })
   }
 }
 
 /** Merges two partials of the same aggregation (commutative, associative, emptyPartial is the identity). */
 export function mergePartial(a: Partial, b: Partial): Partial {
-  if (a.fn !== b.fn) throw new TypeError(`cannot merge a ${a.fn} partial with a ${b.fn} partial`)
+  if (a.fn !== b.fn) throw new SluiceError('INTERNAL', `cannot merge a ${a.fn} partial with a ${b.fn} partial`)
   if (a.fn === 'count' && b.fn === 'count') return { fn: 'count', n: a.n + b.n }
   if ((a.fn === 'sum' || a.fn === 'avg') && (b.fn === 'sum' || b.fn === 'avg')) {
     const sum = a.sum === null ? b.sum : b.sum === null ? a.sum : addDecimal(a.sum, b.sum)
@@ -97,7 +98,7 @@ export function mergePartial(a: Partial, b: Partial): Partial {
     const c = compareValues(a.best, b.best)
     return (a.fn === 'min' ? c <= 0 : c >= 0) ? a : b
   }
-  throw new TypeError('unreachable')
+  throw new SluiceError('INTERNAL', 'unreachable')
 }
 
 /** The output value of a partial: count a number, sum exact decimal text, avg a double, min/max the value. */
@@ -165,32 +166,32 @@ export function partialToJson(p: Partial): PartialJson {
   }
 }
 
-/** Reads partialToJson's output back; throws TypeError on anything else (state is written only by Sluice). */
+/** Reads partialToJson's output back; throws SluiceError INTERNAL on anything else (state is written only by Sluice). */
 export function partialFromJson(json: unknown): Partial {
-  if (typeof json !== 'object' || json === null) throw new TypeError('partial state must be an object')
+  if (typeof json !== 'object' || json === null) throw new SluiceError('INTERNAL', 'partial state must be an object')
   const o = json as Record<string, unknown>
   const n = o['n']
   switch (o['fn']) {
     case 'count':
-      if (!Number.isSafeInteger(n) || (n as number) < 0) throw new TypeError('count partial needs a count n')
+      if (!Number.isSafeInteger(n) || (n as number) < 0) throw new SluiceError('INTERNAL', 'count partial needs a count n')
       return { fn: 'count', n: n as number }
     case 'sum':
     case 'avg': {
-      if (!Number.isSafeInteger(n) || (n as number) < 0) throw new TypeError(`${String(o['fn'])} partial needs a count n`)
+      if (!Number.isSafeInteger(n) || (n as number) < 0) throw new SluiceError('INTERNAL', `${String(o['fn'])} partial needs a count n`)
       const sum = o['sum'] === null ? null : toDecimal(o['sum'])
-      if (sum === null && o['sum'] !== null) throw new TypeError(`${String(o['fn'])} partial has a sum that is not decimal text`)
-      if ((sum === null) !== (n === 0)) throw new TypeError(`${String(o['fn'])} partial: the sum is null exactly when n is 0`)
+      if (sum === null && o['sum'] !== null) throw new SluiceError('INTERNAL', `${String(o['fn'])} partial has a sum that is not decimal text`)
+      if ((sum === null) !== (n === 0)) throw new SluiceError('INTERNAL', `${String(o['fn'])} partial: the sum is null exactly when n is 0`)
       return { fn: o['fn'], sum, n: n as number }
     }
     case 'min':
     case 'max': {
       const best = o['best']
       if (best === null) return { fn: o['fn'], best: null }
-      if (!isEncodedValue(best)) throw new TypeError(`${o['fn']} partial has an unreadable value`)
+      if (!isEncodedValue(best)) throw new SluiceError('INTERNAL', `${o['fn']} partial has an unreadable value`)
       return { fn: o['fn'], best: decodeValue(best) }
     }
     default:
-      throw new TypeError(`unknown partial fn ${JSON.stringify(o['fn'])}`)
+      throw new SluiceError('INTERNAL', `unknown partial fn ${JSON.stringify(o['fn'])}`)
   }
 }
 

@@ -12,6 +12,7 @@
  * idle that long in processing time (isSessionClosed). Spark does not allow update mode with
  * session windows; these functions do not depend on the mode beyond lateness.
  */
+import { SluiceError } from '../../errors.ts'
 import { type AggregationSpec, type GroupState, emptyGroupState, foldRow, groupKeyText, groupValues } from './group-state.ts'
 import { type OutputMode, isWindowLate } from './lateness.ts'
 import type { LateRecord, TimedRow } from './fold-batch.ts'
@@ -48,12 +49,12 @@ export function mergeSessions(sessions: readonly GroupState[]): GroupState[] {
 }
 
 function start(s: GroupState): number {
-  if (s.window === null) throw new TypeError('a session state needs its window')
+  if (s.window === null) throw new SluiceError('INTERNAL', 'a session state needs its window')
   return s.window.start
 }
 
 function end(s: GroupState): number {
-  if (s.window === null) throw new TypeError('a session state needs its window')
+  if (s.window === null) throw new SluiceError('INTERNAL', 'a session state needs its window')
   return s.window.end
 }
 
