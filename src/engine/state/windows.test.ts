@@ -96,6 +96,8 @@ test("window spec checks are Spark's: positive duration and slide, slide <= dura
   assert.match(windowSpecProblem({ durationMs: 10, slideMs: 5, startTimeMs: 5 }) ?? '', /startTime .* less than the slide/)
   assert.match(windowSpecProblem({ durationMs: 10, slideMs: 5, startTimeMs: -5 }) ?? '', /startTime .* less than the slide/)
   assert.match(windowSpecProblem({ durationMs: 1.5 }) ?? '', /whole number/)
+  assert.equal(windowSpecProblem({ durationMs: 1000, slideMs: 1 }), null, 'a record in 1000 windows is allowed')
+  assert.match(windowSpecProblem({ durationMs: 86_400_000, slideMs: 1000 }) ?? '', /a record would be in 86400 windows .* at most 1000/)
 })
 
 test('window keys round-trip, negative bounds included', () => {

@@ -27,6 +27,9 @@ export interface WindowSpec {
   readonly startTimeMs?: number
 }
 
+/** The most windows one record may fall in (ceil(duration / slide)). */
+export const MAX_WINDOWS_PER_RECORD = 1000
+
 /** Why a window spec is invalid (Spark's checks on window()), or null when it is valid. */
 export function windowSpecProblem(spec: WindowSpec): string | null {
   const slide = spec.slideMs ?? spec.durationMs
@@ -35,6 +38,10 @@ export function windowSpecProblem(spec: WindowSpec): string | null {
   if (!Number.isSafeInteger(slide) || slide <= 0) return `the slide (${slide} ms) must be a whole number of milliseconds greater than 0`
   if (slide > spec.durationMs) return `the slide (${slide} ms) must be at most the window duration (${spec.durationMs} ms)`
   if (!Number.isSafeInteger(startTime) || Math.abs(startTime) >= slide) return `the absolute value of startTime (${startTime} ms) must be less than the slide (${slide} ms)`
+  // Spark has no such bound; a 1-day window sliding by 1 second would put every record in 86,400
+  // windows (and as many state rows), which is a configuration mistake rather than a use.
+  const perRecord = Math.ceil(spec.durationMs / slide)
+  if (perRecord > MAX_WINDOWS_PER_RECORD) return `a record would be in ${perRecord} windows (duration / slide); at most ${MAX_WINDOWS_PER_RECORD} are allowed: use a longer slide`
   return null
 }
 
