@@ -8,7 +8,6 @@
  * dead letter by its place in the DLQ topic, `<dlq topic>/<partition>@<offset>`. Partition, offset
  * and batch are digits, so the id is parsed from the right whatever the topic (a file name) holds.
  */
-import { SluiceError } from '../errors.ts'
 import type { Header } from '../reliability/dlq-record.ts'
 
 export interface DeadLetterEntry {
@@ -53,21 +52,22 @@ export function topicEntryId(topic: string, partition: number, offset: string): 
   return `${topic}/${partition}@${offset}`
 }
 
-export function parseTableId(id: string): { topic: string; partition: number; offset: string; batchId: string } {
+/** The parts of a table dead letter's id; null when `id` is not of that form. */
+export function parseTableId(id: string): { topic: string; partition: number; offset: string; batchId: string } | null {
   const m = /^(.+)\/(\d+)@(\d+)#(\d+)$/.exec(id)
-  if (!m) throw badId(id, '<source topic>/<partition>@<offset>#<batch id>, as `sluice dlq list` prints it')
+  if (!m) return null
   return { topic: m[1] as string, partition: Number(m[2]), offset: m[3] as string, batchId: m[4] as string }
 }
 
-export function parseTopicId(id: string): { topic: string; partition: number; offset: bigint } {
+/** The parts of a Kafka dead letter's id; null when `id` is not of that form. */
+export function parseTopicId(id: string): { topic: string; partition: number; offset: bigint } | null {
   const m = /^(.+)\/(\d+)@(\d+)$/.exec(id)
-  if (!m) throw badId(id, '<dlq topic>/<partition>@<offset>, as `sluice dlq list` prints it')
+  if (!m) return null
   return { topic: m[1] as string, partition: Number(m[2]), offset: BigInt(m[3] as string) }
 }
 
-function badId(id: string, shape: string): SluiceError {
-  return new SluiceError('CONFIG_INVALID', `dead letter id "${id}" is not of the form ${shape}`)
-}
+/** The id shapes, for the message when an id is of neither. */
+export const ID_SHAPES = { table: '<source topic>/<partition>@<offset>#<batch id>', topic: '<dlq topic>/<partition>@<offset>' } as const
 
 /** A filter's time bounds and code, applied to an entry (the Kafka DLQ filters as it reads). */
 export function matches(e: DeadLetterEntry, f: DlqFilter): boolean {

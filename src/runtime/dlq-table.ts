@@ -69,6 +69,7 @@ export async function listTableDeadLetters(db: PipelineDatabase, pipelineId: str
 /** One dead letter by id, or null. */
 export async function showTableDeadLetter(db: PipelineDatabase, pipelineId: string, table: string, id: string): Promise<DeadLetterEntry | null> {
   const at = parseTableId(id)
+  if (at === null) return null
   const { quoted } = tableName(db, table)
   const rows = await readOnly(db, quoted, (tx) =>
     tx.query<DlqRow>(

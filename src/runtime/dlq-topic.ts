@@ -15,6 +15,7 @@ import { sourceFor } from '../components/registry.ts'
 import { extractSchema, type PipelineConfig } from '../config/index.ts'
 import { SluiceError } from '../errors.ts'
 import { DLQ_FIELDS } from '../reliability/dlq-record.ts'
+import { OUTBOX_ID_HEADER } from '../reliability/outbox-tail.ts'
 import { type DeadLetterEntry, type DlqFilter, type DlqListing, matches, parseTopicId, topicEntryId } from './dlq-entry.ts'
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -71,7 +72,7 @@ export async function listTopicDeadLetters(config: PipelineConfig, baseDir: stri
 /** One dead letter of `topic` by id (`<topic>/<partition>@<offset>`), or null. */
 export async function showTopicDeadLetter(config: PipelineConfig, baseDir: string, topic: string, id: string, env: Env): Promise<DeadLetterEntry | null> {
   const at = parseTopicId(id)
-  if (at.topic !== topic) return null
+  if (at === null || at.topic !== topic) return null
   const key = `${topic}/${at.partition}`
   return withTopic(config, baseDir, topic, env, async (read, start, end) => {
     const first = start[key]
@@ -87,9 +88,12 @@ export async function showTopicDeadLetter(config: PipelineConfig, baseDir: strin
   })
 }
 
+/** The headers Sluice adds when it publishes a dead letter: the eight fields and the outbox identity of the publication. */
+const SLUICE_HEADERS = new Set<string>([...DLQ_FIELDS, OUTBOX_ID_HEADER])
+
 /** A DLQ topic record as an entry: the sluice.* headers are its fields; null when it has none (not a Sluice dead letter). */
 function toEntry(r: SourceRecord): DeadLetterEntry | null {
-  const names = new Set<string>(DLQ_FIELDS)
+  const names = SLUICE_HEADERS
   const fields = new Map<string, string>()
   for (const [name, value] of r.headers) if (names.has(name)) fields.set(name, value.toString('utf8'))
   const code = fields.get('sluice.error.code')

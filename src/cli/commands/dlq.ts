@@ -6,8 +6,8 @@
  */
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { loadPipelineFile, type PipelineConfig } from '../../config/index.ts'
-import { SluiceError, toSluiceError } from '../../errors.ts'
-import { type DeadLetterEntry, type DlqFilter, type DlqListing, entryJson, utf8Text } from '../../runtime/dlq-entry.ts'
+import { toSluiceError } from '../../errors.ts'
+import { type DeadLetterEntry, type DlqFilter, type DlqListing, ID_SHAPES, entryJson, utf8Text } from '../../runtime/dlq-entry.ts'
 import { listTableDeadLetters, showTableDeadLetter } from '../../runtime/dlq-table.ts'
 import { listTopicDeadLetters, showTopicDeadLetter } from '../../runtime/dlq-topic.ts'
 import { openDatabase } from '../../runtime/database.ts'
@@ -103,7 +103,14 @@ async function showCommand(file: string, id: string, json: boolean): Promise<num
       (db, table) => showTableDeadLetter(db, config.pipelineId, table, id),
       (topic) => showTopicDeadLetter(config, baseDir, topic, id, process.env),
     )
-    if (entry === null) throw new SluiceError('CONFIG_INVALID', `no dead letter ${id} of pipeline ${config.pipelineId} in its DLQ (see sluice dlq list)`)
+    if (entry === null) {
+      // Not an error of Sluice's: the id names nothing (any more). Exit 1, as grep does for no match.
+      const kind = pipelineRoutes(config).dlq.kind
+      const why = `no dead letter ${id} of pipeline ${config.pipelineId} in its DLQ (ids look like ${ID_SHAPES[kind]}: see sluice dlq list)`
+      if (json) process.stdout.write(`${JSON.stringify({ ok: false, found: false, id, message: why })}\n`)
+      else process.stderr.write(`sluice: ${why}\n`)
+      return 1
+    }
     if (json) process.stdout.write(`${JSON.stringify(entryJson(entry), null, 2)}\n`)
     else printEntry(entry)
     return 0
