@@ -52,7 +52,7 @@ test('sluice test --input: what each record becomes, human and --json, and --exp
   assert.match(human.stdout, /^#2 orders\/0@1: dead letter RECORD_DECODE: value is not valid JSON.* -> table orders_dlq$/m)
   assert.match(human.stdout, /^#3 orders\/0@2: filtered by a step$/m)
   assert.match(human.stdout, /^#4 orders\/0@3: late event time 2026-11-25T09:00:00\.000Z is at or below the watermark 2026-11-25T09:30:00\.000Z -> table orders_dlq$/m)
-  assert.match(human.stdout, /orders-test: 4 record\(s\) from .*samples\.ndjson: 1 row, 1 dead, 1 filtered, 1 late \(nothing written\)/)
+  assert.match(human.stdout, /orders-test: 4 record\(s\) from .*samples\.ndjson: 1 row, 1 dead letter, 1 filtered, 1 late \(nothing written\)/)
 
   const json = await runSluice(['test', file, '--input', input, ...watermark, '--json'])
   assert.equal(json.code, 0, json.stderr)

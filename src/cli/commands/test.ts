@@ -110,8 +110,14 @@ function printHuman(lines: readonly DryRunLine[], pipelineId: string, from: stri
     const where = `${l.source.topic}/${l.source.partition}@${l.source.offset}${l.source.line === undefined ? '' : ` line ${l.source.line}`}`
     out.write(`#${l.record} ${where}: ${describe(l)}\n`)
   }
-  const summary = Object.entries(tally).map(([k, n]) => `${n} ${k}`).join(', ')
+  const summary = Object.entries(tally).map(([k, n]) => `${n} ${noun(k, n)}`).join(', ')
   out.write(`${pipelineId}: ${records} record(s) from ${from}${summary ? `: ${summary}` : ''} (nothing written)\n`)
+}
+
+/** "1 row", "2 rows", "1 dead letter", "3 late". */
+function noun(outcome: string, n: number): string {
+  const word = outcome === 'dead' ? 'dead letter' : outcome
+  return n !== 1 && (outcome === 'row' || outcome === 'dead' || outcome === 'delete') ? `${word}s` : word
 }
 
 function describe(l: Exclude<DryRunLine, { outcome: 'aggregate' }>): string {
