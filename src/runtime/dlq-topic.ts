@@ -44,6 +44,8 @@ async function withTopic<T>(config: PipelineConfig, baseDir: string, topic: stri
     const start = await source.initialPosition(signal)
     const end = source.latest ? await source.latest(signal) : start
     return await fn((from, to) => source.read(from, to, signal), start, end)
+  } catch (err) {
+    throw asDlqError(err, topic)
   } finally {
     await source.close().catch(() => {})
   }
@@ -86,6 +88,16 @@ export async function showTopicDeadLetter(config: PipelineConfig, baseDir: strin
     }
     return null
   })
+}
+
+/**
+ * The reader is a Kafka source, so its failures say SOURCE_*; here the cluster is the DLQ's, and
+ * the codes say so (DLQ_UNAVAILABLE, DLQ_AUTH), with the message kept.
+ */
+function asDlqError(err: unknown, topic: string): unknown {
+  if (!(err instanceof SluiceError)) return err
+  const code = err.code === 'SOURCE_UNAVAILABLE' ? 'DLQ_UNAVAILABLE' : err.code === 'SOURCE_AUTH' ? 'DLQ_AUTH' : null
+  return code === null ? err : new SluiceError(code, `reading the DLQ topic ${topic}: ${err.message}`, { cause: err })
 }
 
 /** The headers Sluice adds when it publishes a dead letter: the eight fields and the outbox identity of the publication. */

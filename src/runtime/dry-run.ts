@@ -20,7 +20,6 @@ import { decodeKey } from '../engine/decode.ts'
 import { metadataFor } from '../engine/metadata.ts'
 import { type ProcessedBatch, RecordPath, type RecordPathOptions } from '../engine/records.ts'
 import type { Destination } from '../reliability/dlq.ts'
-import { effectiveStreaming } from './assemble.ts'
 import { pipelineRoutes } from './routes.ts'
 import { pipelineSchemas } from './schemas.ts'
 
@@ -74,16 +73,17 @@ export interface DryRunPipeline {
 /** Reads the pipeline's schemas and compiles its steps. */
 export async function dryRunPipeline(config: PipelineConfig, baseDir: string): Promise<DryRunPipeline> {
   const { rowSteps, aggregate } = splitSteps(config.transform)
-  const streaming = effectiveStreaming(config, baseDir)
+  // The watermark as run applies it (assemble.ts: streamingConfigJson.watermark, none without it).
+  const watermark = config.streamingConfigJson?.watermark
   const { validator, loadSchema } = await pipelineSchemas(config, baseDir)
   const columns = loadSchema ? Object.keys(loadSchema.columns) : null
-  const referenced = [...fieldsRead(config.transform), ...(streaming.watermark ? [streaming.watermark.eventTimeColumn] : []), ...(config.load.upsertKeys ?? [])]
+  const referenced = [...fieldsRead(config.transform), ...(watermark ? [watermark.eventTimeColumn] : []), ...(config.load.upsertKeys ?? [])]
   const routes = pipelineRoutes(config)
   return {
     recordPath: {
       validator,
       transform: rowSteps.length > 0 ? composeTransforms(rowSteps) : null,
-      watermark: streaming.watermark ? { column: streaming.watermark.eventTimeColumn, delayMs: streaming.watermark.delayThreshold } : null,
+      watermark: watermark ? { column: watermark.eventTimeColumn, delayMs: watermark.delayThreshold } : null,
       deleteKeys: config.load.writeMode === 'upsert' && config.load.deleteOnTombstone ? (config.load.upsertKeys ?? []) : null,
       // As a run adds them: what the steps, watermark and keys read, and the table's columns when known.
       metadata: metadataFor(config.extract.sourceType, referenced, columns ?? []),

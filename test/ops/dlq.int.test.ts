@@ -171,5 +171,14 @@ describe('sluice dlq list and show', () => {
     const gone = await runSluice(['dlq', 'show', file, `${dlqTopic}/0@999`])
     assert.equal(gone.code, 1)
     assert.match(gone.stderr, /no dead letter/)
+    // The DLQ's cluster unreachable: its own code, not the source's.
+    const { file: down } = await writePipeline((dir: string) => ({
+      ...kafkaPipeline(s, topic, dir),
+      pipelineId,
+      errorHandlingConfig: { dlqConfig: { dlqType: 'kafka', bootstrapServers: '127.0.0.1:1', topic: dlqTopic } },
+    }))
+    const unreachable = await runSluice(['dlq', 'list', down])
+    assert.equal(unreachable.code, 1)
+    assert.match(unreachable.stderr, new RegExp(`DLQ_UNAVAILABLE: reading the DLQ topic ${dlqTopic}: .*127\\.0\\.0\\.1:1`))
   })
 })
