@@ -9,8 +9,8 @@ const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], {
 test('--help and <command> --help exit 0 and describe the commands', () => {
   const top = run('--help')
   assert.equal(top.status, 0)
-  for (const command of ['run', 'validate', 'schema', 'status', 'cleanup', 'sql']) assert.match(top.stdout, new RegExp(`\\b${command}\\b`))
-  for (const command of ['run', 'validate', 'status', 'cleanup', 'sql']) {
+  for (const command of ['run', 'validate', 'schema', 'status', 'cleanup', 'sql', 'test']) assert.match(top.stdout, new RegExp(`\\b${command}\\b`))
+  for (const command of ['run', 'validate', 'status', 'cleanup', 'sql', 'test']) {
     const help = run(command, '--help')
     assert.equal(help.status, 0, `${command} --help`)
     assert.match(help.stdout, new RegExp(`Usage: sluice ${command}`))
