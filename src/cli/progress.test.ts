@@ -43,8 +43,8 @@ test('the progress line shows totals, rates and the backlog, rewritten in place,
   await lines(written, 2)
   stop()
   assert.deepEqual(written, [
-    '\r\x1b[Kgen: 1 batches, 100 records (98 written, 2 DLQ, 0 late), 500/s, backlog 900',
-    '\r\x1b[Kgen: 2 batches, 200 records (196 written, 4 DLQ, 0 late), in 100/s, 500/s, backlog 800',
+    '\r\x1b[Kgen: 1 batches, 100 records, processed 500/s, backlog 900 (98 written, 2 DLQ, 0 late)',
+    '\r\x1b[Kgen: 2 batches, 200 records, in 100/s, processed 500/s, backlog 800 (196 written, 4 DLQ, 0 late)',
     '\r\x1b[K',
   ])
 })

@@ -54,8 +54,9 @@ export function startProgress(events: EngineEvents, stream: ProgressStream = pro
   }
 }
 
+/** One query's part; rates and backlog come before the breakdown, so a narrow terminal cuts the least useful end. */
 function progressPart(id: string, t: Totals): string {
   const input = t.inputRate === null ? '' : `in ${Math.round(t.inputRate)}/s, `
   const backlog = t.backlog === null ? '' : `, backlog ${t.backlog}`
-  return `${id}: ${t.batches} batches, ${t.records} records (${t.written} written, ${t.dlq} DLQ, ${t.late} late), ${input}${Math.round(t.processedRate)}/s${backlog}`
+  return `${id}: ${t.batches} batches, ${t.records} records, ${input}processed ${Math.round(t.processedRate)}/s${backlog} (${t.written} written, ${t.dlq} DLQ, ${t.late} late)`
 }

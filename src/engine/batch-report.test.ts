@@ -45,5 +45,6 @@ test('batchProgress: no input rate for the first batch or a re-run one; no backl
   const rerun = batchProgress(planned, 3, 10, Date.parse('2026-11-25T12:00:30.000Z'), {})
   assert.equal(rerun.inputRowsPerSecond, null, 'the previous trigger is later than this batch plannedAt')
   assert.equal(rerun.backlog, null, 'a source that knows no latest position yet')
+  assert.equal(rerun.sources[0]?.latestOffset, null, '{} is no latest position')
   assert.equal(batchProgress(planned, 1, 3, null, null).processedRowsPerSecond, 333.3)
 })

@@ -110,7 +110,9 @@ export function batchProgress(planned: PlannedBatch, rows: number, durationMs: n
   const inputRowsPerSecond = interval > 0 ? rate(rows, interval) : null
   const processedRowsPerSecond = rate(rows, Math.max(durationMs, 1))
   const endOffset = advance(planned.start, planned.end)
-  const partitionBacklog = latest === null || Object.keys(latest).length === 0 ? null : lagOf(endOffset, latest)
+  // A source may answer {} before it knows its end (the rate-limited generator at start): unknown.
+  const known = latest !== null && Object.keys(latest).length > 0 ? latest : null
+  const partitionBacklog = known === null ? null : lagOf(endOffset, known)
   const backlog = partitionBacklog === null ? null : Object.values(partitionBacklog).reduce((a, n) => a + n, 0)
   return {
     batchId: planned.batchId,
@@ -124,7 +126,7 @@ export function batchProgress(planned: PlannedBatch, rows: number, durationMs: n
       {
         startOffset: { ...planned.start },
         endOffset,
-        latestOffset: latest === null ? null : { ...latest },
+        latestOffset: known === null ? null : { ...known },
         numInputRows: rows,
         inputRowsPerSecond,
         processedRowsPerSecond,
