@@ -96,17 +96,23 @@ export class QueryStatusBoard {
     this.#query(pipelineId).name = name
   }
 
-  /** Status of one query, or undefined when unknown. */
+  /** A copy of one query's status (as in snapshot()), or undefined when unknown. */
   get(pipelineId: string): Readonly<QueryStatus> | undefined {
-    return this.#queries.get(pipelineId)
+    const q = this.#queries.get(pipelineId)
+    return q && this.#copy(q)
   }
 
   /** A JSON-safe copy of every query's status, in registration order. */
   snapshot(): StatusSnapshot {
     return {
       generatedAt: new Date(this.#now()).toISOString(),
-      queries: [...this.#queries.values()].map((q) => ({ ...structuredClone(q), throughput: this.#throughput(q.id) })),
+      queries: [...this.#queries.values()].map((q) => this.#copy(q)),
     }
+  }
+
+  /** The stored status with its throughput window computed for now (it is kept as bucket counts). */
+  #copy(q: QueryStatus): QueryStatus {
+    return { ...structuredClone(q), throughput: this.#throughput(q.id) }
   }
 
   #throughput(id: string): Throughput {
@@ -149,6 +155,7 @@ export class QueryStatusBoard {
         duplicatesSkipped: 0,
         lastProgress: null,
         totals: { records: 0, destinations: {}, dlqByCode: {} },
+        // Filled by #copy from #buckets: the window moves with time, not only with events.
         throughput: { bucketSeconds: THROUGHPUT_BUCKET_SECONDS, buckets: [] },
         watermarkMs: null,
         watermark: null,
