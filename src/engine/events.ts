@@ -26,6 +26,44 @@ export interface BatchCommittedEvent {
   readonly maxRecordTimestampMs: number | null
   readonly position: Position
   readonly watermarkMs: number | null
+  /** The batch in Spark's StreamingQueryProgress terms (batch-report.ts). */
+  readonly progress: BatchProgress
+}
+
+/**
+ * One source's part of a batch, with Spark's SourceProgress field names. Offsets are whole
+ * positions (every partition), as in Spark; latestOffset and backlog are null when the source
+ * cannot tell its latest position (the file source) or it was not measured yet.
+ */
+export interface SourceProgress {
+  readonly startOffset: Position
+  readonly endOffset: Position
+  /** The source's latest position, as last measured by the lag probe (probes.ts). */
+  readonly latestOffset: Position | null
+  readonly numInputRows: number
+  readonly inputRowsPerSecond: number | null
+  readonly processedRowsPerSecond: number
+  /** Records left between endOffset and latestOffset, per partition (Sluice's addition). */
+  readonly backlog: Readonly<Record<string, number>> | null
+}
+
+/**
+ * Spark's StreamingQueryProgress for one committed batch (the fields Sluice can fill).
+ * durationMs is a number here (Spark's durationMs.triggerExecution): planning to commit.
+ */
+export interface BatchProgress {
+  readonly batchId: number
+  /** When the trigger fired for the batch, ISO-8601. */
+  readonly timestamp: string
+  readonly numInputRows: number
+  /** Rows over the time since the previous batch's trigger; null for the first batch of a run. */
+  readonly inputRowsPerSecond: number | null
+  /** Rows over the batch's own duration. */
+  readonly processedRowsPerSecond: number
+  readonly durationMs: number
+  /** Records left in the source after this batch (sum of sources[].backlog), or null when unknown. */
+  readonly backlog: number | null
+  readonly sources: readonly SourceProgress[]
 }
 
 /** The event catalogue: name -> payload. */
@@ -38,8 +76,8 @@ export interface EngineEventMap {
   'batch.failed': { pipelineId: string; batchId: number; attempt: number; code: string; retryable: boolean; message: string }
   'batch.retry': { pipelineId: string; batchId: number; attempt: number; delayMs: number; code: string }
   'circuit.state': { pipelineId: string; state: CircuitState }
-  /** Per-partition lag against the source's latest position. */
-  'source.lag': { pipelineId: string; lag: Readonly<Record<string, number>> }
+  /** Per-partition lag against the source's latest position (`latest`, as measured). */
+  'source.lag': { pipelineId: string; lag: Readonly<Record<string, number>>; latest: Position }
   /** Tracker table size, refreshed now and then (etl_batch_tracker_records_total). */
   'tracker.size': { pipelineId: string; rows: number }
   /**

@@ -4,7 +4,7 @@ import { nullLogger } from '../api/component.ts'
 import type { StoreControl } from '../api/store.ts'
 import type { Source } from '../api/source.ts'
 import { EngineEvents, type EngineEventMap } from './events.ts'
-import { LAG_INTERVAL_MS, QueryProbes, TRACKER_INTERVAL_MS, lagOf } from './probes.ts'
+import { LAG_INTERVAL_MS, QueryProbes, TRACKER_INTERVAL_MS, lagOf, lastMeasuredLatest } from './probes.ts'
 
 test('lagOf: offsets behind latest per partition; unknown or non-numeric partitions are left out', () => {
   assert.deepEqual(lagOf({ 't/0': '10', 't/1': '5', f: 'done' }, { 't/0': '15', 't/1': '5', 't/2': '7', f: 'done' }), { 't/0': 5, 't/1': 0 })
@@ -22,7 +22,7 @@ function harness(latest: () => Promise<Record<string, string>>, size: () => Prom
   const source = { latest } as unknown as Source
   const store = { trackerSize: size } as unknown as StoreControl
   const probes = new QueryProbes({ pipelineId: 'p', source, store, events, logger: nullLogger, countTracker: true, now: () => now })
-  return { probes, seen, tick: (ms: number) => (now += ms) }
+  return { probes, seen, events, tick: (ms: number) => (now += ms) }
 }
 
 test('lag is measured at most once per interval, forced at start', async () => {
@@ -74,4 +74,14 @@ test('a slow probe does not block the caller and is not started twice', async ()
   release()
   await h.probes.settle()
   assert.deepEqual(h.seen.lag.map((e) => e.lag), [{ 't/0': 2 }])
+})
+
+test('a lag measurement carries the latest position and leaves it for the batch report', async () => {
+  const h = harness(async () => ({ 't/0': '10', 't/1': '3' }), async () => 0)
+  assert.equal(lastMeasuredLatest(h.events, 'p'), undefined, 'nothing before the first probe')
+  h.probes.lag({ 't/0': '4' }, true)
+  await h.probes.settle()
+  assert.deepEqual(h.seen.lag[0]?.latest, { 't/0': '10', 't/1': '3' })
+  assert.deepEqual(lastMeasuredLatest(h.events, 'p'), { 't/0': '10', 't/1': '3' })
+  assert.equal(lastMeasuredLatest(h.events, 'other'), undefined)
 })

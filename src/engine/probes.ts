@@ -29,6 +29,18 @@ export interface QueryProbeOptions {
   readonly now?: () => number
 }
 
+/**
+ * The latest source position each query's lag probe last measured, per event bus. The batch report
+ * reads it for its progress (latestOffset, backlog) without waiting on the source: the batch path
+ * never calls latest() itself. Keyed by the bus, so it goes away with the run.
+ */
+const measured = new WeakMap<EngineEvents, Map<string, Position>>()
+
+/** The latest position last measured for `pipelineId` on `events`, or undefined before the first probe. */
+export function lastMeasuredLatest(events: EngineEvents, pipelineId: string): Position | undefined {
+  return measured.get(events)?.get(pipelineId)
+}
+
 /** Records behind `latest` per partition, for partitions where both positions are offsets. */
 export function lagOf(position: Position, latest: Position): Record<string, number> {
   const lag: Record<string, number> = {}
@@ -64,8 +76,11 @@ export class QueryProbes {
     this.#lagBusy = true
     this.#track(
       (async () => {
-        const lag = lagOf(position, await latest(AbortSignal.timeout(PROBE_TIMEOUT_MS)))
-        this.#o.events.emit('source.lag', { pipelineId: this.#o.pipelineId, lag })
+        const at = await latest(AbortSignal.timeout(PROBE_TIMEOUT_MS))
+        const { events, pipelineId } = this.#o
+        if (!measured.has(events)) measured.set(events, new Map())
+        measured.get(events)?.set(pipelineId, at)
+        events.emit('source.lag', { pipelineId, lag: lagOf(position, at), latest: at })
       })(),
       'lag',
       () => (this.#lagBusy = false),

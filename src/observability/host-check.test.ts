@@ -33,12 +33,14 @@ test('forged Host headers get 421 without data; the bound address and localhost 
   const server = await serve('127.0.0.1')
   try {
     for (const host of [`127.0.0.1:${server.port}`, `localhost:${server.port}`, 'localhost', 'LOCALHOST.', `[::1]:${server.port}`, 'app.localhost']) {
-      const r = await get(server.port, '/status', host)
-      assert.equal(r.status, 200, host)
-      assert.match(r.body, /secret-pipeline-name/)
+      for (const path of ['/status', '/']) {
+        const r = await get(server.port, path, host)
+        assert.equal(r.status, 200, `${host} ${path}`)
+        assert.match(r.body, /secret-pipeline-name/)
+      }
     }
     for (const host of [`evil.example:${server.port}`, 'evil.example', 'localhost.evil.example', '127.0.0.1.nip.io', `10.1.2.3:${server.port}`, 'a:b:c', '[::1', 'localhost:x']) {
-      for (const path of ['/status', '/metrics', '/ready', '/health', '/nope']) {
+      for (const path of ['/', '/status', '/metrics', '/ready', '/health', '/nope']) {
         const r = await get(server.port, path, host)
         assert.equal(r.status, 421, `${host} ${path}`)
         assert.doesNotMatch(r.body, /secret-pipeline-name|pipeline|evil/, 'no data and no echo')

@@ -1,5 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { Registry } from 'prom-client'
 import { EngineEvents } from '../engine/events.ts'
 import { SluiceError } from '../errors.ts'
@@ -107,4 +108,39 @@ test('close() stops listening, even with keep-alive connections open', async () 
   await res.text()
   await server.close()
   await assert.rejects(fetch(`${server.url}/health`))
+})
+
+test('/ serves the status page: HTML with the board painted in, a strict CSP whose hashes match its inline blocks, no outside asset', async () => {
+  await withServer(async (url, _state, events) => {
+    events.emit('query.state', { pipelineId: 'p<1>', state: 'running' })
+    for (const path of ['/', '/?refresh=1']) {
+      const res = await fetch(`${url}${path}`)
+      assert.equal(res.status, 200)
+      assert.equal(res.headers.get('content-type'), 'text/html; charset=utf-8')
+      assert.equal(res.headers.get('cache-control'), 'no-store')
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff')
+      assert.equal(res.headers.get('x-frame-options'), 'DENY')
+      const csp = res.headers.get('content-security-policy') ?? ''
+      const html = await res.text()
+      assert.match(html, /^<!doctype html>/)
+      assert.match(html, /data-pipeline="p&lt;1&gt;"/, 'the board is painted in, escaped')
+      assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|\*/, 'inline blocks are allowed by hash only')
+      assert.match(csp, /default-src 'none'/)
+      assert.match(csp, /connect-src 'self'/)
+      for (const [tag, directive] of [
+        ['script', 'script-src'],
+        ['style', 'style-src'],
+      ] as const) {
+        const blocks = [...html.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'g'))].map((m) => m[1] as string)
+        assert.equal(blocks.length, 1, `one inline ${tag}`)
+        const digest = createHash('sha256').update(blocks[0] as string, 'utf8').digest('base64')
+        assert.ok(csp.includes(`${directive} 'sha256-${digest}'`), `${directive} allows the page's ${tag} by its hash`)
+      }
+      assert.doesNotMatch(html, /(src|href)="(https?:)?\/\//, 'no outside asset or link')
+      assert.doesNotMatch(html, /<(img|iframe|object)\b|<script src|<link(?! rel="icon" href="data:,">)/, 'no external resource tags (the icon is empty, so the browser asks for no favicon)')
+    }
+    const head = await fetch(`${url}/`, { method: 'HEAD' })
+    assert.equal(head.status, 200)
+    assert.equal(await head.text(), '')
+  })
 })

@@ -1,5 +1,5 @@
 /**
- * The operations endpoint: /metrics, /health, /ready, /status on plain node:http. Bound to 127.0.0.1
+ * The operations endpoint: the status page at /, and /metrics, /health, /ready, /status on plain node:http. Bound to 127.0.0.1
  * unless configured otherwise, because /status shows topic names and errors, and answering only
  * requests whose Host header names this endpoint (host-check.ts), so a DNS-rebinding page cannot
  * read it. Handlers never throw into the server: a failing readiness probe is a 503, not a crashed
@@ -11,6 +11,7 @@ import type { Registry } from 'prom-client'
 import { toSluiceError } from '../errors.ts'
 import { hostAllowed } from './host-check.ts'
 import type { QueryStatusBoard } from './status.ts'
+import { STATUS_PAGE_HEADERS, renderStatusPage } from './status-page/page.ts'
 
 export interface ReadinessResult {
   ok: boolean
@@ -85,6 +86,9 @@ async function handle(options: HttpServerOptions, req: IncomingMessage, res: Ser
     return
   }
   switch (path) {
+    case '/':
+      send(res, 200, 'text/html; charset=utf-8', renderStatusPage(options.status.snapshot()), STATUS_PAGE_HEADERS)
+      return
     case '/metrics': {
       const body = await options.registry.metrics()
       send(res, 200, options.registry.contentType, body)
@@ -104,7 +108,7 @@ async function handle(options: HttpServerOptions, req: IncomingMessage, res: Ser
       sendJson(res, 200, options.status.snapshot())
       return
     default:
-      sendJson(res, 404, { error: 'not found', endpoints: ['/metrics', '/health', '/ready', '/status'] })
+      sendJson(res, 404, { error: 'not found', endpoints: ['/', '/metrics', '/health', '/ready', '/status'] })
   }
 }
 
@@ -136,7 +140,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   send(res, status, 'application/json; charset=utf-8', `${JSON.stringify(body, null, 2)}\n`)
 }
 
-function send(res: ServerResponse, status: number, contentType: string, body: string): void {
-  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' })
+function send(res: ServerResponse, status: number, contentType: string, body: string, headers: Readonly<Record<string, string>> = {}): void {
+  res.writeHead(status, { ...headers, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' })
   res.end(res.req.method === 'HEAD' ? undefined : body)
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { Registry } from 'prom-client'
+import { batchProgress } from '../engine/batch-report.ts'
 import { EngineEvents } from '../engine/events.ts'
 import { attachMetrics, createMetrics } from './metrics.ts'
 
@@ -34,6 +35,7 @@ function commit(events: EngineEvents, batchId: number, committedAt: number): voi
     maxRecordTimestampMs: committedAt - 4000,
     position: { 'orders/0': '10' },
     watermarkMs: null,
+    progress: batchProgress({ batchId, start: {}, end: { 'orders/0': '10' }, watermarkMs: null, plannedAt: new Date(committedAt - 1500).toISOString() }, 10, 1500, null, null),
   })
 }
 
@@ -85,7 +87,7 @@ test('record counters by destination and reason, duration histogram', async () =
 
 test('lag, circuit, retries, failures and query state', async () => {
   const { events, registry } = setup()
-  events.emit('source.lag', { pipelineId: 'orders', lag: { 'orders/0': 5, 'orders/1': 0 } })
+  events.emit('source.lag', { pipelineId: 'orders', lag: { 'orders/0': 5, 'orders/1': 0 }, latest: { 'orders/0': '15', 'orders/1': '3' } })
   events.emit('circuit.state', { pipelineId: 'orders', state: 'open' })
   events.emit('batch.failed', { pipelineId: 'orders', batchId: 4, attempt: 1, code: 'SINK_UNAVAILABLE', retryable: true, message: 'x' })
   events.emit('batch.retry', { pipelineId: 'orders', batchId: 4, attempt: 1, delayMs: 1000, code: 'SINK_UNAVAILABLE' })
@@ -121,7 +123,7 @@ test('promtool check metrics accepts the output', async (t) => {
   }
   const { events, registry, clock } = setup()
   commit(events, 1, clock.t)
-  events.emit('source.lag', { pipelineId: 'orders', lag: { 'orders/0': 5 } })
+  events.emit('source.lag', { pipelineId: 'orders', lag: { 'orders/0': 5 }, latest: { 'orders/0': '15' } })
   events.emit('batch.retry', { pipelineId: 'orders', batchId: 2, attempt: 1, delayMs: 1, code: 'SINK_TIMEOUT' })
   events.emit('batch.failed', { pipelineId: 'orders', batchId: 2, attempt: 1, code: 'SINK_TIMEOUT', retryable: true, message: 'x' })
   events.emit('tracker.size', { pipelineId: 'orders', rows: 3 })

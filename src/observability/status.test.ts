@@ -1,7 +1,60 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { batchProgress } from '../engine/batch-report.ts'
 import { EngineEvents } from '../engine/events.ts'
-import { QueryStatusBoard } from './status.ts'
+import { QueryStatusBoard, THROUGHPUT_BUCKETS, THROUGHPUT_BUCKET_SECONDS } from './status.ts'
+
+function progressOf(batchId: number, rows: number) {
+  const plannedAt = new Date(Date.UTC(2026, 10, 25, 12, 0, 0)).toISOString()
+  return batchProgress({ batchId, start: { 'orders/0': '100' }, end: { 'orders/0': '150' }, watermarkMs: null, plannedAt }, rows, 2500, null, { 'orders/0': '170' })
+}
+
+function committed(events: EngineEvents, batchId: number, records: number, committedAt: number, dlqByCode: Record<string, number> = {}) {
+  const dlq = Object.values(dlqByCode).reduce((a, n) => a + n, 0)
+  events.emit('batch.committed', {
+    pipelineId: 'orders',
+    batchId,
+    recordsRead: records,
+    destinations: { table: records - dlq - 1, dlq, late: 1 },
+    dlqByCode,
+    durationMs: 100,
+    committedAt,
+    maxRecordTimestampMs: null,
+    position: { 'orders/0': String(batchId * 100) },
+    watermarkMs: null,
+    progress: progressOf(batchId, records),
+  })
+}
+
+test('totals add up over batches; the throughput window has every bucket, old batches fall out', () => {
+  const events = new EngineEvents()
+  const size = THROUGHPUT_BUCKET_SECONDS * 1000
+  const t0 = Date.UTC(2026, 10, 25, 12, 0, 0)
+  let now = t0
+  const board = new QueryStatusBoard(events, () => now)
+  committed(events, 0, 100, t0, { RECORD_DECODE: 2 })
+  committed(events, 1, 50, t0 + 1000, { RECORD_DECODE: 1, RECORD_COLUMN: 4 })
+  now = t0 + 3 * size
+  committed(events, 2, 30, now)
+  let q = board.snapshot().queries[0]
+  assert.deepEqual(q?.totals, { records: 180, destinations: { table: 170, dlq: 7, late: 3 }, dlqByCode: { RECORD_DECODE: 3, RECORD_COLUMN: 4 } })
+  assert.equal(q?.lastProgress?.batchId, 2)
+  let buckets = q?.throughput.buckets ?? []
+  assert.equal(buckets.length, THROUGHPUT_BUCKETS)
+  assert.equal(q?.throughput.bucketSeconds, THROUGHPUT_BUCKET_SECONDS)
+  assert.deepEqual(buckets.slice(-4), [
+    { start: new Date(t0).toISOString(), records: 150 },
+    { start: new Date(t0 + size).toISOString(), records: 0 },
+    { start: new Date(t0 + 2 * size).toISOString(), records: 0 },
+    { start: new Date(t0 + 3 * size).toISOString(), records: 30 },
+  ])
+  // Past the window, the first two batches are gone from the chart but not from the totals.
+  now = t0 + THROUGHPUT_BUCKETS * size
+  q = board.snapshot().queries[0]
+  buckets = q?.throughput.buckets ?? []
+  assert.equal(buckets.reduce((a, b) => a + b.records, 0), 30)
+  assert.equal(q?.totals.records, 180)
+})
 
 test('the board follows a query through its events', () => {
   const events = new EngineEvents()
@@ -36,8 +89,9 @@ test('the board follows a query through its events', () => {
     maxRecordTimestampMs: now - 10,
     position: { 'orders/0': '150', 'orders/1': '7' },
     watermarkMs: Date.UTC(2026, 10, 25, 11, 0, 0),
+    progress: progressOf(5, 50),
   })
-  events.emit('source.lag', { pipelineId: 'orders', lag: { 'orders/0': 12, 'orders/2': 3 } })
+  events.emit('source.lag', { pipelineId: 'orders', lag: { 'orders/0': 12, 'orders/2': 3 }, latest: { 'orders/0': '162', 'orders/2': '3' } })
   events.emit('circuit.state', { pipelineId: 'orders', state: 'closed' })
   const snap = board.snapshot()
   q = snap.queries[0]
@@ -46,10 +100,12 @@ test('the board follows a query through its events', () => {
   assert.equal(q?.batchesCommitted, 1)
   assert.equal(q?.watermark, '2026-11-25T11:00:00.000Z')
   assert.deepEqual(q?.partitions, {
-    'orders/0': { position: '150', lag: 12 },
-    'orders/1': { position: '7', lag: null },
-    'orders/2': { position: null, lag: 3 },
+    'orders/0': { position: '150', lag: 12, latest: '162' },
+    'orders/1': { position: '7', lag: null, latest: null },
+    'orders/2': { position: null, lag: 3, latest: '3' },
   })
+  assert.deepEqual(q?.lastProgress, progressOf(5, 50))
+  assert.deepEqual(q?.totals, { records: 50, destinations: { table: 49, dlq: 1 }, dlqByCode: { RECORD_DECODE: 1 } })
   assert.deepEqual(JSON.parse(JSON.stringify(snap)), snap, 'snapshot is plain JSON')
 })
 
@@ -73,11 +129,11 @@ test('duplicates, several queries, and terminal states', () => {
 test('snapshots are copies', () => {
   const events = new EngineEvents()
   const board = new QueryStatusBoard(events)
-  events.emit('source.lag', { pipelineId: 'a', lag: { p: 1 } })
+  events.emit('source.lag', { pipelineId: 'a', lag: { p: 1 }, latest: { p: '1' } })
   const snap = board.snapshot()
   const first = snap.queries[0]
-  if (first) first.partitions.p = { position: 'x', lag: 9 }
-  assert.deepEqual(board.get('a')?.partitions, { p: { position: null, lag: 1 } })
+  if (first) first.partitions.p = { position: 'x', lag: 9, latest: null }
+  assert.deepEqual(board.get('a')?.partitions, { p: { position: null, lag: 1, latest: '1' } })
 })
 
 test('the board shows the Kafka outbox: pending rows per topic, since when failing, why (secrets scrubbed)', () => {

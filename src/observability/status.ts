@@ -3,7 +3,7 @@
  * view for humans and scripts; the database stays the authority (`sluice status` reads it directly).
  */
 import type { Position } from '../api/position.ts'
-import type { CircuitState, EngineEventMap, EngineEventName, EngineEvents, QueryState, RecordDestination } from '../engine/events.ts'
+import type { BatchProgress, CircuitState, EngineEventMap, EngineEventName, EngineEvents, QueryState, RecordDestination } from '../engine/events.ts'
 import { redactText } from '../secrets.ts'
 
 export interface PartitionStatus {
@@ -11,7 +11,28 @@ export interface PartitionStatus {
   position: string | null
   /** Records behind the latest source position, or null when unknown. */
   lag: number | null
+  /** The source's latest position when lag was last measured, or null when unknown. */
+  latest: string | null
 }
+
+/** Records committed per time bucket over the last minutes, oldest first (the status page's chart). */
+export interface Throughput {
+  bucketSeconds: number
+  /** Every bucket of the window, zeros included; `start` is the bucket's start, ISO-8601. */
+  buckets: { start: string; records: number }[]
+}
+
+/** Totals since this process started the query. */
+export interface QueryTotals {
+  records: number
+  destinations: Partial<Record<RecordDestination, number>>
+  /** Dead letters by error code. */
+  dlqByCode: Record<string, number>
+}
+
+/** The throughput window: THROUGHPUT_BUCKETS buckets of THROUGHPUT_BUCKET_SECONDS each (5 minutes). */
+export const THROUGHPUT_BUCKET_SECONDS = 10
+export const THROUGHPUT_BUCKETS = 30
 
 export interface QueryStatus {
   id: string
@@ -29,6 +50,10 @@ export interface QueryStatus {
   } | null
   batchesCommitted: number
   duplicatesSkipped: number
+  /** The last committed batch in Spark's StreamingQueryProgress terms (offsets, backlog, rates). */
+  lastProgress: BatchProgress | null
+  totals: QueryTotals
+  throughput: Throughput
   /** Watermark applied to the next batch (epoch ms and ISO), or null without a watermark. */
   watermarkMs: number | null
   watermark: string | null
@@ -51,6 +76,8 @@ type AnyEvent = { [K in EngineEventName]: { name: K; payload: EngineEventMap[K] 
 /** Keeps the latest status of every query, fed by engine events. */
 export class QueryStatusBoard {
   readonly #queries = new Map<string, QueryStatus>()
+  /** Records committed per bucket (bucket start, epoch ms), per query; pruned to the window. */
+  readonly #buckets = new Map<string, Map<number, number>>()
   readonly #now: () => number
 
   /** Subscribes to `events` when given (or call attach later). */
@@ -69,17 +96,44 @@ export class QueryStatusBoard {
     this.#query(pipelineId).name = name
   }
 
-  /** Status of one query, or undefined when unknown. */
+  /** A copy of one query's status (as in snapshot()), or undefined when unknown. */
   get(pipelineId: string): Readonly<QueryStatus> | undefined {
-    return this.#queries.get(pipelineId)
+    const q = this.#queries.get(pipelineId)
+    return q && this.#copy(q)
   }
 
   /** A JSON-safe copy of every query's status, in registration order. */
   snapshot(): StatusSnapshot {
     return {
       generatedAt: new Date(this.#now()).toISOString(),
-      queries: [...this.#queries.values()].map((q) => structuredClone(q)),
+      queries: [...this.#queries.values()].map((q) => this.#copy(q)),
     }
+  }
+
+  /** The stored status with its throughput window computed for now (it is kept as bucket counts). */
+  #copy(q: QueryStatus): QueryStatus {
+    return { ...structuredClone(q), throughput: this.#throughput(q.id) }
+  }
+
+  #throughput(id: string): Throughput {
+    const size = THROUGHPUT_BUCKET_SECONDS * 1000
+    const last = Math.floor(this.#now() / size) * size
+    const counts = this.#buckets.get(id)
+    const buckets: Throughput['buckets'] = []
+    for (let start = last - (THROUGHPUT_BUCKETS - 1) * size; start <= last; start += size) {
+      buckets.push({ start: new Date(start).toISOString(), records: counts?.get(start) ?? 0 })
+    }
+    return { bucketSeconds: THROUGHPUT_BUCKET_SECONDS, buckets }
+  }
+
+  #count(id: string, atMs: number, records: number): void {
+    const size = THROUGHPUT_BUCKET_SECONDS * 1000
+    let counts = this.#buckets.get(id)
+    if (!counts) this.#buckets.set(id, (counts = new Map()))
+    const bucket = Math.floor(atMs / size) * size
+    counts.set(bucket, (counts.get(bucket) ?? 0) + records)
+    const oldest = Math.floor(this.#now() / size) * size - (THROUGHPUT_BUCKETS - 1) * size
+    for (const start of counts.keys()) if (start < oldest) counts.delete(start)
   }
 
   #iso(): string {
@@ -99,6 +153,10 @@ export class QueryStatusBoard {
         lastBatch: null,
         batchesCommitted: 0,
         duplicatesSkipped: 0,
+        lastProgress: null,
+        totals: { records: 0, destinations: {}, dlqByCode: {} },
+        // Filled by #copy from #buckets: the window moves with time, not only with events.
+        throughput: { bucketSeconds: THROUGHPUT_BUCKET_SECONDS, buckets: [] },
         watermarkMs: null,
         watermark: null,
         partitions: {},
@@ -111,7 +169,7 @@ export class QueryStatusBoard {
   }
 
   #partition(q: QueryStatus, key: string): PartitionStatus {
-    return (q.partitions[key] ??= { position: null, lag: null })
+    return (q.partitions[key] ??= { position: null, lag: null, latest: null })
   }
 
   #apply(ev: AnyEvent): void {
@@ -140,6 +198,11 @@ export class QueryStatusBoard {
           durationMs: e.durationMs,
         }
         q.batchesCommitted++
+        q.lastProgress = structuredClone(e.progress)
+        q.totals.records += e.recordsRead
+        for (const [d, n] of Object.entries(e.destinations) as [RecordDestination, number][]) q.totals.destinations[d] = (q.totals.destinations[d] ?? 0) + n
+        for (const [code, n] of Object.entries(e.dlqByCode)) q.totals.dlqByCode[code] = (q.totals.dlqByCode[code] ?? 0) + n
+        this.#count(q.id, e.committedAt, e.recordsRead)
         q.currentBatch = null
         q.watermarkMs = e.watermarkMs
         q.watermark = e.watermarkMs === null ? null : new Date(e.watermarkMs).toISOString()
@@ -163,6 +226,7 @@ export class QueryStatusBoard {
         break
       case 'source.lag':
         for (const [key, lag] of Object.entries(ev.payload.lag)) this.#partition(q, key).lag = lag
+        for (const [key, latest] of Object.entries(ev.payload.latest)) if (Object.hasOwn(q.partitions, key)) this.#partition(q, key).latest = latest
         break
       case 'tracker.size':
         break
