@@ -77,7 +77,8 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
   const ctx: ComponentContext = { pipelineId: config.pipelineId, baseDir, logger, env: deps.env }
   const { validator, loadSchema } = await pipelineSchemas(config, baseDir)
 
-  const source = sourceFor(config.extract).create(config.extract, ctx)
+  const sourceDef = sourceFor(config.extract)
+  const source = sourceDef.create(config.extract, ctx)
   const resolveCredential = (id: string): Promise<{ user?: string; password?: string }> => resolveCredentialFrom(id, deps.env)
   const sink = sinks.postgresql.create(config.load, ctx, { resolveCredential, ...(loadSchema ? { loadSchema } : {}) })
 
@@ -126,7 +127,7 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
     },
     // Record metadata (key, topic, ...) is added where a step, the watermark or a key reads it, or the table has it.
     metadata: {
-      source: config.extract.sourceType,
+      source: sourceDef.metadata,
       referenced: [...fieldsRead(config.transform), ...(streaming.watermark ? [streaming.watermark.eventTimeColumn] : []), ...(config.load.upsertKeys ?? [])],
     },
     ...(aggregate ? { aggregate } : {}),
@@ -136,9 +137,9 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
     events: deps.events,
     logger,
   })
-  const extract = config.extract
-  const maxRecords = (extract.sourceType === 'kafka' ? extract.connectionParams.maxOffsetsPerTrigger : undefined) ?? streaming.maxRecordsPerTrigger
-  const maxBytes = (extract.sourceType === 'kafka' ? extract.connectionParams.maxBytesPerTrigger : undefined) ?? streaming.maxBytesPerTrigger
+  const own = sourceDef.readLimits(config.extract)
+  const maxRecords = own.maxRecords ?? streaming.maxRecordsPerTrigger
+  const maxBytes = own.maxBytes ?? streaming.maxBytesPerTrigger
   const query = new Query({
     pipelineId: config.pipelineId,
     source,
