@@ -3,10 +3,10 @@ import { withoutForbiddenKeys } from './forbidden-keys.ts'
 import { interpolate, type Env } from './interpolate.ts'
 import { configInvalid, errorMap, toConfigIssues } from './issues.ts'
 import { pipelineSchema } from './pipeline.ts'
+import type { ConfigIssue, ParseResult, PipelineConfig } from './types.ts'
 
 // Defined beside the issues so components can raise it without loading the root schema (an import cycle).
 export { configInvalid }
-import type { ConfigIssue, ParseResult, PipelineConfig } from './types.ts'
 
 export interface ParseOptions {
   /** When given, `${VAR}` / `${VAR:-default}` in string values are replaced first (loadPipelineFile passes process.env). */
