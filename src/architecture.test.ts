@@ -1,8 +1,11 @@
 /**
- * The layout rules the README states, checked on every run: the engine imports no component (it
- * talks to sources and sinks through src/api/ only), and no module imports itself through others
- * (an import cycle makes load order, and so start-up, depend on which file is imported first).
- * Test files and test kits are left out: they may wire anything together.
+ * The layout rules the README states ("Layout"), checked on every run: the engine imports no
+ * component (it talks to sources and sinks through src/api/ only); no module imports itself through
+ * others (an import cycle makes load order, and so start-up, depend on which file is imported
+ * first); reliability/ holds no Kafka code; every Kafka client is made by components/kafka/clients.ts;
+ * and a source folder is imported only by the registry (and the shared code of its own family), so
+ * adding a source is its folder plus one registry line. Test files and test kits are left out: they
+ * may wire anything together.
  */
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
@@ -14,22 +17,42 @@ import { fileURLToPath } from 'node:url'
 const src = dirname(fileURLToPath(import.meta.url))
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+'([^']+)'|import\(\s*'([^']+)'\s*\)/g
 
-async function moduleGraph(): Promise<Map<string, string[]>> {
-  const graph = new Map<string, string[]>()
+/** One module's imports: relative ones resolved to paths under src/, packages by name. */
+interface Imports {
+  /** Modules loaded at run time (`import type` is erased, so it is not here). */
+  readonly runtime: string[]
+  /** Every module named, type-only imports too. */
+  readonly all: string[]
+  /** Packages loaded at run time. */
+  readonly packages: string[]
+  readonly text: string
+}
+
+async function scan(): Promise<Map<string, Imports>> {
+  const found = new Map<string, Imports>()
   for await (const file of glob('**/*.ts', { cwd: src })) {
     if (file.endsWith('.test.ts') || file.endsWith('testkit.ts')) continue
     const text = readFileSync(join(src, file), 'utf8')
-    const deps: string[] = []
+    const imports: Imports = { runtime: [], all: [], packages: [], text }
     for (const m of text.matchAll(IMPORT)) {
       const spec = m[1] ?? m[2]
-      if (spec === undefined || !spec.startsWith('.')) continue
-      // `import type` is erased at run time, so it cannot form a load-order cycle.
-      if (/^\s*(?:import|export)\s+type\s/.test(m[0].replace(/^\n/, ''))) continue
-      deps.push(relative(src, resolve(src, dirname(file), spec)))
+      if (spec === undefined || spec.startsWith('node:')) continue
+      const typeOnly = /^\s*(?:import|export)\s+type\s/.test(m[0].replace(/^\n/, ''))
+      if (!spec.startsWith('.')) {
+        if (!typeOnly) imports.packages.push(spec)
+        continue
+      }
+      const path = relative(src, resolve(src, dirname(file), spec))
+      imports.all.push(path)
+      if (!typeOnly) imports.runtime.push(path)
     }
-    graph.set(file, deps)
+    found.set(file, imports)
   }
-  return graph
+  return found
+}
+
+async function moduleGraph(): Promise<Map<string, string[]>> {
+  return new Map([...(await scan())].map(([file, i]) => [file, i.runtime]))
 }
 
 test('the engine imports no component (only the contracts in src/api/)', async () => {
@@ -60,4 +83,47 @@ test('there are no import cycles among the modules', async () => {
   }
   for (const file of graph.keys()) visit(file, [])
   assert.deepEqual(cycles, [])
+})
+
+test('reliability/ holds no Kafka code: it imports no component and no Kafka client', async () => {
+  const offending: string[] = []
+  for (const [file, i] of await scan()) {
+    if (!file.startsWith('reliability/')) continue
+    for (const d of i.all) if (d.startsWith('components/')) offending.push(`${file} -> ${d}`)
+    for (const p of i.packages) if (p.includes('kafka')) offending.push(`${file} -> ${p}`)
+  }
+  assert.deepEqual(offending, [])
+})
+
+test('every Kafka client is made by the one client factory (components/kafka/clients.ts)', async () => {
+  const makers: string[] = []
+  for (const [file, i] of await scan()) if (/\bnew\s+(?:Admin|Consumer|Producer)\s*[(<]/.test(i.text)) makers.push(file)
+  assert.deepEqual(makers, ['components/kafka/clients.ts'])
+})
+
+test('a source folder is imported only by the registry (and by the shared code of its own family)', async () => {
+  const modules = await scan()
+  const folders = new Set([...modules.keys()].map((f) => /^components\/sources\/([^/]+)\//.exec(f)?.[1]).filter((n) => n !== undefined))
+  assert.deepEqual([...folders].sort(), ['file', 'generator', 'kafka'], 'the scan found the source folders')
+  const importers = new Map<string, Set<string>>()
+  for (const [file, i] of modules) {
+    for (const d of i.all) {
+      const name = /^components\/sources\/([^/]+)\//.exec(d)?.[1]
+      if (name === undefined || file.startsWith(`components/sources/${name}/`)) continue
+      // components/kafka/ is the Kafka family's shared code (connection, clients, the outbox relay).
+      if (file.startsWith(`components/${name}/`)) continue
+      importers.set(name, (importers.get(name) ?? new Set()).add(file))
+    }
+  }
+  for (const name of folders) assert.deepEqual([...(importers.get(name) ?? [])], ['components/registry.ts'], `components/sources/${name}/`)
+})
+
+test('no module outside the source folders branches on a sourceType other than kafka (whose brokers the Kafka DLQ may share)', async () => {
+  const branches: string[] = []
+  for (const [file, i] of await scan()) {
+    if (file.startsWith('components/sources/')) continue
+    for (const m of i.text.matchAll(/sourceType'?\]?\s*[!=]==?\s*'([^']+)'/g)) branches.push(`${file}: ${m[1]}`)
+  }
+  assert.ok(branches.length > 0, 'the scan sees the Kafka lookups')
+  assert.deepEqual(branches.filter((b) => !b.endsWith(': kafka')), [])
 })

@@ -1,4 +1,5 @@
-import type { Source } from './source.ts'
+import type * as z from 'zod'
+import type { ReadLimits, Source, SourceKind } from './source.ts'
 
 /** The logging surface components may use (pino's, narrowed). Never log secrets. */
 export interface Logger {
@@ -23,10 +24,28 @@ export interface ComponentContext {
   readonly resolveCredential?: (credentialId: string) => Promise<{ user?: string; password?: string }>
 }
 
-/** A source kind, as listed in components/registry.ts. */
-export interface SourceDefinition<C> {
-  readonly type: string
+/**
+ * The zod schema of one source's `extract` section: an object (possibly refined or transformed)
+ * with a literal `sourceType`, so the root schema can put it in its discriminated union.
+ */
+export type SourceSchema<C> = z.ZodType<C> & z.core.$ZodTypeDiscriminable
+
+/**
+ * A source kind, as listed in components/registry.ts: everything the rest of Sluice needs to know
+ * about it, so that adding a source is its folder plus one registry line.
+ */
+export interface SourceDefinition<C extends { readonly sourceType: string }> {
+  readonly type: C['sourceType']
+  /** What it reads, for `sluice components` and the docs. */
   readonly summary: string
+  /** The `extract` schema (config/pipeline.ts joins them into the root schema and its JSON Schema). */
+  readonly schema: SourceSchema<C>
+  /** The `validate` summary of a config: the text after "extract   ". Never a secret. */
+  describe(config: C): string
+  /** Batch limits the source's own options set; they win over streamingConfigJson's maxRecordsPerTrigger / maxBytesPerTrigger. */
+  readLimits(config: C): Pick<ReadLimits, 'maxRecords' | 'maxBytes'>
+  /** Which metadata fields its records have. */
+  readonly metadata: SourceKind
   create(config: C, ctx: ComponentContext): Source
 }
 

@@ -1,6 +1,13 @@
 import type { Position } from './position.ts'
 import type { SourceRecord } from './record.ts'
 
+/**
+ * Which record metadata a source has (engine/metadata.ts): every source has Spark's Kafka columns
+ * (key, value, topic, partition, offset, timestamp, headers; filled or null), the file source adds
+ * file name and line. A new source names the kind its records fit; a new kind is new engine code.
+ */
+export type SourceKind = 'kafka' | 'file' | 'generator'
+
 /** Read limits of one micro-batch (from maxOffsetsPerTrigger / maxRecordsPerTrigger / maxFilesPerTrigger / maxBytesPerTrigger). */
 export interface ReadLimits {
   readonly maxRecords?: number

@@ -5,6 +5,7 @@
  */
 import type * as z from 'zod'
 import { knownKeysOf } from './lenient.ts'
+import { SluiceError } from '../errors.ts'
 import { REDACTED, isSecretName, redactSecrets } from '../secrets.ts'
 import { didYouMean } from './suggest.ts'
 import type { ConfigIssue } from './types.ts'
@@ -92,4 +93,12 @@ export function toConfigIssues(issues: readonly z.core.$ZodIssue[], input: unkno
 export function formatIssue(issue: ConfigIssue): string {
   const got = issue.value === undefined ? '' : ` (got ${JSON.stringify(issue.value)})`
   return `${issue.path === '' ? '(root)' : issue.path}: ${issue.message}${got}${issue.suggestion ? `; ${issue.suggestion}` : ''}`
+}
+
+/** A CONFIG_INVALID error listing the issues (message shows up to five; details carry all). */
+export function configInvalid(issues: ConfigIssue[], file?: string): SluiceError {
+  const head = `${file ?? 'pipeline config'} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'})`
+  const lines = issues.slice(0, 5).map((i) => `  ${formatIssue(i)}`)
+  if (issues.length > 5) lines.push(`  ... and ${issues.length - 5} more`)
+  return new SluiceError('CONFIG_INVALID', [head, ...lines].join('\n'), { details: { issues, ...(file ? { file } : {}) } })
 }

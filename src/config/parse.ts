@@ -1,10 +1,12 @@
 /** Parsing of a pipeline JSON value: every issue at once, or the normalized PipelineConfig. */
-import { SluiceError } from '../errors.ts'
 import { withoutForbiddenKeys } from './forbidden-keys.ts'
 import { interpolate, type Env } from './interpolate.ts'
-import { errorMap, formatIssue, toConfigIssues } from './issues.ts'
+import { configInvalid, errorMap, toConfigIssues } from './issues.ts'
 import { pipelineSchema } from './pipeline.ts'
 import type { ConfigIssue, ParseResult, PipelineConfig } from './types.ts'
+
+// Defined beside the issues so components can raise it without loading the root schema (an import cycle).
+export { configInvalid }
 
 export interface ParseOptions {
   /** When given, `${VAR}` / `${VAR:-default}` in string values are replaced first (loadPipelineFile passes process.env). */
@@ -29,14 +31,6 @@ export function parsePipeline(json: unknown, options: ParseOptions = {}): ParseR
     issues.push(...toConfigIssues(r.error.issues, input).filter((i) => !interpolated.has(i.path)))
   }
   return { ok: false, issues }
-}
-
-/** A CONFIG_INVALID error listing the issues (message shows up to five; details carry all). */
-export function configInvalid(issues: ConfigIssue[], file?: string): SluiceError {
-  const head = `${file ?? 'pipeline config'} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'})`
-  const lines = issues.slice(0, 5).map((i) => `  ${formatIssue(i)}`)
-  if (issues.length > 5) lines.push(`  ... and ${issues.length - 5} more`)
-  return new SluiceError('CONFIG_INVALID', [head, ...lines].join('\n'), { details: { issues, ...(file ? { file } : {}) } })
 }
 
 /** Like parsePipeline, but throws SluiceError CONFIG_INVALID (details.issues) instead of returning issues. */

@@ -5,9 +5,7 @@
  * strategy needs a DLQ).
  */
 import * as z from 'zod'
-import { fileExtractSchema } from '../components/sources/file/config.ts'
-import { generatorExtractSchema } from '../components/sources/generator/config.ts'
-import { kafkaExtractSchema } from '../components/sources/kafka/config.ts'
+import { sourceList, sourceSchemas } from '../components/registry.ts'
 import { postgresLoadSchema } from '../components/sinks/postgres/config.ts'
 import { parseQualified } from '../components/sinks/postgres/sql/quote.ts'
 import { transformSchema } from '../components/transforms/config.ts'
@@ -17,9 +15,12 @@ import { monitoringConfigSchema } from './monitoring.ts'
 import { streamingConfigSchema } from './streaming.ts'
 import type { PipelineConfig } from './types.ts'
 
+const sourceTypes = sourceList.map((s) => JSON.stringify(s.type)).join(', ')
+
+/** The sources of components/registry.ts, told apart by sourceType. */
 export const extractSchema = z
-  .discriminatedUnion('sourceType', [kafkaExtractSchema, fileExtractSchema, generatorExtractSchema], {
-    error: (iss) => (iss.code === 'invalid_union' ? 'sourceType must be one of "kafka", "file", "generator"' : undefined),
+  .discriminatedUnion('sourceType', sourceSchemas, {
+    error: (iss) => (iss.code === 'invalid_union' ? `sourceType must be one of ${sourceTypes}` : undefined),
   })
   .describe('Where records come from; sourceType selects the source.')
 

@@ -4,6 +4,7 @@
  * The zod schemas in this folder and in the components' config.ts files produce exactly these
  * types (types.check.ts asserts it at compile time).
  */
+import type { ExtractConfig } from '../components/registry.ts'
 
 /** Milliseconds. Input: "5 seconds", "1 hour", "500 ms", "2m", "1.5 s", or a number of milliseconds. */
 export type Duration = number
@@ -78,62 +79,11 @@ export type ErrorHandlingConfig = {
   failFast: boolean
 }
 
-/** Per-topic, per-partition starting offsets; -2 means earliest and -1 latest (Spark's convention). */
-export type PartitionOffsets = Record<string, Record<string, number>>
-
-export type KafkaConnectionParams = {
-  'kafka.bootstrap.servers': string
-  subscribe?: string
-  subscribePattern?: string
-  startingOffsets: 'earliest' | 'latest' | PartitionOffsets
-  maxOffsetsPerTrigger?: number
-  maxBytesPerTrigger?: number
-  failOnDataLoss: boolean
-  [k: `kafka.${string}`]: string
-}
-
-export type KafkaExtractConfig = {
-  sourceType: 'kafka'
-  topic?: string
-  schemaName?: string
-  credentialId?: string
-  connectionParams: KafkaConnectionParams
-}
-
-export type FileExtractConfig = {
-  sourceType: 'file'
-  path: string
-  format: 'json' | 'csv'
-  pattern?: string
-  order: 'name' | 'mtime'
-  cleanSource: 'off' | 'archive' | 'delete'
-  sourceArchiveDir?: string
-  csv: { header: boolean; delimiter: string; maxRecordBytes?: number }
-  /** Quiet time (ms) before a file counts as complete: its size and mtime must not change for this long. */
-  stableMs: number
-  schemaName?: string
-}
-
-export type GeneratorField =
-  | { type: 'sequence' }
-  | { type: 'int'; min: number; max: number }
-  | { type: 'float'; min: number; max: number }
-  | { type: 'choice'; values: (string | number | boolean)[] }
-  | { type: 'timestamp'; jitterMs?: number }
-  | { type: 'uuid' }
-  | { type: 'string'; length: number }
-
-export type GeneratorExtractConfig = {
-  sourceType: 'generator'
-  rowsPerSecond?: number
-  totalRecords?: number
-  partitions: number
-  seed: number
-  fields: Record<string, GeneratorField>
-  schemaName?: string
-}
-
-export type ExtractConfig = KafkaExtractConfig | FileExtractConfig | GeneratorExtractConfig
+/**
+ * The `extract` section: the union of the config types of the sources in components/registry.ts
+ * (each source declares its own type beside its zod schema, in its folder's config.ts).
+ */
+export type { ExtractConfig }
 
 export type WriteMode = 'append' | 'overwrite' | 'upsert'
 

@@ -15,9 +15,10 @@
  * the target table. The choice is made once per query (`metadataAdder`), never per record.
  */
 import { type RowValues, type SourceRecord, fieldOf, setField } from '../api/record.ts'
+import type { SourceKind } from '../api/source.ts'
 
-/** The kind of source, for the metadata it has (the file source has file names and lines). */
-export type SourceKind = 'kafka' | 'file' | 'generator'
+/** The kind of source, for the metadata it has (the file source has file names and lines); declared in the source contract. */
+export type { SourceKind }
 
 /** Adds a record's metadata fields to its values (in place), skipping names the payload has. */
 export type MetadataAdder = (values: RowValues, record: SourceRecord) => void

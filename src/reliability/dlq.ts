@@ -4,7 +4,7 @@
  *
  * - PostgreSQL DLQ (`dlqType: postgresql`): rows in the DLQ table, committed with the batch.
  * - Kafka DLQ (`dlqType: kafka`): rows in the outbox table `sluice_dlq_outbox`, committed with the
- *   batch, then published by the outbox relay (outbox-relay.ts) and deleted.
+ *   batch, then published by the outbox relay (components/kafka/outbox/relay.ts) and deleted.
  * - Late records: `sendtodlq` goes to the DLQ (`dlqTopic` overrides the topic, or the table for a
  *   PostgreSQL DLQ); `separatestream` goes to `separateTable` (same format as the DLQ table) or
  *   `separateTopic` (through the outbox). `drop` and `loganddrop` never reach this module.

@@ -20,7 +20,7 @@ import { TriggerPolicy } from '../engine/trigger.ts'
 import { CircuitBreaker } from '../reliability/circuit-breaker.ts'
 import { DeadLetterTables } from '../reliability/dlq.ts'
 import { pipelineRoutes } from './routes.ts'
-import { OutboxRelay, relayingWriter } from '../reliability/outbox-relay.ts'
+import { OutboxRelay, relayingWriter } from '../components/kafka/outbox/relay.ts'
 import { dlqConnection } from '../components/kafka/inputs.ts'
 import { preflightKafka } from '../components/kafka/preflight.ts'
 import { pipelineSchemas } from './schemas.ts'
@@ -78,7 +78,8 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
   const ctx: ComponentContext = { pipelineId: config.pipelineId, baseDir, logger, env: deps.env }
   const { validator, loadSchema } = await pipelineSchemas(config, baseDir)
 
-  const source = sourceFor(config.extract).create(config.extract, ctx)
+  const sourceDef = sourceFor(config.extract)
+  const source = sourceDef.create(config.extract, ctx)
   const resolveCredential = (id: string): Promise<{ user?: string; password?: string }> => resolveCredentialFrom(id, deps.env)
   const { store, table } = sinks.postgresql.create(config.load, ctx, { resolveCredential, ...(loadSchema ? { loadSchema } : {}) })
 
@@ -128,7 +129,7 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
     },
     // Record metadata (key, topic, ...) is added where a step, the watermark or a key reads it, or the table has it.
     metadata: {
-      source: config.extract.sourceType,
+      source: sourceDef.metadata,
       referenced: [...fieldsRead(config.transform), ...(streaming.watermark ? [streaming.watermark.eventTimeColumn] : []), ...(config.load.upsertKeys ?? [])],
     },
     ...(aggregate ? { aggregate } : {}),
@@ -137,9 +138,9 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
     events: deps.events,
     logger,
   })
-  const extract = config.extract
-  const maxRecords = (extract.sourceType === 'kafka' ? extract.connectionParams.maxOffsetsPerTrigger : undefined) ?? streaming.maxRecordsPerTrigger
-  const maxBytes = (extract.sourceType === 'kafka' ? extract.connectionParams.maxBytesPerTrigger : undefined) ?? streaming.maxBytesPerTrigger
+  const own = sourceDef.readLimits(config.extract)
+  const maxRecords = own.maxRecords ?? streaming.maxRecordsPerTrigger
+  const maxBytes = own.maxBytes ?? streaming.maxBytesPerTrigger
   const query = new Query<PgBatchTx>({
     pipelineId: config.pipelineId,
     source,

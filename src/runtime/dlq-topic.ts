@@ -15,7 +15,7 @@ import { sourceFor } from '../components/registry.ts'
 import { extractSchema, type PipelineConfig } from '../config/index.ts'
 import { SluiceError } from '../errors.ts'
 import { DLQ_FIELDS } from '../reliability/dlq-record.ts'
-import { OUTBOX_ID_HEADER } from '../reliability/outbox-tail.ts'
+import { OUTBOX_ID_HEADER } from '../components/kafka/outbox/tail.ts'
 import { type DeadLetterEntry, type DlqFilter, type DlqListing, matches, parseTopicId, topicEntryId } from './dlq-entry.ts'
 
 type Env = Readonly<Record<string, string | undefined>>

@@ -4,7 +4,7 @@
  */
 import { type AssembledPipeline, outboxSettings } from './assemble.ts'
 import { redactText } from '../secrets.ts'
-import type { OutboxState } from '../reliability/outbox-relay.ts'
+import type { OutboxState } from '../components/kafka/outbox/relay.ts'
 
 const PROBE_TIMEOUT_MS = 2000
 

@@ -10,7 +10,7 @@ import { nullLogger } from '../../src/api/component.ts'
 import { KafkaClient } from '../../src/components/sources/kafka/client.ts'
 import { readPartitions } from '../../src/components/sources/kafka/reader.ts'
 import { plaintextConnection } from '../../src/components/kafka/connection.ts'
-import { relayReadSettings } from '../../src/reliability/outbox-tail.ts'
+import { relayReadSettings } from '../../src/components/kafka/outbox/tail.ts'
 import { bootstrapBrokers, createAdmin, createTopic, kafkaBootstrap, produce, uniqueTopic, type TestMessage } from '../helpers/kafka.ts'
 import { pgSettings, type TestSchema } from '../helpers/pg.ts'
 

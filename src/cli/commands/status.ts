@@ -4,7 +4,7 @@ import { nullLogger } from '../../api/component.ts'
 import { sourceFor } from '../../components/registry.ts'
 import { loadPipelineFile } from '../../config/index.ts'
 import { toSluiceError } from '../../errors.ts'
-import { outboxBacklog } from '../../reliability/outbox-backlog.ts'
+import { outboxBacklog } from '../../components/kafka/outbox/backlog.ts'
 import { openDatabase } from '../../runtime/database.ts'
 import { reportError } from '../report-error.ts'
 

@@ -10,6 +10,7 @@ import { isSluiceError, toSluiceError } from '../../errors.ts'
 import { describeDestination, describeLate, pipelineRoutes } from '../../runtime/routes.ts'
 import { pipelineSchemas } from '../../runtime/schemas.ts'
 import type { LoadSchema } from '../../components/sinks/postgres/index.ts'
+import { sourceFor } from '../../components/registry.ts'
 
 /** The verdict on one file. */
 export type ValidateResult =
@@ -59,20 +60,7 @@ export function summarize(c: PipelineConfig, facts: SummaryFacts = {}): string[]
   // The destinations `run` uses (runtime/routes.ts), not only what the file spells out.
   const routes = pipelineRoutes(c)
   const lines = [`pipeline ${c.pipelineId}${c.name ? ` (${c.name})` : ''}, mode ${c.mode}`]
-  const e = c.extract
-  if (e.sourceType === 'kafka') {
-    const p = e.connectionParams
-    const what = p.subscribePattern !== undefined ? `pattern /${p.subscribePattern}/` : `topics ${p.subscribe ?? ''}`
-    const offsets = typeof p.startingOffsets === 'string' ? p.startingOffsets : 'per-partition offsets'
-    const protocol = p['kafka.security.protocol'] ?? 'PLAINTEXT'
-    const sasl = protocol.startsWith('SASL_') || p['kafka.sasl.mechanism'] !== undefined ? ` ${p['kafka.sasl.mechanism'] ?? 'PLAIN'}` : ''
-    lines.push(`extract   kafka ${what} from ${p['kafka.bootstrap.servers']} (${protocol}${sasl}), startingOffsets ${offsets}`)
-  } else if (e.sourceType === 'file') {
-    lines.push(`extract   file ${e.format} files in ${e.path}${e.pattern ? ` matching ${e.pattern}` : ''}, order ${e.order}, cleanSource ${e.cleanSource}`)
-  } else {
-    const rate = e.rowsPerSecond === undefined ? 'as fast as possible' : `${e.rowsPerSecond} rows/s`
-    lines.push(`extract   generator ${Object.keys(e.fields).length} fields, ${rate}, ${e.totalRecords ?? 'unbounded'} records, seed ${e.seed}`)
-  }
+  lines.push(`extract   ${sourceFor(c.extract).describe(c.extract)}`)
   if (c.transform.length > 0) lines.push(`transform ${c.transform.map((s) => s.type).join(' -> ')}`)
   const l = c.load
   const cp = l.connectionParams

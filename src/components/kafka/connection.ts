@@ -9,7 +9,7 @@ import { isAbsolute, resolve } from 'node:path'
 import { createSecureContext, type ConnectionOptions as TlsOptions } from 'node:tls'
 import type { SASLOptions } from '@platformatic/kafka'
 import { formatPath, safeValue } from '../../config/issues.ts'
-import { configInvalid } from '../../config/parse.ts'
+import { configInvalid } from '../../config/issues.ts'
 import type { ConfigIssue } from '../../config/types.ts'
 import { KAFKA_SECURITY_OPTIONS, SASL_MECHANISMS, SECURITY_PROTOCOLS, bootstrapList, bootstrapProblem, type SaslMechanism, type SecurityProtocol } from './options.ts'
 

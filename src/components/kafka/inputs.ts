@@ -5,7 +5,8 @@
  * the kafka.* options and credentialId of `dlqConfig`. A late-data topic next to a PostgreSQL DLQ
  * goes to the Kafka source's cluster.
  */
-import type { KafkaExtractConfig, PipelineConfig } from '../../config/types.ts'
+import type { PipelineConfig } from '../../config/types.ts'
+import type { KafkaExtractConfig } from '../sources/kafka/config.ts'
 import { SluiceError } from '../../errors.ts'
 import { kafkaConnection, type KafkaConnection, type KafkaConnectionInput } from './connection.ts'
 import { resolveKafkaLogin } from './login.ts'

@@ -4,9 +4,21 @@
  */
 import * as z from 'zod'
 import { always, lenientBool, lenientEnum, lenientInt, strictObject, text } from '../../../config/lenient.ts'
-import type { FileExtractConfig } from '../../../config/types.ts'
 
-export type { FileExtractConfig }
+/** The parsed `extract` of a file source. */
+export type FileExtractConfig = {
+  sourceType: 'file'
+  path: string
+  format: 'json' | 'csv'
+  pattern?: string
+  order: 'name' | 'mtime'
+  cleanSource: 'off' | 'archive' | 'delete'
+  sourceArchiveDir?: string
+  csv: { header: boolean; delimiter: string; maxRecordBytes?: number }
+  /** Quiet time (ms) before a file counts as complete: its size and mtime must not change for this long. */
+  stableMs: number
+  schemaName?: string
+}
 
 export const csvOptionsSchema = strictObject(
   {

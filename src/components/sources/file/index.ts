@@ -2,7 +2,7 @@
  * `sourceType: file`: a folder of NDJSON or CSV files, read as new files arrive.
  */
 import type { SourceDefinition } from '../../../api/component.ts'
-import type { FileExtractConfig } from './config.ts'
+import { type FileExtractConfig, fileExtractSchema } from './config.ts'
 import { FileSource } from './file-source.ts'
 
 export { FileSource, type FileSourceConfig, type FileSourceOptions } from './file-source.ts'
@@ -14,6 +14,10 @@ export const fileSource: SourceDefinition<FileExtractConfig> = {
     'Newline-delimited JSON or CSV files in a folder, read whole, in name or modification order. ' +
     'A file is read once it has not changed for stableMs (default 1 s); names starting with "." or "_" ' +
     'or ending in .tmp/.partial are ignored, so writing under such a name and renaming into place is safe.',
+  schema: fileExtractSchema,
+  describe: (e) => `file ${e.format} files in ${e.path}${e.pattern ? ` matching ${e.pattern}` : ''}, order ${e.order}, cleanSource ${e.cleanSource}`,
+  readLimits: () => ({}),
+  metadata: 'file',
   create(config, ctx) {
     return new FileSource(config, ctx)
   },

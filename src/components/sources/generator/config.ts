@@ -4,9 +4,26 @@
  */
 import * as z from 'zod'
 import { lenientInt, lenientNumber, strictObject, text } from '../../../config/lenient.ts'
-import type { GeneratorExtractConfig, GeneratorField } from '../../../config/types.ts'
 
-export type { GeneratorExtractConfig, GeneratorField }
+/** One generated field's spec. */
+export type GeneratorField =
+  | { type: 'sequence' }
+  | { type: 'int'; min: number; max: number }
+  | { type: 'float'; min: number; max: number }
+  | { type: 'choice'; values: (string | number | boolean)[] }
+  | { type: 'timestamp'; jitterMs?: number }
+  | { type: 'uuid' }
+  | { type: 'string'; length: number }
+
+export type GeneratorExtractConfig = {
+  sourceType: 'generator'
+  rowsPerSecond?: number
+  totalRecords?: number
+  partitions: number
+  seed: number
+  fields: Record<string, GeneratorField>
+  schemaName?: string
+}
 
 const rangeCheck = z.superRefine((v: { min: number; max: number }, ctx) => {
   if (v.max < v.min) ctx.addIssue({ code: 'custom', path: ['max'], input: v.max, message: `must be >= min (${v.min})` })

@@ -6,9 +6,9 @@
 import { findErrorBy, type Admin, type Consumer, type fetchV17 } from '@platformatic/kafka'
 import { SluiceError } from '../../../errors.ts'
 import { useContiguousReads } from './contiguous-reads.ts'
-import { createAdmin, createConsumer } from '../../kafka/clients.ts'
+import { createAdmin, createConsumer, type ReaderSettings } from '../../kafka/clients.ts'
 import { kafkaFailure, kafkaFailureSync } from '../../kafka/failure.ts'
-import type { KafkaSettings, TopicSelection } from './options.ts'
+import type { TopicSelection } from './options.ts'
 import { partitionKey } from './plan.ts'
 
 /** One topic-partition as the metadata describes it. */
@@ -47,11 +47,11 @@ export function isOffsetOutOfRange(err: unknown): boolean {
 
 /** The source's two clients: a group-less consumer for metadata/offsets/fetch, an admin for topics and commits. */
 export class KafkaClient {
-  readonly #settings: KafkaSettings
+  readonly #settings: ReaderSettings
   readonly #consumer: Consumer
   readonly #admin: Admin
 
-  constructor(settings: KafkaSettings) {
+  constructor(settings: ReaderSettings) {
     // Fetch responses are decoded from one buffer, so large fetches do not cost more per byte.
     useContiguousReads()
     this.#settings = settings

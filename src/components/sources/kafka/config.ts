@@ -8,9 +8,28 @@ import * as z from 'zod'
 import { always, byteSize, interpolationSchema, lenientBool, lenientInt, lenientPattern, normalizeWord, strictObject, text } from '../../../config/lenient.ts'
 import { didYouMean, levenshtein } from '../../../config/suggest.ts'
 import { KAFKA_SECURITY_OPTIONS, bootstrapServersSchema, kafkaSecurityShape } from '../../kafka/options.ts'
-import type { KafkaConnectionParams, KafkaExtractConfig, PartitionOffsets } from '../../../config/types.ts'
 
-export type { KafkaConnectionParams, KafkaExtractConfig, PartitionOffsets }
+/** Per-topic, per-partition starting offsets; -2 means earliest and -1 latest (Spark's convention). */
+export type PartitionOffsets = Record<string, Record<string, number>>
+
+export type KafkaConnectionParams = {
+  'kafka.bootstrap.servers': string
+  subscribe?: string
+  subscribePattern?: string
+  startingOffsets: 'earliest' | 'latest' | PartitionOffsets
+  maxOffsetsPerTrigger?: number
+  maxBytesPerTrigger?: number
+  failOnDataLoss: boolean
+  [k: `kafka.${string}`]: string
+}
+
+export type KafkaExtractConfig = {
+  sourceType: 'kafka'
+  topic?: string
+  schemaName?: string
+  credentialId?: string
+  connectionParams: KafkaConnectionParams
+}
 
 const offsetsHelp = '"earliest", "latest", or per-partition JSON such as {"topic":{"0":23,"1":-2}} (-2 = earliest, -1 = latest)'
 

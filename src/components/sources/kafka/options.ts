@@ -7,27 +7,14 @@
 import type { KafkaExtractConfig } from './config.ts'
 import { SluiceError } from '../../../errors.ts'
 import { kafkaConnection, parseJaas, type KafkaConnection, type KafkaLogin } from '../../kafka/connection.ts'
+import { readerSettings, type ReaderSettings } from '../../kafka/clients.ts'
 import { sourceConnectionInput } from '../../kafka/inputs.ts'
 import { KAFKA_SECURITY_OPTIONS } from '../../kafka/options.ts'
 
 export { parseJaas, type KafkaLogin }
 
 /** Everything the source needs to open its clients and fetch. */
-export interface KafkaSettings {
-  /** Brokers, SASL and TLS (components/kafka/connection.ts). */
-  readonly connection: KafkaConnection
-  readonly clientId: string
-  readonly groupId: string
-  readonly connectTimeoutMs: number
-  readonly requestTimeoutMs: number
-  /** Fetch response cap (fetch.max.bytes). */
-  readonly fetchMaxBytes: number
-  /** Per-partition cap (max.partition.fetch.bytes). */
-  readonly partitionMaxBytes: number
-  /** How long the broker may wait for data (fetch.max.wait.ms); short: reads only ask for existing data. */
-  readonly fetchMaxWaitMs: number
-  /** 1 = read_committed (default, as Spark), 0 = read_uncommitted. */
-  readonly isolationLevel: 0 | 1
+export interface KafkaSettings extends ReaderSettings {
   /** `kafka.*` options given but not used, for one warning log line (names only, never values). */
   readonly ignored: string[]
 }
@@ -50,9 +37,10 @@ function invalid(option: string, message: string): SluiceError {
   return new SluiceError('CONFIG_INVALID', `extract.connectionParams.${option}: ${message}`, { details: { path: `extract.connectionParams.${option}` } })
 }
 
-function positiveInt(params: Record<string, unknown>, option: string, fallback: number): number {
+/** The option as a positive integer; undefined when not given (the reader's default applies). */
+function positiveInt(params: Record<string, unknown>, option: string): number | undefined {
   const raw = params[option]
-  if (raw === undefined) return fallback
+  if (raw === undefined) return undefined
   const n = Number(raw)
   if (!Number.isInteger(n) || n <= 0) throw invalid(option, `expected a positive integer, got ${JSON.stringify(raw)}`)
   return n
@@ -74,19 +62,18 @@ export function kafkaSettings(config: KafkaExtractConfig, where: { pipelineId: s
   if (isolation !== 'read_committed' && isolation !== 'read_uncommitted') {
     throw invalid('kafka.isolation.level', `expected read_committed or read_uncommitted, got ${JSON.stringify(isolation)}`)
   }
+  const connection = sourceConnection(config, where.baseDir, login)
   return {
-    connection: sourceConnection(config, where.baseDir, login),
-    clientId: str('kafka.client.id') ?? `sluice-${where.pipelineId}`,
-    groupId: str('kafka.group.id') ?? `sluice-${where.pipelineId}`,
-    connectTimeoutMs: positiveInt(params, 'kafka.socket.connection.setup.timeout.ms', 10_000),
-    requestTimeoutMs: positiveInt(params, 'kafka.request.timeout.ms', 30_000),
-    // 1 MiB responses, not Kafka's 50 MiB: pipelining hides the extra round trips, and a larger
-    // value no longer costs more CPU (contiguous-reads.ts joins the client's chunk list before it
-    // parses; reader.ts asks a partition for no more than its range needs; docs/benchmarks.md).
-    fetchMaxBytes: positiveInt(params, 'kafka.fetch.max.bytes', 1024 * 1024),
-    partitionMaxBytes: positiveInt(params, 'kafka.max.partition.fetch.bytes', 1024 * 1024),
-    fetchMaxWaitMs: positiveInt(params, 'kafka.fetch.max.wait.ms', 100),
-    isolationLevel: isolation === 'read_committed' ? 1 : 0,
+    ...readerSettings(connection, {
+      clientId: str('kafka.client.id') ?? `sluice-${where.pipelineId}`,
+      groupId: str('kafka.group.id') ?? `sluice-${where.pipelineId}`,
+      connectTimeoutMs: positiveInt(params, 'kafka.socket.connection.setup.timeout.ms'),
+      requestTimeoutMs: positiveInt(params, 'kafka.request.timeout.ms'),
+      fetchMaxBytes: positiveInt(params, 'kafka.fetch.max.bytes'),
+      partitionMaxBytes: positiveInt(params, 'kafka.max.partition.fetch.bytes'),
+      fetchMaxWaitMs: positiveInt(params, 'kafka.fetch.max.wait.ms'),
+      isolationLevel: isolation === 'read_committed' ? 1 : 0,
+    }),
     ignored: Object.keys(params).filter((k) => k.startsWith('kafka.') && !HANDLED.has(k)),
   }
 }

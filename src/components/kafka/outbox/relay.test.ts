@@ -1,10 +1,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { nullLogger } from '../api/component.ts'
-import type { DeadLetterWriter } from '../api/writer.ts'
-import { plaintextConnection } from '../components/kafka/connection.ts'
-import { OutboxRelay, relayTransactionalId, relayingWriter } from './outbox-relay.ts'
-import { outboxIdentity } from './outbox-tail.ts'
+import { nullLogger } from '../../../api/component.ts'
+import type { DeadLetterWriter } from '../../../api/writer.ts'
+import { plaintextConnection } from '../connection.ts'
+import { OutboxRelay, relayTransactionalId, relayingWriter } from './relay.ts'
+import { outboxIdentity, relayReadSettings } from './tail.ts'
 
 test('the transactional id is stable per pipeline (a restarted relay fences the old one)', () => {
   assert.equal(relayTransactionalId('orders'), 'sluice-dlq-orders')
@@ -49,4 +49,22 @@ test('relayingWriter delegates the writes and relays after the commit; a closed 
   await wrapped.afterCommit?.(new AbortController().signal)
   assert.equal(queried, 2, 'after close the relay does nothing')
   assert.deepEqual(calls, ['side 4'])
+})
+
+test('the relay reads with the shared reader settings: its own timeouts and fetch sizes, read_committed, group-less id', () => {
+  const s = relayReadSettings(plaintextConnection(['127.0.0.1:9092']), 'sluice-dlq-orders-check')
+  assert.deepEqual(
+    { ...s, connection: s.connection.bootstrapBrokers },
+    {
+      connection: ['127.0.0.1:9092'],
+      clientId: 'sluice-dlq-orders-check',
+      groupId: 'sluice-dlq-orders-check',
+      connectTimeoutMs: 5_000,
+      requestTimeoutMs: 15_000,
+      fetchMaxBytes: 16 * 1024 * 1024,
+      partitionMaxBytes: 4 * 1024 * 1024,
+      fetchMaxWaitMs: 100,
+      isolationLevel: 1,
+    },
+  )
 })

@@ -8,12 +8,11 @@
  * plus `sluice.failed.at` (the row's creation time): a pipeline whose batch ids restarted from 0
  * (checkpoint and tracker reset) reuses outbox ids, but never with the same creation time.
  */
-import type { Logger } from '../api/component.ts'
-import { createAdmin } from '../components/kafka/clients.ts'
-import type { KafkaConnection } from '../components/kafka/connection.ts'
-import { KafkaClient } from '../components/sources/kafka/client.ts'
-import type { KafkaSettings } from '../components/sources/kafka/options.ts'
-import { type ReadPartition, readPartitions } from '../components/sources/kafka/reader.ts'
+import type { Logger } from '../../../api/component.ts'
+import { createAdmin, readerSettings, type ReaderSettings } from '../clients.ts'
+import type { KafkaConnection } from '../connection.ts'
+import { KafkaClient } from '../../sources/kafka/client.ts'
+import { type ReadPartition, readPartitions } from '../../sources/kafka/reader.ts'
 
 /** The header naming the outbox row a Kafka record was published from: `<batch_id>:<seq>`. */
 export const OUTBOX_ID_HEADER = 'sluice.outbox.id'
@@ -30,20 +29,9 @@ export function outboxIdentity(batchId: string | number | bigint, seq: number, f
   return `${batchId}:${seq}|${failedAtIso}`
 }
 
-/** Client settings for the relay's reads (read_committed, group-less). */
-export function relayReadSettings(connection: KafkaConnection, clientId: string): KafkaSettings {
-  return {
-    connection,
-    clientId,
-    groupId: clientId,
-    connectTimeoutMs: 5_000,
-    requestTimeoutMs: 15_000,
-    fetchMaxBytes: 16 * 1024 * 1024,
-    partitionMaxBytes: 4 * 1024 * 1024,
-    fetchMaxWaitMs: 100,
-    isolationLevel: 1,
-    ignored: [],
-  }
+/** The relay's reads (read_committed, group-less): shorter timeouts, larger fetches than the source's. */
+export function relayReadSettings(connection: KafkaConnection, clientId: string): ReaderSettings {
+  return readerSettings(connection, { clientId, connectTimeoutMs: 5_000, requestTimeoutMs: 15_000, fetchMaxBytes: 16 * 1024 * 1024, partitionMaxBytes: 4 * 1024 * 1024, isolationLevel: 1 })
 }
 
 /**
@@ -51,7 +39,7 @@ export function relayReadSettings(connection: KafkaConnection, clientId: string)
  * timestamp at or after `sinceMs` minus SCAN_MARGIN_MS. Topics that do not exist are skipped.
  */
 export async function publishedIdentities(
-  settings: KafkaSettings,
+  settings: ReaderSettings,
   topics: readonly string[],
   pipelineId: string,
   sinceMs: number,

@@ -6,14 +6,23 @@
  * election. A cluster that refuses CreateTopics (no ACL, a creation policy) is left to the broker's
  * auto-creation on produce; if that is off too, the send fails with the broker's own error.
  */
-import { Admin, findErrorBy } from '@platformatic/kafka'
-import type { Logger } from '../api/component.ts'
-import { unavailable } from '../components/sources/kafka/client.ts'
+import { type Admin, findErrorBy } from '@platformatic/kafka'
+import type { Logger } from '../../../api/component.ts'
+import type { SluiceError } from '../../../errors.ts'
+import { kafkaFailureSync } from '../failure.ts'
 
 /** How new topics are created; undefined fields take the broker's defaults. */
 export interface TopicCreation {
   readonly partitions?: number
   readonly replicationFactor?: number
+}
+
+/**
+ * A client failure as the source's clients word it (SOURCE_UNAVAILABLE, or SOURCE_AUTH when
+ * permanent); the relay turns it into its DLQ_* code with the same cause.
+ */
+function unavailable(err: unknown, action: string): SluiceError {
+  return kafkaFailureSync(err, action, 'source')
 }
 
 /** How long a new topic may take to have a leader for every partition. */

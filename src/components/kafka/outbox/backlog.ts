@@ -4,10 +4,10 @@
  * of a run) and by `sluice status`, from the sink database, so it is the truth whichever process asks.
  */
 import { readFileSync } from 'node:fs'
-import { sqlState } from '../components/sinks/postgres/classify-error.ts'
-import type { PgDriver } from '../components/sinks/postgres/driver.ts'
-import { quoteName } from '../components/sinks/postgres/sql/quote.ts'
-import { OUTBOX_TABLE } from './dlq.ts'
+import { sqlState } from '../../sinks/postgres/classify-error.ts'
+import type { PgDriver } from '../../sinks/postgres/driver.ts'
+import { quoteName } from '../../sinks/postgres/sql/quote.ts'
+import { OUTBOX_TABLE } from '../../../reliability/dlq.ts'
 
 export interface OutboxBacklog {
   /** Rows waiting, all topics. */

@@ -1,6 +1,6 @@
 /**
  * The Kafka DLQ outbox relay. Dead letters and late records bound for Kafka are committed with their
- * batch into `sluice_dlq_outbox` (dlq.ts); after each batch commit this relay publishes the
+ * batch into `sluice_dlq_outbox` (reliability/dlq.ts); after each batch commit this relay publishes the
  * pipeline's pending rows in (batch_id, seq) order and deletes them:
  *
  *   one round = BEGIN (Kafka) -> send up to `roundRows` rows, each with the header
@@ -9,7 +9,7 @@
  * The producer is idempotent and transactional with the stable id `sluice-dlq-<pipelineId>`: a new
  * incarnation (restart, or a fresh producer after a failure) fences the old one and makes the
  * coordinator finish or abort whatever transaction the old one left open. Right after that, before
- * publishing, the relay reads the destination topics read_committed (outbox-tail.ts) and deletes the
+ * publishing, the relay reads the destination topics read_committed (tail.ts) and deletes the
  * pending rows it finds already published: the crash-between-commit-and-delete case. So a DLQ
  * record reaches the topic once, for consumers reading read_committed (see docs/dead-letters.md).
  *
@@ -23,23 +23,23 @@
  */
 import { readFileSync } from 'node:fs'
 import type { Admin, Producer } from '@platformatic/kafka'
-import type { Logger } from '../api/component.ts'
-import { createAdmin, createProducer } from '../components/kafka/clients.ts'
-import type { KafkaConnection } from '../components/kafka/connection.ts'
-import { describeFailure, kafkaFailure, kafkaRefused, probeTls } from '../components/kafka/failure.ts'
-import { sqlState } from '../components/sinks/postgres/classify-error.ts'
-import type { PgDriver } from '../components/sinks/postgres/driver.ts'
-import { quoteName } from '../components/sinks/postgres/sql/quote.ts'
-import type { DeadLetterWriter } from '../api/writer.ts'
-import type { EngineEvents } from '../engine/events.ts'
-import { failpoint } from '../failpoint.ts'
-import { SluiceError, toSluiceError } from '../errors.ts'
-import { decodeHeaders } from './dlq-record.ts'
-import { OUTBOX_TABLE } from './dlq.ts'
-import { type OutboxBacklog, describeBacklog, outboxBacklog } from './outbox-backlog.ts'
-import { abortableSleep } from './retry.ts'
-import { OUTBOX_ID_HEADER, outboxIdentity, publishedIdentities, relayReadSettings } from './outbox-tail.ts'
-import { type TopicCreation, ensureTopics } from './outbox-topics.ts'
+import type { Logger } from '../../../api/component.ts'
+import { createAdmin, createProducer } from '../clients.ts'
+import type { KafkaConnection } from '../connection.ts'
+import { describeFailure, kafkaFailure, kafkaRefused, probeTls } from '../failure.ts'
+import { sqlState } from '../../sinks/postgres/classify-error.ts'
+import type { PgDriver } from '../../sinks/postgres/driver.ts'
+import { quoteName } from '../../sinks/postgres/sql/quote.ts'
+import type { DeadLetterWriter } from '../../../api/writer.ts'
+import type { EngineEvents } from '../../../engine/events.ts'
+import { failpoint } from '../../../failpoint.ts'
+import { SluiceError, toSluiceError } from '../../../errors.ts'
+import { decodeHeaders } from '../../../reliability/dlq-record.ts'
+import { OUTBOX_TABLE } from '../../../reliability/dlq.ts'
+import { type OutboxBacklog, describeBacklog, outboxBacklog } from './backlog.ts'
+import { abortableSleep } from '../../../reliability/retry.ts'
+import { OUTBOX_ID_HEADER, outboxIdentity, publishedIdentities, relayReadSettings } from './tail.ts'
+import { type TopicCreation, ensureTopics } from './topics.ts'
 
 export interface OutboxRelayOptions {
   readonly pipelineId: string
