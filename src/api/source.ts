@@ -21,6 +21,25 @@ export interface ReadLimits {
 }
 
 /**
+ * The partitions of a shared source that this worker owns (a consumer group assigns them). A source
+ * without it is read whole by one worker. With it, plan() covers only owned partitions, and the
+ * engine keeps its position, fence and state per partition: when `generation` moves, it takes the
+ * owned partitions' positions from the store again (a new owner resumes where the last commit of any
+ * worker ended, never from the group's committed offset).
+ */
+export interface PartitionOwnership {
+  /** The partition keys (`topic/partition`) owned now; empty before the first assignment. */
+  owned(): ReadonlySet<string>
+  /** Bumped on every change of the owned set. */
+  readonly generation: number
+  /**
+   * The engine's part in a revocation: the source awaits the hook before it gives partitions up, so
+   * the batch in flight finishes first (and if it cannot, the store's fence refuses its commit).
+   */
+  onRevoke(hook: (revoked: readonly string[]) => Promise<void>): void
+}
+
+/**
  * The contract every source implements. The engine never sees Kafka or files: it asks a source
  * to plan a batch (decide where it ends), then to read exactly that range. Reading the same range
  * twice must yield the same records: that is what makes a re-run batch the same batch.
@@ -44,6 +63,8 @@ export interface Source {
   committed?(to: Position): Promise<void>
   /** Latest available position per partition, for lag metrics; optional. */
   latest?(signal: AbortSignal): Promise<Position>
+  /** Partition ownership when several workers share the source (a consumer group); absent: this worker owns every partition. */
+  readonly ownership?: PartitionOwnership
   /** Stops fetching and releases connections. */
   close(): Promise<void>
 }

@@ -132,6 +132,15 @@ export class Query<Tx = unknown> {
     }
     let idle = 0
     events.emit('query.state', { pipelineId, state: 'running' })
+    // Partition ownership (a consumer group): a revocation waits for the batch in flight; a new
+    // generation makes the loop take the owned partitions' positions from the store again.
+    const ownership = source.ownership
+    let generation = ownership?.generation ?? 0
+    let inFlight: Promise<unknown> = Promise.resolve()
+    ownership?.onRevoke(async (revoked) => {
+      logger.info({ revoked }, 'partitions revoked; finishing the batch in flight first')
+      await inFlight.catch(() => {})
+    })
 
     // Read-ahead (read-ahead.ts) where the next batch starts as soon as this one commits; a
     // processing-time trigger decides at its tick what the batch holds, so it never reads ahead.
@@ -156,6 +165,13 @@ export class Query<Tx = unknown> {
           if (stop.aborted) break
           let end: PlannedEnd = null
           let pending: Promise<ProcessedBatch | null> | null = null
+          if (ownership !== undefined && ownership.generation !== generation) {
+            generation = ownership.generation
+            if (ahead !== null) await ahead.discard()
+            ahead = null
+            position = await o.runner.withRetry(nextBatchId, () => ownedPosition(store, pipelineId, ownership.owned()), stop)
+            logger.info({ partitions: Object.keys(position), generation }, 'owned partitions changed; resuming them from the store')
+          }
           if (ahead !== null) {
             const a: ReadAhead = ahead
             ahead = null
@@ -185,13 +201,21 @@ export class Query<Tx = unknown> {
             })
           }
         }
+        // From its plan to its commit the batch is in flight: a revocation waits for it.
+        let landed: () => void = () => {}
+        inFlight = new Promise<void>((resolve) => (landed = resolve))
         events.emit('batch.planned', { pipelineId, batchId: planned.batchId, replay: isReplay, start: planned.start, end: planned.end })
 
         // With a read-ahead, the batch's duration counts from here: its read overlapped the previous write.
         const started = now()
-        processed ??= await o.runner.read(planned, abort)
-        if (readAheadOn && !stop.aborted) ahead = new ReadAhead(planned.batchId + 1, advance(planned.start, planned.end), processed.nextWatermarkMs, steps, abort)
-        const result: BatchResult = await o.runner.write(planned, processed, abort, started)
+        let result: BatchResult
+        try {
+          processed ??= await o.runner.read(planned, abort)
+          if (readAheadOn && !stop.aborted) ahead = new ReadAhead(planned.batchId + 1, advance(planned.start, planned.end), processed.nextWatermarkMs, steps, abort)
+          result = await o.runner.write(planned, processed, abort, started)
+        } finally {
+          landed()
+        }
         this.#account(result)
         position = advance(planned.start, planned.end)
         watermarkMs = result.nextWatermarkMs
@@ -234,6 +258,17 @@ export class Query<Tx = unknown> {
     s.late += result.late
     s.filtered += result.filtered
   }
+}
+
+/**
+ * Where the owned partitions resume: their positions as the store holds them (whoever committed
+ * them last); a partition the store has no position for starts at the source's initial position.
+ */
+export async function ownedPosition(store: StoreControl, pipelineId: string, owned: ReadonlySet<string>): Promise<Position> {
+  const stored = (await store.committedState(pipelineId))?.position ?? {}
+  const out: Record<string, string> = {}
+  for (const key of owned) if (stored[key] !== undefined) out[key] = stored[key]
+  return out
 }
 
 /** Plans the batch after `start`: the partitions it moves and where they end, or null when there is nothing new. */

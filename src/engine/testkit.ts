@@ -7,7 +7,7 @@ import type { Position } from '../api/position.ts'
 import type { SourceRecord } from '../api/record.ts'
 import type { BatchMark, CommitOutcome, CommitStore, CommittedState } from '../api/store.ts'
 import type { DeadLetter, DeadLetterWriter, RejectedRow, TableBatch, TableWriter } from '../api/writer.ts'
-import type { ReadLimits, Source } from '../api/source.ts'
+import type { PartitionOwnership, ReadLimits, Source } from '../api/source.ts'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -42,11 +42,17 @@ export class MemorySource implements Source {
     return Object.fromEntries(this.partitions.map((p, i) => [`p/${i}`, String(p.length)]))
   }
 
+  /** Whether plan() covers this partition (all of them here; an owned subset in OwnedMemorySource). */
+  protected plans(_key: string): boolean {
+    return true
+  }
+
   async plan(from: Position, limits: ReadLimits): Promise<Position | null> {
     let budget = limits.maxRecords ?? Number.POSITIVE_INFINITY
     const end: Record<string, string> = {}
     this.partitions.forEach((records, i) => {
       const key = `p/${i}`
+      if (!this.plans(key)) return
       const start = Number(from[key] ?? 0)
       const take = Math.min(records.length - start, budget)
       if (take > 0) {
@@ -76,6 +82,38 @@ export class MemorySource implements Source {
       }
       yield chunk
     }
+  }
+}
+
+/**
+ * A memory source shared by workers: each instance owns the partitions `assign` gave it (as a
+ * consumer group would) and plans only those; a revocation awaits the engine's hook first.
+ */
+export class OwnedMemorySource extends MemorySource {
+  #owned = new Set<string>()
+  #generation = 0
+  #hook: (revoked: readonly string[]) => Promise<void> = async () => {}
+
+  readonly ownership: PartitionOwnership = ((source: OwnedMemorySource) => ({
+    owned: () => source.#owned,
+    get generation(): number {
+      return source.#generation
+    },
+    onRevoke: (hook: (revoked: readonly string[]) => Promise<void>) => {
+      source.#hook = hook
+    },
+  }))(this)
+
+  /** Moves ownership to `keys`: the hook runs for the partitions taken away before they go. */
+  async assign(keys: readonly string[]): Promise<void> {
+    const revoked = [...this.#owned].filter((k) => !keys.includes(k))
+    if (revoked.length > 0) await this.#hook(revoked)
+    this.#owned = new Set(keys)
+    this.#generation++
+  }
+
+  protected override plans(key: string): boolean {
+    return this.#owned.has(key)
   }
 }
 
