@@ -51,6 +51,7 @@ export function inputTopic(config: PipelineConfig, inputFile: string): string {
     const topic = e.topic ?? e.connectionParams.subscribe?.split(',')[0]?.trim()
     if (topic) return topic
   }
-  if (e.sourceType === 'generator') return 'generator'
+  // Generated records name their topic after the source kind (generator-source.ts).
+  if (sourceFor(e).metadata === 'generator') return 'generator'
   return basename(inputFile)
 }

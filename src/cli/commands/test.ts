@@ -4,6 +4,7 @@
  * steps and watermark, writing nothing (src/runtime/dry-run.ts). With --expect it is a CI check:
  * exit 1 and the differences when the output is not what the file says.
  */
+import { sourceFor } from '../../components/registry.ts'
 import { readFile } from 'node:fs/promises'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import type { SourceRecord } from '../../api/record.ts'
@@ -85,7 +86,7 @@ async function testCommand(file: string, flags: TestFlags): Promise<number> {
 async function samples(config: Awaited<ReturnType<typeof loadPipelineFile>>['config'], baseDir: string, flags: TestFlags): Promise<SourceRecord[]> {
   if (flags.input === undefined) return sampleSource(config, baseDir, flags.limit, process.env, AbortSignal.timeout(60_000))
   const topic = inputTopic(config, flags.input)
-  return parseInput(await readText(flags.input), flags.inputFormat, { topic, withLines: config.extract.sourceType === 'file' }, flags.input)
+  return parseInput(await readText(flags.input), flags.inputFormat, { topic, withLines: sourceFor(config.extract).metadata === 'file' }, flags.input)
 }
 
 async function readText(path: string): Promise<string> {
