@@ -18,6 +18,8 @@ export interface ComponentContext {
   readonly logger: Logger
   /** Environment for credential lookup (process.env unless a test passes its own). */
   readonly env: Readonly<Record<string, string | undefined>>
+  /** The query runs until stopped (continuous or processingtime trigger), not to the end of a backlog. */
+  readonly longRunning?: boolean
   /** The load schema file's content (`{ columns, primaryKey }`) when `load.schemaName` is set. */
   readonly loadSchema?: Readonly<Record<string, unknown>> | null
   /** Resolves a credentialId to user/password (environment or credentials file). */

@@ -11,6 +11,7 @@ export interface CommittedState {
 /** The bookkeeping the store records with one batch, in the batch's own transaction. */
 export interface BatchMark {
   readonly pipelineId: string
+  /** The batch id the engine planned; with `shared` only a hint (the store takes the pipeline's next id). */
   readonly batchId: number
   /** false (enableIdempotence: false): a plain transaction, no tracker row, no stored position. */
   readonly exactlyOnce: boolean
@@ -21,10 +22,19 @@ export interface BatchMark {
   readonly end: Position
   readonly nextWatermarkMs: number | null
   readonly checkpointLocation: string | null
+  /**
+   * Several workers share the pipeline: the store takes the pipeline's next batch id inside the
+   * transaction (gapless in commit order), and a batch counts as already committed when every
+   * partition's stored position is its end (the ids of two workers' plans say nothing).
+   */
+  readonly shared?: boolean
 }
 
 /** `duplicate`: the batch id was already committed; nothing ran, nothing was written. */
-export type CommitOutcome<T> = { readonly status: 'committed'; readonly value: T } | { readonly status: 'duplicate' }
+export type CommitOutcome<T> = { readonly status: 'committed'; readonly value: T; readonly batchId: number } | { readonly status: 'duplicate' }
+
+/** The batch's id inside its transaction: the planned one, or (shared) the pipeline's next, taken on first call. */
+export type BatchIdOf = () => Promise<number>
 
 /** The parts of a store that do not touch a batch transaction: start-up, recovery, probes. */
 export interface StoreControl {
@@ -42,9 +52,10 @@ export interface StoreControl {
  * The one commit point of Sluice. `commit` opens the batch transaction and, for an exactly-once
  * batch, records the tracker row (a batch already there is a duplicate: nothing else runs) and
  * compare-and-sets each partition's stored position from `start` to `end` (SINK_FENCED when another
- * worker moved it); then `work` runs, where the writers write inside the same transaction `Tx`;
+ * worker moved it); then `work` runs (taking the batch id late keeps a shared pipeline's id lock
+ * short: from the dead letters to COMMIT, not over the table's COPY), where the writers write inside the same transaction `Tx`;
  * then the store saves the pipeline state and commits. Everything commits together or nothing does.
  */
 export interface CommitStore<Tx> extends StoreControl {
-  commit<T>(mark: BatchMark, work: (tx: Tx) => Promise<T>): Promise<CommitOutcome<T>>
+  commit<T>(mark: BatchMark, work: (tx: Tx, batchId: BatchIdOf) => Promise<T>): Promise<CommitOutcome<T>>
 }

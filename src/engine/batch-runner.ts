@@ -85,6 +85,14 @@ export class BatchRunner<Tx = unknown> {
     this.#metadata = metadataFor(options.metadata?.source ?? 'kafka', [], null)
   }
 
+  /** Several workers share the pipeline (the source's partitions are owned): the store numbers the batches. */
+  #shared = false
+
+  /** Set at start when the source shares its partitions with other workers (source.ownership). */
+  shareWithWorkers(shared: boolean): void {
+    this.#shared = shared
+  }
+
   /** Resolves when the circuit lets a batch through (immediately when closed). */
   async waitForCircuit(signal: AbortSignal): Promise<void> {
     await this.#o.breaker.waitUntilAllowed(signal)
@@ -198,6 +206,7 @@ export class BatchRunner<Tx = unknown> {
       end: planned.end,
       nextWatermarkMs: processed.nextWatermarkMs,
       checkpointLocation: o.checkpointLocation,
+      ...(this.#shared ? { shared: true } : {}),
     }
     const table = { rows, deletes: processed.deletes, ...(o.aggregate === undefined ? {} : { merge: mergeRules(o.aggregate) }) }
     const write = await this.withRetry(planned.batchId, () => commitBatch(o.commit, { mark, table, dead, late: routedLate, onRejected }), signal)
@@ -212,7 +221,7 @@ export class BatchRunner<Tx = unknown> {
     const aggregated = agg === null ? 0 : agg.rows.reduce((n, r) => n + membersOf(r).length, 0)
     const written = write.status === 'duplicate' ? 0 : agg === null ? write.written : aggregated - rejectedRecords
     const result: BatchResult = {
-      batchId: planned.batchId,
+      batchId: write.batchId,
       status: write.status,
       recordsRead: processed.recordsRead,
       written,

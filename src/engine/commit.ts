@@ -31,19 +31,23 @@ export interface BatchToCommit {
 export interface CommitResult {
   /** `duplicate`: the batch id was already committed, nothing was written. */
   readonly status: 'committed' | 'duplicate'
+  /** The id the batch committed under (with a shared pipeline the store's, else the planned one). */
+  readonly batchId: number
   readonly written: number
   readonly rejected: readonly RejectedRow[]
 }
 
 /** Commits one batch through the store: rows, dead letters, late records, tracker row, position, state. */
 export async function commitBatch<Tx>(parts: CommitParts<Tx>, batch: BatchToCommit): Promise<CommitResult> {
-  const outcome = await parts.store.commit(batch.mark, async (tx) => {
+  const outcome = await parts.store.commit(batch.mark, async (tx, batchId) => {
     const rows = await parts.table.write(tx, batch.table, batch.onRejected !== undefined)
     const refused = rows.rejected.length > 0 && batch.onRejected !== undefined ? batch.onRejected(rows.rejected) : []
-    await parts.deadLetters.write(tx, batch.mark.batchId, refused.length > 0 ? [...batch.dead, ...refused] : batch.dead, batch.late)
+    const dead = refused.length > 0 ? [...batch.dead, ...refused] : batch.dead
+    // Only a batch with dead letters or late records takes its id before the end (they carry it).
+    if (dead.length > 0 || batch.late.length > 0) await parts.deadLetters.write(tx, await batchId(), dead, batch.late)
     return rows
   })
-  if (outcome.status === 'duplicate') return { status: 'duplicate', written: 0, rejected: [] }
-  return { status: 'committed', written: outcome.value.written, rejected: outcome.value.rejected }
+  if (outcome.status === 'duplicate') return { status: 'duplicate', batchId: batch.mark.batchId, written: 0, rejected: [] }
+  return { status: 'committed', batchId: outcome.batchId, written: outcome.value.written, rejected: outcome.value.rejected }
 }
 

@@ -15,7 +15,7 @@ import { type Position, advance, changedPartitions } from '../api/position.ts'
 import type { StoreControl } from '../api/store.ts'
 import type { TableWriter } from '../api/writer.ts'
 import type { ReadLimits, Source } from '../api/source.ts'
-import { toSluiceError } from '../errors.ts'
+import { isSluiceError, toSluiceError } from '../errors.ts'
 import { abortableSleep } from '../reliability/retry.ts'
 import type { CheckpointLog, PlannedBatch } from './checkpoint.ts'
 import type { EngineEvents } from './events.ts'
@@ -111,9 +111,17 @@ export class Query<Tx = unknown> {
     await o.runner.withRetry(null, () => store.open(abort), stop)
     await o.runner.withRetry(null, () => table.open(abort), stop)
     o.runner.useTargetColumns((await table.targetColumns?.()) ?? null)
-    if (checkpoint) await checkpoint.init(pipelineId)
+    // Several workers share the pipeline when the source's partitions are owned (a consumer group,
+    // or assign): the store holds every position and numbers the batches; the write-ahead log of
+    // one worker would mean nothing to the others, so it is not used (docs/design/scale-out.md).
+    const ownership = source.ownership
+    const shared = ownership !== undefined && o.exactlyOnce
+    o.runner.shareWithWorkers(shared)
+    if (shared && checkpoint) logger.info({ checkpointLocation: checkpoint.location }, 'several workers may share this pipeline: positions come from the database, the checkpoint folder is not used')
+    const wal = shared ? null : checkpoint
+    if (wal) await wal.init(pipelineId)
     const db = o.exactlyOnce ? await o.runner.withRetry(null, () => store.committedState(pipelineId), stop) : null
-    const resume = await resolveResumePoint(db, checkpoint, o.exactlyOnce, logger)
+    const resume = await resolveResumePoint(db, wal, o.exactlyOnce, logger)
     let { nextBatchId, position, watermarkMs } = resume
     let replay = resume.replay
     if (Object.keys(position).length === 0 && replay === null) position = await source.initialPosition(abort)
@@ -134,7 +142,6 @@ export class Query<Tx = unknown> {
     events.emit('query.state', { pipelineId, state: 'running' })
     // Partition ownership (a consumer group): a revocation waits for the batch in flight; a new
     // generation makes the loop take the owned partitions' positions from the store again.
-    const ownership = source.ownership
     let generation = ownership?.generation ?? 0
     let inFlight: Promise<unknown> = Promise.resolve()
     ownership?.onRevoke(async (revoked) => {
@@ -192,7 +199,7 @@ export class Query<Tx = unknown> {
           idle = 0
           planned = { batchId: nextBatchId, start: position, end, watermarkMs, plannedAt: new Date(triggeredAt).toISOString() }
           // The write-ahead record comes first, read ahead or not: a re-run reads exactly this range.
-          if (checkpoint) await checkpoint.writePlanned(planned)
+          if (wal) await wal.writePlanned(planned)
           await failpoint('after-plan', planned.batchId)
           if (pending !== null) {
             processed = await pending.catch((err: unknown) => {
@@ -213,6 +220,15 @@ export class Query<Tx = unknown> {
           processed ??= await o.runner.read(planned, abort)
           if (readAheadOn && !stop.aborted) ahead = new ReadAhead(planned.batchId + 1, advance(planned.start, planned.end), processed.nextWatermarkMs, steps, abort)
           result = await o.runner.write(planned, processed, abort, started)
+        } catch (err) {
+          // Another worker committed a partition of this batch (the group moved it while the batch
+          // was in flight): nothing of it landed; resume the owned partitions from the store.
+          if (!shared || !isSluiceError(err, 'SINK_FENCED') || ownership === undefined) throw err
+          logger.warn({ batchId: planned.batchId, err: err.message }, 'batch fenced by another worker; resuming the owned partitions from the database')
+          if (ahead !== null) await ahead.discard()
+          ahead = null
+          position = await o.runner.withRetry(nextBatchId, () => ownedPosition(store, pipelineId, ownership.owned()), stop)
+          continue
         } finally {
           landed()
         }
@@ -228,11 +244,12 @@ export class Query<Tx = unknown> {
           }
         }
         await failpoint('before-commit-file', planned.batchId)
-        if (checkpoint) await checkpoint.writeCommitted({ batchId: planned.batchId, nextWatermarkMs: watermarkMs, end: position })
+        if (wal) await wal.writeCommitted({ batchId: planned.batchId, nextWatermarkMs: watermarkMs, end: position })
         await failpoint('after-commit-file', planned.batchId)
-        this.summary.lastBatchId = planned.batchId
+        this.summary.lastBatchId = result.batchId
         this.summary.position = position
         this.summary.watermarkMs = watermarkMs
+        // The next plan's id; with a shared pipeline only a hint (the store numbers what commits).
         nextBatchId = planned.batchId + 1
         await o.runner.afterCommit(position)
         probes.lag(position)

@@ -5,7 +5,7 @@
  */
 import type { Position } from '../api/position.ts'
 import type { SourceRecord } from '../api/record.ts'
-import type { BatchMark, CommitOutcome, CommitStore, CommittedState } from '../api/store.ts'
+import type { BatchIdOf, BatchMark, CommitOutcome, CommitStore, CommittedState } from '../api/store.ts'
 import type { DeadLetter, DeadLetterWriter, RejectedRow, TableBatch, TableWriter } from '../api/writer.ts'
 import type { PartitionOwnership, ReadLimits, Source } from '../api/source.ts'
 import { mkdtemp } from 'node:fs/promises'
@@ -165,24 +165,28 @@ export class MemorySink {
       if (this.tracker.size === 0) return null
       return { batchId: Math.max(...this.tracker.keys()), position: { ...this.position }, watermarkMs: this.watermarkMs }
     },
-    commit: async <T,>(mark: BatchMark, work: (tx: MemoryTx) => Promise<T>): Promise<CommitOutcome<T>> => {
+    commit: async <T,>(mark: BatchMark, work: (tx: MemoryTx, batchId: BatchIdOf) => Promise<T>): Promise<CommitOutcome<T>> => {
       this.attempts.push(mark.batchId)
       const failure = this.failures.shift()
       if (failure) throw failure
-      if (mark.exactlyOnce && this.tracker.has(mark.batchId)) return { status: 'duplicate' }
+      if (mark.exactlyOnce && !mark.shared && this.tracker.has(mark.batchId)) return { status: 'duplicate' }
       if (mark.exactlyOnce) {
-        for (const p of Object.keys(mark.end)) {
+        const keys = Object.keys(mark.end)
+        if (keys.length > 0 && keys.every((p) => this.position[p] === mark.end[p])) return { status: 'duplicate' }
+        for (const p of keys) {
           const stored = this.position[p]
           if (stored !== undefined && stored !== mark.start[p]) throw new SluiceError('SINK_FENCED', `fenced on ${p}`)
         }
       }
+      // A shared pipeline's id is the next of the store's (taken inside the "transaction").
+      const batchId = mark.shared ? (this.tracker.size === 0 ? 0 : Math.max(...this.tracker.keys()) + 1) : mark.batchId
       const tx: MemoryTx = { rows: [], side: {}, merges: [], deletes: [] }
-      const value = await work(tx)
+      const value = await work(tx, async () => batchId)
       this.#apply(tx)
       for (const [table, rows] of Object.entries(tx.side)) (this.side[table] ??= []).push(...rows)
       this.merges.push(...tx.merges)
       if (mark.exactlyOnce) {
-        this.tracker.set(mark.batchId, mark.recordCount)
+        this.tracker.set(batchId, mark.recordCount)
         this.position = { ...this.position, ...mark.end }
         this.watermarkMs = mark.nextWatermarkMs
       }
@@ -190,7 +194,7 @@ export class MemorySink {
         this.loseNextCommitReply = false
         throw new SluiceError('SINK_UNAVAILABLE', 'connection lost while waiting for the COMMIT reply')
       }
-      return { status: 'committed', value }
+      return { status: 'committed', value, batchId }
     },
   }
 

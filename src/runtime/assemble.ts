@@ -75,7 +75,9 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
   const { rowSteps, aggregate } = splitSteps(config.transform)
   const streaming = effectiveStreaming(config, baseDir)
   const logger = deps.logger.child({ pipelineId: config.pipelineId })
-  const ctx: ComponentContext = { pipelineId: config.pipelineId, baseDir, logger, env: deps.env }
+  // A long-running query (continuous, processingtime) is what several workers share (README "Scaling out").
+  const longRunning = streaming.triggerMode.type === 'continuous' || streaming.triggerMode.type === 'processingtime'
+  const ctx: ComponentContext = { pipelineId: config.pipelineId, baseDir, logger, env: deps.env, longRunning }
   const { validator, loadSchema } = await pipelineSchemas(config, baseDir)
 
   const sourceDef = sourceFor(config.extract)

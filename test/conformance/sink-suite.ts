@@ -137,7 +137,7 @@ export function storeConformanceSuite<Tx>(harness: StoreHarness<Tx>): void {
       assert.deepEqual(again, { status: 'duplicate' })
       assert.equal(ran, false)
       const r = await commit(batch(1, [good(1), good(2)]))
-      assert.deepEqual(r, { status: 'duplicate', written: 0, rejected: [] })
+      assert.deepEqual(r, { status: 'duplicate', batchId: 1, written: 0, rejected: [] })
       assert.equal((await f.rows()).length, 2)
     }))
 
@@ -171,7 +171,8 @@ export function storeConformanceSuite<Tx>(harness: StoreHarness<Tx>): void {
           },
         },
       }
-      await assert.rejects(commitBatch(failing, batch(1, [good(1), good(2)])))
+      const dead: DeadLetter = { record: record(9), code: 'RECORD_DECODE', reason: 'not JSON' }
+      await assert.rejects(commitBatch(failing, batch(1, [good(1), good(2)], { dead: [dead] })))
       assert.deepEqual(await f.rows(), [])
       assert.equal(await f.parts.store.committedState(PIPELINE), null)
       assert.equal((await commitBatch(f.parts, batch(1, [good(1)]))).status, 'committed', 'the batch is not marked: it commits on the next attempt')
@@ -212,6 +213,31 @@ export function storeConformanceSuite<Tx>(harness: StoreHarness<Tx>): void {
       await f.parts.store.ping(signal())
       const columns = await f.parts.table.targetColumns?.()
       if (columns !== undefined && columns !== null) for (const c of ['id', 'name', 'amount']) assert.ok(columns.includes(c), `target columns ${columns.join(', ')} include ${c}`)
+    }))
+
+  test(name('shared by several workers: the store numbers the batches in commit order, whatever the workers planned'), () =>
+    withFixture(append, async (f, commit) => {
+      const shared = (b: BatchToCommit): BatchToCommit => ({ ...b, mark: { ...b.mark, shared: true } })
+      // Two workers on their own partitions, each with its own idea of the next id.
+      const a = await commit(shared(batch(7, [good(1)], { start: {}, end: { 't/0': '10' } })))
+      const b = await commit(shared(batch(7, [good(2)], { start: {}, end: { 't/1': '10' } })))
+      const c = await commit(shared(batch(3, [good(3)], { start: { 't/0': '10' }, end: { 't/0': '20' } })))
+      assert.deepEqual([a.batchId, b.batchId, c.batchId], [0, 1, 2])
+      assert.deepEqual(await f.parts.store.committedState(PIPELINE), { batchId: 2, position: { 't/0': '20', 't/1': '10' }, watermarkMs: null })
+      // The same range again (a retry whose COMMIT reply was lost) is recognised by its positions.
+      const again = await commit(shared(batch(9, [good(3)], { start: { 't/0': '10' }, end: { 't/0': '20' } })))
+      assert.equal(again.status, 'duplicate')
+      // A worker that lost t/1 to another one cannot commit past it.
+      await assert.rejects(commit(shared(batch(4, [good(4)], { start: {}, end: { 't/1': '5' } }))), (err: unknown) => isSluiceError(err, 'SINK_FENCED'))
+      assert.deepEqual((await f.rows()).map((r) => r.id), [1, 2, 3])
+    }))
+
+  test(name('shared: a batch with dead letters commits under the next id of the store'), () =>
+    withFixture(append, async (f, commit) => {
+      await commit({ ...batch(1, [good(1)], { start: {}, end: { 't/0': '10' } }), mark: { ...batch(1, []).mark, start: {}, end: { 't/0': '10' }, shared: true } })
+      const r = await commit({ ...batch(5, [good(2), f.refused(3)], { start: { 't/0': '10' }, end: { 't/0': '20' } }), mark: { ...batch(5, []).mark, start: { 't/0': '10' }, end: { 't/0': '20' }, shared: true } })
+      assert.equal(r.batchId, 1)
+      assert.deepEqual((await f.letters()).map((l) => l.code), ['RECORD_COLUMN'])
     }))
 
   test(name('upsert: the last row of a key in a batch wins, existing keys are updated'), () =>

@@ -13,7 +13,7 @@
  */
 import { failpoint } from '../../../failpoint.ts'
 import type { ComponentContext, Logger } from '../../../api/component.ts'
-import type { BatchMark, CommitOutcome, CommitStore, CommittedState } from '../../../api/store.ts'
+import type { BatchIdOf, BatchMark, CommitOutcome, CommitStore, CommittedState } from '../../../api/store.ts'
 import { SluiceError } from '../../../errors.ts'
 import { classifyError } from './classify-error.ts'
 import { connect, type Connection, type CredentialResolver } from './connection.ts'
@@ -98,25 +98,33 @@ export class PostgresStore implements CommitStore<PgBatchTx> {
     }
   }
 
-  async commit<T>(mark: BatchMark, work: (tx: PgBatchTx) => Promise<T>): Promise<CommitOutcome<T>> {
+  async commit<T>(mark: BatchMark, work: (tx: PgBatchTx, batchId: BatchIdOf) => Promise<T>): Promise<CommitOutcome<T>> {
     const tracker = this.tracker
     const committed: Array<() => void> = []
     const rolledBack: Array<() => void> = []
     try {
+      let batchId: number | null = mark.shared ? null : mark.batchId
       const value = await tracker.driver.transaction(async (session): Promise<T> => {
-        if (mark.exactlyOnce) {
+        if (mark.exactlyOnce && !mark.shared) {
           const fresh = await tracker.markBatchProcessed(session, mark.pipelineId, mark.batchId, mark.recordCount, mark.checkpointLocation)
           if (!fresh) throw new DuplicateBatch()
-          await tracker.fence(session, mark.pipelineId, mark.batchId, mark.start, mark.end)
         }
-        const result = await work({ session, schema: tracker.schema, onCommit: (fn) => committed.push(fn), onRollback: (fn) => rolledBack.push(fn) })
-        if (mark.exactlyOnce) await tracker.saveState(session, mark.pipelineId, mark.batchId, mark.nextWatermarkMs)
+        if (mark.exactlyOnce && (await tracker.fence(session, mark.pipelineId, mark.batchId, mark.start, mark.end)) === 'committed') throw new DuplicateBatch()
+        const idOf = async (): Promise<number> => (batchId ??= await tracker.nextBatchId(session, mark.pipelineId))
+        const result = await work({ session, schema: tracker.schema, onCommit: (fn) => committed.push(fn), onRollback: (fn) => rolledBack.push(fn) }, idOf)
+        if (mark.exactlyOnce) {
+          const id = await idOf()
+          if (mark.shared && !(await tracker.markBatchProcessed(session, mark.pipelineId, id, mark.recordCount, mark.checkpointLocation))) {
+            throw new SluiceError('INTERNAL', `batch id ${id} of ${mark.pipelineId} taken from the state row is already in batch_tracker`)
+          }
+          await tracker.saveState(session, mark.pipelineId, id, mark.nextWatermarkMs)
+        }
         await failpoint('before-commit', mark.batchId) // crash tests: everything written, COMMIT not sent
         return result
       })
       await failpoint('after-commit', mark.batchId) // crash tests: committed, nothing recorded elsewhere yet
       for (const fn of committed) fn()
-      return { status: 'committed', value }
+      return { status: 'committed', value, batchId: batchId ?? mark.batchId }
     } catch (err) {
       for (const fn of rolledBack) fn()
       if (err instanceof DuplicateBatch) {

@@ -105,18 +105,31 @@ export class BatchTracker {
    * Moves each partition of `end` from its `start` value (absent = never stored) to its end value, or
    * throws SINK_FENCED naming the partitions whose stored position is not the batch's start.
    */
-  async fence(tx: PgSession, pipelineId: string, batchId: number, start: Position, end: Position): Promise<void> {
+  async fence(tx: PgSession, pipelineId: string, batchId: number, start: Position, end: Position): Promise<'applied' | 'committed'> {
     const keys = Object.keys(end)
-    if (keys.length === 0) return
+    if (keys.length === 0) return 'applied'
     const expected = keys.map((k) => start[k] ?? null)
     const next = keys.map((k) => end[k] as string)
     const r = await tx.query<{ partition_key: string }>(this.#sql('positions-fence'), [pipelineId, batchId, keys, expected, next])
-    if (r.rows.length === keys.length) return
+    if (r.rows.length === keys.length) return 'applied'
     const applied = new Set(r.rows.map((row) => row.partition_key))
     const lost = keys.filter((k) => !applied.has(k))
+    if (applied.size === 0) {
+      // Every partition already stands at the batch's end: this very range committed before (a retry
+      // whose COMMIT reply was lost). Positions only move forward, so no other range ends there.
+      const stored = await tx.query<{ partition_key: string; position: string }>(this.#sql('positions-at'), [pipelineId, keys])
+      const at = new Map(stored.rows.map((row) => [row.partition_key, row.position]))
+      if (keys.every((k) => at.get(k) === end[k])) return 'committed'
+    }
     throw new SluiceError('SINK_FENCED', `batch ${batchId} of ${pipelineId}: the stored position of ${lost.join(', ')} is not the batch's start; another worker committed it`, {
       details: { pipelineId, batchId, partitions: lost },
     })
+  }
+
+  /** The next batch id of a pipeline shared by several workers (locks the state row until COMMIT). */
+  async nextBatchId(tx: PgSession, pipelineId: string): Promise<number> {
+    const r = await tx.query<{ batch_id: string }>(this.#sql('state-next-batch'), [pipelineId])
+    return Number(r.rows[0]?.batch_id)
   }
 
   /** Records the last committed batch and the watermark for the next one. */

@@ -20,6 +20,10 @@ export type KafkaConnectionParams = {
   maxOffsetsPerTrigger?: number
   maxBytesPerTrigger?: number
   failOnDataLoss: boolean
+  /** Spark's assign: the partitions this worker reads, by topic; no consumer group. */
+  assign?: Readonly<Record<string, readonly number[]>>
+  /** Join the consumer group and read only its assignment (default: with a long-running trigger). */
+  groupMembership?: boolean
   [k: `kafka.${string}`]: string
 }
 
@@ -87,7 +91,33 @@ export const startingOffsetsSchema = z
     return z.NEVER
   })
 
-const knownParams = ['kafka.bootstrap.servers', 'subscribe', 'subscribePattern', 'startingOffsets', 'maxOffsetsPerTrigger', 'maxBytesPerTrigger', 'failOnDataLoss', ...KAFKA_SECURITY_OPTIONS]
+/** Spark's `assign`: JSON of topic -> partition numbers, e.g. {"orders":[0,1]}. */
+const assignSchema = z
+  .union([z.string(), z.record(z.string(), z.array(z.number()))], { error: 'must be JSON of topic -> partition numbers, e.g. {"orders":[0,1]}' })
+  .describe('Spark\'s assign: the partitions this worker reads, as JSON of topic -> partition numbers, e.g. {"orders":[0,1]}; no consumer group.')
+  .transform((v, ctx): Record<string, number[]> => {
+    let parsed: unknown = v
+    if (typeof v === 'string') {
+      try {
+        parsed = JSON.parse(v)
+      } catch {
+        parsed = null
+      }
+    }
+    const ok =
+      parsed !== null &&
+      typeof parsed === 'object' &&
+      !Array.isArray(parsed) &&
+      Object.keys(parsed).length > 0 &&
+      Object.values(parsed).every((list) => Array.isArray(list) && list.length > 0 && list.every((n) => Number.isInteger(n) && n >= 0))
+    if (!ok) {
+      ctx.issues.push({ code: 'custom', input: v, message: 'must be JSON of topic -> non-empty lists of partition numbers, e.g. {"orders":[0,1]}' })
+      return z.NEVER
+    }
+    return parsed as Record<string, number[]>
+  })
+
+const knownParams = ['kafka.bootstrap.servers', 'subscribe', 'subscribePattern', 'assign', 'groupMembership', 'startingOffsets', 'maxOffsetsPerTrigger', 'maxBytesPerTrigger', 'failOnDataLoss', ...KAFKA_SECURITY_OPTIONS]
 
 /** The known `kafka.sasl.*` option that `key` (an unknown one) is one or two typos away from. */
 function misspeltLoginOption(key: string): string | undefined {
@@ -120,6 +150,10 @@ export const kafkaConnectionParamsSchema = z
       'Upper bound of the bytes (keys, values and headers) of one micro-batch, over all partitions, e.g. "64 MiB"; planned from the record sizes read so far, so a batch may pass it when records grow. Default 16 MiB (the engine default; see README "Exactly once").',
     ).optional(),
     failOnDataLoss: lenientBool('Fail when planned offsets are gone (retention) instead of skipping them (default true).').default(true),
+    assign: assignSchema.optional(),
+    groupMembership: lenientBool(
+      'Join the consumer group kafka.group.id (default sluice-<pipelineId>) and read only the partitions the group assigns, so the same pipeline started N times shares its partitions (README "Scaling out"). Default: on with a continuous or processingtime trigger, off with availablenow and once; never with assign.',
+    ).optional(),
     ...kafkaSecurityShape,
   })
   .catchall(z.unknown())
@@ -166,6 +200,8 @@ export const kafkaConnectionParamsSchema = z
     if (v.subscribePattern !== undefined) out.subscribePattern = v.subscribePattern
     if (v.maxOffsetsPerTrigger !== undefined) out.maxOffsetsPerTrigger = v.maxOffsetsPerTrigger
     if (v.maxBytesPerTrigger !== undefined) out.maxBytesPerTrigger = v.maxBytesPerTrigger
+    if (v.assign !== undefined) out.assign = v.assign
+    if (v.groupMembership !== undefined) out.groupMembership = v.groupMembership
     for (const [key, value] of Object.entries(v)) {
       if (key.startsWith('kafka.') && key !== 'kafka.bootstrap.servers') out[`kafka.${key.slice(6)}`] = String(value)
     }
@@ -188,6 +224,12 @@ export const kafkaExtractSchema = strictObject(
       const topic = typeof v.topic === 'string' ? v.topic : undefined
       const subscribe = typeof cp.subscribe === 'string' ? cp.subscribe : undefined
       const pattern = typeof cp.subscribePattern === 'string' ? cp.subscribePattern : undefined
+      if (cp.assign !== undefined && (subscribe !== undefined || pattern !== undefined)) {
+        ctx.addIssue({ code: 'custom', path: ['connectionParams', 'assign'], input: cp.assign, message: 'use one of assign, subscribe and subscribePattern (as Spark does)' })
+      }
+      if (cp.assign !== undefined && cp.groupMembership === true) {
+        ctx.addIssue({ code: 'custom', path: ['connectionParams', 'groupMembership'], input: true, message: 'assign names fixed partitions: it reads without a consumer group' })
+      }
       if (subscribe !== undefined && pattern !== undefined) {
         ctx.addIssue({ code: 'custom', path: ['connectionParams', 'subscribePattern'], input: pattern, message: 'use either subscribe or subscribePattern, not both' })
       }
@@ -197,7 +239,7 @@ export const kafkaExtractSchema = strictObject(
       if (topic !== undefined && subscribe !== undefined && !subscribe.split(',').map((t) => t.trim()).includes(topic.trim())) {
         ctx.addIssue({ code: 'custom', path: ['topic'], input: topic, message: `must be one of the topics in connectionParams.subscribe ("${subscribe}")` })
       }
-      if (v.topic === undefined && cp.subscribe === undefined && cp.subscribePattern === undefined) {
+      if (v.topic === undefined && cp.subscribe === undefined && cp.subscribePattern === undefined && cp.assign === undefined) {
         ctx.addIssue({ code: 'custom', path: ['connectionParams', 'subscribe'], input: undefined, message: 'a Kafka source needs topic, connectionParams.subscribe or connectionParams.subscribePattern' })
       }
     }, always),

@@ -31,6 +31,11 @@ const HANDLED = new Set<string>([
   'kafka.max.partition.fetch.bytes',
   'kafka.fetch.max.wait.ms',
   'kafka.isolation.level',
+  // Consumer-group membership (membership.ts).
+  'kafka.session.timeout.ms',
+  'kafka.heartbeat.interval.ms',
+  'kafka.max.poll.interval.ms',
+  'kafka.group.instance.id',
 ])
 
 function invalid(option: string, message: string): SluiceError {
@@ -38,7 +43,7 @@ function invalid(option: string, message: string): SluiceError {
 }
 
 /** The option as a positive integer; undefined when not given (the reader's default applies). */
-function positiveInt(params: Record<string, unknown>, option: string): number | undefined {
+export function positiveInt(params: Record<string, unknown>, option: string): number | undefined {
   const raw = params[option]
   if (raw === undefined) return undefined
   const n = Number(raw)
@@ -102,6 +107,11 @@ export function topicSelection(config: KafkaExtractConfig): TopicSelection {
       select: (all) => all.filter((t) => !t.startsWith('__') && re.test(t)).sort(),
       describe: `pattern ${subscribePattern}`,
     }
+  }
+  const assign = config.connectionParams.assign
+  if (assign !== undefined) {
+    const topics = new Set(Object.keys(assign))
+    return { select: (all) => all.filter((t) => topics.has(t)).sort(), describe: `assign ${JSON.stringify(assign)}` }
   }
   const names = (subscribe ?? config.topic ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0)
   if (names.length === 0) throw invalid('subscribe', 'name the topics to read with subscribe (or subscribePattern)')

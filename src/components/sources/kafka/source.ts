@@ -19,12 +19,13 @@
 import type { ComponentContext, Logger } from '../../../api/component.ts'
 import type { Position } from '../../../api/position.ts'
 import type { SourceRecord } from '../../../api/record.ts'
-import type { ReadLimits, Source } from '../../../api/source.ts'
+import type { PartitionOwnership, ReadLimits, Source } from '../../../api/source.ts'
 import type { KafkaExtractConfig } from './config.ts'
 import { resolveKafkaLogin } from '../../kafka/login.ts'
 import { SluiceError } from '../../../errors.ts'
 import { KafkaClient, type PartitionInfo } from './client.ts'
-import { kafkaSettings, topicSelection, type KafkaLogin, type KafkaSettings, type TopicSelection } from './options.ts'
+import { kafkaSettings, positiveInt, topicSelection, type KafkaLogin, type KafkaSettings, type TopicSelection } from './options.ts'
+import { DEFAULT_GROUP_TIMEOUTS, GroupMembership, type GroupTimeouts } from './membership.ts'
 import { checkStart, laggingPartitions, parseOffset, parsePartitionKey, planEnd, startOffset, type ByteBudget, type OffsetBounds } from './plan.ts'
 import { readPartitions, type ReadPartition } from './reader.ts'
 import { RecordSizes } from './sizes.ts'
@@ -50,6 +51,11 @@ export class KafkaSource implements Source {
   #initial: Map<string, bigint> | null = null
   /** Bytes per offset by partition, from reads and probes: only ever an input of the next plan. */
   readonly #sizes = new RecordSizes()
+  /** Whether this worker joins the consumer group (groupMembership, by default with a long-running trigger). */
+  readonly #groupWanted: boolean
+  #membership: GroupMembership | null = null
+  /** Spark's assign: fixed partitions, no group. */
+  readonly #assigned: PartitionOwnership | undefined
 
   constructor(config: KafkaExtractConfig, ctx: ComponentContext, options: KafkaSourceOptions = {}) {
     this.#config = config
@@ -59,6 +65,39 @@ export class KafkaSource implements Source {
     this.#selection = topicSelection(config)
     this.#logger = ctx.logger.child({ source: 'kafka' })
     this.#options = options
+    const { assign, groupMembership } = config.connectionParams
+    this.#groupWanted = assign === undefined && (groupMembership ?? ctx.longRunning ?? false)
+    this.#assigned = assign === undefined ? undefined : fixedOwnership(assign)
+  }
+
+  /** The partitions this worker owns: the group's assignment, or assign's fixed list; absent: all of them. */
+  get ownership(): PartitionOwnership | undefined {
+    return this.#membership ?? this.#assigned
+  }
+
+  /** Group timeouts from kafka.session.timeout.ms, kafka.heartbeat.interval.ms, kafka.max.poll.interval.ms. */
+  #groupTimeouts(): GroupTimeouts {
+    const params = this.#config.connectionParams as Record<string, unknown>
+    const instance = params['kafka.group.instance.id']
+    return {
+      sessionTimeoutMs: positiveInt(params, 'kafka.session.timeout.ms') ?? DEFAULT_GROUP_TIMEOUTS.sessionTimeoutMs,
+      heartbeatIntervalMs: positiveInt(params, 'kafka.heartbeat.interval.ms') ?? DEFAULT_GROUP_TIMEOUTS.heartbeatIntervalMs,
+      rebalanceTimeoutMs: positiveInt(params, 'kafka.max.poll.interval.ms') ?? DEFAULT_GROUP_TIMEOUTS.rebalanceTimeoutMs,
+      ...(typeof instance === 'string' ? { groupInstanceId: instance } : {}),
+    }
+  }
+
+  /** Joins the group on first use and subscribes topics that appeared since (a pattern's new matches). */
+  async #joinGroup(parts: readonly PartitionInfo[]): Promise<void> {
+    if (!this.#groupWanted) return
+    if (this.#membership === null) this.#membership = new GroupMembership(this.#settings as KafkaSettings, this.#groupTimeouts(), this.#logger)
+    await this.#membership.join([...new Set(parts.map((p) => p.topic))])
+  }
+
+  /** The partitions a plan may cover: the owned ones when ownership applies. */
+  #owned(parts: readonly PartitionInfo[]): PartitionInfo[] {
+    const owned = this.ownership?.owned()
+    return owned === undefined ? [...parts] : parts.filter((p) => owned.has(p.key))
   }
 
   async open(signal: AbortSignal): Promise<void> {
@@ -66,7 +105,8 @@ export class KafkaSource implements Source {
     const client = await this.#open()
     // Fail fast (and retryably) when the cluster is not there.
     const parts = await client.partitions(this.#selection)
-    this.#logger.info({ topics: this.#selection.describe, partitions: parts.length }, 'kafka source connected')
+    await this.#joinGroup(parts)
+    this.#logger.info({ topics: this.#selection.describe, partitions: parts.length, group: this.#membership ? this.#settings?.groupId : null }, 'kafka source connected')
   }
 
   async initialPosition(signal: AbortSignal): Promise<Position> {
@@ -87,7 +127,9 @@ export class KafkaSource implements Source {
   async plan(from: Position, limits: ReadLimits, signal: AbortSignal): Promise<Position | null> {
     signal.throwIfAborted()
     const client = await this.#open()
-    const parts = await client.partitions(this.#selection)
+    const all = await client.partitions(this.#selection)
+    await this.#joinGroup(all)
+    const parts = this.#owned(all)
     if (parts.length === 0) return null
     const bounds = await this.#bounds(client, parts)
     if (Object.keys(from).length === 0 && this.#initial === null) await this.initialPosition(signal)
@@ -152,8 +194,11 @@ export class KafkaSource implements Source {
     if (!client) return
     try {
       const offsets = new Map<string, { topic: string; partition: number; offset: bigint }>()
-      for (const [key, value] of Object.entries(to)) offsets.set(key, { ...parsePartitionKey(key), offset: parseOffset(key, value) })
-      await client.commitGroup(offsets)
+      const owned = this.ownership?.owned()
+      for (const [key, value] of Object.entries(to)) if (owned === undefined || owned.has(key)) offsets.set(key, { ...parsePartitionKey(key), offset: parseOffset(key, value) })
+      // A member commits as itself (an active group refuses commits from outside it).
+      if (this.#membership) await this.#membership.commit([...offsets.values()])
+      else await client.commitGroup(offsets)
     } catch (err) {
       // Lag monitoring only: Sluice's stored position is what counts.
       this.#logger.warn({ group: this.#settings?.groupId, error: err instanceof Error ? err.message : String(err) }, 'committing offsets to the consumer group failed')
@@ -169,7 +214,10 @@ export class KafkaSource implements Source {
 
   async close(): Promise<void> {
     const client = this.#client
+    const membership = this.#membership
     this.#client = null
+    this.#membership = null
+    await membership?.close()
     if (client) await client.close()
   }
 
@@ -220,6 +268,12 @@ export class KafkaSource implements Source {
   #newPartitionStart(p: PartitionInfo, bounds: OffsetBounds): bigint {
     return this.#initial?.get(p.key) ?? startOffset(this.#config.connectionParams.startingOffsets, p.topic, p.partition, bounds, false)
   }
+}
+
+/** assign's partitions as a fixed ownership (it never changes, so the engine never re-reads positions for it). */
+function fixedOwnership(assign: Readonly<Record<string, readonly number[]>>): PartitionOwnership {
+  const owned = new Set(Object.entries(assign).flatMap(([topic, parts]) => parts.map((p) => `${topic}/${p}`)))
+  return { owned: () => owned, generation: 0, onRevoke: () => {} }
 }
 
 /** The smaller of the engine's limit and maxOffsetsPerTrigger. */

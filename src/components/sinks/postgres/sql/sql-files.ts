@@ -18,6 +18,8 @@ export type SqlFile =
   | 'tracker-count'
   | 'positions-fence'
   | 'positions-read'
+  | 'positions-at'
+  | 'state-next-batch'
   | 'state-upsert'
   | 'state-read'
   | 'table-columns'
