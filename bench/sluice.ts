@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url'
 import { bootstrap } from './produce.ts'
 import { pgEnv } from './pg.ts'
 
-/** The CLI under test; SLUICE_BENCH_CLI points at another checkout (e.g. to compare before/after a change). */
-const cli = process.env.SLUICE_BENCH_CLI ?? fileURLToPath(new URL('../src/cli/main.ts', import.meta.url))
+/** The CLI under test: bin/sluice.js, the command an operator runs; SLUICE_BENCH_CLI points at another checkout (e.g. to compare before/after a change). */
+const cli = process.env.SLUICE_BENCH_CLI ?? fileURLToPath(new URL('../bin/sluice.js', import.meta.url))
 const probe = fileURLToPath(new URL('./rss-probe.ts', import.meta.url))
 
 /** One scenario's pipeline knobs. */

@@ -1,0 +1,74 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { lazyValidator } from './lazy-validators.ts'
+
+const moduleUrl = new URL('./lazy-validators.ts', import.meta.url).href
+/** Source of a check for the `deferred` mark, without importing the module (which installs it). */
+const isDeferredSource = `const isDeferred = (v) => typeof v === 'function' && Object.getOwnPropertySymbols(v).some((s) => s.description === 'sluice.deferredValidator')`
+
+/** Runs `code` (an ES module body) in a fresh node, whose stdout is one JSON line. */
+function fresh(code: string): unknown {
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: fileURLToPath(new URL('../../..', import.meta.url)), encoding: 'utf8' })
+  return JSON.parse(out)
+}
+
+test('a deferred validator compiles once, on its first call, and reports the same errors', () => {
+  let compiles = 0
+  const compile = (schema: object) => {
+    compiles++
+    const v = (data: unknown): boolean => {
+      v.errors = typeof data === 'number' ? null : [{ schema, message: 'must be number' }]
+      return typeof data === 'number'
+    }
+    v.errors = undefined as unknown
+    return v
+  }
+  const schema = { type: 'number' }
+  const validate = lazyValidator(compile, schema)
+  assert.equal(compiles, 0, 'nothing compiled until it is used')
+  assert.equal(validate(1), true)
+  assert.equal(validate.errors, null)
+  assert.equal(validate('x'), false)
+  assert.deepEqual(validate.errors, [{ schema, message: 'must be number' }])
+  assert.equal(compiles, 1, 'compiled once')
+})
+
+/** The client's error for a Consumer with an invalid option, with or without the patch loaded first. */
+function refusal(patched: boolean): { patched: boolean; message: string; sample: boolean } {
+  return fresh(`
+    ${isDeferredSource}
+    ${patched ? `import ${JSON.stringify(moduleUrl)}` : ''}
+    const kafka = await import('@platformatic/kafka')
+    const utils = await import(new URL('./utils.js', import.meta.resolve('@platformatic/kafka')).href)
+    const patched = kafka.ajv === utils.ajv && utils.ajv.compile.toString().includes('lazyValidator')
+    let message = ''
+    try { new kafka.Consumer({ clientId: 'c', groupId: 'g', bootstrapBrokers: ['127.0.0.1:1'], sessionTimeout: -5 }) } catch (e) { message = e.message }
+    const consumer = new kafka.Consumer({ clientId: 'c', groupId: 'g', bootstrapBrokers: ['127.0.0.1:1'] })
+    await consumer.close()
+    console.log(JSON.stringify({ patched, message, sample: isDeferred(kafka.consumerOptionsValidator) }))
+  `) as { patched: boolean; message: string; sample: boolean }
+}
+
+test('loaded first, the Kafka client compiles no schema at import and still refuses bad options, with the same message', () => {
+  const result = refusal(true)
+  assert.equal(result.patched, true, 'the client shares the patched Ajv instance')
+  // The client exports its validators: they must be the deferred kind (else the patch came too late).
+  assert.equal(result.sample, true)
+  assert.match(result.message, /sessionTimeout must be >= 0/, 'a bad option is still refused by the client')
+  const unpatched = refusal(false)
+  assert.equal(unpatched.patched, false)
+  assert.equal(unpatched.sample, false)
+  assert.equal(result.message, unpatched.message)
+})
+
+test('src/cli/main.ts loads it before the client', () => {
+  const result = fresh(`
+    ${isDeferredSource}
+    await import(${JSON.stringify(new URL('../../cli/main.ts', import.meta.url).href)})
+    const kafka = await import('@platformatic/kafka')
+    console.log(JSON.stringify({ sample: isDeferred(kafka.consumerOptionsValidator) }))
+  `) as { sample: boolean }
+  assert.equal(result.sample, true)
+})
