@@ -72,3 +72,14 @@ test('src/cli/main.ts loads it before the client', () => {
   `) as { sample: boolean }
   assert.equal(result.sample, true)
 })
+
+test('every schema the client compiles is valid against the meta-schema (the deferred compile skips that check)', () => {
+  const result = fresh(`
+    import { deferredSchemas } from ${JSON.stringify(moduleUrl)}
+    const kafka = await import('@platformatic/kafka')
+    const invalid = deferredSchemas().filter((s) => !kafka.ajv.validateSchema(s))
+    console.log(JSON.stringify({ count: deferredSchemas().length, invalid: invalid.length, errors: kafka.ajv.errors ?? null }))
+  `) as { count: number; invalid: number; errors: unknown }
+  assert.ok(result.count >= 30, `the client's option schemas were deferred (${result.count})`)
+  assert.equal(result.invalid, 0, JSON.stringify(result.errors))
+})
