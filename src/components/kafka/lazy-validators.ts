@@ -63,11 +63,11 @@ function clientAjv(): CompilingAjv {
 }
 
 let installed = false
-const schemas: object[] = []
+const made: Array<{ readonly schema: object; readonly validate: Validator }> = []
 
-/** The schemas whose compile was deferred, in the order the client asked (for the test). */
-export function deferredSchemas(): readonly object[] {
-  return schemas
+/** The validators made deferred, with their schemas, in the order the client asked (for the test). */
+export function deferredValidators(): ReadonlyArray<{ readonly schema: object; readonly validate: Validator }> {
+  return made
 }
 
 /** Installs the deferred compile on the client's Ajv instance (idempotent). */
@@ -87,8 +87,9 @@ export function deferKafkaValidators(): void {
     }
   }
   ajv.compile = (schema: object): Validator => {
-    schemas.push(schema)
-    return lazyValidator(compileUnchecked, schema)
+    const validate = lazyValidator(compileUnchecked, schema)
+    made.push({ schema, validate })
+    return validate
   }
 }
 
