@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { parseJson } from '../../../engine/exact-number.ts'
-import { encodeArray, encodeBytea, encodeGeneric, encodeJson, encodeRows, encodeTime, encoderFor, escapeCopy, fieldValue, type CopyColumn } from './copy-encode.ts'
+import { encodeArray, encodeBytea, encodeGeneric, encodeJson, encodeRows, encodeTime, encoderFor, escapeCopy, fieldReader, fieldValue, type CopyColumn } from './copy-encode.ts'
 
 test('escapeCopy escapes backslash, tab, newline and carriage return only', () => {
   assert.equal(escapeCopy('plain é 🦀'), 'plain é 🦀')
@@ -30,6 +30,22 @@ test('fieldValue matches exactly, then case-insensitively', () => {
   assert.equal(fieldValue({ Name: 1, name: 2 }, 'name', 'name'), 2)
   assert.equal(fieldValue({ NAME: 1 }, 'name', 'name'), 1)
   assert.equal(fieldValue({}, 'toString', 'tostring'), undefined)
+})
+
+test('fieldReader reads what fieldValue reads, inherited names included', () => {
+  const records: Record<string, unknown>[] = [
+    { name: 2, Name: 1 },
+    { NAME: 1 },
+    { name: null, NAME: 'not this one' },
+    {},
+    JSON.parse('{"__proto__": "p", "constructor": "c"}') as Record<string, unknown>,
+    Object.create(null) as Record<string, unknown>,
+  ]
+  for (const name of ['name', 'toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf']) {
+    const read = fieldReader(name)
+    for (const values of records) assert.equal(read(values), fieldValue(values, name, name.toLowerCase()), `${name} of ${JSON.stringify(values)}`)
+  }
+  assert.equal(fieldReader('name')({ name: null, NAME: 'x' }), null, 'an exact null is the value')
 })
 
 test('encodeRows streams bounded chunks, NULLs as \\N, optional ordinal', () => {

@@ -168,6 +168,21 @@ export function fieldValue(values: RowValues, name: string, lower: string): unkn
   return undefined
 }
 
+/**
+ * fieldValue for one column name, decided once (per batch) instead of per value: a name no object
+ * inherits (not `constructor`, `toString`, `__proto__`, ...) is read directly, which is the same as
+ * fieldValue whenever the record has that exact name; otherwise, and when it has not, fieldValue's
+ * rules apply (own properties only, then a case-insensitive match).
+ */
+export function fieldReader(name: string): (values: RowValues) => unknown {
+  const lower = name.toLowerCase()
+  if (name in Object.prototype) return (values) => fieldValue(values, name, lower)
+  return (values) => {
+    const v = values[name]
+    return v === undefined ? fieldValue(values, name, lower) : v
+  }
+}
+
 /** Chunking limits of the encoder. */
 export interface ChunkLimits {
   /** Rows per chunk (the load's `batchsize`). */
@@ -184,22 +199,16 @@ const ROW_BYTES_GUESS = 256
 
 /**
  * Turns a row's values into its COPY line (no newline): the column encoders and the way each
- * field is found are chosen once per batch. A field is read directly when the name cannot hit a
- * property every object inherits (`constructor`, `toString`, `__proto__`, ...); otherwise, and when
- * the exact name is absent, fieldValue's rules apply (own properties, then any case).
+ * field is read (fieldReader) are chosen once per batch.
  */
 function lineEncoder(columns: readonly CopyColumn[]): (values: RowValues) => string {
   const n = columns.length
-  const names = columns.map((c) => c.name)
-  const lowers = names.map((c) => c.toLowerCase())
-  const direct = names.map((name) => !(name in Object.prototype))
+  const readers = columns.map((c) => fieldReader(c.name))
   const encoders = columns.map((c) => c.encode)
   const parts: string[] = new Array<string>(n).fill('')
   return (values) => {
     for (let c = 0; c < n; c++) {
-      const name = names[c] as string
-      let v = direct[c] === true ? values[name] : undefined
-      if (v === undefined) v = fieldValue(values, name, lowers[c] as string)
+      const v = (readers[c] as (values: RowValues) => unknown)(values)
       parts[c] = v === null || v === undefined ? '\\N' : (encoders[c] as ValueEncoder)(v)
     }
     return parts.join('\t')
