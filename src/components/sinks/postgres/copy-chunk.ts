@@ -10,6 +10,8 @@
 
 /** UTF-8 needs at most 3 bytes per UTF-16 code unit (a surrogate pair: 4 bytes for 2 units). */
 const MAX_BYTES_PER_UNIT = 3
+/** No Buffer yet (after a take): the next write allocates one, so the last take allocates nothing. */
+const NONE = Buffer.alloc(0)
 
 export class CopyChunk {
   #buf: Buffer
@@ -44,10 +46,10 @@ export class CopyChunk {
     this.#buf[this.#pos++] = b
   }
 
-  /** The bytes written, as a Buffer of their own; the chunk starts over in a fresh Buffer. */
+  /** The bytes written, as a Buffer of their own; the next write starts a fresh Buffer. */
   take(): Buffer {
     const out = this.#buf.subarray(0, this.#pos)
-    this.#buf = Buffer.allocUnsafe(this.#capacity)
+    this.#buf = NONE
     this.#pos = 0
     return out
   }
