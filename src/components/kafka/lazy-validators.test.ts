@@ -36,7 +36,7 @@ test('a deferred validator compiles once, on its first call, and reports the sam
 })
 
 /** The client's error for a Consumer with an invalid option, with or without the patch loaded first. */
-function refusal(patched: boolean): { patched: boolean; message: string; sample: boolean } {
+function refusal(patched: boolean): { patched: boolean; message: string; sample: boolean; grown: number } {
   return fresh(`
     ${isDeferredSource}
     ${patched ? `import ${JSON.stringify(moduleUrl)}` : ''}
@@ -45,10 +45,14 @@ function refusal(patched: boolean): { patched: boolean; message: string; sample:
     const patched = kafka.ajv === utils.ajv && utils.ajv.compile.toString().includes('lazyValidator')
     let message = ''
     try { new kafka.Consumer({ clientId: 'c', groupId: 'g', bootstrapBrokers: ['127.0.0.1:1'], sessionTimeout: -5 }) } catch (e) { message = e.message }
+    ${patched ? `const { deferredValidators } = await import(${JSON.stringify(moduleUrl)}); const before = deferredValidators().length` : 'const before = 0'}
     const consumer = new kafka.Consumer({ clientId: 'c', groupId: 'g', bootstrapBrokers: ['127.0.0.1:1'] })
-    await consumer.close()
-    console.log(JSON.stringify({ patched, message, sample: isDeferred(kafka.consumerOptionsValidator) }))
-  `) as { patched: boolean; message: string; sample: boolean }
+    const producer = new kafka.Producer({ clientId: 'p', bootstrapBrokers: ['127.0.0.1:1'] })
+    const admin = new kafka.Admin({ clientId: 'a', bootstrapBrokers: ['127.0.0.1:1'] })
+    await Promise.all([consumer.close(), producer.close(), admin.close()])
+    ${patched ? 'const grown = deferredValidators().length - before' : 'const grown = 0'}
+    console.log(JSON.stringify({ patched, message, sample: isDeferred(kafka.consumerOptionsValidator), grown }))
+  `) as { patched: boolean; message: string; sample: boolean; grown: number }
 }
 
 test('loaded first, the Kafka client compiles no schema at import and still refuses bad options, with the same message', () => {
@@ -57,6 +61,7 @@ test('loaded first, the Kafka client compiles no schema at import and still refu
   // The client exports its validators: they must be the deferred kind (else the patch came too late).
   assert.equal(result.sample, true)
   assert.match(result.message, /sessionTimeout must be >= 0/, 'a bad option is still refused by the client')
+  assert.equal(result.grown, 0, 'the client compiles nothing after it has loaded (no list growing per call)')
   const unpatched = refusal(false)
   assert.equal(unpatched.patched, false)
   assert.equal(unpatched.sample, false)

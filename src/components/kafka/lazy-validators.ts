@@ -20,6 +20,8 @@
  * client has been evaluated yet). Anywhere else it is simply not installed and the client
  * compiles eagerly, as before. The dependency is pinned to an exact version;
  * lazy-validators.test.ts fails if the client no longer compiles through this instance at load.
+ * The client compiles only while it loads (module-level constants), never per call, so the list of
+ * deferred validators stops growing once it has loaded (the test checks this too).
  * The change belongs upstream (compile on first use in the client itself).
  */
 import { createRequire } from 'node:module'
@@ -32,7 +34,7 @@ interface Validator {
 }
 
 interface CompilingAjv {
-  compile(schema: object): Validator
+  compile(schema: object, meta?: boolean): Validator
   validateSchema(schema: object): boolean
   readonly opts: { validateSchema?: boolean | 'log' }
 }
@@ -86,7 +88,9 @@ export function deferKafkaValidators(): void {
       ajv.opts.validateSchema = check
     }
   }
-  ajv.compile = (schema: object): Validator => {
+  ajv.compile = (schema: object, meta?: boolean): Validator => {
+    // A meta-schema compile (Ajv's own, for a keyword definition) is not the client's: as it was.
+    if (meta !== undefined) return compile(schema, meta)
     const validate = lazyValidator(compileUnchecked, schema)
     made.push({ schema, validate })
     return validate
