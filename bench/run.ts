@@ -79,6 +79,8 @@ interface Result {
   readonly cpuSeconds: number | null
   /** Spawn to the query's first log line ("query resumed"): process start, module loading, connections. */
   readonly startupSeconds: number | null
+  /** The CPU seconds of that start-up (less disturbed by a busy machine than its wall time). */
+  readonly startupCpuSeconds: number | null
   readonly load: number
 }
 
@@ -114,7 +116,7 @@ async function main(): Promise<void> {
       for (const key of only) {
         const r = await runScenario(pool, key, `bench_${stamp}_${round}_${key.replace(/-/g, '_')}`, tmp)
         results.push(r)
-        console.log(`  ${repeat > 1 ? `[${round}/${repeat}] ` : ''}${r.name}: ${r.seconds.toFixed(2)} s, ${fmt(r.rate)} records/s${r.steadyRate ? ` (steady ${fmt(r.steadyRate)}/s over ${r.batches} batches)` : ''}${r.peakRssMb ? `, peak RSS ${r.peakRssMb.toFixed(0)} MiB, CPU ${r.cpuSeconds?.toFixed(1)} s` : ''}, load ${r.load.toFixed(1)} [verified]`)
+        console.log(`  ${repeat > 1 ? `[${round}/${repeat}] ` : ''}${r.name}: ${r.seconds.toFixed(2)} s, ${fmt(r.rate)} records/s${r.steadyRate ? ` (steady ${fmt(r.steadyRate)}/s over ${r.batches} batches)` : ''}${r.peakRssMb ? `, peak RSS ${r.peakRssMb.toFixed(0)} MiB, CPU ${r.cpuSeconds?.toFixed(1)} s` : ''}${r.startupSeconds !== null ? `, startup ${r.startupSeconds.toFixed(2)} s (CPU ${r.startupCpuSeconds?.toFixed(2) ?? '-'} s)` : ''}, load ${r.load.toFixed(1)} [verified]`)
       }
     }
   } finally {
@@ -134,7 +136,7 @@ async function runScenario(pool: ReturnType<typeof benchPool>, key: string, sche
     await freshSchema(pool, schema, false)
     const seconds = await psqlCopy(schema, file, COLUMNS)
     await verify(pool, schema, key)
-    r = { key, name: 'raw COPY (psql \\copy)', seconds, rate: n / seconds, steadyRate: null, batches: null, peakRssMb: null, cpuSeconds: null, startupSeconds: null, load }
+    r = { key, name: 'raw COPY (psql \\copy)', seconds, rate: n / seconds, steadyRate: null, batches: null, peakRssMb: null, cpuSeconds: null, startupSeconds: null, startupCpuSeconds: null, load }
   } else {
     const s = SCENARIOS[key]
     if (!s) throw new Error(`unknown scenario ${key} (copy, ${Object.keys(SCENARIOS).join(', ')})`)
@@ -150,7 +152,7 @@ async function runScenario(pool: ReturnType<typeof benchPool>, key: string, sche
     if (m.exitCode !== 0) throw new Error(`${s.name}: sluice exited with ${m.exitCode}\n${m.stderrTail}`)
     if (m.records !== n) throw new Error(`${s.name}: batches report ${m.records} records, expected ${n}`)
     await verify(pool, schema, key)
-    r = { key, name: s.name, seconds: m.wallSeconds, rate: n / m.wallSeconds, steadyRate: m.steadyRate, batches: m.batches, peakRssMb: m.peakRssKb / 1024, cpuSeconds: m.cpuSeconds, startupSeconds: m.querySeconds === null ? null : m.wallSeconds - m.querySeconds, load: Math.max(load, loadavg()[0] ?? 0) }
+    r = { key, name: s.name, seconds: m.wallSeconds, rate: n / m.wallSeconds, steadyRate: m.steadyRate, batches: m.batches, peakRssMb: m.peakRssKb / 1024, cpuSeconds: m.cpuSeconds, startupSeconds: m.querySeconds === null ? null : m.wallSeconds - m.querySeconds, startupCpuSeconds: m.startupCpuSeconds, load: Math.max(load, loadavg()[0] ?? 0) }
   }
   if (!args.keep) await dropSchema(pool, schema)
   return r
@@ -177,11 +179,11 @@ function report(results: readonly Result[]): void {
   const copy = results.find((r) => r.key === 'copy')
   const get = (k: string): Result | undefined => results.find((r) => r.key === k)
   console.log(`\n${repeat > 1 ? `best of ${repeat} runs; ` : ''}N = ${fmt(n)}`)
-  console.log('| scenario | seconds (spawn to exit) | records/s | steady records/s | time vs raw COPY | startup s | peak RSS | sluice CPU s | load avg |')
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
+  console.log('| scenario | seconds (spawn to exit) | records/s | steady records/s | time vs raw COPY | startup s | startup CPU s | peak RSS | sluice CPU s | load avg |')
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const r of results) {
     const ratio = copy && r !== copy ? `${(r.seconds / copy.seconds).toFixed(2)}x` : '1.00x'
-    console.log(`| ${r.name} | ${r.seconds.toFixed(2)} | ${fmt(r.rate)} | ${r.steadyRate ? fmt(r.steadyRate) : '-'} | ${copy ? ratio : '-'} | ${r.startupSeconds === null ? '-' : r.startupSeconds.toFixed(2)} | ${r.peakRssMb ? `${r.peakRssMb.toFixed(0)} MiB` : '-'} | ${r.cpuSeconds ? r.cpuSeconds.toFixed(1) : '-'} | ${r.load.toFixed(1)} |`)
+    console.log(`| ${r.name} | ${r.seconds.toFixed(2)} | ${fmt(r.rate)} | ${r.steadyRate ? fmt(r.steadyRate) : '-'} | ${copy ? ratio : '-'} | ${r.startupSeconds === null ? '-' : r.startupSeconds.toFixed(2)} | ${r.startupCpuSeconds === null ? '-' : r.startupCpuSeconds.toFixed(2)} | ${r.peakRssMb ? `${r.peakRssMb.toFixed(0)} MiB` : '-'} | ${r.cpuSeconds ? r.cpuSeconds.toFixed(1) : '-'} | ${r.load.toFixed(1)} |`)
   }
   const eo = get('eo-append')
   const alo = get('alo-append')

@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url'
 import { bootstrap } from './produce.ts'
 import { pgEnv } from './pg.ts'
 
-/** The CLI under test; SLUICE_BENCH_CLI points at another checkout (e.g. to compare before/after a change). */
-const cli = process.env.SLUICE_BENCH_CLI ?? fileURLToPath(new URL('../src/cli/main.ts', import.meta.url))
+/** The CLI under test: bin/sluice.js, the command an operator runs; SLUICE_BENCH_CLI points at another checkout (e.g. to compare before/after a change). */
+const cli = process.env.SLUICE_BENCH_CLI ?? fileURLToPath(new URL('../bin/sluice.js', import.meta.url))
 const probe = fileURLToPath(new URL('./rss-probe.ts', import.meta.url))
 
 /** One scenario's pipeline knobs. */
@@ -37,6 +37,8 @@ export interface RunMeasure {
   readonly peakRssKb: number
   /** User + system CPU seconds of the sluice process (less sensitive to a busy machine than wall time). */
   readonly cpuSeconds: number
+  /** CPU seconds up to the "query resumed" line (start-up work), or null when not seen. */
+  readonly startupCpuSeconds: number | null
   readonly exitCode: number | null
   readonly stderrTail: string
 }
@@ -78,6 +80,18 @@ async function pipelineFile(s: Scenario, topic: string, schema: string, maxOffse
   return file
 }
 
+/** User + system CPU seconds of a running process so far (/proc/PID/stat; Linux clock ticks of 10 ms). */
+async function cpuSecondsOf(pid: number): Promise<number | null> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return null
+  }
+}
+
 async function vmHwmKb(pid: number): Promise<number> {
   try {
     const status = await readFile(`/proc/${pid}/status`, 'utf8')
@@ -99,7 +113,17 @@ export async function runSluice(s: Scenario, topic: string, schema: string, opti
   })
   let stderr = ''
   child.stdout.resume()
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  // The CPU the child spent up to its "query resumed" line (start-up work; wall time is only
+  // comparable on a quiet machine, CPU time much less disturbed by other work).
+  let startupCpu: Promise<number | null> = Promise.resolve(null)
+  let resumedSeen = false
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString()
+    if (!resumedSeen && child.pid !== undefined && stderr.includes('"msg":"query resumed"')) {
+      resumedSeen = true
+      startupCpu = cpuSecondsOf(child.pid)
+    }
+  })
   let hwm = 0
   const poll = setInterval(() => {
     if (child.pid !== undefined) void vmHwmKb(child.pid).then((kb) => (hwm = Math.max(hwm, kb)))
@@ -159,6 +183,7 @@ export async function runSluice(s: Scenario, topic: string, schema: string, opti
     records: commits.reduce((a, c) => a + c.records, 0),
     peakRssKb: Math.max(hwm, probeKb),
     cpuSeconds: cpuUs / 1e6,
+    startupCpuSeconds: await startupCpu,
     exitCode,
     stderrTail: stderr.slice(-3000),
   }

@@ -3,6 +3,8 @@
  * (a bad option or argument: one `error: ...` line from commander). No stack trace reaches a user:
  * anything unexpected is one `sluice: ...` line (SLUICE_DEBUG=1 adds the stack).
  */
+// First, before anything loads the Kafka client: its option schemas compile on first use (start-up time).
+import '../components/kafka/lazy-validators.ts'
 import { pathToFileURL } from 'node:url'
 import { Command, CommanderError } from 'commander'
 import { registerRun } from './commands/run.ts'

@@ -17,32 +17,36 @@ export type DecodeResult =
 
 /** Decodes one record; tombstones (null values) must be handled by the caller first. */
 export function decodeRecord(record: SourceRecord): DecodeResult {
-  if (record.decodeError !== undefined) return { ok: false, reason: record.decodeError }
-  let values: RowValues
-  if (record.fields !== undefined) {
-    values = { ...record.fields }
-  } else {
-    const bytes = record.value
-    if (bytes === null) return { ok: false, reason: 'value is null (tombstone)' }
-    // One pass that validates and decodes (isUtf8 + toString walked every value twice).
-    let text: string
-    try {
-      text = utf8.decode(bytes)
-    } catch {
-      return { ok: false, reason: 'value is not valid UTF-8' }
-    }
-    let parsed: unknown
-    try {
-      parsed = parseJsonBytes(text, bytes)
-    } catch (err) {
-      return { ok: false, reason: `value is not valid JSON: ${(err as Error).message}` }
-    }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      return { ok: false, reason: `value is JSON but not an object (got ${Array.isArray(parsed) ? 'array' : parsed === null ? 'null' : typeof parsed})` }
-    }
-    values = parsed as RowValues
+  const decoded = decodeValues(record)
+  return typeof decoded === 'string' ? { ok: false, reason: decoded } : { ok: true, values: decoded }
+}
+
+/**
+ * decodeRecord without the result object (the record path's form: one allocation less per
+ * record): the values, or, as a string, why the record cannot be decoded.
+ */
+export function decodeValues(record: SourceRecord): RowValues | string {
+  if (record.decodeError !== undefined) return record.decodeError
+  if (record.fields !== undefined) return { ...record.fields }
+  const bytes = record.value
+  if (bytes === null) return 'value is null (tombstone)'
+  // One pass that validates and decodes (isUtf8 + toString walked every value twice).
+  let text: string
+  try {
+    text = utf8.decode(bytes)
+  } catch {
+    return 'value is not valid UTF-8'
   }
-  return { ok: true, values }
+  let parsed: unknown
+  try {
+    parsed = parseJsonBytes(text, bytes)
+  } catch (err) {
+    return `value is not valid JSON: ${(err as Error).message}`
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    return `value is JSON but not an object (got ${Array.isArray(parsed) ? 'array' : parsed === null ? 'null' : typeof parsed})`
+  }
+  return parsed as RowValues
 }
 
 /** The values of a tombstone's key (for deletes in upsert mode): the key's JSON object, or the raw key text. */

@@ -7,7 +7,7 @@
 import { type Row, type RowValues, type SourceRecord, fieldOf } from '../api/record.ts'
 import { SluiceError } from '../errors.ts'
 import type { DeadLetter } from '../api/writer.ts'
-import { decodeKey, decodeRecord } from './decode.ts'
+import { decodeKey, decodeValues } from './decode.ts'
 import { type MetadataAdder, metadataAdder } from './metadata.ts'
 import type { RecordValidator } from './record-schema.ts'
 import { BatchWatermark, parseEventTime } from './watermark.ts'
@@ -111,12 +111,12 @@ export class RecordPath {
       this.#deletes.set(keyOf(key, keys), key)
       return
     }
-    const decoded = decodeRecord(record)
-    if (!decoded.ok) {
-      b.dead.push({ record, code: 'RECORD_DECODE', reason: decoded.reason })
+    const decoded = decodeValues(record)
+    if (typeof decoded === 'string') {
+      b.dead.push({ record, code: 'RECORD_DECODE', reason: decoded })
       return
     }
-    let values: RowValues | null = decoded.values
+    let values: RowValues | null = decoded
     if (this.#options.validator) {
       const violation = this.#options.validator(values)
       if (violation !== null) {

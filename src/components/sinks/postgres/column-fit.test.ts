@@ -41,3 +41,15 @@ test('Infinity (a JSON literal beyond a double) is refused in every number colum
   assert.deepEqual(refused.map((r) => (r.error.details as { column: string }).column), ['free', 'f', 'id'])
   assert.match((refused[0] as { error: Error }).error.message, /out of range for numeric .*stored as Infinity/)
 })
+
+test('the rows that fit keep their order around a refused one; with none refused they are the batch itself', () => {
+  const rules = fitRules(table.columns)
+  const rows = [row({ amount: 1 }, 0), row({ amount: 2.5 }, 1), row({ AMOUNT: 1.005 }, 2), row({ Amount: 3 }, 3), row({ amount: 0.001 }, 4), row({ amount: 4 }, 5)]
+  const { fit, refused } = refuseMisfits(table, rows, rules)
+  assert.deepEqual(fit.map((r) => r.source.offset), ['0', '1', '3', '5'])
+  assert.deepEqual(refused.map((r) => r.row.source.offset), ['2', '4'], 'a field matched in any case is checked too')
+  const good = rows.filter((_, i) => i !== 2 && i !== 4)
+  const clean = refuseMisfits(table, good, rules)
+  assert.equal(clean.fit, good, 'no copy of a batch without misfits')
+  assert.deepEqual(clean.refused, [])
+})

@@ -14,12 +14,11 @@ import { toDecimal } from '../../../engine/decimal.ts'
 import { isExactNumber } from '../../../engine/exact-number.ts'
 import { SluiceError } from '../../../errors.ts'
 import type { TableColumn, TableInfo } from './columns.ts'
-import { fieldValue } from './copy-encode.ts'
+import { fieldReader } from './copy-encode.ts'
 
 /** One column's rule: a scale to keep (numeric(p,s)) and, for every number type, finite values only. */
 interface FitRule {
   readonly name: string
-  readonly lower: string
   readonly type: string
   /** Decimal places the column keeps; undefined when it keeps any (unconstrained numeric, floats, integers). */
   readonly scale: number | undefined
@@ -34,7 +33,7 @@ export function fitRules(columns: readonly TableColumn[]): FitRule[] {
     if (c.category !== 'N' || c.generated) continue
     const m = NUMERIC_TYPMOD.exec(c.type.replace(/\s+/g, ''))
     const scale = m === null ? undefined : Number(m[1] ?? 0)
-    out.push({ name: c.name, lower: c.name.toLowerCase(), type: c.type, scale })
+    out.push({ name: c.name, type: c.type, scale })
   }
   return out
 }
@@ -62,15 +61,19 @@ function misfit(v: unknown, rule: FitRule): string | undefined {
 }
 
 /** Splits rows into those that fit and those refused, with their RECORD_COLUMN error. */
-export function refuseMisfits(table: TableInfo, rows: readonly Row[], rules: readonly FitRule[]): { fit: Row[]; refused: Array<{ row: Row; error: SluiceError }> } {
-  const fit: Row[] = []
+export function refuseMisfits(table: TableInfo, rows: readonly Row[], rules: readonly FitRule[]): { fit: readonly Row[]; refused: Array<{ row: Row; error: SluiceError }> } {
+  // The usual batch has no misfit: `fit` is then `rows` itself, copied only from the first refusal on.
+  let fit: Row[] | null = null
   const refused: Array<{ row: Row; error: SluiceError }> = []
-  for (const row of rows) {
+  const readers = rules.map((rule) => fieldReader(rule.name))
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i] as Row
     let reason: string | undefined
     let column = ''
-    for (const rule of rules) {
-      const v = fieldValue(row.values, rule.name, rule.lower)
+    for (let r = 0; r < rules.length; r++) {
+      const v = (readers[r] as (values: Row['values']) => unknown)(row.values)
       if (v === null || v === undefined) continue
+      const rule = rules[r] as FitRule
       reason = misfit(v, rule)
       if (reason !== undefined) {
         column = rule.name
@@ -78,11 +81,12 @@ export function refuseMisfits(table: TableInfo, rows: readonly Row[], rules: rea
       }
     }
     if (reason === undefined) {
-      fit.push(row)
+      fit?.push(row)
       continue
     }
+    fit ??= rows.slice(0, i)
     const details = { table: `${table.schema}.${table.name}`, column, partition: row.source.partition, offset: row.source.offset }
     refused.push({ row, error: new SluiceError('RECORD_COLUMN', reason, { details }) })
   }
-  return { fit, refused }
+  return { fit: fit ?? rows, refused }
 }

@@ -8,7 +8,7 @@ const TXN = 1 << 4
 const CONTROL = 1 << 5
 
 /** A batch of `n` records starting at `first`; values are "v<offset>". */
-function batch(first: number, n: number, opts: { producerId?: number; attributes?: number; control?: 'abort' | 'commit'; ts?: number } = {}): RecordsBatch {
+function batch(first: number, n: number, opts: { producerId?: number; attributes?: number; control?: 'abort' | 'commit'; ts?: number; headerless?: boolean } = {}): RecordsBatch {
   const control = opts.control
   const records = control
     ? [{ length: 0, attributes: 0, timestampDelta: 0n, offsetDelta: 0, key: Buffer.from([0, 0, 0, control === 'abort' ? 0 : 1]), value: Buffer.alloc(6), headers: [] }]
@@ -19,7 +19,7 @@ function batch(first: number, n: number, opts: { producerId?: number; attributes
         offsetDelta: i,
         key: Buffer.from(`k${first + i}`),
         value: Buffer.from(`v${first + i}`),
-        headers: [[Buffer.from('h'), Buffer.from('x')] as [Buffer, Buffer]],
+        headers: opts.headerless ? [] : [[Buffer.from('h'), Buffer.from('x')] as [Buffer, Buffer]],
       }))
   return {
     firstOffset: BigInt(first),
@@ -109,4 +109,14 @@ test('offsets beyond 2^53 stay exact', () => {
   const b = { ...batch(0, 2), firstOffset: big }
   appendRecords({ key: 't/0', topic: 't', partition: 0, from: big + 1n, to: big + 5n }, [b], null, out)
   assert.deepEqual(out.map((r) => r.offset), [(big + 1n).toString()])
+})
+
+test('records without headers share one empty, frozen list; headers are never lost', () => {
+  const out: SourceRecord[] = []
+  appendRecords(range(0, 6), [batch(0, 3, { headerless: true }), batch(3, 3)], null, out)
+  assert.deepEqual(out.map((r) => r.headers.length), [0, 0, 0, 1, 1, 1])
+  assert.equal(out[0]?.headers, out[2]?.headers, 'one shared list')
+  assert.ok(Object.isFrozen(out[0]?.headers), 'nobody can add to the shared list')
+  assert.deepEqual(out[3]?.headers, [['h', Buffer.from('x')]])
+  assert.notEqual(out[3]?.headers, out[4]?.headers, 'a list of its own per record with headers')
 })

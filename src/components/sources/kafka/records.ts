@@ -11,6 +11,8 @@ const IS_TRANSACTIONAL = 1 << 4
 const IS_CONTROL = 1 << 5
 const LOG_APPEND_TIME = 1 << 3
 const EMPTY = Buffer.alloc(0)
+/** One shared (frozen) list for the records without headers, the usual case: no array per record. */
+const NO_HEADERS: SourceRecord['headers'] = Object.freeze([])
 
 /** An aborted transaction as a read_committed fetch response lists it. */
 export interface AbortedTransaction {
@@ -98,8 +100,12 @@ function appendBatch(
     const delta = r.offsetDelta
     if (delta < fromDelta) continue
     if (delta >= toDelta) break
-    const headers: (readonly [string, Buffer])[] = []
-    for (const [hk, hv] of r.headers) headers.push([hk === null ? '' : hk.toString(), hv ?? EMPTY])
+    let headers = NO_HEADERS
+    if (r.headers.length > 0) {
+      const named: (readonly [string, Buffer])[] = []
+      for (const [hk, hv] of r.headers) named.push([hk === null ? '' : hk.toString(), hv ?? EMPTY])
+      headers = named
+    }
     out.push({
       partition: key,
       topic,

@@ -1,0 +1,52 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import type { SourceRecord } from '../api/record.ts'
+import { decodeRecord, decodeValues } from './decode.ts'
+import { isExactNumber } from './exact-number.ts'
+
+const record = (value: Buffer | null, extra: Partial<SourceRecord> = {}): SourceRecord => ({
+  partition: 't/0',
+  topic: 't',
+  partitionNumber: 0,
+  offset: '0',
+  key: null,
+  value,
+  timestamp: 0,
+  headers: [],
+  ...extra,
+})
+
+test('decodeValues: the JSON object of a value, exact numbers kept', () => {
+  const values = decodeValues(record(Buffer.from('{"a": 1, "s": "é", "big": 9007199254740993}')))
+  assert.ok(typeof values === 'object')
+  assert.equal(values.a, 1)
+  assert.equal(values.s, 'é')
+  assert.ok(isExactNumber(values.big))
+  assert.equal(JSON.stringify(values.big), '9007199254740993')
+})
+
+test('decodeValues: why a value cannot be decoded, as decodeRecord reports it', () => {
+  const cases: Array<[SourceRecord, RegExp]> = [
+    [record(Buffer.from([0x7b, 0xff, 0x7d])), /^value is not valid UTF-8$/],
+    [record(Buffer.from('{"a":')), /^value is not valid JSON: /],
+    [record(Buffer.from('[1]')), /^value is JSON but not an object \(got array\)$/],
+    [record(Buffer.from('null')), /^value is JSON but not an object \(got null\)$/],
+    [record(Buffer.from('7')), /^value is JSON but not an object \(got number\)$/],
+    [record(null), /^value is null \(tombstone\)$/],
+    [record(Buffer.from('{}'), { decodeError: 'bad CSV line 3' }), /^bad CSV line 3$/],
+  ]
+  for (const [r, reason] of cases) {
+    const decoded = decodeValues(r)
+    assert.ok(typeof decoded === 'string', `${String(r.value)} is refused`)
+    assert.match(decoded, reason)
+    assert.deepEqual(decodeRecord(r), { ok: false, reason: decoded })
+  }
+})
+
+test('decodeValues: fields a source named are copied, never shared', () => {
+  const fields = { a: 1 }
+  const values = decodeValues(record(null, { fields }))
+  assert.deepEqual(values, { a: 1 })
+  assert.notEqual(values, fields)
+  assert.deepEqual(decodeRecord(record(Buffer.from('{"b":2}'))), { ok: true, values: { b: 2 } })
+})
