@@ -143,7 +143,7 @@ export class KafkaSource implements Source {
       logger: this.#logger,
       signal,
       ...(this.#options.maxIdleRounds === undefined ? {} : { maxIdleRounds: this.#options.maxIdleRounds }),
-      observe: (key, bytes, offsets) => this.#sizes.observe(key, bytes, offsets),
+      observe: (key, bytes, records) => this.#sizes.observe(key, bytes, records),
       bytesPerOffset: this.#sizes.perOffset,
       ...(this.#settings ? { partitionMaxBytes: this.#settings.partitionMaxBytes } : {}),
     })
