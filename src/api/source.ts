@@ -37,6 +37,10 @@ export interface Source {
   committed?(to: Position): Promise<void>
   /** Latest available position per partition, for lag metrics; optional. */
   latest?(signal: AbortSignal): Promise<Position>
-  /** Stops fetching and releases connections. */
+  /**
+   * Stops fetching and releases connections. It is final: afterwards open(), initialPosition(),
+   * plan(), read() and latest() reject with SHUTDOWN (never reconnect), and a read in progress
+   * yields no further record. Closing twice is harmless.
+   */
   close(): Promise<void>
 }
