@@ -11,8 +11,8 @@
  * LINE_GATE, so no coverage tool is needed beyond Node. What counts: src/ without tests
  * (*.test.ts, *.int.test.ts) and test kits (*testkit.ts).
  *
- * Coverage is not gated when the command fails: its own failure is the news. The exit code is
- * the command's, else the report's (1 below the gate).
+ * The report is printed when the command fails too (what the run covered is still worth seeing),
+ * but then the exit code is the command's; otherwise it is the report's (1 below the gate).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -21,10 +21,11 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /**
- * Percent of src/ lines the whole suite must cover: the level measured when the gate came in,
- * rounded down. Raise it when coverage goes up; never lower it to let a change through.
+ * Percent of src/ lines the whole suite must cover: the level measured when the gate came in
+ * (98.35 % on 2026-12-01, without the PostgreSQL restart test, which only CI runs), rounded down.
+ * Raise it when coverage goes up; never lower it to let a change through.
  */
-export const LINE_GATE = 92
+const LINE_GATE = 98
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const report = join(root, 'scripts', 'coverage-report.ts')
@@ -53,7 +54,11 @@ async function main(): Promise<number> {
   }
   // A signal goes to the command (with-kafka must stop its broker); the folder is removed after.
   let child: ChildProcess | null = null
-  const forward = (sig: NodeJS.Signals): void => void child?.kill(sig)
+  let signalled = false
+  const forward = (sig: NodeJS.Signals): void => {
+    signalled = true
+    child?.kill(sig)
+  }
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, forward)
   const track = (c: ChildProcess | null): void => {
     child = c
@@ -61,7 +66,7 @@ async function main(): Promise<number> {
   const folder = await mkdtemp(join(tmpdir(), 'sluice-coverage-'))
   try {
     const code = await run(command, args, { ...process.env, NODE_V8_COVERAGE: folder }, track)
-    if (code !== 0) return code
+    if (signalled) return code // stopped by the user or CI: no report
     const { NODE_V8_COVERAGE: _ignored, ...env } = process.env
     const started = Date.now()
     const reported = await run(
@@ -78,8 +83,9 @@ async function main(): Promise<number> {
       { ...env, SLUICE_COVERAGE_FROM: folder },
       track,
     )
-    process.stderr.write(`with-coverage: line gate ${LINE_GATE}% of src/ (report took ${((Date.now() - started) / 1000).toFixed(1)} s)${reported === 0 ? '' : ': FAILED'}\n`)
-    return reported
+    const verdict = code !== 0 ? ': not applied, the tests failed' : reported === 0 ? ': met' : ': FAILED'
+    process.stderr.write(`with-coverage: line gate ${LINE_GATE}% of src/ (report took ${((Date.now() - started) / 1000).toFixed(1)} s)${verdict}\n`)
+    return code !== 0 ? code : reported
   } finally {
     await rm(folder, { recursive: true, force: true })
   }

@@ -31,7 +31,7 @@ export interface SourceFixture {
   /** Releases everything (the suite closes the source first). */
   close(): Promise<void>
   /**
-   * Set only by a source whose documentation says it ignores ReadLimits.maxBytes (the generator):
+   * Set only by a source whose documentation says it ignores ReadLimits.maxBytes:
    * the suite then checks that the cap does no harm, not that it bounds a batch.
    */
   readonly ignoresMaxBytes?: true
