@@ -65,6 +65,10 @@ export interface Source {
   latest?(signal: AbortSignal): Promise<Position>
   /** Partition ownership when several workers share the source (a consumer group); absent: this worker owns every partition. */
   readonly ownership?: PartitionOwnership
-  /** Stops fetching and releases connections. */
+  /**
+   * Stops fetching and releases connections. It is final: afterwards open(), initialPosition(),
+   * plan(), read() and latest() reject with SHUTDOWN (never reconnect), and a read in progress
+   * yields no further record. Closing twice is harmless.
+   */
   close(): Promise<void>
 }

@@ -23,22 +23,44 @@ import { EngineEvents } from './events.ts'
 import { Query } from './query.ts'
 import { type TriggerMode, TriggerPolicy } from './trigger.ts'
 
-/** A source over fixed arrays of JSON values, one array per partition `p/<n>`. */
+/**
+ * A source over arrays of JSON values, one array per partition `p/<n>`. Tests may push onto the
+ * arrays (or call append) to add data; plan() honours maxRecords and maxBytes (value bytes, at
+ * least one record a batch); after close() it refuses to plan or read, as the Source contract says.
+ */
 export class MemorySource implements Source {
   readonly partitions: string[][]
+  #next = 0
+  #closed = false
 
   constructor(partitions: string[][]) {
     this.partitions = partitions
   }
 
-  async open(): Promise<void> {}
-  async close(): Promise<void> {}
+  /** Adds records: to one partition, or spread over the partitions in turn. */
+  append(values: readonly string[], partition?: number): void {
+    for (const value of values) {
+      const i = partition ?? this.#next++ % this.partitions.length
+      const records = this.partitions[i]
+      if (!records) throw new Error(`MemorySource has no partition ${i}`)
+      records.push(value)
+    }
+  }
+
+  async open(): Promise<void> {
+    this.#checkOpen()
+  }
+  async close(): Promise<void> {
+    this.#closed = true
+  }
 
   async initialPosition(): Promise<Position> {
+    this.#checkOpen()
     return Object.fromEntries(this.partitions.map((_, i) => [`p/${i}`, '0']))
   }
 
   async latest(): Promise<Position> {
+    this.#checkOpen()
     return Object.fromEntries(this.partitions.map((p, i) => [`p/${i}`, String(p.length)]))
   }
 
@@ -48,22 +70,30 @@ export class MemorySource implements Source {
   }
 
   async plan(from: Position, limits: ReadLimits): Promise<Position | null> {
-    let budget = limits.maxRecords ?? Number.POSITIVE_INFINITY
+    this.#checkOpen()
+    let records = limits.maxRecords ?? Number.POSITIVE_INFINITY
+    let bytes = limits.maxBytes ?? Number.POSITIVE_INFINITY
+    let taken = 0
     const end: Record<string, string> = {}
-    this.partitions.forEach((records, i) => {
+    this.partitions.forEach((values, i) => {
       const key = `p/${i}`
       if (!this.plans(key)) return
       const start = Number(from[key] ?? 0)
-      const take = Math.min(records.length - start, budget)
-      if (take > 0) {
-        end[key] = String(start + take)
-        budget -= take
+      let o = start
+      for (; o < values.length && records > 0; o++) {
+        const size = Buffer.byteLength(values[o] ?? '')
+        if (taken > 0 && size > bytes) break
+        records--
+        bytes -= size
+        taken++
       }
+      if (o > start) end[key] = String(o)
     })
     return Object.keys(end).length > 0 ? end : null
   }
 
   async *read(from: Position, to: Position): AsyncIterable<SourceRecord[]> {
+    this.#checkOpen()
     for (const [key, endText] of Object.entries(to)) {
       const i = Number(key.slice(2))
       const records = this.partitions[i] ?? []
@@ -80,8 +110,13 @@ export class MemorySource implements Source {
           headers: [],
         })
       }
+      this.#checkOpen()
       yield chunk
     }
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new SluiceError('SHUTDOWN', 'the memory source is closed')
   }
 }
 

@@ -29,6 +29,7 @@ sourceConformance('file (NDJSON, one record per file, maxRecords as maxFiles)', 
       return files.plan(from, maxRecords === undefined ? rest : { ...rest, maxFiles: maxRecords }, signal)
     },
     read: (from, to, signal) => files.read(from, to, signal),
+    latest: (signal) => files.latest(signal),
     close: () => files.close(),
   }
   let count = 0

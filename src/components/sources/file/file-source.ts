@@ -59,6 +59,8 @@ export class FileSource implements Source {
   readonly #now: () => number
   readonly #chunk: number
   readonly #logger: Logger
+  /** Set by close(): from then on no file is listed or read (the contract: no record after close). */
+  #closed = false
 
   constructor(config: FileSourceConfig, ctx: ComponentContext, options: FileSourceOptions = {}) {
     if (config.cleanSource === 'archive' && config.sourceArchiveDir === undefined) {
@@ -75,6 +77,7 @@ export class FileSource implements Source {
 
   /** Checks that the folder exists (retryable: it may be a mount that comes back). */
   async open(_signal?: AbortSignal): Promise<void> {
+    this.#checkOpen()
     const info = await stat(this.#dir).catch((cause: unknown) => {
       throw new SluiceError('SOURCE_UNAVAILABLE', `source folder ${this.#dir} cannot be read`, { cause })
     })
@@ -83,6 +86,7 @@ export class FileSource implements Source {
 
   /** Nothing read yet: every file is new. */
   async initialPosition(_signal?: AbortSignal): Promise<Position> {
+    this.#checkOpen()
     return {}
   }
 
@@ -93,6 +97,7 @@ export class FileSource implements Source {
    * changes, so the byte cap is exact and decided at plan time like the rest of the plan.
    */
   async plan(from: Position, limits: ReadLimits, _signal?: AbortSignal): Promise<Position | null> {
+    this.#checkOpen()
     const files = await this.#eligible(from)
     if (files.length === 0) return null
     const max = limits.maxFiles === undefined ? files.length : Math.max(1, limits.maxFiles)
@@ -110,6 +115,7 @@ export class FileSource implements Source {
 
   /** Every eligible file, whether done or not (lag reporting). */
   async latest(_signal?: AbortSignal): Promise<Position> {
+    this.#checkOpen()
     const to: Record<string, string> = {}
     for (const file of await this.#eligible({})) to[PREFIX + file.name] = DONE
     return to
@@ -117,6 +123,7 @@ export class FileSource implements Source {
 
   /** Reads the files done in `to` and not in `from`, in the configured order. */
   async *read(from: Position, to: Position, signal: AbortSignal): AsyncGenerator<SourceRecord[]> {
+    this.#checkOpen()
     const files: LocatedFile[] = []
     for (const [key, value] of Object.entries(to)) {
       if (!key.startsWith(PREFIX) || value !== DONE || from[key] === DONE) continue
@@ -128,12 +135,14 @@ export class FileSource implements Source {
         for (const record of records) {
           chunk.push(record)
           if (chunk.length >= this.#chunk) {
+            this.#checkOpen()
             yield chunk
             chunk = []
           }
         }
       }
     }
+    this.#checkOpen()
     if (chunk.length > 0) yield chunk
   }
 
@@ -152,7 +161,13 @@ export class FileSource implements Source {
     }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.#closed = true
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new SluiceError('SHUTDOWN', 'the file source is closed')
+  }
 
   async #eligible(from: Position): Promise<ListedFile[]> {
     return listStableFiles({

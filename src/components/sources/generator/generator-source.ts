@@ -42,6 +42,8 @@ export class GeneratorSource implements Source {
   /** Rate mode: when this process started producing (open), and from which position (first plan). */
   #startMs: number | null = null
   #base: number[] | null = null
+  /** Set by close(): from then on nothing is generated (the contract: no record after close). */
+  #closed = false
 
   constructor(config: GeneratorExtractConfig, _ctx: ComponentContext, options: GeneratorSourceOptions = {}) {
     if (!Number.isInteger(config.partitions) || config.partitions < 1) {
@@ -59,11 +61,13 @@ export class GeneratorSource implements Source {
 
   /** Starts the rate clock: records accumulate from now on. */
   async open(_signal?: AbortSignal): Promise<void> {
+    this.#checkOpen()
     this.#startMs ??= this.#now()
   }
 
   /** Every partition at record 0. */
   async initialPosition(_signal?: AbortSignal): Promise<Position> {
+    this.#checkOpen()
     const out: Record<string, string> = {}
     for (let p = 0; p < this.#partitions; p++) out[key(p)] = '0'
     return out
@@ -71,6 +75,7 @@ export class GeneratorSource implements Source {
 
   /** The next batch: what the rate and total allow, lowest sequence numbers first, at most maxRecords; null when none. */
   async plan(from: Position, limits: ReadLimits, _signal?: AbortSignal): Promise<Position | null> {
+    this.#checkOpen()
     const current = this.#current(from)
     const unbounded = this.#rate === undefined && this.#total === undefined
     const budget = limits.maxRecords ?? (unbounded ? DEFAULT_BATCH_CAP : Infinity)
@@ -88,6 +93,7 @@ export class GeneratorSource implements Source {
    * nothing is known before the first plan (the resume position is the rate's base): `{}`.
    */
   async latest(_signal?: AbortSignal): Promise<Position> {
+    this.#checkOpen()
     if (this.#rate !== undefined && this.#base === null) return {}
     const cap = this.#available(this.#base ?? new Array<number>(this.#partitions).fill(0))
     const out: Record<string, string> = {}
@@ -106,12 +112,19 @@ export class GeneratorSource implements Source {
       const stop = Number(end)
       for (let start = Number(from[key(p)] ?? '0'); start < stop; start += this.#chunk) {
         if (signal.aborted) throw new SluiceError('SHUTDOWN', 'generator read aborted')
+        this.#checkOpen()
         yield this.#records(rng, p, start, Math.min(stop, start + this.#chunk))
       }
     }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.#closed = true
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new SluiceError('SHUTDOWN', 'the generator source is closed')
+  }
 
   #records(rng: Rng, p: number, start: number, stop: number): SourceRecord[] {
     const partition = key(p)

@@ -30,8 +30,8 @@ export interface ReadOptions {
   readonly signal: AbortSignal
   /** Fetch rounds without progress before giving up on a partition (default 100, ~10 s at 100 ms waits). */
   readonly maxIdleRounds?: number
-  /** Told, per partition and round, how many bytes (recordBytes) the offsets it advanced held. */
-  readonly observe?: (key: string, bytes: number, offsets: bigint) => void
+  /** Told, per partition and round, how many records the offsets it advanced held, and their bytes (recordBytes). */
+  readonly observe?: (key: string, bytes: number, records: number) => void
   /** Expected bytes per offset of a partition (sizes.ts), to ask for no more than the range still needs. */
   readonly bytesPerOffset?: ReadonlyMap<string, number>
   /** The configured per-partition fetch size (kafka.max.partition.fetch.bytes). */
@@ -120,7 +120,7 @@ export async function* readPartitions(client: KafkaClient, parts: ReadPartition[
         if (options.observe && end > from) {
           let bytes = 0
           for (let i = first; i < chunk.length; i++) bytes += recordBytes(chunk[i] as SourceRecord)
-          options.observe(key, bytes, end - from)
+          options.observe(key, bytes, chunk.length - first)
         }
       }
       if (chunk.length > 0) yield chunk

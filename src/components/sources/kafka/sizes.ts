@@ -12,6 +12,12 @@
  * estimate later becomes (a restarted process replays the WAL's range, it does not re-plan).
  * The price of an estimate: when records grow within a backlog, one batch can pass the cap
  * before the next plan learns the new size.
+ *
+ * The estimate is the bytes per record of what was seen, charged to every offset: a transaction
+ * marker or an aborted record is charged like a record although it brings no bytes. That errs on
+ * the side of a smaller batch; bytes per offset would not: a small range that ended on a commit
+ * marker made the next batch pass the cap, and a range of markers only (the live end of a
+ * transactional topic) set the estimate to 0, which made the partition free of the cap.
  */
 import type { SourceRecord } from '../../../api/record.ts'
 import type { KafkaClient, PartitionInfo } from './client.ts'
@@ -37,9 +43,9 @@ export class RecordSizes {
     return this.#perOffset
   }
 
-  /** Records what `offsets` offsets of a partition held (control records and aborted ones count as offsets, not bytes). */
-  observe(key: string, bytes: number, offsets: bigint): void {
-    if (offsets > 0n) this.#perOffset.set(key, bytes / Number(offsets))
+  /** Learns from `records` records of a partition that held `bytes` bytes; offsets without a record teach nothing. */
+  observe(key: string, bytes: number, records: number): void {
+    if (records > 0) this.#perOffset.set(key, bytes / records)
   }
 
   /**
@@ -72,8 +78,8 @@ export class RecordSizes {
             if (!p) continue
             const { key, topic: name, partition } = p.info
             const records: SourceRecord[] = []
-            const next = appendRecords({ key, topic: name, partition, from: p.start, to: p.end }, fetched.records ?? [], fetched.abortedTransactions, records)
-            this.observe(key, records.reduce((sum, r) => sum + recordBytes(r), 0), next - p.start)
+            appendRecords({ key, topic: name, partition, from: p.start, to: p.end }, fetched.records ?? [], fetched.abortedTransactions, records)
+            this.observe(key, records.reduce((sum, r) => sum + recordBytes(r), 0), records.length)
           }
         }
       }

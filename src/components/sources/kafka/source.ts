@@ -56,6 +56,8 @@ export class KafkaSource implements Source {
   #membership: GroupMembership | null = null
   /** Spark's assign: fixed partitions, no group. */
   readonly #assigned: PartitionOwnership | undefined
+  /** Set by close(): no new client is made after it, so no fetch and no record (the contract). */
+  #closed = false
 
   constructor(config: KafkaExtractConfig, ctx: ComponentContext, options: KafkaSourceOptions = {}) {
     this.#config = config
@@ -178,15 +180,25 @@ export class KafkaSource implements Source {
       if (next < w.to) parts.push({ info, next, to: w.to, idle: 0 })
     }
     if (parts.length === 0) return
-    yield* readPartitions(client, parts, {
+    const chunks = readPartitions(client, parts, {
       failOnDataLoss: this.#config.connectionParams.failOnDataLoss,
       logger: this.#logger,
       signal,
       ...(this.#options.maxIdleRounds === undefined ? {} : { maxIdleRounds: this.#options.maxIdleRounds }),
-      observe: (key, bytes, offsets) => this.#sizes.observe(key, bytes, offsets),
+      observe: (key, bytes, records) => this.#sizes.observe(key, bytes, records),
       bytesPerOffset: this.#sizes.perOffset,
       ...(this.#settings ? { partitionMaxBytes: this.#settings.partitionMaxBytes } : {}),
     })
+    try {
+      for await (const chunk of chunks) {
+        // A fetch that was in flight at close() may still answer: its records are not handed out.
+        if (this.#closed) throw closedError()
+        yield chunk
+      }
+    } catch (err) {
+      // A fetch cut off by close() fails as a closed connection would: it is the shutdown, not an outage.
+      throw this.#closed ? closedError() : err
+    }
   }
 
   async committed(to: Position): Promise<void> {
@@ -213,6 +225,7 @@ export class KafkaSource implements Source {
   }
 
   async close(): Promise<void> {
+    this.#closed = true
     const client = this.#client
     const membership = this.#membership
     this.#client = null
@@ -223,6 +236,7 @@ export class KafkaSource implements Source {
 
   /** The client, created on first use (after resolving credentialId, the one async part of the settings). */
   async #open(): Promise<KafkaClient> {
+    if (this.#closed) throw closedError()
     if (this.#client) return this.#client
     if (!this.#settings) {
       let login = this.#options.login
@@ -236,6 +250,7 @@ export class KafkaSource implements Source {
       const hint = stores ? { hint: 'Java key/trust stores are not read: use kafka.ssl.ca.location, kafka.ssl.certificate.location and kafka.ssl.key.location (PEM files)' } : {}
       this.#logger.warn({ options: this.#settings.ignored, ...hint }, 'kafka options not used by Sluice are ignored')
     }
+    if (this.#closed) throw closedError() // closed while the login was being resolved
     this.#client = new KafkaClient(this.#settings)
     return this.#client
   }
@@ -280,6 +295,10 @@ function fixedOwnership(assign: Readonly<Record<string, readonly number[]>>): Pa
 function maxRecords(limits: ReadLimits, maxOffsetsPerTrigger: number | undefined): number | undefined {
   const given = [limits.maxRecords, maxOffsetsPerTrigger].filter((n): n is number => n !== undefined)
   return given.length === 0 ? undefined : Math.min(...given)
+}
+
+function closedError(): SluiceError {
+  return new SluiceError('SHUTDOWN', 'the kafka source is closed')
 }
 
 function toPosition(offsets: ReadonlyMap<string, bigint>): Position {
