@@ -50,10 +50,10 @@ export function reportBatch(
     filtered: processed.filtered,
     dropped: processed.tombstonesSkipped,
   }
-  const progress = batchProgress(planned, processed.recordsRead, result.durationMs, rememberTrigger(o, planned), lastMeasuredLatest(o.events, o.pipelineId) ?? null)
+  const progress = batchProgress({ ...planned, batchId: result.batchId }, processed.recordsRead, result.durationMs, rememberTrigger(o, planned), lastMeasuredLatest(o.events, o.pipelineId) ?? null)
   o.events.emit('batch.committed', {
     pipelineId: o.pipelineId,
-    batchId: planned.batchId,
+    batchId: result.batchId,
     recordsRead: processed.recordsRead,
     destinations,
     dlqByCode,
@@ -67,7 +67,7 @@ export function reportBatch(
   const source = progress.sources[0]
   o.logger.info(
     {
-      batchId: planned.batchId,
+      batchId: result.batchId,
       records: processed.recordsRead,
       written: result.written,
       dlq: result.dlq,
