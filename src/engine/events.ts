@@ -78,6 +78,11 @@ export interface EngineEventMap {
   'circuit.state': { pipelineId: string; state: CircuitState }
   /** Per-partition lag against the source's latest position (`latest`, as measured). */
   'source.lag': { pipelineId: string; lag: Readonly<Record<string, number>>; latest: Position }
+  /**
+   * The partitions this worker owns (a consumer group's assignment, or assign), at start and after
+   * every change; `owned` null: the worker reads every partition (no sharing).
+   */
+  'partitions.owned': { pipelineId: string; worker: string; owned: readonly string[] | null; generation: number }
   /** Tracker table size, refreshed now and then (etl_batch_tracker_records_total). */
   'tracker.size': { pipelineId: string; rows: number }
   /**

@@ -63,3 +63,16 @@ test('a revocation waits until the batch in flight has committed', async () => {
   assert.ok(order.indexOf('committed 0') < order.findIndex((e) => e.startsWith('revoked')), order.join(' | '))
   assert.deepEqual(sink.rows.map((r) => r.id), [0, 1, 2], 'after the revocation nothing more is planned')
 })
+
+test('the owned partitions are announced at start and after every change (for /status)', async () => {
+  const source = new OwnedMemorySource([values(2, 0), values(2, 100)])
+  await source.assign(['p/0'])
+  const events = new EngineEvents()
+  const owned: Array<readonly string[] | null> = []
+  events.on((name, payload) => {
+    if (name === 'partitions.owned' && 'owned' in payload) owned.push(payload.owned)
+    if (name === 'batch.committed' && owned.length === 1) void source.assign(['p/0', 'p/1'])
+  })
+  await (await memoryQuery(source, new MemorySink(), { events })).run()
+  assert.deepEqual(owned, [['p/0'], ['p/0', 'p/1']])
+})

@@ -10,6 +10,7 @@
  * retryable; the circuit breaker stops fetching after repeated failures and lets one trial batch
  * through after its reset timeout. A non-retryable error stops the query.
  */
+import { hostname } from 'node:os'
 import type { Logger } from '../api/component.ts'
 import { type Position, advance, changedPartitions } from '../api/position.ts'
 import type { StoreControl } from '../api/store.ts'
@@ -143,6 +144,8 @@ export class Query<Tx = unknown> {
     // Partition ownership (a consumer group): a revocation waits for the batch in flight; a new
     // generation makes the loop take the owned partitions' positions from the store again.
     let generation = ownership?.generation ?? 0
+    const announce = (): void => events.emit('partitions.owned', { pipelineId, worker: workerId(), owned: ownership === undefined ? null : [...ownership.owned()], generation })
+    announce()
     let inFlight: Promise<unknown> = Promise.resolve()
     ownership?.onRevoke(async (revoked) => {
       logger.info({ revoked }, 'partitions revoked; finishing the batch in flight first')
@@ -178,6 +181,7 @@ export class Query<Tx = unknown> {
             ahead = null
             position = await o.runner.withRetry(nextBatchId, () => ownedPosition(store, pipelineId, ownership.owned()), stop)
             logger.info({ partitions: Object.keys(position), generation }, 'owned partitions changed; resuming them from the store')
+            announce()
           }
           if (ahead !== null) {
             const a: ReadAhead = ahead
@@ -275,6 +279,11 @@ export class Query<Tx = unknown> {
     s.late += result.late
     s.filtered += result.filtered
   }
+}
+
+/** This worker's name in /status and logs: host and process id. */
+function workerId(): string {
+  return `${hostname()}:${process.pid}`
 }
 
 /**

@@ -64,6 +64,11 @@ export interface QueryStatus {
    * relay's first attempt): records waiting per topic, since when publishing fails, and why.
    */
   outbox: { pending: number; topics: Record<string, number>; failingSince: string | null; lastError: string | null } | null
+  /**
+   * This worker (host:pid) and the partitions it owns when several workers share the pipeline
+   * (null: it reads every partition); `generation` counts the assignments it has had.
+   */
+  worker: { id: string; owned: string[] | null; generation: number } | null
 }
 
 export interface StatusSnapshot {
@@ -162,6 +167,7 @@ export class QueryStatusBoard {
         partitions: {},
         lastError: null,
         outbox: null,
+        worker: null,
       }
       this.#queries.set(id, q)
     }
@@ -229,6 +235,9 @@ export class QueryStatusBoard {
         for (const [key, latest] of Object.entries(ev.payload.latest)) if (Object.hasOwn(q.partitions, key)) this.#partition(q, key).latest = latest
         break
       case 'tracker.size':
+        break
+      case 'partitions.owned':
+        q.worker = { id: ev.payload.worker, owned: ev.payload.owned === null ? null : [...ev.payload.owned].sort(), generation: ev.payload.generation }
         break
       case 'outbox.pending': {
         const e = ev.payload

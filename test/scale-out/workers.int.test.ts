@@ -193,3 +193,46 @@ test('a worker paused (SIGSTOP) past its session timeout is fenced when it resum
     await s.drop()
   }
 })
+
+test('workers join, leave (SIGTERM) and die (SIGKILL) while loading: every record once, batch ids without gaps', { timeout: 600_000 }, async () => {
+  const s = await createTestSchema('churn')
+  const topic = uniqueTopic('churn')
+  const all: RunningCli[] = []
+  try {
+    await s.pool.query('CREATE TABLE events (id bigint NOT NULL)')
+    await createTopic(topic, PARTITIONS)
+    const total = 120_000
+    const { file } = await writePipeline((d: string) => {
+      const p = pipeline(s, topic, d) as { extract: { connectionParams: Record<string, unknown> } }
+      // Small batches: many commits, so the kills fall inside the load.
+      p.extract.connectionParams.maxOffsetsPerTrigger = 3000
+      return p
+    })
+    const start = (): RunningCli => {
+      const w = startSluice(['run', file])
+      all.push(w)
+      return w
+    }
+    let workers = [start(), start()]
+    // The records arrive while workers come and go.
+    const producing = (async () => {
+      for (let i = 0; i < total; i += 20_000) await produce(topic, records(i, 20_000), { batchSize: 5000 })
+    })()
+    for (let round = 0; round < 6; round++) {
+      await new Promise((r) => setTimeout(r, 1500 + Math.floor(Math.random() * 1500)))
+      const victim = workers[round % workers.length] as RunningCli
+      victim.child.kill(round % 3 === 2 ? 'SIGTERM' : 'SIGKILL')
+      await victim.done
+      workers = [...workers.filter((w) => w !== victim), start()]
+    }
+    await producing
+    await waitForRows(s, total, workers, 300_000)
+    await stop(workers)
+    assert.deepEqual(await rowCount(s), { n: total, distinct: total })
+    await trackerIdsGapless(s, `workers-${s.schema}`)
+  } finally {
+    for (const w of all) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL')
+    await deleteTopics(topic).catch(() => {})
+    await s.drop()
+  }
+})
