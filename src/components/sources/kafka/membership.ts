@@ -1,6 +1,6 @@
 /**
  * Consumer-group membership of the Kafka source: the broker's group coordinator assigns the
- * partitions (cooperative-sticky, through @platformatic/kafka's classic group protocol) and this
+ * partitions (the classic group protocol of @platformatic/kafka with its round-robin assignor) and this
  * worker reads only those. Sluice writes no coordinator of its own, and the group's committed
  * offsets are never read: where a partition resumes is the position in the store, whoever committed
  * it last; the store's fence keeps a worker that lost a partition from committing past the new
@@ -85,7 +85,12 @@ export class GroupMembership implements PartitionOwnership {
         sessionTimeout: this.#timeouts.sessionTimeoutMs,
         heartbeatInterval: this.#timeouts.heartbeatIntervalMs,
         rebalanceTimeout: this.#timeouts.rebalanceTimeoutMs,
-        protocols: [{ name: 'cooperative-sticky', version: 1 }],
+        // Eager round-robin, not the client's cooperative-sticky: with cooperative-sticky, a member
+        // that joined after a rebalance stayed without partitions and a dead member's partitions
+        // were never reassigned (measured here, 2026-12-02: 6 of 12 partitions stalled for minutes).
+        // Eager revokes everything at each rebalance; the fence and the positions in the database
+        // make that safe, and it costs one batch per rebalance at most.
+        protocols: [{ name: 'roundrobin', version: 1 }],
         ...(this.#timeouts.groupInstanceId === undefined ? {} : { groupInstanceId: this.#timeouts.groupInstanceId }),
       })
     } catch (err) {
