@@ -4,7 +4,7 @@
  * without --input. The sink points at a closed port: the command never connects to it.
  */
 import assert from 'node:assert/strict'
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, rm, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
 import { runSluice, writePipeline } from '../../../test/helpers/cli.ts'
@@ -87,6 +87,10 @@ test('sluice test without --input reads the first --limit records of the source 
   await mkdir(join(dir, 'in'))
   await writeFile(join(dir, 'in', 'a.ndjson'), `${samples.join('\n')}\n`)
   await writeFile(join(dir, 'in', 'b.ndjson'), '{"id": 5, "amount": 2, "at": "2026-11-25T10:01:00Z"}\n')
+  // Complete files, as a producer that finished writing them a while ago leaves them (the file
+  // source takes a file only once it has not changed for a moment: listing.ts).
+  const past = new Date(Date.now() - 60_000)
+  for (const f of ['a.ndjson', 'b.ndjson']) await utimes(join(dir, 'in', f), past, past)
   const result = await runSluice(['test', file, '--limit', '3', '--json'])
   assert.equal(result.code, 0, result.stderr)
   const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as { outcome: string; source: { topic: string; line: number } })
