@@ -207,7 +207,7 @@ export class MemorySink {
       if (mark.exactlyOnce && !mark.shared && this.tracker.has(mark.batchId)) return { status: 'duplicate' }
       if (mark.exactlyOnce) {
         const keys = Object.keys(mark.end)
-        if (keys.length > 0 && keys.every((p) => this.position[p] === mark.end[p])) return { status: 'duplicate' }
+        if (mark.shared && keys.length > 0 && keys.every((p) => this.position[p] === mark.end[p])) return { status: 'duplicate' }
         for (const p of keys) {
           const stored = this.position[p]
           if (stored !== undefined && stored !== mark.start[p]) throw new SluiceError('SINK_FENCED', `fenced on ${p}`)

@@ -149,6 +149,8 @@ export function storeConformanceSuite<Tx>(harness: StoreHarness<Tx>): void {
       await assert.rejects(commit(stale), (err: unknown) => isSluiceError(err, 'SINK_FENCED') && !err.retryable)
       assert.deepEqual((await f.rows()).map((r) => r.id), [1])
       assert.deepEqual(await f.parts.store.committedState(PIPELINE), { batchId: 1, position: { 't/0': '100', 't/1': '50' }, watermarkMs: null })
+      // One worker's pipeline: another batch ending where the store stands is fenced, not a duplicate.
+      await assert.rejects(commit(batch(5, [good(9)], { start: {}, end: { 't/0': '100', 't/1': '50' } })), (err: unknown) => isSluiceError(err, 'SINK_FENCED'))
       // The fence is per partition: a batch that moves only t/0 from its stored position commits.
       assert.equal((await commit(batch(2, [good(3)], { start: { 't/0': '100' }, end: { 't/0': '200' } }))).status, 'committed')
       assert.deepEqual((await f.parts.store.committedState(PIPELINE))?.position, { 't/0': '200', 't/1': '50' })

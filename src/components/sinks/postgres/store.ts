@@ -34,6 +34,14 @@ export interface PgBatchTx {
   onRollback(fn: () => void): void
 }
 
+/** SINK_FENCED for a batch that starts elsewhere than the stored positions (one worker's pipeline). */
+function fencedError(mark: BatchMark): SluiceError {
+  const partitions = Object.keys(mark.end)
+  return new SluiceError('SINK_FENCED', `batch ${mark.batchId} of ${mark.pipelineId}: the stored position of ${partitions.join(', ')} is not the batch's start; another worker committed it`, {
+    details: { pipelineId: mark.pipelineId, batchId: mark.batchId, partitions },
+  })
+}
+
 /** Thrown inside the transaction to roll back a duplicate batch. */
 class DuplicateBatch extends Error {}
 
@@ -109,7 +117,12 @@ export class PostgresStore implements CommitStore<PgBatchTx> {
           const fresh = await tracker.markBatchProcessed(session, mark.pipelineId, mark.batchId, mark.recordCount, mark.checkpointLocation)
           if (!fresh) throw new DuplicateBatch()
         }
-        if (mark.exactlyOnce && (await tracker.fence(session, mark.pipelineId, mark.batchId, mark.start, mark.end)) === 'committed') throw new DuplicateBatch()
+                // A shared pipeline's batch whose every partition already stands at its end committed before
+        // (under another id, or by another worker); one worker's pipeline keeps the strict fence.
+        if (mark.exactlyOnce && (await tracker.fence(session, mark.pipelineId, mark.batchId, mark.start, mark.end)) === 'committed') {
+          if (mark.shared) throw new DuplicateBatch()
+          throw fencedError(mark)
+        }
         const idOf = async (): Promise<number> => (batchId ??= await tracker.nextBatchId(session, mark.pipelineId))
         const result = await work({ session, schema: tracker.schema, onCommit: (fn) => committed.push(fn), onRollback: (fn) => rolledBack.push(fn) }, idOf)
         if (mark.exactlyOnce) {

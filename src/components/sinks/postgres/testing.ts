@@ -167,7 +167,10 @@ export class TestSink {
             return rejected.map((r) => ({ record: r.row.source, code: r.error.code, reason: r.error.message }))
           }
     const table: TableBatch = { rows: b.rows, ...(b.deletes === undefined ? {} : { deletes: b.deletes }), ...(b.merge === undefined ? {} : { merge: b.merge }) }
-    return commitBatch({ store: this.parts.store, table: this.parts.table, deadLetters: this.#letters }, { mark: b, table, dead: [], late: [], ...(onRejected ? { onRejected } : {}) })
+    // The engine hands the dead-letter writer only batches with dead letters or late records; the
+    // test's own side outputs ride on one placeholder letter, which the shaper above ignores.
+    const placeholder: DeadLetter[] = b.sideOutputs.length > 0 ? [{ record: b.rows[0]?.source ?? row({}).source, code: 'INTERNAL', reason: 'carries the test batch side outputs' }] : []
+    return commitBatch({ store: this.parts.store, table: this.parts.table, deadLetters: this.#letters }, { mark: b, table, dead: placeholder, late: [], ...(onRejected ? { onRejected } : {}) })
   }
 
   committedState(pipelineId: string) {
