@@ -76,6 +76,7 @@ export function reportBatch(
       durationMs: result.durationMs,
       recordsPerSecond: Math.round(processed.recordsRead / (Math.max(result.durationMs, 1) / 1000)),
       watermark: processed.nextWatermarkMs === null ? null : new Date(processed.nextWatermarkMs).toISOString(),
+      timestamp: progress.timestamp,
       numInputRows: progress.numInputRows,
       inputRowsPerSecond: progress.inputRowsPerSecond,
       processedRowsPerSecond: progress.processedRowsPerSecond,
