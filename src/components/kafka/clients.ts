@@ -87,7 +87,10 @@ export function createAdmin(connection: KafkaConnection, tuning: ClientTuning): 
 
 /** Security comes from the connection only; callers may tune anything else. */
 type Secured = 'clientId' | 'bootstrapBrokers' | 'sasl' | 'tls' | 'ssl' | 'tlsServerName'
-type ConsumerExtras = Omit<ConsumerOptions<Buffer, Buffer, Buffer, Buffer>, Secured>
+/** Omit over each member of a union (the client's consumer options are one: classic or consumer group protocol). */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
+
+type ConsumerExtras = DistributiveOmit<ConsumerOptions<Buffer, Buffer, Buffer, Buffer>, Secured>
 
 export function createConsumer(connection: KafkaConnection, tuning: ClientTuning, extras: ConsumerExtras): Consumer {
   return new Consumer({ ...baseClientOptions(connection, tuning), ...extras })

@@ -49,8 +49,14 @@ export class GroupMembership implements PartitionOwnership {
     this.#logger = logger.child({ group: settings.groupId })
     const tuning = { clientId: settings.clientId, connectTimeoutMs: settings.connectTimeoutMs, requestTimeoutMs: settings.requestTimeoutMs }
     this.#consumer = createConsumer(settings.connection, tuning, {
-      // The group timeouts go with joinGroup (the client's option type only takes them there).
+      // Given here as well as to joinGroup: the client rejoins on its own (after a failed commit or
+      // heartbeat) with the constructor's options, which must not fall back to its defaults.
       groupId: settings.groupId,
+      sessionTimeout: timeouts.sessionTimeoutMs,
+      heartbeatInterval: timeouts.heartbeatIntervalMs,
+      rebalanceTimeout: timeouts.rebalanceTimeoutMs,
+      protocols: [{ name: 'roundrobin', version: 1 }],
+      ...(timeouts.groupInstanceId === undefined ? {} : { groupInstanceId: timeouts.groupInstanceId }),
       isolationLevel: settings.isolationLevel,
     })
     this.#consumer.on('consumer:group:join', () => this.#assigned())
