@@ -11,6 +11,8 @@
  * CPU seconds of every worker are read from /proc just before the SIGTERM.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { createWriteStream, type WriteStream } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { loadavg } from 'node:os'
 import type pg from 'pg'
 import { cli, cpuSecondsOf, pipelineFile, probe } from './sluice.ts'
@@ -39,10 +41,12 @@ export interface WorkersMeasure {
 interface Worker {
   readonly child: ChildProcess
   output: string
+  /** The worker's log lines as they come (worker-<i>.log beside the pipeline file), for a run that stalls. */
+  readonly log: WriteStream
   readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
-function startWorker(file: string): Worker {
+function startWorker(file: string, index: number): Worker {
   const child = spawn(process.execPath, ['--import', probe, cli, 'run', file], {
     env: { ...process.env, SLUICE_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -50,11 +54,17 @@ function startWorker(file: string): Worker {
   const w: Worker = {
     child,
     output: '',
+    log: createWriteStream(join(dirname(file), `worker-${index}.log`)),
     exit: new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal }))),
   }
   // Logs go to stdout without --json; both streams are kept for the counts and for a failure's tail.
-  child.stdout?.on('data', (d: Buffer) => (w.output += d.toString()))
-  child.stderr?.on('data', (d: Buffer) => (w.output += d.toString()))
+  const take = (d: Buffer): void => {
+    w.output += d.toString()
+    w.log.write(d)
+  }
+  child.stdout?.on('data', take)
+  child.stderr?.on('data', take)
+  child.on('close', () => w.log.end())
   return w
 }
 
@@ -104,7 +114,8 @@ export async function runWorkers(
   const file = await pipelineFile(scenario, topic, schema, options.maxOffsets, options.maxBytes, options.kafkaParams ?? {}, 'continuous')
   const load0 = loadavg()[0] ?? 0
   const started = performance.now()
-  const procs = Array.from({ length: workers }, () => startWorker(file))
+  const procs = Array.from({ length: workers }, (_, i) => startWorker(file, i))
+  console.log(`  ${workers} worker(s): logs in ${dirname(file)}/worker-*.log`)
   let firstAt: number | null = null
   let firstRecords = 0
   let done = 0
@@ -120,7 +131,7 @@ export async function runWorkers(
       if (done >= n) break
       const ended = procs.find((p) => p.child.exitCode !== null || p.child.signalCode !== null)
       if (ended) throw new Error(`a worker ended early (${ended.child.exitCode ?? ended.child.signalCode}) with ${done} of ${n} records committed:\n${ended.output.slice(-3000)}`)
-      if (now > deadline) throw new Error(`${done} of ${n} records committed after ${options.timeoutMs} ms`)
+      if (now > deadline) throw new Error(`${done} of ${n} records committed after ${options.timeoutMs} ms (worker logs in ${dirname(file)})`)
       await new Promise((r) => setTimeout(r, 100))
     }
   } catch (err) {
