@@ -196,20 +196,20 @@ async function benchWorkers(pool: ReturnType<typeof benchPool>, counts: readonly
       })
       await verify(pool, schema, `${w} worker(s)`)
       if (!args.keep) await dropSchema(pool, schema)
-      console.log(`  ${repeat > 1 ? `[${round}/${repeat}] ` : ''}${w} worker(s): ${m.seconds.toFixed(2)} s, ${fmt(n / m.seconds)} records/s${m.steadySeconds ? ` (steady ${fmt(m.steadyRecords / m.steadySeconds)}/s)` : ''}, ${m.batches} batches by ${m.committers} worker(s), partitions owned at the end ${m.owned.join('/')}, fenced ${m.fenced}, CPU ${m.cpuSeconds.toFixed(1)} s, load ${m.load.toFixed(1)} [verified: rows, distinct ids, no batch id gaps, SIGTERM exit 0]`)
+      console.log(`  ${repeat > 1 ? `[${round}/${repeat}] ` : ''}${w} worker(s): ${m.seconds.toFixed(2)} s, ${fmt(n / m.seconds)} records/s${m.steadySeconds ? ` (steady ${fmt(m.steadyRecords / m.steadySeconds)}/s)` : ''}${m.settledRate ? `, after the last rebalance ${fmt(m.settledRate)}/s` : ''}, ${m.batches} batches by ${m.committers} worker(s), partitions owned at the end ${m.owned.join('/')}, fenced ${m.fenced}, CPU ${m.cpuSeconds.toFixed(1)} s, load ${m.load.toFixed(1)} [verified: rows, distinct ids, no batch id gaps, SIGTERM exit 0]`)
       const prev = runs.get(w)
       if (!prev || m.seconds < prev.seconds) runs.set(w, m)
     }
   }
   const copy = copies.reduce((a, b) => (b.seconds < a.seconds ? b : a))
   console.log(`\n${repeat > 1 ? `best of ${repeat} runs; ` : ''}N = ${fmt(n)}, ${partitions} partitions, triggerMode continuous, groupMembership on (default)`)
-  console.log('| run | seconds (first spawn to last commit) | records/s | steady records/s | time vs raw COPY | batches | workers that committed | partitions owned at the end | fenced batches | CPU s (all workers) | load avg |')
-  console.log('|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|')
-  console.log(`| raw COPY (\`psql \\copy\`) | ${copy.seconds.toFixed(2)} | ${fmt(copy.rate)} | - | 1.00x | - | - | - | - | - | ${copy.load.toFixed(1)} |`)
+  console.log('| run | seconds (first spawn to last commit) | records/s | steady records/s | records/s after the last rebalance | time vs raw COPY | batches | workers that committed | partitions owned at the end | fenced batches | CPU s (all workers) | load avg |')
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|')
+  console.log(`| raw COPY (\`psql \\copy\`) | ${copy.seconds.toFixed(2)} | ${fmt(copy.rate)} | - | - | 1.00x | - | - | - | - | - | ${copy.load.toFixed(1)} |`)
   for (const w of counts) {
     const m = runs.get(w) as WorkersMeasure
     const steady = m.steadySeconds ? fmt(m.steadyRecords / m.steadySeconds) : '-'
-    console.log(`| ${w} worker${w > 1 ? 's' : ''} | ${m.seconds.toFixed(2)} | ${fmt(n / m.seconds)} | ${steady} | ${(m.seconds / copy.seconds).toFixed(2)}x | ${m.batches} | ${m.committers} | ${m.owned.join(' / ')} | ${m.fenced} | ${m.cpuSeconds.toFixed(1)} | ${m.load.toFixed(1)} |`)
+    console.log(`| ${w} worker${w > 1 ? 's' : ''} | ${m.seconds.toFixed(2)} | ${fmt(n / m.seconds)} | ${steady} | ${m.settledRate ? fmt(m.settledRate) : '-'} | ${(m.seconds / copy.seconds).toFixed(2)}x | ${m.batches} | ${m.committers} | ${m.owned.join(' / ')} | ${m.fenced} | ${m.cpuSeconds.toFixed(1)} | ${m.load.toFixed(1)} |`)
   }
   if (args.json) console.log(JSON.stringify({ n, partitions, copy, workers: [...runs.values()] }))
 }

@@ -25,6 +25,12 @@ export interface WorkersMeasure {
   /** First committed record to the last one (start-up and the group's first join left out). */
   readonly steadySeconds: number | null
   readonly steadyRecords: number
+  /**
+   * Records committed after the group's last assignment change (every worker has its final
+   * partitions), over the time from that change to the last commit: the rate without start-up and
+   * rebalances; null when fewer than two commits followed it.
+   */
+  readonly settledRate: number | null
   /** Batches committed, over all workers. */
   readonly batches: number
   /** Workers that committed at least one batch. */
@@ -85,6 +91,32 @@ async function batchIdGaps(pool: pg.Pool, schema: string, pipelineId: string): P
   )
   const row = r.rows[0]
   return { gaps: Number(row?.gaps ?? 0), first: Number(row?.first ?? -1), count: Number(row?.n ?? 0) }
+}
+
+/** The JSON log lines of a worker with their time (pino's time is an ISO string or epoch ms). */
+function logLines(output: string): Array<{ msg: string; time: number; records: number }> {
+  const out: Array<{ msg: string; time: number; records: number }> = []
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{')) continue
+    try {
+      const j = JSON.parse(line) as { msg?: string; time?: string | number; records?: number }
+      const time = typeof j.time === 'string' ? Date.parse(j.time) : j.time
+      if (j.msg !== undefined && time !== undefined && !Number.isNaN(time)) out.push({ msg: j.msg, time, records: j.records ?? 0 })
+    } catch {
+      // not a log line
+    }
+  }
+  return out
+}
+
+/** Records per second committed after the last assignment change of any worker, to the last commit. */
+function settledRate(outputs: readonly string[]): number | null {
+  const lines = outputs.flatMap(logLines)
+  const settled = Math.max(...lines.filter((l) => l.msg === 'consumer group assignment').map((l) => l.time))
+  const after = lines.filter((l) => l.msg === 'batch committed' && l.time > settled)
+  if (!Number.isFinite(settled) || after.length < 2) return null
+  const last = Math.max(...after.map((l) => l.time))
+  return last > settled ? after.reduce((a, l) => a + l.records, 0) / ((last - settled) / 1000) : null
 }
 
 function countLines(output: string, msg: string): number {
@@ -155,6 +187,7 @@ export async function runWorkers(
     seconds: (ended - started) / 1000,
     steadySeconds: firstAt === null || firstRecords >= n ? null : (ended - firstAt) / 1000,
     steadyRecords: n - firstRecords,
+    settledRate: settledRate(procs.map((p) => p.output)),
     batches: ids.count,
     committers: batches.filter((b) => b > 0).length,
     owned: procs.map((p) => lastOwned(p.output)),
