@@ -4,6 +4,7 @@
  *   npm run bench -- [--records N] [--partitions P] [--value-bytes B] [--repeat K] [--max-offsets M]
  *                    [--max-bytes SIZE] [--kafka k=v,...] [--keep] [--cpu-prof DIR] [--json]
  *                    [--only copy,eo-append,alo-append,eo-upsert,eo-fetch-1m,eo-fetch-8m]
+ *   npm run bench -- --workers 1,2,3 [--records N] [--partitions P (default 12)] [--repeat K]
  *
  * Produces N ~200-byte JSON events (6 columns) to a topic named after N and P (reused when it
  * already holds N records), then, each into a fresh schema: raw `psql \copy` of the same rows
@@ -15,6 +16,11 @@
  * With --repeat K each scenario runs K times (rounds interleaved) and the fastest run is reported:
  * on a shared machine the best run is the one least disturbed by other work. The load average
  * and the sluice process's CPU time are printed beside each figure for the same reason.
+ *
+ * --workers 1,2,3 is the scale-out benchmark instead (issue 11, bench/workers.ts): the raw COPY
+ * baseline, then for each count one continuous pipeline started as that many `sluice run`
+ * processes sharing the topic's partitions through the consumer group, timed until every record
+ * committed, verified (rows, distinct ids, no batch id gaps), stopped with SIGTERM.
  */
 import { parseArgs } from 'node:util'
 import { createWriteStream, existsSync } from 'node:fs'
@@ -26,6 +32,7 @@ import { COLUMNS, eventCopyLine, eventJson, setValueBytes } from './events.ts'
 import { ensureTopic } from './produce.ts'
 import { benchPool, checkTable, dropSchema, freshSchema, psqlCopy } from './pg.ts'
 import { runSluice, type Scenario, type RunMeasure } from './sluice.ts'
+import { runWorkers, type WorkersMeasure } from './workers.ts'
 
 const SCENARIOS: Record<string, Scenario> = {
   'eo-append': { name: 'exactly-once append', writeMode: 'append', exactlyOnce: true },
@@ -42,7 +49,8 @@ function fetchParams(bytes: number): Record<string, string> {
 const { values: args } = parseArgs({
   options: {
     records: { type: 'string', default: '1000000' },
-    partitions: { type: 'string', default: '4' },
+    partitions: { type: 'string' },
+    workers: { type: 'string' },
     'max-offsets': { type: 'string' },
     'max-bytes': { type: 'string' },
     'value-bytes': { type: 'string' },
@@ -55,7 +63,9 @@ const { values: args } = parseArgs({
   },
 })
 const n = Number(args.records)
-const partitions = Number(args.partitions)
+/** Worker counts of the scale-out benchmark (--workers 1,2,3), or null for the scenarios. */
+const workerCounts = args.workers === undefined ? null : args.workers.split(',').map((w) => Number(w.trim())).filter((w) => Number.isInteger(w) && w > 0)
+const partitions = Number(args.partitions ?? (workerCounts ? 12 : 4))
 const maxOffsets = args['max-offsets'] === undefined ? undefined : Number(args['max-offsets'])
 const maxBytes = args['max-bytes']
 const valueBytes = args['value-bytes'] === undefined ? undefined : Number(args['value-bytes'])
@@ -111,6 +121,15 @@ async function main(): Promise<void> {
   const stamp = Date.now().toString(36)
   const tmp = await mkdtemp(join(tmpdir(), 'sluice-bench-'))
   const results: Result[] = []
+  if (workerCounts) {
+    try {
+      await benchWorkers(pool, workerCounts, stamp, tmp)
+    } finally {
+      await pool.end()
+      await rm(tmp, { recursive: true, force: true })
+    }
+    return
+  }
   try {
     for (let round = 1; round <= repeat; round++) {
       for (const key of only) {
@@ -156,6 +175,43 @@ async function runScenario(pool: ReturnType<typeof benchPool>, key: string, sche
   }
   if (!args.keep) await dropSchema(pool, schema)
   return r
+}
+
+/** The scale-out benchmark: raw COPY, then each worker count; rounds interleaved, the fastest run of each reported. */
+async function benchWorkers(pool: ReturnType<typeof benchPool>, counts: readonly number[], stamp: string, tmp: string): Promise<void> {
+  const copies: Result[] = []
+  const runs = new Map<number, WorkersMeasure>()
+  for (let round = 1; round <= repeat; round++) {
+    const copy = await runScenario(pool, 'copy', `bench_${stamp}_${round}_copy`, tmp)
+    copies.push(copy)
+    console.log(`  ${repeat > 1 ? `[${round}/${repeat}] ` : ''}raw COPY: ${copy.seconds.toFixed(2)} s, ${fmt(copy.rate)} records/s, load ${copy.load.toFixed(1)} [verified]`)
+    for (const w of counts) {
+      const schema = `bench_${stamp}_${round}_w${w}`
+      await freshSchema(pool, schema, false)
+      const m = await runWorkers(pool, topic, schema, n, w, {
+        ...(maxOffsets ? { maxOffsets } : {}),
+        ...(maxBytes ? { maxBytes } : {}),
+        kafkaParams,
+        timeoutMs: Math.max(180_000, n * 0.5),
+      })
+      await verify(pool, schema, `${w} worker(s)`)
+      if (!args.keep) await dropSchema(pool, schema)
+      console.log(`  ${repeat > 1 ? `[${round}/${repeat}] ` : ''}${w} worker(s): ${m.seconds.toFixed(2)} s, ${fmt(n / m.seconds)} records/s${m.steadySeconds ? ` (steady ${fmt(m.steadyRecords / m.steadySeconds)}/s)` : ''}${m.settledRate ? `, after the last rebalance ${fmt(m.settledRate)}/s` : ''}, ${m.batches} batches by ${m.committers} worker(s), partitions owned at the end ${m.owned.join('/')}, fenced ${m.fenced}, CPU ${m.cpuSeconds.toFixed(1)} s, load ${m.load.toFixed(1)} [verified: rows, distinct ids, no batch id gaps, SIGTERM exit 0]`)
+      const prev = runs.get(w)
+      if (!prev || m.seconds < prev.seconds) runs.set(w, m)
+    }
+  }
+  const copy = copies.reduce((a, b) => (b.seconds < a.seconds ? b : a))
+  console.log(`\n${repeat > 1 ? `best of ${repeat} runs; ` : ''}N = ${fmt(n)}, ${partitions} partitions, triggerMode continuous, groupMembership on (default)`)
+  console.log('| run | seconds (first spawn to last commit) | records/s | steady records/s | records/s after the last rebalance | time vs raw COPY | batches | workers that committed | partitions owned at the end | fenced batches | CPU s (all workers) | load avg |')
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|')
+  console.log(`| raw COPY (\`psql \\copy\`) | ${copy.seconds.toFixed(2)} | ${fmt(copy.rate)} | - | - | 1.00x | - | - | - | - | - | ${copy.load.toFixed(1)} |`)
+  for (const w of counts) {
+    const m = runs.get(w) as WorkersMeasure
+    const steady = m.steadySeconds ? fmt(m.steadyRecords / m.steadySeconds) : '-'
+    console.log(`| ${w} worker${w > 1 ? 's' : ''} | ${m.seconds.toFixed(2)} | ${fmt(n / m.seconds)} | ${steady} | ${m.settledRate ? fmt(m.settledRate) : '-'} | ${(m.seconds / copy.seconds).toFixed(2)}x | ${m.batches} | ${m.committers} | ${m.owned.join(' / ')} | ${m.fenced} | ${m.cpuSeconds.toFixed(1)} | ${m.load.toFixed(1)} |`)
+  }
+  if (args.json) console.log(JSON.stringify({ n, partitions, copy, workers: [...runs.values()] }))
 }
 
 /** The fastest run of each scenario, in the order first seen; peak RSS is the highest of all runs. */

@@ -13,8 +13,8 @@ import { bootstrap } from './produce.ts'
 import { pgEnv } from './pg.ts'
 
 /** The CLI under test: bin/sluice.js, the command an operator runs; SLUICE_BENCH_CLI points at another checkout (e.g. to compare before/after a change). */
-const cli = process.env.SLUICE_BENCH_CLI ?? fileURLToPath(new URL('../bin/sluice.js', import.meta.url))
-const probe = fileURLToPath(new URL('./rss-probe.ts', import.meta.url))
+export const cli = process.env.SLUICE_BENCH_CLI ?? fileURLToPath(new URL('../bin/sluice.js', import.meta.url))
+export const probe = fileURLToPath(new URL('./rss-probe.ts', import.meta.url))
 
 /** One scenario's pipeline knobs. */
 export interface Scenario {
@@ -43,8 +43,8 @@ export interface RunMeasure {
   readonly stderrTail: string
 }
 
-/** Writes the pipeline JSON for a scenario. */
-async function pipelineFile(s: Scenario, topic: string, schema: string, maxOffsets: number | undefined, maxBytes: string | undefined, kafkaParams: Readonly<Record<string, string>>): Promise<string> {
+/** Writes the pipeline JSON for a scenario (trigger availablenow unless `triggerMode` says otherwise: the workers bench runs continuous). */
+export async function pipelineFile(s: Scenario, topic: string, schema: string, maxOffsets: number | undefined, maxBytes: string | undefined, kafkaParams: Readonly<Record<string, string>>, triggerMode = 'availablenow'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'))
   const config = {
     pipelineId: `bench-${schema}`,
@@ -71,7 +71,7 @@ async function pipelineFile(s: Scenario, topic: string, schema: string, maxOffse
     streamingConfigJson: {
       checkpointLocation: join(dir, 'checkpoint'),
       queryName: 'bench',
-      triggerMode: 'availablenow',
+      triggerMode,
       enableIdempotence: s.exactlyOnce,
     },
   }
@@ -81,7 +81,7 @@ async function pipelineFile(s: Scenario, topic: string, schema: string, maxOffse
 }
 
 /** User + system CPU seconds of a running process so far (/proc/PID/stat; Linux clock ticks of 10 ms). */
-async function cpuSecondsOf(pid: number): Promise<number | null> {
+export async function cpuSecondsOf(pid: number): Promise<number | null> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
     // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
