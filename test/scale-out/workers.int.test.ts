@@ -6,49 +6,19 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { type RunningCli, startSluice, waitForOutput, writePipeline } from '../helpers/cli.ts'
-import { createTopic, deleteTopics, kafkaBootstrap, produce, uniqueTopic } from '../helpers/kafka.ts'
-import { type TestSchema, createTestSchema, pgSettings } from '../helpers/pg.ts'
+import { kafkaPipeline } from '../e2e/fixtures.ts'
+import { createTopic, deleteTopics, produce, uniqueTopic } from '../helpers/kafka.ts'
+import { type TestSchema, createTestSchema } from '../helpers/pg.ts'
 
 const PARTITIONS = 12
 
+/** The e2e pipeline (test/e2e/fixtures.ts), long-running, with a short group session so a dead or paused worker's partitions move within seconds. */
 function pipeline(s: TestSchema, topic: string, dir: string): Record<string, unknown> {
-  const pg = pgSettings()
-  return {
-    pipelineId: `workers-${s.schema}`,
-    mode: 'streaming',
-    extract: {
-      sourceType: 'kafka',
-      topic,
-      connectionParams: {
-        'kafka.bootstrap.servers': kafkaBootstrap,
-        startingOffsets: 'earliest',
-        maxOffsetsPerTrigger: 20_000,
-        // Short session so a dead or paused worker's partitions move within seconds.
-        'kafka.session.timeout.ms': '6000',
-        'kafka.heartbeat.interval.ms': '1000',
-      },
-    },
-    load: {
-      sinkType: 'postgresql',
-      table: 'events',
-      writeMode: 'append',
-      connectionParams: { host: pg.host, port: pg.port, database: pg.database, user: pg.user, currentSchema: s.schema },
-    },
-    streamingConfigJson: {
-      // The same folder for every worker, as N copies of one file on one machine would have.
-      checkpointLocation: join(dir, 'checkpoint'),
-      queryName: 'workers',
-      triggerMode: 'continuous',
-      enableIdempotence: true,
-    },
-    errorHandlingConfig: {
-      retryConfig: { strategy: 'exponential', maxAttempts: 5, initialDelaySeconds: 0.2, maxDelaySeconds: 2 },
-      circuitBreakerConfig: { enabled: true, failureThreshold: 20, resetTimeoutSeconds: 1 },
-      dlqConfig: { dlqType: 'postgresql', table: 'events_dlq' },
-    },
-  }
+  const p = kafkaPipeline(s, topic, dir, { trigger: 'continuous', maxOffsets: 20_000 }) as { pipelineId: string; extract: { connectionParams: Record<string, unknown> } }
+  // Every worker gets the same file, hence the same checkpoint folder, as N copies on one machine would.
+  Object.assign(p.extract.connectionParams, { 'kafka.session.timeout.ms': '6000', 'kafka.heartbeat.interval.ms': '1000' })
+  return { ...p, pipelineId: `workers-${s.schema}` }
 }
 
 function records(from: number, n: number): { value: string; partition: number }[] {

@@ -61,6 +61,11 @@ export function readerSettings(connection: KafkaConnection, given: ReaderTuning)
 }
 
 /** The options every client takes: id, brokers, timeouts, retries, SASL and TLS. */
+/** The connection tuning part of reader settings, for the clients a reader makes. */
+export function clientTuning(settings: ReaderSettings): ClientTuning {
+  return { clientId: settings.clientId, connectTimeoutMs: settings.connectTimeoutMs, requestTimeoutMs: settings.requestTimeoutMs }
+}
+
 export function baseClientOptions(connection: KafkaConnection, tuning: ClientTuning) {
   return {
     clientId: tuning.clientId,

@@ -6,7 +6,7 @@
 import { findErrorBy, type Admin, type Consumer, type fetchV17 } from '@platformatic/kafka'
 import { SluiceError } from '../../../errors.ts'
 import { useContiguousReads } from './contiguous-reads.ts'
-import { createAdmin, createConsumer, type ReaderSettings } from '../../kafka/clients.ts'
+import { clientTuning, createAdmin, createConsumer, type ReaderSettings } from '../../kafka/clients.ts'
 import { kafkaFailure, kafkaFailureSync } from '../../kafka/failure.ts'
 import type { TopicSelection } from './options.ts'
 import { partitionKey } from './plan.ts'
@@ -55,7 +55,7 @@ export class KafkaClient {
     // Fetch responses are decoded from one buffer, so large fetches do not cost more per byte.
     useContiguousReads()
     this.#settings = settings
-    const tuning = { clientId: settings.clientId, connectTimeoutMs: settings.connectTimeoutMs, requestTimeoutMs: settings.requestTimeoutMs }
+    const tuning = clientTuning(settings)
     this.#consumer = createConsumer(settings.connection, tuning, {
       groupId: settings.groupId,
       isolationLevel: settings.isolationLevel,

@@ -10,8 +10,7 @@
 import type { Consumer, GroupAssignment } from '@platformatic/kafka'
 import type { Logger } from '../../../api/component.ts'
 import type { PartitionOwnership } from '../../../api/source.ts'
-import { createConsumer } from '../../kafka/clients.ts'
-import type { ReaderSettings } from '../../kafka/clients.ts'
+import { type ReaderSettings, clientTuning, createConsumer } from '../../kafka/clients.ts'
 import { kafkaFailureSync } from '../../kafka/failure.ts'
 import type { SluiceError } from '../../../errors.ts'
 
@@ -47,7 +46,7 @@ export class GroupMembership implements PartitionOwnership {
     this.#groupId = settings.groupId
     this.#timeouts = timeouts
     this.#logger = logger.child({ group: settings.groupId })
-    const tuning = { clientId: settings.clientId, connectTimeoutMs: settings.connectTimeoutMs, requestTimeoutMs: settings.requestTimeoutMs }
+    const tuning = clientTuning(settings)
     this.#consumer = createConsumer(settings.connection, tuning, {
       // Given here as well as to joinGroup: the client rejoins on its own (after a failed commit or
       // heartbeat) with the constructor's options, which must not fall back to its defaults.
