@@ -85,7 +85,7 @@ async function runCommand(files: string[], flags: RunFlags, levelFromEnv: boolea
       return 2
     }
     // The bound port, not the configured one: port 0 picks a free port.
-    logger.info({ host, port: server.port, url: server.url }, 'HTTP endpoint listening (/metrics /health /ready /status)')
+    logger.info({ host, port: server.port, url: server.url }, 'HTTP endpoint listening (/ status page, /metrics /health /ready /status)')
   }
   const stopProgress = flags.json ? () => {} : startProgress(events)
   const signals = installSignals(pipelines.map((p) => p.config.monitoring.shutdownTimeoutSeconds), logger)
