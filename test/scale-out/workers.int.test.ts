@@ -197,6 +197,8 @@ test('workers join, leave (SIGTERM) and die (SIGKILL) while loading: every recor
     }
     await producing
     await waitForRows(s, total, workers, 300_000)
+    // A worker restarted a moment ago may still be starting Node; it must be up before the SIGTERM.
+    for (const w of workers) await waitForOutput(w, (out) => out.includes('"query resumed"'), 60_000)
     await stop(workers)
     assert.deepEqual(await rowCount(s), { n: total, distinct: total })
     await trackerIdsGapless(s, `workers-${s.schema}`)
