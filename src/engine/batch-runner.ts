@@ -85,6 +85,10 @@ export class BatchRunner<Tx = unknown> {
     this.#metadata = metadataFor(options.metadata?.source ?? 'kafka', [], null)
   }
 
+  #sourceCommits: Promise<void> = Promise.resolve()
+  #sourceCommitsRunning = false
+  #nextSourceCommit: Position | null = null
+
   /** Several workers share the pipeline (the source's partitions are owned): the store numbers the batches. */
   #shared = false
 
@@ -235,14 +239,14 @@ export class BatchRunner<Tx = unknown> {
     return result
   }
 
-  /** After the commit: consumer-group offsets, file cleanup, outbox relay. Failures are logged only, except a relay failure that retrying cannot fix. */
+  /**
+   * After the commit: the source's post-commit hook (consumer-group offsets for lag tools, file
+   * cleanup) runs off the batch path, and the outbox relay. Failures are logged only, except a relay
+   * failure that retrying cannot fix.
+   */
   async afterCommit(position: Position): Promise<void> {
     const o = this.#o
-    try {
-      await o.source.committed?.(position)
-    } catch (err) {
-      o.logger.warn({ err: toSluiceError(err).message }, 'post-commit source hook failed (data is committed)')
-    }
+    this.#queueSourceCommit(position)
     try {
       await o.commit.deadLetters.afterCommit?.(new AbortController().signal)
     } catch (err) {
@@ -251,6 +255,33 @@ export class BatchRunner<Tx = unknown> {
       if (!e.retryable) throw e
       o.logger.warn({ err: e.message }, 'dead-letter relay failed; it is retried after the next batch')
     }
+  }
+
+  /** Waits for the source's post-commit hooks still running (the query's end). */
+  async settle(): Promise<void> {
+    await this.#sourceCommits
+  }
+
+  /**
+   * Runs source.committed for the newest committed position, one call at a time: a consumer group
+   * that is rebalancing can hold a member's offset commit for seconds, and that must not hold the
+   * next batch. Positions are cumulative, so a call for the newest one covers any it skipped.
+   */
+  #queueSourceCommit(position: Position): void {
+    this.#nextSourceCommit = position
+    if (this.#sourceCommitsRunning) return
+    this.#sourceCommitsRunning = true
+    this.#sourceCommits = (async () => {
+      for (let next = this.#nextSourceCommit; next !== null; next = this.#nextSourceCommit) {
+        this.#nextSourceCommit = null
+        try {
+          await this.#o.source.committed?.(next)
+        } catch (err) {
+          this.#o.logger.warn({ err: toSluiceError(err).message }, 'post-commit source hook failed (data is committed)')
+        }
+      }
+      this.#sourceCommitsRunning = false
+    })()
   }
 
   async #read(planned: PlannedBatch, signal: AbortSignal): Promise<ProcessedBatch> {

@@ -261,8 +261,10 @@ export class Query<Tx = unknown> {
         if (trigger.single) break
       }
     } finally {
-      // Stopped, failed or drained: a read-ahead still running must let go of the source first.
+      // Stopped, failed or drained: a read-ahead still running must let go of the source first,
+      // and the last post-commit hook (group offsets, file cleanup) finishes before the query ends.
       if (ahead !== null) await ahead.discard()
+      await o.runner.settle()
     }
     await probes.settle()
     events.emit('query.state', { pipelineId, state: 'stopped' })
