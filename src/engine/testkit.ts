@@ -6,7 +6,7 @@
 import type { Position } from '../api/position.ts'
 import type { SourceRecord } from '../api/record.ts'
 import type { BatchIdOf, BatchMark, CommitOutcome, CommitStore, CommittedState } from '../api/store.ts'
-import type { DeadLetter, DeadLetterWriter, RejectedRow, TableBatch, TableWriter } from '../api/writer.ts'
+import type { DeadLetterWriter, RejectedRow, TableBatch, TableWriter } from '../api/writer.ts'
 import type { PartitionOwnership, ReadLimits, Source } from '../api/source.ts'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { nullLogger } from '../api/component.ts'
 import { SluiceError } from '../errors.ts'
 import { CircuitBreaker } from '../reliability/circuit-breaker.ts'
-import { DeadLetterTables } from '../reliability/dlq.ts'
+import { type DeadLetterShaper, DeadLetterTables } from '../reliability/dlq.ts'
 import type { AggregateSpec } from './aggregate.ts'
 import { BatchRunner } from './batch-runner.ts'
 import type { CommitParts } from './commit.ts'
@@ -296,11 +296,6 @@ function mergeRow(stored: Record<string, unknown>, next: Record<string, unknown>
     out[column] = sum === null || !count ? null : sum / count
   }
   return out
-}
-
-/** Shapes dead letters and late records into rows of tables, like the runtime's DLQ routing. */
-export interface DeadLetterShaper {
-  sideOutputs(batchId: number, dead: readonly DeadLetter[], late: readonly DeadLetter[]): ReadonlyArray<{ table: string; rows: readonly Record<string, unknown>[] }>
 }
 
 function defaultShaper(): DeadLetterShaper {

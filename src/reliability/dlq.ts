@@ -25,6 +25,11 @@ export interface SideOutput {
   readonly columns: Readonly<Record<string, string>>
 }
 
+/** Shapes one batch's dead letters and late records as rows of their tables (DeadLetterTables does). */
+export interface DeadLetterShaper {
+  sideOutputs(batchId: number, dead: readonly DeadLetter[], late: readonly DeadLetter[]): SideOutput[]
+}
+
 /** A destination for records that do not go to the target table. */
 export type Destination = { readonly kind: 'table'; readonly table: string } | { readonly kind: 'topic'; readonly topic: string }
 
@@ -38,7 +43,7 @@ export interface DeadLetterRoutes {
 }
 
 /** Builds side outputs for dead letters; Kafka destinations go through the outbox table. */
-export class DeadLetterTables {
+export class DeadLetterTables implements DeadLetterShaper {
   readonly #routes: DeadLetterRoutes
   /**
    * Outbox seq numbers are unique per batch across calls: the batch's own dead letters come first,

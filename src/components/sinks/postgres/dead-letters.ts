@@ -4,15 +4,12 @@
  * into their tables on the batch's own transaction.
  */
 import type { DeadLetter, DeadLetterWriter } from '../../../api/writer.ts'
-import type { SideOutput } from '../../../reliability/dlq.ts'
+import type { DeadLetterShaper } from '../../../reliability/dlq.ts'
+
+export type { DeadLetterShaper }
 import type { ChunkLimits } from './copy-encode.ts'
 import { SideTables, writeSideOutputs } from './side-outputs.ts'
 import type { PgBatchTx } from './store.ts'
-
-/** Shapes one batch's dead letters and late records as rows of their tables. */
-export interface DeadLetterShaper {
-  sideOutputs(batchId: number, dead: readonly DeadLetter[], late: readonly DeadLetter[]): SideOutput[]
-}
 
 export class PostgresDeadLetters implements DeadLetterWriter<PgBatchTx> {
   readonly #shaper: DeadLetterShaper
