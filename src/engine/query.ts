@@ -10,7 +10,6 @@
  * retryable; the circuit breaker stops fetching after repeated failures and lets one trial batch
  * through after its reset timeout. A non-retryable error stops the query.
  */
-import { hostname } from 'node:os'
 import type { Logger } from '../api/component.ts'
 import { type Position, advance, changedPartitions } from '../api/position.ts'
 import type { StoreControl } from '../api/store.ts'
@@ -21,6 +20,7 @@ import { abortableSleep } from '../reliability/retry.ts'
 import type { CheckpointLog, PlannedBatch } from './checkpoint.ts'
 import type { EngineEvents } from './events.ts'
 import { resolveResumePoint } from './recovery.ts'
+import { workerId } from './worker-id.ts'
 import { failpoint } from '../failpoint.ts'
 import { QueryProbes } from './probes.ts'
 import { type BatchRunner, type BatchResult } from './batch-runner.ts'
@@ -285,11 +285,6 @@ export class Query<Tx = unknown> {
     s.late += result.late
     s.filtered += result.filtered
   }
-}
-
-/** This worker's name in /status and logs: host and process id. */
-function workerId(): string {
-  return `${hostname()}:${process.pid}`
 }
 
 /**
