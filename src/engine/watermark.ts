@@ -4,6 +4,10 @@
  * on (a batch never advances its own watermark), it never moves backwards, and it is stored with
  * the batch commit so that a restart does not re-admit late rows. A record is late when its event
  * time is at or below the watermark.
+ *
+ * With workers sharing a pipeline (or watermark.perPartition) the store computes the next watermark
+ * instead, per partition (Flink's rule: the minimum over the partitions' largest event times, idle
+ * partitions left out), from the per-partition maxima this class also keeps (docs/design/scale-out.md).
  */
 import { isExactNumber } from './exact-number.ts'
 
