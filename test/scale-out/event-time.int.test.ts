@@ -6,6 +6,8 @@
 // started the way the README says, with the same pipeline file (hence the same checkpoint folder).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { type RunningCli, startSluice, waitForOutput, writePipeline } from '../helpers/cli.ts'
 import { kafkaPipeline } from '../e2e/fixtures.ts'
 import { createTopic, deleteTopics, produce, uniqueTopic } from '../helpers/kafka.ts'
@@ -89,7 +91,8 @@ test('a slow partition and a late-joining worker send no on-time record to late 
   try {
     await s.pool.query('CREATE TABLE events (id bigint NOT NULL, at timestamptz NOT NULL)')
     await createTopic(topic, PARTITIONS)
-    const { file } = await writePipeline((d: string) => pipeline(s, topic, d))
+    let dir = ''
+    const { file } = await writePipeline((d: string) => pipeline(s, topic, (dir = d)))
     // A starts alone on a backlog in every partition (its first batch covers all four).
     await produce(topic, records(0, 8000), { batchSize: 4000 })
     const a = start(file)
@@ -131,6 +134,8 @@ test('a slow partition and a late-joining worker send no on-time record to late 
     const r = await s.pool.query<{ n: string; d: string }>('SELECT count(*) AS n, count(DISTINCT id) AS d FROM events')
     assert.deepEqual([Number(r.rows[0]?.n), Number(r.rows[0]?.d)], [20_400, 20_400])
     assert.equal(await count(s, 'events_late'), 1)
+    // Both workers were given one checkpoint folder: in a shared pipeline neither writes to it.
+    assert.equal(existsSync(join(dir, 'checkpoint', 'offsets')), false, 'no write-ahead log in a shared pipeline')
   } finally {
     for (const w of all) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL')
     await deleteTopics(topic).catch(() => {})
