@@ -11,6 +11,7 @@ import { decodeKey, decodeValues } from './decode.ts'
 import { type MetadataAdder, metadataAdder } from './metadata.ts'
 import type { RecordValidator } from './record-schema.ts'
 import { BatchWatermark, parseEventTime } from './watermark.ts'
+import type { LatenessRule } from './lateness-rule.ts'
 
 export type { DeadLetter }
 
@@ -23,7 +24,14 @@ export interface RecordPathOptions {
    * The event-time watermark. `perPartition` (absent: on when workers share the pipeline) has the
    * store compute it per partition (Flink's rule) with `idleMs` as the idleness timeout.
    */
-  readonly watermark: { readonly column: string; readonly delayMs: number; readonly perPartition?: boolean; readonly idleMs?: number } | null
+  readonly watermark: {
+    readonly column: string
+    readonly delayMs: number
+    readonly perPartition?: boolean
+    readonly idleMs?: number
+    /** Which input is late (absent: event time <= watermark); the aggregate step's rule (aggregate.ts). */
+    readonly lateness?: LatenessRule
+  } | null
   /** Upsert key columns when tombstones delete; null when tombstones are skipped. */
   readonly deleteKeys: readonly string[] | null
   /**
@@ -99,6 +107,21 @@ export class RecordPath {
     return this.batch
   }
 
+  /** Why a record with this event time is late under the pipeline's lateness rule, or null when it is on time. */
+  #lateReason(eventTimeMs: number, rule: LatenessRule | undefined): string | null {
+    const current = this.#watermark?.current ?? null
+    if (current === null) return null
+    const watermark = new Date(current).toISOString()
+    if (rule === undefined || rule.kind === 'event') {
+      return eventTimeMs <= current ? `event time ${new Date(eventTimeMs).toISOString()} is at or below the watermark ${watermark}` : null
+    }
+    if (rule.kind === 'never') return null
+    const start = Math.floor(eventTimeMs / rule.durationMs) * rule.durationMs
+    const end = start + rule.durationMs
+    if (end > current) return null
+    return `window [${new Date(start).toISOString()}, ${new Date(end).toISOString()}) of event time ${new Date(eventTimeMs).toISOString()} ended at or before the watermark ${watermark}`
+  }
+
   /** A record for a key deleted earlier in the batch brings the key back: the delete is void. */
   #supersedeDelete(values: RowValues): void {
     const keys = this.#options.deleteKeys
@@ -159,12 +182,9 @@ export class RecordPath {
         b.dead.push({ record, code: 'RECORD_EVENT_TIME', reason: `event time column "${wm.column}" is ${shown}` })
         return
       }
-      if (this.#watermark.isLate(eventTimeMs)) {
-        b.late.push({
-          record,
-          code: 'LATE_DATA',
-          reason: `event time ${new Date(eventTimeMs).toISOString()} is at or below the watermark ${new Date(this.#watermark.current ?? 0).toISOString()}`,
-        })
+      const late = this.#lateReason(eventTimeMs, wm.lateness)
+      if (late !== null) {
+        b.late.push({ record, code: 'LATE_DATA', reason: late })
         return
       }
       this.#watermark.observe(eventTimeMs, record.partition)

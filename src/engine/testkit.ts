@@ -16,6 +16,8 @@ import { SluiceError } from '../errors.ts'
 import { CircuitBreaker } from '../reliability/circuit-breaker.ts'
 import { type DeadLetterShaper, DeadLetterTables } from '../reliability/dlq.ts'
 import type { AggregateSpec } from './aggregate.ts'
+import { latenessRule } from './lateness-rule.ts'
+import type { OutputMode } from '../config/types.ts'
 import { BatchRunner } from './batch-runner.ts'
 import type { CommitParts } from './commit.ts'
 import { CheckpointLog } from './checkpoint.ts'
@@ -325,7 +327,7 @@ function defaultShaper(): DeadLetterShaper {
 }
 
 /** A Query over a memory source and sink, wired like runtime/assemble.ts does (short retries, DLQ and late tables). */
-export async function memoryQuery(source: MemorySource, sink: MemorySink, options: { trigger?: TriggerMode; maxRecords?: number; failFast?: boolean; dir?: string; watermarkDelayMs?: number; perPartitionWatermark?: boolean; events?: EngineEvents; aggregate?: AggregateSpec; deadLetters?: DeadLetterWriter<MemoryTx> } = {}) {
+export async function memoryQuery(source: MemorySource, sink: MemorySink, options: { trigger?: TriggerMode; maxRecords?: number; failFast?: boolean; dir?: string; watermarkDelayMs?: number; perPartitionWatermark?: boolean; outputMode?: OutputMode; events?: EngineEvents; aggregate?: AggregateSpec; deadLetters?: DeadLetterWriter<MemoryTx> } = {}) {
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'sluice-query-')))
   const events = options.events ?? new EngineEvents()
   const seen: string[] = []
@@ -343,7 +345,13 @@ export async function memoryQuery(source: MemorySource, sink: MemorySink, option
     recordPath: { validator: null, transform: null, watermark:
         options.watermarkDelayMs === undefined
           ? null
-          : { column: 'event_time', delayMs: options.watermarkDelayMs, ...(options.perPartitionWatermark === undefined ? {} : { perPartition: options.perPartitionWatermark }) },
+          : {
+              column: 'event_time',
+              delayMs: options.watermarkDelayMs,
+              ...(options.perPartitionWatermark === undefined ? {} : { perPartition: options.perPartitionWatermark }),
+              // As assemble.ts decides it: Spark's rule for the aggregate step in the output mode.
+              lateness: latenessRule(options.aggregate, options.outputMode ?? (options.aggregate ? 'update' : 'append'), 'event_time'),
+            },
       deleteKeys: null,
     },
     ...(options.aggregate ? { aggregate: options.aggregate } : {}),

@@ -16,7 +16,6 @@ import { BatchRunner } from '../engine/batch-runner.ts'
 import { CheckpointLog } from '../engine/checkpoint.ts'
 import type { EngineEvents } from '../engine/events.ts'
 import { Query } from '../engine/query.ts'
-import type { RecordPathOptions } from '../engine/records.ts'
 import { TriggerPolicy } from '../engine/trigger.ts'
 import { CircuitBreaker } from '../reliability/circuit-breaker.ts'
 import { DeadLetterTables } from '../reliability/dlq.ts'
@@ -25,6 +24,7 @@ import { OutboxRelay, relayingWriter } from '../components/kafka/outbox/relay.ts
 import { dlqConnection } from '../components/kafka/inputs.ts'
 import { preflightKafka } from '../components/kafka/preflight.ts'
 import { pipelineSchemas } from './schemas.ts'
+import { watermarkOptions } from './watermark-options.ts'
 
 export { parseLoadSchema, schemaDirOf, withAggregateColumns } from './schemas.ts'
 
@@ -127,7 +127,7 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
     recordPath: {
       validator,
       transform: rowSteps.length > 0 ? composeTransforms(rowSteps) : null,
-      watermark: streaming.watermark ? watermarkOptions(streaming.watermark) : null,
+      watermark: streaming.watermark ? watermarkOptions(streaming.watermark, aggregate ?? undefined, streaming.outputMode) : null,
       deleteKeys: upsertDeletes,
     },
     // Record metadata (key, topic, ...) is added where a step, the watermark or a key reads it, or the table has it.
@@ -177,12 +177,3 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
   }
 }
 
-/** The record path's watermark from the config: the per-partition rule and idleness only when set (absent: the engine's defaults). */
-function watermarkOptions(w: NonNullable<StreamingConfig['watermark']>): NonNullable<RecordPathOptions['watermark']> {
-  return {
-    column: w.eventTimeColumn,
-    delayMs: w.delayThreshold,
-    ...(w.perPartition === undefined ? {} : { perPartition: w.perPartition }),
-    ...(w.idleTimeout === undefined ? {} : { idleMs: w.idleTimeout }),
-  }
-}

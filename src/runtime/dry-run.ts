@@ -22,6 +22,7 @@ import { type ProcessedBatch, RecordPath, type RecordPathOptions } from '../engi
 import type { Destination } from '../reliability/dlq.ts'
 import { pipelineRoutes } from './routes.ts'
 import { pipelineSchemas } from './schemas.ts'
+import { watermarkOptions } from './watermark-options.ts'
 
 /** Where a sample record came from. */
 export interface RecordPlace {
@@ -83,7 +84,7 @@ export async function dryRunPipeline(config: PipelineConfig, baseDir: string): P
     recordPath: {
       validator,
       transform: rowSteps.length > 0 ? composeTransforms(rowSteps) : null,
-      watermark: watermark ? { column: watermark.eventTimeColumn, delayMs: watermark.delayThreshold } : null,
+      watermark: watermark ? watermarkOptions(watermark, aggregate ?? undefined, config.streamingConfigJson?.outputMode ?? (aggregate ? 'update' : 'append')) : null,
       deleteKeys: config.load.writeMode === 'upsert' && config.load.deleteOnTombstone ? (config.load.upsertKeys ?? []) : null,
       // As a run adds them: what the steps, watermark and keys read, and the table's columns when known.
       metadata: metadataFor(config.extract.sourceType, referenced, columns ?? []),

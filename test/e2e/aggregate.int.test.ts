@@ -158,63 +158,72 @@ describe('aggregate step, Kafka -> PostgreSQL', () => {
     await assertUserTotals(s)
   })
 
-  test('tumbling windows with a watermark: late events go to the DLQ and are not counted', async () => {
-    const s = await fresh()
-    const topic = uniqueTopic('aggwin')
-    await createTopic(topic, 1)
-    const at = (ms: number): string => new Date(T0 + ms).toISOString()
-    type Ev = { k: string; v: number; ts: string; late?: true }
-    const events: Ev[] = []
-    // Batch 0: 0:00 .. 4:30; the watermark for batch 1 is 4:30 - 10 s = 4:20.
-    for (let i = 0; i < 10; i++) events.push({ k: i % 2 === 0 ? 'a' : 'b', v: i + 1, ts: at(i * 30_000) })
-    // Batch 1: five events at or below the watermark (late), five on time in the 4:00 window.
-    for (let j = 0; j < 5; j++) events.push({ k: 'a', v: 1000, ts: at(j * 10_000), late: true })
-    for (let j = 0; j < 5; j++) events.push({ k: j % 2 === 0 ? 'a' : 'b', v: 100 + j, ts: at(265_000 + j * 5000) })
-    // Batch 2: 5:00 .. 8:00, after the watermark of 4:35.
-    for (let j = 0; j < 10; j++) events.push({ k: j % 2 === 0 ? 'a' : 'b', v: 200 + j, ts: at(300_000 + j * 20_000) })
-    await produce(topic, events.map((e, i) => ({ key: String(i), value: JSON.stringify({ k: e.k, v: e.v, ts: e.ts }), partition: 0 })))
+  // Spark's rule: in update mode an event is late when its WINDOW has ended at the watermark (not
+  // when its event time is behind it); in complete mode the watermark drops nothing.
+  for (const mode of ['update', 'complete'] as const) {
+    test(`tumbling windows with a watermark, ${mode} mode: ${mode === 'update' ? 'events of closed windows go to the DLQ and are not counted; an event behind the watermark in an open window counts' : 'the watermark drops nothing'}`, async () => {
+      const s = await fresh()
+      const topic = uniqueTopic('aggwin')
+      await createTopic(topic, 1)
+      const at = (ms: number): string => new Date(T0 + ms).toISOString()
+      type Ev = { k: string; v: number; ts: string; late?: true }
+      const events: Ev[] = []
+      // Batch 0: 0:00 .. 4:30; the watermark for batch 1 is 4:30 - 10 s = 4:20.
+      for (let i = 0; i < 10; i++) events.push({ k: i % 2 === 0 ? 'a' : 'b', v: i + 1, ts: at(i * 30_000) })
+      // Batch 1: five events of the closed 0:00 window (late in update mode), one behind the watermark
+      // (4:15 <= 4:20) but in the open 4:00 window (on time: Spark's rule), four after the watermark.
+      for (let j = 0; j < 5; j++) events.push({ k: 'a', v: 1000, ts: at(j * 10_000), ...(mode === 'update' ? { late: true as const } : {}) })
+      for (let j = 0; j < 5; j++) events.push({ k: j % 2 === 0 ? 'a' : 'b', v: 100 + j, ts: at(j === 0 ? 255_000 : 265_000 + j * 5000) })
+      // Batch 2: 5:00 .. 8:00, after the watermark of 4:35.
+      for (let j = 0; j < 10; j++) events.push({ k: j % 2 === 0 ? 'a' : 'b', v: 200 + j, ts: at(300_000 + j * 20_000) })
+      await produce(topic, events.map((e, i) => ({ key: String(i), value: JSON.stringify({ k: e.k, v: e.v, ts: e.ts }), partition: 0 })))
 
-    const step = { type: 'aggregate', groupBy: ['k'], aggregations: { n: { fn: 'count' }, total: { fn: 'sum', field: 'v' } }, window: { column: 'ts', duration: '1 minute' } }
-    const schema = { columns: { k: 'text', window_start: 'timestamptz', window_end: 'timestamptz', n: 'bigint', total: 'numeric' }, primaryKey: ['k', 'window_start'] }
-    const { file } = await writePipeline(
-      (dir: string) =>
-        pipeline(s, topic, dir, {
-          maxOffsets: 10,
-          transform: [step],
-          table: 'per_minute',
-          schemaName: 'per_minute',
-          upsertKeys: ['k', 'window_start'],
-          streaming: { outputMode: 'complete', watermark: { eventTimeColumn: 'ts', delayThreshold: '10 seconds' }, lateDataConfig: { strategy: 'sendtodlq' } },
-          dlqTable: 'agg_dlq',
-        }),
-      { 'per_minute.json': JSON.stringify(schema) },
-    )
-    const run = await runSluice(['run', file])
-    assert.equal(run.code, 0, run.stderr.slice(-3000))
+      const step = { type: 'aggregate', groupBy: ['k'], aggregations: { n: { fn: 'count' }, total: { fn: 'sum', field: 'v' } }, window: { column: 'ts', duration: '1 minute' } }
+      const schema = { columns: { k: 'text', window_start: 'timestamptz', window_end: 'timestamptz', n: 'bigint', total: 'numeric' }, primaryKey: ['k', 'window_start'] }
+      const { file } = await writePipeline(
+        (dir: string) =>
+          pipeline(s, topic, dir, {
+            maxOffsets: 10,
+            transform: [step],
+            table: 'per_minute',
+            schemaName: 'per_minute',
+            upsertKeys: ['k', 'window_start'],
+            streaming: { outputMode: mode, watermark: { eventTimeColumn: 'ts', delayThreshold: '10 seconds' }, lateDataConfig: { strategy: 'sendtodlq' } },
+            dlqTable: 'agg_dlq',
+          }),
+        { 'per_minute.json': JSON.stringify(schema) },
+      )
+      const run = await runSluice(['run', file])
+      assert.equal(run.code, 0, run.stderr.slice(-3000))
 
-    const expected = new Map<string, { n: number; total: number }>()
-    for (const e of events) {
-      if (e.late) continue
-      const start = Math.floor(Date.parse(e.ts) / 60_000) * 60_000
-      const key = `${e.k}@${new Date(start).toISOString()}`
-      const x = expected.get(key) ?? { n: 0, total: 0 }
-      x.n++
-      x.total += e.v
-      expected.set(key, x)
-    }
-    const { rows } = await s.pool.query<{ k: string; ws: Date; we: Date; n: string; total: string }>('SELECT k, window_start AS ws, window_end AS we, n, total FROM per_minute ORDER BY k, window_start')
-    const got = new Map(rows.map((r) => [`${r.k}@${r.ws.toISOString()}`, { n: Number(r.n), total: Number(r.total) }]))
-    assert.deepEqual(got, new Map([...expected].sort(([a], [b]) => (a < b ? -1 : 1))))
-    for (const r of rows) assert.equal(r.we.getTime() - r.ws.getTime(), 60_000, 'window_end is window_start + 1 minute')
-    assert.deepEqual(got.get(`a@${at(240_000)}`), { n: 4, total: 9 + 100 + 102 + 104 }, 'the 4:00 window of a merges batches 0 and 1')
+      const expected = new Map<string, { n: number; total: number }>()
+      for (const e of events) {
+        if (e.late) continue
+        const start = Math.floor(Date.parse(e.ts) / 60_000) * 60_000
+        const key = `${e.k}@${new Date(start).toISOString()}`
+        const x = expected.get(key) ?? { n: 0, total: 0 }
+        x.n++
+        x.total += e.v
+        expected.set(key, x)
+      }
+      const { rows } = await s.pool.query<{ k: string; ws: Date; we: Date; n: string; total: string }>('SELECT k, window_start AS ws, window_end AS we, n, total FROM per_minute ORDER BY k, window_start')
+      const got = new Map(rows.map((r) => [`${r.k}@${r.ws.toISOString()}`, { n: Number(r.n), total: Number(r.total) }]))
+      assert.deepEqual(got, new Map([...expected].sort(([a], [b]) => (a < b ? -1 : 1))))
+      for (const r of rows) assert.equal(r.we.getTime() - r.ws.getTime(), 60_000, 'window_end is window_start + 1 minute')
+      assert.deepEqual(got.get(`a@${at(240_000)}`), { n: 4, total: 9 + 100 + 102 + 104 }, 'the 4:00 window of a merges batches 0 and 1')
 
-    const dlq = await s.pool.query<{ code: string; offset: string }>('SELECT "sluice.error.code" AS code, "sluice.source.offset" AS offset FROM agg_dlq ORDER BY 2')
-    assert.deepEqual(dlq.rows.map((r) => [r.code, Number(r.offset)]), [10, 11, 12, 13, 14].map((o) => ['LATE_DATA', o]), 'exactly the five late events are dead letters')
-    const tracker = await trackerRecords(s)
-    assert.equal(tracker.records, events.length)
-    const counted = rows.reduce((n, r) => n + Number(r.n), 0)
-    assert.equal(counted + dlq.rows.length, events.length, 'every event is counted once or dead-lettered, never both')
-  })
+      // The DLQ table is created with its first dead letter: none in complete mode.
+      const hasDlq = (await s.pool.query<{ t: string | null }>(`SELECT to_regclass('agg_dlq')::text AS t`)).rows[0]?.t !== null
+      const dlq = hasDlq ? await s.pool.query<{ code: string; offset: string }>('SELECT "sluice.error.code" AS code, "sluice.source.offset" AS offset FROM agg_dlq ORDER BY 2') : { rows: [] }
+      assert.equal(hasDlq, mode === 'update')
+      const lateOffsets = mode === 'update' ? [10, 11, 12, 13, 14] : []
+      assert.deepEqual(dlq.rows.map((r) => [r.code, Number(r.offset)]), lateOffsets.map((o) => ['LATE_DATA', o]), 'exactly the events of closed windows are dead letters (none in complete mode)')
+      const tracker = await trackerRecords(s)
+      assert.equal(tracker.records, events.length)
+      const counted = rows.reduce((n, r) => n + Number(r.n), 0)
+      assert.equal(counted + dlq.rows.length, events.length, 'every event is counted once or dead-lettered, never both')
+    })
+  }
 
   for (const point of ['mid-copy', 'before-commit', 'after-commit', 'after-commit-file']) {
     test(`SIGKILL at ${point} of batch 2, then restart: the aggregates are exact (nothing counted twice)`, async () => {
