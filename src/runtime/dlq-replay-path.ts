@@ -20,6 +20,7 @@ import type { SourceKind } from '../api/source.ts'
 import type { TableBatch, TableWriteResult } from '../api/writer.ts'
 import { fieldsRead, composeTransforms, splitSteps } from '../components/transforms/index.ts'
 import { fieldValue } from '../components/sinks/postgres/copy-encode.ts'
+import { sourceFor } from '../components/registry.ts'
 import type { PipelineConfig } from '../config/index.ts'
 import { decodeKey } from '../engine/decode.ts'
 import { metadataFor } from '../engine/metadata.ts'
@@ -37,9 +38,8 @@ export function refuseUnreplayable(config: PipelineConfig): void {
       `sluice dlq replay does not replay into an aggregate pipeline (${config.pipelineId} ends with an aggregate step): the totals in ${config.load.table} would take records outside any batch; load them with a pipeline without the aggregate step`,
     )
   }
-  if (config.extract.sourceType === 'file' && config.extract.format === 'csv') {
-    throw new SluiceError('UNSUPPORTED', `sluice dlq replay cannot replay CSV dead letters (${config.pipelineId} reads CSV files): a dead letter is one line without the header that names its fields`)
-  }
+  const why = sourceFor(config.extract).unreplayable?.(config.extract) ?? null
+  if (why !== null) throw new SluiceError('UNSUPPORTED', `sluice dlq replay cannot replay the dead letters of ${config.pipelineId}: ${why}`)
 }
 
 /** The record path of a replay: the run's, built from the config, with the metadata the steps and the table's columns need. */
