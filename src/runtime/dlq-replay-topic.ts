@@ -31,7 +31,10 @@ class Cursors {
   readonly next = new Map<string, bigint>()
   readonly held = new Set<string>()
 
-  /** The positions after `items` (each partition in offset order), given which dead letters are done; null for an unchanged one. */
+  /**
+   * The new positions of the partitions `items` move (each partition's records in offset order):
+   * past every record up to the first dead letter of the pipeline not done, which holds it.
+   */
   advance(items: readonly Item[], done: ReadonlySet<string>): Map<string, bigint> {
     const moved = new Map<string, bigint>()
     const held = new Set(this.held)
@@ -44,6 +47,7 @@ class Cursors {
     return moved
   }
 
+  /** Takes the positions of a committed transaction, and which partitions a dead letter now holds. */
   apply(moved: ReadonlyMap<string, bigint>, items: readonly Item[], done: ReadonlySet<string>): void {
     for (const [k, v] of moved) this.next.set(k, v)
     for (const { record, entry } of items) if (entry !== null && !done.has(entry.id)) this.held.add(record.partition)

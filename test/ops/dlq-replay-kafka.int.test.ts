@@ -7,7 +7,8 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { createTopic, kafkaBootstrap, produce, uniqueTopic } from '../helpers/kafka.ts'
+import { readFile, writeFile } from 'node:fs/promises'
+import { createAdmin, createTopic, kafkaBootstrap, produce, uniqueTopic } from '../helpers/kafka.ts'
 import { runSluice } from '../helpers/cli.ts'
 import { type Mark, assertTable, fx, kindOf, offsetsOf, pipelines, replay, setUp, sorted } from './replay-fixtures.ts'
 
@@ -60,9 +61,28 @@ describe('sluice dlq replay from a Kafka topic', () => {
     await assertTable(name, offsetsOf('buy'))
     assert.ok((await marks()).filter((m) => m.replayed_at === null).every((m) => (m.attempts ?? 0) >= 2), 'each still failing one was tried again')
 
+    // A pipeline with nothing of its own on the (shared) topic: its position passes every record, to the topic's end.
+    const other = fixed.replace(/\.json$/, '-other.json')
+    await writeFile(other, JSON.stringify({ ...(JSON.parse(await readFile(fixed, 'utf8')) as object), pipelineId: `rpl_other_${fx.s.schema}` }))
+    const none = await replay(other)
+    assert.deepEqual([none.code, none.out?.replayed, none.out?.failed], [0, 0, {}])
+    const otherPosition = (await fx.s.pool.query<{ o: string }>('SELECT next_offset::text AS o FROM sluice_dlq_replay_positions WHERE pipeline_id = $1', [`rpl_other_${fx.s.schema}`])).rows[0]?.o
+    assert.equal(otherPosition, await committedEnd(dlqTopic))
+
     const list = await runSluice(['dlq', 'list', fixed, '--json'])
     const listed = JSON.parse(list.stdout) as { deadLetters: { source: { offset: string }; replay?: { replayedAt: string | null; code: string | null } }[] }
     assert.deepEqual(sorted(listed.deadLetters.map((e) => e.source.offset)), sorted(offsetsOf('bad-amount', 'broken')))
     assert.ok(listed.deadLetters.every((e) => e.replay?.code === (kindOf(Number(e.source.offset)) === 'broken' ? 'RECORD_DECODE' : 'RECORD_COLUMN')))
   })
 })
+
+/** The read_committed end offset of partition 0 of `topic`. */
+async function committedEnd(topic: string): Promise<string> {
+  const admin = createAdmin()
+  try {
+    const r = await admin.listOffsets({ topics: [{ name: topic, partitions: [{ partitionIndex: 0, timestamp: -1n }] }], isolationLevel: 1 })
+    return String(r[0]?.partitions[0]?.offset)
+  } finally {
+    await admin.close()
+  }
+}

@@ -8,7 +8,8 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { runSluice } from '../helpers/cli.ts'
+import { runSluice, writePipeline } from '../helpers/cli.ts'
+import { kafkaPipeline } from '../e2e/fixtures.ts'
 import { assertConsistent, assertTable, fx, kindOf, offsetsOf, pipelines, replay, setUp, sorted, tableMarks } from './replay-fixtures.ts'
 
 describe('sluice dlq replay from a table', () => {
@@ -94,6 +95,30 @@ describe('sluice dlq replay from a table', () => {
     assert.match(all.stdout, /: 20 dead letter\(s\) in table /)
     assert.match(all.stdout, new RegExp(`^${fx.topic}/0@1#0 .*\\[replayed \\S+ as row\\]$`, 'm'))
     assert.match(all.stdout, new RegExp(`^${fx.topic}/0@5#0 .*\\[replay failed 3x, last \\S+: RECORD_COLUMN: `, 'm'))
+
+    // A replay that fails (the target table is gone) rolls back: every dead letter is as it was.
+    const before = JSON.stringify(await tableMarks(name))
+    await fx.s.pool.query(`ALTER TABLE ${name} RENAME TO ${name}_away`)
+    const gone = await runSluice(['dlq', 'replay', fixed])
+    await fx.s.pool.query(`ALTER TABLE ${name}_away RENAME TO ${name}`)
+    assert.equal(gone.code, 1)
+    assert.match(gone.stderr, /^sluice: SINK_SCHEMA: .*rpl_table/m)
+    assert.equal(JSON.stringify(await tableMarks(name)), before)
+  })
+
+  test('an aggregate pipeline is refused before anything is opened', async () => {
+    const { file } = await writePipeline((dir: string) => {
+      const base = kafkaPipeline(fx.s, fx.topic, dir, { table: 'rpl_agg', writeMode: 'upsert', upsertKeys: ['kind'] })
+      return {
+        ...base,
+        transform: [{ type: 'aggregate', groupBy: ['kind'], aggregations: { n: { fn: 'count' } } }],
+        streamingConfigJson: { ...(base.streamingConfigJson as object), outputMode: 'update' },
+      }
+    })
+    const r = await runSluice(['dlq', 'replay', file, '--json'])
+    assert.equal(r.code, 1)
+    assert.equal((JSON.parse(r.stdout) as { error: { code: string } }).error.code, 'UNSUPPORTED')
+    assert.match(r.stdout, /does not replay into an aggregate pipeline/)
   })
 
   test('two replays at once take turns: each dead letter lands once', async () => {
