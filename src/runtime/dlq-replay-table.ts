@@ -99,7 +99,8 @@ export function replayFromTable(table: string): ReplayBackend {
     const exists = await driver.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [quoted])
     if (exists.rows[0]?.t == null) return { where, transactions: 0 }
     if (ctx.options.dryRun) return { where, transactions: await dryRun(ctx, quoted) }
-    await addReplayColumns(driver, quoted)
+    // ALTER TABLE locks the table even when the columns are there: only the first replay needs it.
+    if (!(await hasReplayColumns(driver, quoted))) await addReplayColumns(driver, quoted)
     let after: Candidate | null = null
     let n = 0
     for (;;) {

@@ -71,7 +71,7 @@ export function dlqTableName(schema: string, table: string): { quoted: string; d
 }
 
 /** True when the table has the replay columns (some replay ran on it). */
-export async function hasReplayColumns(session: PgSession, quoted: string): Promise<boolean> {
+export async function hasReplayColumns(session: Pick<PgSession, 'query'>, quoted: string): Promise<boolean> {
   const r = await session.query<{ n: string }>(`SELECT count(*)::text AS n FROM pg_attribute WHERE attrelid = $1::regclass AND attname = 'sluice.replayed.at' AND NOT attisdropped`, [quoted])
   return r.rows[0]?.n === '1'
 }
