@@ -21,6 +21,7 @@ export type SqlFile =
   | 'positions-at'
   | 'state-next-batch'
   | 'state-upsert'
+  | 'state-upsert-partitions'
   | 'state-read'
   | 'table-columns'
   | 'table-unique-keys'
