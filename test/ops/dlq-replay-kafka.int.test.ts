@@ -34,6 +34,9 @@ describe('sluice dlq replay from a Kafka topic', () => {
     assert.equal(dry.out?.deadLetters.length, 20)
     assert.match(dry.out?.where ?? '', new RegExp(`^kafka topic ${dlqTopic}$`))
     await assertTable(name, [])
+    // --since / --until select by the time each failed: nothing failed in the future, all before it.
+    const future = new Date(Date.now() + 3_600_000).toISOString()
+    assert.deepEqual([(await replay(fixed, ['--dry-run', '--since', future])).out?.deadLetters.length, (await replay(fixed, ['--dry-run', '--code', 'RECORD_DECODE', '--until', future])).out?.deadLetters.length], [0, 5])
 
     const killed = await replay(fixed, ['--batch-size', '4'], { SLUICE_FAILPOINTS: 'replay-before-commit@2=kill' })
     assert.equal(killed.signal, 'SIGKILL', killed.stderr)
