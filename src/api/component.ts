@@ -48,6 +48,11 @@ export interface SourceDefinition<C extends { readonly sourceType: string }> {
   readLimits(config: C): Pick<ReadLimits, 'maxRecords' | 'maxBytes'>
   /** Which metadata fields its records have. */
   readonly metadata: SourceKind
+  /**
+   * Why a dead letter of this config cannot be decoded again from its bytes alone (`sluice dlq
+   * replay` decodes a dead letter's value as JSON); absent or null when it can.
+   */
+  unreplayable?(config: C): string | null
   create(config: C, ctx: ComponentContext): Source
 }
 

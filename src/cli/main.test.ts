@@ -19,6 +19,10 @@ test('--help and <command> --help exit 0 and describe the commands', () => {
 
 test('usage errors exit 2', () => {
   assert.equal(run('no-such-command').status, 2)
+  const ids = run('dlq', 'replay', 'x.json', '--ids', ' , ')
+  assert.equal(ids.status, 2)
+  assert.match(ids.stderr, /--ids .*must list at least one id/)
+  assert.equal(run('dlq', 'replay', 'x.json', '--batch-size', '0').status, 2)
   assert.equal(run('validate').status, 2, 'missing file argument')
   assert.equal(run('run', '--no-such-flag', 'x.json').status, 2)
 })

@@ -23,6 +23,22 @@ export interface DeadLetterEntry {
   readonly value: Buffer | null
   /** The original headers (the sluice.* ones are the fields above). */
   readonly headers: readonly Header[]
+  /** What `sluice dlq replay` did with it; absent when it was never tried. */
+  readonly replay?: ReplayState
+}
+
+/** A dead letter's state with `sluice dlq replay`: replayed (landed, once), or tried and still failing with a new error. */
+export interface ReplayState {
+  /** ISO-8601 when it landed; null while it still fails. */
+  readonly replayedAt: string | null
+  /** How it landed: row, filtered, deleted, skipped (null while it still fails). */
+  readonly replayedAs: string | null
+  /** The error of the last failed try (null once replayed at the first try). */
+  readonly code: string | null
+  readonly reason: string | null
+  /** ISO-8601 of the last try. */
+  readonly triedAt: string
+  readonly attempts: number
 }
 
 /** Which dead letters to list. */
@@ -33,6 +49,8 @@ export interface DlqFilter {
   /** Epoch ms, exclusive. */
   readonly until?: number
   readonly limit: number
+  /** Also the dead letters `sluice dlq replay` landed (hidden by default: they are done). */
+  readonly includeReplayed?: boolean
 }
 
 /** What a listing found: the first `limit` matches (oldest first), whether more match, and the count of every match by code. */
@@ -75,6 +93,7 @@ export function matches(e: DeadLetterEntry, f: DlqFilter): boolean {
   const t = Date.parse(e.failedAt)
   if (f.since !== undefined && !(t >= f.since)) return false
   if (f.until !== undefined && !(t < f.until)) return false
+  if (!f.includeReplayed && e.replay?.replayedAt != null) return false
   return true
 }
 
@@ -107,5 +126,6 @@ export function entryJson(e: DeadLetterEntry): Record<string, unknown> {
     key: bytesJson(e.key),
     value: bytesJson(e.value),
     headers: e.headers.map(([name, value]) => ({ name, ...bytesJson(value) })),
+    ...(e.replay === undefined ? {} : { replay: e.replay }),
   }
 }

@@ -4,7 +4,8 @@
  * reads read_committed, by explicit offsets and without a consumer group: nothing is committed,
  * nothing on the broker changes. Only the pipeline's own dead letters (header sluice.pipeline.id)
  * are listed, oldest first (partition by partition). Dead letters still in the outbox are not on the
- * topic yet (`sluice status` counts them).
+ * topic yet (`sluice status` counts them). What `sluice dlq replay` did with each is kept in the
+ * database (dlq-replay-marks.ts); the caller passes those marks in.
  */
 import type { ComponentContext } from '../api/component.ts'
 import { nullLogger } from '../api/component.ts'
@@ -16,7 +17,7 @@ import { extractSchema, type PipelineConfig } from '../config/index.ts'
 import { SluiceError } from '../errors.ts'
 import { DLQ_FIELDS } from '../reliability/dlq-record.ts'
 import { OUTBOX_ID_HEADER } from '../components/kafka/outbox/tail.ts'
-import { type DeadLetterEntry, type DlqFilter, type DlqListing, matches, parseTopicId, topicEntryId } from './dlq-entry.ts'
+import { type DeadLetterEntry, type DlqFilter, type DlqListing, type ReplayState, matches, parseTopicId, topicEntryId } from './dlq-entry.ts'
 
 type Env = Readonly<Record<string, string | undefined>>
 
@@ -33,33 +34,62 @@ export function dlqTopicExtract(config: PipelineConfig, baseDir: string, topic: 
   return parsed.data
 }
 
-/** Opens a reader of the DLQ topic, runs `fn`, closes it. */
-async function withTopic<T>(config: PipelineConfig, baseDir: string, topic: string, env: Env, fn: (read: (from: Position, to: Position) => AsyncIterable<SourceRecord[]>, start: Position, end: Position) => Promise<T>): Promise<T> {
+/** An open reader of a DLQ topic: its earliest and latest (read_committed) positions, and reads between. */
+export interface DlqTopicReader {
+  readonly start: Position
+  readonly end: Position
+  read(from: Position, to: Position): AsyncIterable<SourceRecord[]>
+  close(): Promise<void>
+}
+
+/** Opens a reader of the DLQ topic (failures with the DLQ's codes). */
+export async function openDlqTopic(config: PipelineConfig, baseDir: string, topic: string, env: Env): Promise<DlqTopicReader> {
   const ctx: ComponentContext = { pipelineId: config.pipelineId, baseDir, logger: nullLogger, env }
   const extract = dlqTopicExtract(config, baseDir, topic)
   const source = sourceFor(extract).create(extract, ctx)
   const signal = AbortSignal.timeout(120_000)
+  const close = (): Promise<void> => source.close().catch(() => {})
   try {
     await source.open(signal)
     const start = await source.initialPosition(signal)
     const end = source.latest ? await source.latest(signal) : start
-    return await fn((from, to) => source.read(from, to, signal), start, end)
+    return {
+      start,
+      end,
+      async *read(from, to) {
+        try {
+          yield* source.read(from, to, signal)
+        } catch (err) {
+          throw asDlqError(err, topic)
+        }
+      },
+      close,
+    }
   } catch (err) {
+    await close()
     throw asDlqError(err, topic)
+  }
+}
+
+/** Opens a reader of the DLQ topic, runs `fn`, closes it. */
+async function withTopic<T>(config: PipelineConfig, baseDir: string, topic: string, env: Env, fn: (read: (from: Position, to: Position) => AsyncIterable<SourceRecord[]>, start: Position, end: Position) => Promise<T>): Promise<T> {
+  const reader = await openDlqTopic(config, baseDir, topic, env)
+  try {
+    return await fn((from, to) => reader.read(from, to), reader.start, reader.end)
   } finally {
-    await source.close().catch(() => {})
+    await reader.close()
   }
 }
 
 /** The pipeline's dead letters on `topic` that match `filter`. */
-export async function listTopicDeadLetters(config: PipelineConfig, baseDir: string, topic: string, filter: DlqFilter, env: Env): Promise<DlqListing> {
+export async function listTopicDeadLetters(config: PipelineConfig, baseDir: string, topic: string, filter: DlqFilter, env: Env, marks: ReadonlyMap<string, ReplayState> = new Map()): Promise<DlqListing> {
   return withTopic(config, baseDir, topic, env, async (read, start, end) => {
     const entries: DeadLetterEntry[] = []
     const byCode: Record<string, number> = {}
     let more = false
     for await (const chunk of read(start, end)) {
       for (const record of chunk) {
-        const e = toEntry(record)
+        const e = withMark(topicRecordEntry(record), marks)
         if (e === null || e.pipelineId !== config.pipelineId || !matches(e, filter)) continue
         byCode[e.code] = (byCode[e.code] ?? 0) + 1
         if (entries.length < filter.limit) entries.push(e)
@@ -72,7 +102,7 @@ export async function listTopicDeadLetters(config: PipelineConfig, baseDir: stri
 }
 
 /** One dead letter of `topic` by id (`<topic>/<partition>@<offset>`), or null. */
-export async function showTopicDeadLetter(config: PipelineConfig, baseDir: string, topic: string, id: string, env: Env): Promise<DeadLetterEntry | null> {
+export async function showTopicDeadLetter(config: PipelineConfig, baseDir: string, topic: string, id: string, env: Env, marks: ReadonlyMap<string, ReplayState> = new Map()): Promise<DeadLetterEntry | null> {
   const at = parseTopicId(id)
   if (at === null || at.topic !== topic) return null
   const key = `${topic}/${at.partition}`
@@ -82,12 +112,18 @@ export async function showTopicDeadLetter(config: PipelineConfig, baseDir: strin
     if (first === undefined || last === undefined || at.offset < BigInt(first) || at.offset >= BigInt(last)) return null
     for await (const chunk of read({ [key]: String(at.offset) }, { [key]: String(at.offset + 1n) })) {
       for (const record of chunk) {
-        const e = toEntry(record)
+        const e = withMark(topicRecordEntry(record), marks)
         if (e !== null && record.offset === String(at.offset) && e.pipelineId === config.pipelineId) return e
       }
     }
     return null
   })
+}
+
+/** The entry with its replay mark (dlq-replay-marks.ts), when a replay tried it. */
+function withMark(e: DeadLetterEntry | null, marks: ReadonlyMap<string, ReplayState>): DeadLetterEntry | null {
+  const replay = e === null ? undefined : marks.get(e.id)
+  return e === null || replay === undefined ? e : { ...e, replay }
 }
 
 /**
@@ -104,7 +140,7 @@ function asDlqError(err: unknown, topic: string): unknown {
 const SLUICE_HEADERS = new Set<string>([...DLQ_FIELDS, OUTBOX_ID_HEADER])
 
 /** A DLQ topic record as an entry: the sluice.* headers are its fields; null when it has none (not a Sluice dead letter). */
-function toEntry(r: SourceRecord): DeadLetterEntry | null {
+export function topicRecordEntry(r: SourceRecord): DeadLetterEntry | null {
   const names = SLUICE_HEADERS
   const fields = new Map<string, string>()
   for (const [name, value] of r.headers) if (names.has(name)) fields.set(name, value.toString('utf8'))

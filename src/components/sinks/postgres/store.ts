@@ -149,6 +149,25 @@ export class PostgresStore implements CommitStore<PgBatchTx> {
     }
   }
 
+  /**
+   * One transaction outside the batch protocol: no tracker row, no source position, no state, no
+   * batch id (`sluice dlq replay`, whose bookkeeping is the dead letters' own). The writers write
+   * inside it as in a batch; `work` resolving commits, throwing rolls back.
+   */
+  async transaction<T>(what: string, work: (tx: PgBatchTx) => Promise<T>): Promise<T> {
+    const tracker = this.tracker
+    const committed: Array<() => void> = []
+    const rolledBack: Array<() => void> = []
+    try {
+      const value = await tracker.driver.transaction((session) => work({ session, schema: tracker.schema, onCommit: (fn) => committed.push(fn), onRollback: (fn) => rolledBack.push(fn) }))
+      for (const fn of committed) fn()
+      return value
+    } catch (err) {
+      for (const fn of rolledBack) fn()
+      throw this.fail(err, what)
+    }
+  }
+
   async ping(signal: AbortSignal): Promise<void> {
     signal.throwIfAborted()
     try {

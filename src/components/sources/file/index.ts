@@ -18,6 +18,8 @@ export const fileSource: SourceDefinition<FileExtractConfig> = {
   describe: (e) => `file ${e.format} files in ${e.path}${e.pattern ? ` matching ${e.pattern}` : ''}, order ${e.order}, cleanSource ${e.cleanSource}`,
   readLimits: () => ({}),
   metadata: 'file',
+  // A CSV record's value is its line; the header that names the fields is not in the dead letter.
+  unreplayable: (e) => (e.format === 'csv' ? 'a CSV dead letter is one line without the header that names its fields' : null),
   create(config, ctx) {
     return new FileSource(config, ctx)
   },
