@@ -9,6 +9,7 @@ import { PostgresTableWriter, chunkLimits } from './table-writer.ts'
 
 export { PostgresStore, type PgBatchTx } from './store.ts'
 export { PostgresTableWriter } from './table-writer.ts'
+export { PostgresKeyedState } from './keyed-state.ts'
 export { PostgresDeadLetters, type DeadLetterShaper } from './dead-letters.ts'
 export { BatchTracker, type TrackerStatus } from './tracker.ts'
 export { ensureTable, createTableSql, type LoadSchema, type TableInfo } from './columns.ts'

@@ -11,6 +11,9 @@
 --   `max_event_ms` is the largest on-time event time committed from the partition (epoch ms, NULL
 --   without a watermark or before any): the per-partition watermark rule reads it, with
 --   `updated_at` telling an idle partition (docs/design/scale-out.md, "Event time").
+-- sluice_keyed_state: the keys a stateful step remembers (the deduplicate step), one row per pipeline,
+--   step and key, with the expiry (epoch ms) after which the key is forgotten; written in the batch
+--   transaction (src/api/keyed-state.ts).
 -- sluice_pipeline_state: one row per pipeline with the last committed batch id and the watermark
 --   to apply from the next batch on (epoch ms, NULL without a watermark).
 CREATE TABLE IF NOT EXISTS {{schema}}.batch_tracker (
@@ -38,3 +41,11 @@ CREATE TABLE IF NOT EXISTS {{schema}}.sluice_pipeline_state (
   watermark_ms BIGINT,
   updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
+CREATE TABLE IF NOT EXISTS {{schema}}.sluice_keyed_state (
+  pipeline_id VARCHAR(255) NOT NULL,
+  step TEXT NOT NULL,
+  state_key TEXT NOT NULL,
+  expires_ms BIGINT NOT NULL,
+  PRIMARY KEY (pipeline_id, step, state_key)
+);
+CREATE INDEX IF NOT EXISTS idx_sluice_keyed_state_expiry ON {{schema}}.sluice_keyed_state(pipeline_id, step, expires_ms);
