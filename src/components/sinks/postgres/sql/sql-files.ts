@@ -26,6 +26,14 @@ export type SqlFile =
   | 'table-unique-keys'
   | 'current-schema'
   | 'upsert-work-mem'
+  | 'run-lock-try'
+  | 'run-lock-wait'
+  | 'run-lock-exclusive'
+  | 'reset-ddl'
+  | 'reset-state'
+  | 'reset-positions-set'
+  | 'reset-positions-forget'
+  | 'reset-history'
 
 function raw(name: SqlFile): string {
   let text = cache.get(name)
