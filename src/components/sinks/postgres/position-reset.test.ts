@@ -22,7 +22,7 @@ async function tracker(committed = 0, watermarkMs: number | null = 5000): Promis
   for (let id = 0; id < committed; id++) {
     await db.transaction(async (tx) => {
       await t.markBatchProcessed(tx, 'p', id, 10, '/ckpt')
-      const start = id === 0 ? {} : { 't/0': String(id * 10), 't/1': String(id * 10) }
+      const start: Record<string, string> = id === 0 ? {} : { 't/0': String(id * 10), 't/1': String(id * 10) }
       await t.fence(tx, 'p', id, start, { 't/0': String((id + 1) * 10), 't/1': String((id + 1) * 10) })
       await t.saveState(tx, 'p', id, watermarkMs)
     })
