@@ -5,7 +5,7 @@
  * worker runs (the run lock, or the embedded database's lock file), for a source that cannot be
  * reset, and for an at-least-once pipeline, whose positions live in its checkpoint folder instead.
  */
-import { hostname, userInfo } from 'node:os'
+import { hostname } from 'node:os'
 import { type Logger, nullLogger } from '../api/component.ts'
 import { describeTarget, type ResetTarget } from '../api/reset.ts'
 import { sourceFor } from '../components/registry.ts'
@@ -32,14 +32,10 @@ export interface ResetReport extends ResetOutcome {
   readonly dryRun: boolean
 }
 
-/** Who runs the reset, for the history row (never a secret). */
-export function resetBy(): string {
-  let user: string
-  try {
-    user = userInfo().username
-  } catch {
-    user = process.env.USER ?? `uid ${process.getuid?.() ?? '?'}`
-  }
+/** Who runs the reset, for the history row (never a secret): the login name, host and pid. */
+export function resetBy(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  // The environment, not os.userInfo(): that throws for a uid without a passwd entry (containers).
+  const user = env.USER ?? env.LOGNAME ?? `uid ${process.getuid?.() ?? 'unknown'}`
   return `${user}@${hostname()} pid ${process.pid}`
 }
 
@@ -83,7 +79,7 @@ export async function resetPipeline(config: PipelineConfig, baseDir: string, opt
           target: describeTarget(options.target),
           dryRun: options.dryRun,
           keepWatermark: options.keepWatermark,
-          resetBy: resetBy(),
+          resetBy: resetBy(env),
           checkpointLocation: streaming.checkpointLocation,
           createTables: config.load.autoCreateTable,
         },

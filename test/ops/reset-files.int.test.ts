@@ -24,13 +24,13 @@ async function writeEventsFile(dir: string, n: number): Promise<void> {
   await rename(tmp, join(dir, `f${n}.ndjson`))
 }
 
-function filePipeline(dir: string, pipelineId: string, load: Record<string, unknown>, trigger = 'availablenow'): Record<string, unknown> {
+function filePipeline(dir: string, pipelineId: string, load: Record<string, unknown>, trigger = 'availablenow', streaming: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     pipelineId,
     mode: 'streaming',
     extract: { sourceType: 'file', path: join(dir, 'in'), format: 'json', pattern: '*.ndjson', stableMs: 0 },
     load: { sinkType: 'postgresql', table: 'events', writeMode: 'append', ...load },
-    streamingConfigJson: { checkpointLocation: join(dir, 'checkpoint'), queryName: pipelineId, triggerMode: trigger },
+    streamingConfigJson: { checkpointLocation: join(dir, 'checkpoint'), queryName: pipelineId, triggerMode: trigger, ...streaming },
   }
 }
 
@@ -50,7 +50,9 @@ describe('sluice reset, file source', () => {
     await s.pool.query(EVENTS_DDL)
     const pg = pgSettings()
     const pipelineId = `rst_files_${s.schema}`
-    const { file, dir } = await writePipeline((d: string) => filePipeline(d, pipelineId, { connectionParams: { host: pg.host, port: pg.port, database: pg.database, user: pg.user, currentSchema: s.schema } }))
+    const load = { connectionParams: { host: pg.host, port: pg.port, database: pg.database, user: pg.user, currentSchema: s.schema } }
+    // With a watermark, which a reset clears unless --keep-watermark.
+    const { file, dir } = await writePipeline((d: string) => filePipeline(d, pipelineId, load, 'availablenow', { watermark: { eventTimeColumn: 'event_time', delayThreshold: '1 minute' } }))
     const input = join(dir, 'in')
     for (const n of [0, 1, 2]) await writeEventsFile(input, n)
     const rows = async (): Promise<number> => Number((await s.pool.query<{ n: string }>('SELECT count(*) AS n FROM events')).rows[0]?.n)
@@ -61,8 +63,14 @@ describe('sluice reset, file source', () => {
     await run()
     assert.equal(await rows(), 30)
 
-    const earliest = json(await runSluice(['reset', file, '--to', 'earliest', '--json']))
-    assert.deepEqual(earliest.partitions.map((p) => [p.partition, p.before, p.after]), [['file:f0.ndjson', 'done', null], ['file:f1.ndjson', 'done', null], ['file:f2.ndjson', 'done', null]])
+    const stored = async (): Promise<string[]> => (await s.pool.query<{ k: string }>('SELECT partition_key AS k FROM sluice_source_positions WHERE pipeline_id = $1 ORDER BY 1', [pipelineId])).rows.map((r) => r.k)
+    assert.deepEqual(await stored(), ['file:f0.ndjson', 'file:f1.ndjson', 'file:f2.ndjson'])
+    const earliest = await runSluice(['reset', file, '--to', 'earliest'])
+    assert.equal(earliest.code, 0, earliest.stderr)
+    assert.match(earliest.stdout, new RegExp(`^${pipelineId}: reset to earliest in postgres://.*: 3 partition\\(s\\) moved, recorded as batch 1\n`))
+    assert.match(earliest.stdout, /\nfile:f0.ndjson +done +-\n/)
+    assert.match(earliest.stdout, /\nwatermark {2}\d{4}-\d\d-\d\dT[\d:.]+Z -> none\n/)
+    assert.deepEqual(await stored(), [], 'every file forgotten')
     await run()
     assert.equal(await rows(), 60, 'every file read again')
 
@@ -73,6 +81,10 @@ describe('sluice reset, file source', () => {
     await writeEventsFile(input, 3)
     const latest = json(await runSluice(['reset', file, '--to', 'latest', '--json']))
     assert.deepEqual(latest.partitions.filter((p) => p.changed).map((p) => [p.partition, p.before, p.after]), [['file:f3.ndjson', null, 'done']])
+    const again = await runSluice(['reset', file, '--to', 'latest', '--keep-watermark'])
+    assert.equal(again.code, 0, again.stderr)
+    assert.match(again.stdout, new RegExp(`^${pipelineId}: nothing to change: every partition already stands at latest\n`))
+    assert.match(again.stdout, /file:f3.ndjson +done +done {2}\(unchanged\)/)
     await writeEventsFile(input, 4)
     await run()
     assert.equal(await rows(), 80, 'f3 skipped, f4 read')

@@ -23,8 +23,7 @@ function parseTo(value: string): ResetTarget {
   try {
     return parseResetTarget(value)
   } catch (err) {
-    if (err instanceof ResetTargetError) throw new InvalidArgumentError(err.message)
-    throw err
+    throw new InvalidArgumentError((err as ResetTargetError).message)
   }
 }
 
