@@ -20,7 +20,21 @@ export interface BatchMark {
   /** Source position before and after the batch: the store keeps `end`, fenced on `start`, per partition. */
   readonly start: Position
   readonly end: Position
+  /**
+   * The watermark the engine computed for the next batch (Spark's rule over the records it saw).
+   * The store keeps the larger of it and the stored one: the pipeline's watermark never moves back,
+   * whichever worker commits.
+   */
   readonly nextWatermarkMs: number | null
+  /** The largest on-time event time (epoch ms) the batch saw per partition; the store keeps each partition's maximum. */
+  readonly eventTimes?: Readonly<Record<string, number>>
+  /**
+   * The per-partition rule (Flink's): the pipeline's watermark is the minimum over the partitions
+   * with event times, leaving out those idle for `idleMs`, of their maximum event time, minus
+   * `delayMs`; computed by the store inside the transaction from every worker's partitions.
+   * Absent: Spark's rule, `nextWatermarkMs`.
+   */
+  readonly partitionWatermark?: PartitionWatermarkRule
   readonly checkpointLocation: string | null
   /**
    * Several workers share the pipeline: the store takes the pipeline's next batch id inside the
@@ -30,8 +44,20 @@ export interface BatchMark {
   readonly shared?: boolean
 }
 
-/** `duplicate`: the batch id was already committed; nothing ran, nothing was written. */
-export type CommitOutcome<T> = { readonly status: 'committed'; readonly value: T; readonly batchId: number } | { readonly status: 'duplicate' }
+/** How a store derives the pipeline's watermark from its partitions' event times. */
+export interface PartitionWatermarkRule {
+  readonly delayMs: number
+  /** A partition whose position has not moved for this long is idle and does not hold the watermark back; null: never idle. */
+  readonly idleMs: number | null
+}
+
+/**
+ * `duplicate`: the batch id was already committed; nothing ran, nothing was written. `watermarkMs`
+ * is the pipeline's watermark as the store saved it with the batch (exactly-once batches).
+ */
+export type CommitOutcome<T> =
+  | { readonly status: 'committed'; readonly value: T; readonly batchId: number; readonly watermarkMs?: number | null }
+  | { readonly status: 'duplicate' }
 
 /** The batch's id inside its transaction: the planned one, or (shared) the pipeline's next, taken on first call. */
 export type BatchIdOf = () => Promise<number>

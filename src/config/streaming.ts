@@ -14,6 +14,10 @@ export const watermarkSchema = strictObject(
   {
     eventTimeColumn: text('Column (record field) holding the event time.'),
     delayThreshold: duration('How late an event may arrive, e.g. "10 minutes"; the watermark is max(event time) minus this.'),
+    perPartition: lenientBool(
+      'Per-partition watermarks (Flink\'s rule): the pipeline\'s watermark is the smallest of the partitions\' max(event time), over the partitions with event times that are not idle, minus delayThreshold; so a slow partition or a worker that joins late never makes another partition\'s on-time records late. Default: on when workers share the pipeline (a consumer group or assign), off otherwise (Spark\'s rule: one max(event time) over all partitions).',
+    ).optional(),
+    idleTimeout: duration('With per-partition watermarks: a partition whose position has not moved for this long is idle and does not hold the watermark back, e.g. "1 minute" (the default).', { positive: true }).optional(),
   },
   'Event-time watermark, as Spark withWatermark(eventTimeColumn, delayThreshold).',
 )

@@ -19,7 +19,15 @@ function streamingToJson(s: StreamingConfig): Json {
   return {
     ...s,
     triggerMode: formatTrigger(s.triggerMode),
-    ...(s.watermark ? { watermark: { ...s.watermark, delayThreshold: formatDuration(s.watermark.delayThreshold) } } : {}),
+    ...(s.watermark
+      ? {
+          watermark: {
+            ...s.watermark,
+            delayThreshold: formatDuration(s.watermark.delayThreshold),
+            ...(s.watermark.idleTimeout === undefined ? {} : { idleTimeout: formatDuration(s.watermark.idleTimeout) }),
+          },
+        }
+      : {}),
     ...(s.stateTimeout !== undefined ? { stateTimeout: formatDuration(s.stateTimeout) } : {}),
   }
 }

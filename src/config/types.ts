@@ -26,7 +26,7 @@ export type LateDataConfig = {
   separateTopic?: string
 }
 
-export type WatermarkConfig = { eventTimeColumn: string; delayThreshold: Duration }
+export type WatermarkConfig = { eventTimeColumn: string; delayThreshold: Duration; perPartition?: boolean; idleTimeout?: Duration }
 
 export type StreamingConfig = {
   checkpointLocation: string

@@ -61,7 +61,7 @@ export function reportBatch(
     committedAt,
     maxRecordTimestampMs: processed.maxTimestampMs,
     position: planned.end,
-    watermarkMs: processed.nextWatermarkMs,
+    watermarkMs: result.nextWatermarkMs,
     progress,
   })
   const source = progress.sources[0]
@@ -75,7 +75,7 @@ export function reportBatch(
       filtered: result.filtered,
       durationMs: result.durationMs,
       recordsPerSecond: Math.round(processed.recordsRead / (Math.max(result.durationMs, 1) / 1000)),
-      watermark: processed.nextWatermarkMs === null ? null : new Date(processed.nextWatermarkMs).toISOString(),
+      watermark: result.nextWatermarkMs === null ? null : new Date(result.nextWatermarkMs).toISOString(),
       timestamp: progress.timestamp,
       numInputRows: progress.numInputRows,
       inputRowsPerSecond: progress.inputRowsPerSecond,

@@ -9,6 +9,7 @@ import type { Position } from '../api/position.ts'
 import type { Row, SourceRecord } from '../api/record.ts'
 import type { DeadLetter, RejectedRow } from '../api/writer.ts'
 import type { Source } from '../api/source.ts'
+import type { BatchMark, PartitionWatermarkRule } from '../api/store.ts'
 import { SluiceError, isSluiceError, toSluiceError } from '../errors.ts'
 import type { CircuitBreaker } from '../reliability/circuit-breaker.ts'
 import { type RetryConfig, retry } from '../reliability/retry.ts'
@@ -19,6 +20,7 @@ import type { EngineEvents } from './events.ts'
 import { type MetadataAdder, type SourceKind, metadataFor } from './metadata.ts'
 import { type AggregateSpec, aggregateRows, mergeRules } from './aggregate.ts'
 import { type ProcessedBatch, RecordPath, type RecordPathOptions } from './records.ts'
+import { DEFAULT_IDLE_TIMEOUT_MS } from './watermark.ts'
 import { type CommitParts, type CommitResult, commitBatch } from './commit.ts'
 
 export type LateStrategy = 'drop' | 'loganddrop' | 'sendtodlq' | 'separatestream'
@@ -95,6 +97,31 @@ export class BatchRunner<Tx = unknown> {
   /** Set at start when the source shares its partitions with other workers (source.ownership). */
   shareWithWorkers(shared: boolean): void {
     this.#shared = shared
+  }
+
+  /**
+   * The per-partition watermark rule when it applies (configured, or by default when workers share
+   * the pipeline: their partitions' event times meet only in the store).
+   */
+  partitionWatermark(): PartitionWatermarkRule | undefined {
+    const wm = this.#o.recordPath.watermark
+    if (wm === null || !(wm.perPartition ?? this.#shared)) return undefined
+    return { delayMs: wm.delayMs, idleMs: wm.idleMs ?? DEFAULT_IDLE_TIMEOUT_MS }
+  }
+
+  /**
+   * The watermark a batch read ahead of its turn applies: the next one as this worker computes it
+   * (Spark's rule, one worker: the store saves exactly that), or, when the store computes it, the
+   * one this batch applied (the store's may only be higher: the read-ahead is then a little
+   * conservative, never late-marking a record the store's watermark would admit).
+   */
+  readAheadWatermark(planned: PlannedBatch, processed: ProcessedBatch): number | null {
+    return this.partitionWatermark() === undefined ? processed.nextWatermarkMs : planned.watermarkMs
+  }
+
+  /** True when a read-ahead may apply an older watermark than the one committed since (workers share the pipeline). */
+  get watermarkMayLag(): boolean {
+    return this.#shared
   }
 
   /** Resolves when the circuit lets a batch through (immediately when closed). */
@@ -201,7 +228,8 @@ export class BatchRunner<Tx = unknown> {
       }
       return rejected.flatMap((r) => membersOf(r.row).map((record) => ({ record, code: r.error.code, reason: r.error.message })))
     }
-    const mark = {
+    const rule = this.partitionWatermark()
+    const mark: BatchMark = {
       pipelineId: o.pipelineId,
       batchId: planned.batchId,
       exactlyOnce: o.exactlyOnce,
@@ -209,8 +237,10 @@ export class BatchRunner<Tx = unknown> {
       start: planned.start,
       end: planned.end,
       nextWatermarkMs: processed.nextWatermarkMs,
+      eventTimes: processed.eventTimes,
       checkpointLocation: o.checkpointLocation,
       ...(this.#shared ? { shared: true } : {}),
+      ...(rule === undefined ? {} : { partitionWatermark: rule }),
     }
     const table = { rows, deletes: processed.deletes, ...(o.aggregate === undefined ? {} : { merge: mergeRules(o.aggregate) }) }
     const write = await this.withRetry(planned.batchId, () => commitBatch(o.commit, { mark, table, dead, late: routedLate, onRejected }), signal)
@@ -232,7 +262,8 @@ export class BatchRunner<Tx = unknown> {
       dlq: dead.length + rejectedRecords,
       late: processed.late.length,
       filtered: processed.filtered,
-      nextWatermarkMs: processed.nextWatermarkMs,
+      // The store's word: the larger of ours and the stored one, or its per-partition minimum.
+      nextWatermarkMs: write.watermarkMs === undefined ? processed.nextWatermarkMs : write.watermarkMs,
       durationMs,
     }
     reportBatch({ pipelineId: this.#o.pipelineId, events: this.#o.events, logger: this.#o.logger }, planned, processed, write, { dead, rejectedByCode }, result, now())

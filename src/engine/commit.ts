@@ -35,6 +35,8 @@ export interface CommitResult {
   readonly batchId: number
   readonly written: number
   readonly rejected: readonly RejectedRow[]
+  /** The pipeline's watermark as the store saved it (exactly-once); undefined when it saved none. */
+  readonly watermarkMs?: number | null
 }
 
 /** Commits one batch through the store: rows, dead letters, late records, tracker row, position, state. */
@@ -48,6 +50,12 @@ export async function commitBatch<Tx>(parts: CommitParts<Tx>, batch: BatchToComm
     return rows
   })
   if (outcome.status === 'duplicate') return { status: 'duplicate', batchId: batch.mark.batchId, written: 0, rejected: [] }
-  return { status: 'committed', batchId: outcome.batchId, written: outcome.value.written, rejected: outcome.value.rejected }
+  return {
+    status: 'committed',
+    batchId: outcome.batchId,
+    written: outcome.value.written,
+    rejected: outcome.value.rejected,
+    ...(outcome.watermarkMs === undefined ? {} : { watermarkMs: outcome.watermarkMs }),
+  }
 }
 

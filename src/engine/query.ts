@@ -10,7 +10,6 @@
  * retryable; the circuit breaker stops fetching after repeated failures and lets one trial batch
  * through after its reset timeout. A non-retryable error stops the query.
  */
-import { hostname } from 'node:os'
 import type { Logger } from '../api/component.ts'
 import { type Position, advance, changedPartitions } from '../api/position.ts'
 import type { StoreControl } from '../api/store.ts'
@@ -21,6 +20,7 @@ import { abortableSleep } from '../reliability/retry.ts'
 import type { CheckpointLog, PlannedBatch } from './checkpoint.ts'
 import type { EngineEvents } from './events.ts'
 import { resolveResumePoint } from './recovery.ts'
+import { workerId } from './worker-id.ts'
 import { failpoint } from '../failpoint.ts'
 import { QueryProbes } from './probes.ts'
 import { type BatchRunner, type BatchResult } from './batch-runner.ts'
@@ -175,6 +175,7 @@ export class Query<Tx = unknown> {
           if (stop.aborted) break
           let end: PlannedEnd = null
           let pending: Promise<ProcessedBatch | null> | null = null
+          let applied = watermarkMs
           if (ownership !== undefined && ownership.generation !== generation) {
             generation = ownership.generation
             if (ahead !== null) await ahead.discard()
@@ -186,9 +187,12 @@ export class Query<Tx = unknown> {
           if (ahead !== null) {
             const a: ReadAhead = ahead
             ahead = null
-            if (a.matches(nextBatchId, position, watermarkMs)) end = await a.end
+            if (a.matches(nextBatchId, position, watermarkMs, o.runner.watermarkMayLag)) end = await a.end
             if (end !== null) pending = a.processed
             else await a.discard()
+            // The batch applies the watermark it was read with (with workers sharing the pipeline,
+            // possibly older than the one committed since: never higher).
+            if (end !== null) applied = a.watermarkMs
           }
           end ??= await o.runner.withRetry(nextBatchId, () => planNext(source, position, limits, until, abort), stop)
           if (end === null) {
@@ -201,7 +205,7 @@ export class Query<Tx = unknown> {
           // Back from idle: /status and the state metric must not say idle while a batch runs.
           if (idle > 0) events.emit('query.state', { pipelineId, state: 'running' })
           idle = 0
-          planned = { batchId: nextBatchId, start: position, end, watermarkMs, plannedAt: new Date(triggeredAt).toISOString() }
+          planned = { batchId: nextBatchId, start: position, end, watermarkMs: applied, plannedAt: new Date(triggeredAt).toISOString() }
           // The write-ahead record comes first, read ahead or not: a re-run reads exactly this range.
           if (wal) await wal.writePlanned(planned)
           await failpoint('after-plan', planned.batchId)
@@ -222,7 +226,7 @@ export class Query<Tx = unknown> {
         let result: BatchResult
         try {
           processed ??= await o.runner.read(planned, abort)
-          if (readAheadOn && !stop.aborted) ahead = new ReadAhead(planned.batchId + 1, advance(planned.start, planned.end), processed.nextWatermarkMs, steps, abort)
+          if (readAheadOn && !stop.aborted) ahead = new ReadAhead(planned.batchId + 1, advance(planned.start, planned.end), o.runner.readAheadWatermark(planned, processed), steps, abort)
           result = await o.runner.write(planned, processed, abort, started)
         } catch (err) {
           // Another worker committed a partition of this batch (the group moved it while the batch
@@ -281,11 +285,6 @@ export class Query<Tx = unknown> {
     s.late += result.late
     s.filtered += result.filtered
   }
-}
-
-/** This worker's name in /status and logs: host and process id. */
-function workerId(): string {
-  return `${hostname()}:${process.pid}`
 }
 
 /**

@@ -49,9 +49,16 @@ export class ReadAhead {
     this.#settled = this.processed.catch(() => undefined)
   }
 
-  /** True when this read-ahead is the batch the query is about to run. */
-  matches(batchId: number, position: Position, watermarkMs: number | null): boolean {
-    return batchId === this.batchId && watermarkMs === this.watermarkMs && samePosition(position, this.start)
+  /**
+   * True when this read-ahead is the batch the query is about to run: same id and start, and the
+   * committed watermark. `olderWatermark` (workers share the pipeline, no write-ahead log to repeat)
+   * also accepts one read with an older watermark than the one committed since: the watermark only
+   * rises, so such a batch is a little conservative about lateness, never wrong the other way.
+   */
+  matches(batchId: number, position: Position, watermarkMs: number | null, olderWatermark = false): boolean {
+    if (batchId !== this.batchId || !samePosition(position, this.start)) return false
+    if (watermarkMs === this.watermarkMs) return true
+    return olderWatermark && (this.watermarkMs === null || (watermarkMs !== null && this.watermarkMs <= watermarkMs))
   }
 
   /** Cancels the read-ahead and waits until it has stopped using the source. */

@@ -19,7 +19,11 @@ export interface RecordPathOptions {
   readonly validator: RecordValidator | null
   /** Transform steps composed; null means the record is filtered out. */
   readonly transform: ((values: RowValues) => RowValues | null) | null
-  readonly watermark: { readonly column: string; readonly delayMs: number } | null
+  /**
+   * The event-time watermark. `perPartition` (absent: on when workers share the pipeline) has the
+   * store compute it per partition (Flink's rule) with `idleMs` as the idleness timeout.
+   */
+  readonly watermark: { readonly column: string; readonly delayMs: number; readonly perPartition?: boolean; readonly idleMs?: number } | null
   /** Upsert key columns when tombstones delete; null when tombstones are skipped. */
   readonly deleteKeys: readonly string[] | null
   /**
@@ -40,6 +44,8 @@ export interface ProcessedBatch {
   tombstonesSkipped: number
   maxTimestampMs: number | null
   nextWatermarkMs: number | null
+  /** The largest on-time event time per partition (with a watermark), for the per-partition rule. */
+  eventTimes: Record<string, number>
 }
 
 /** Accumulates one batch's records through the record path. */
@@ -68,6 +74,7 @@ export class RecordPath {
       tombstonesSkipped: 0,
       maxTimestampMs: null,
       nextWatermarkMs: watermarkMs,
+      eventTimes: {},
     }
   }
 
@@ -83,7 +90,10 @@ export class RecordPath {
 
   /** Closes the batch: computes the watermark for the next batch. */
   finish(): ProcessedBatch {
-    if (this.#watermark) this.batch.nextWatermarkMs = this.#watermark.next()
+    if (this.#watermark) {
+      this.batch.nextWatermarkMs = this.#watermark.next()
+      this.batch.eventTimes = this.#watermark.partitionMaxima()
+    }
     this.batch.deletes.push(...this.#deletes.values())
     this.#deletes.clear()
     return this.batch
@@ -157,7 +167,7 @@ export class RecordPath {
         })
         return
       }
-      this.#watermark.observe(eventTimeMs)
+      this.#watermark.observe(eventTimeMs, record.partition)
       this.#supersedeDelete(values)
       b.rows.push({ values, source: record, eventTimeMs })
       return

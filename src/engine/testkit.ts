@@ -178,6 +178,10 @@ export class MemorySink {
   readonly tracker = new Map<number, number>()
   position: Record<string, string> = {}
   watermarkMs: number | null = null
+  /** Per partition: the largest committed event time, and when its position last moved (per-partition watermark). */
+  readonly eventTimes = new Map<string, { maxMs: number | null; movedAt: number }>()
+  /** The store's clock (idleness of partitions). */
+  now: () => number = Date.now
   /** Errors thrown by the next commit attempts, in order. */
   failures: SluiceError[] = []
   /** When set, the next commit commits and then reports a lost connection (its COMMIT reply was lost). */
@@ -223,14 +227,32 @@ export class MemorySink {
       if (mark.exactlyOnce) {
         this.tracker.set(batchId, mark.recordCount)
         this.position = { ...this.position, ...mark.end }
-        this.watermarkMs = mark.nextWatermarkMs
+        this.watermarkMs = this.#nextWatermark(mark)
       }
       if (this.loseNextCommitReply) {
         this.loseNextCommitReply = false
         throw new SluiceError('SINK_UNAVAILABLE', 'connection lost while waiting for the COMMIT reply')
       }
-      return { status: 'committed', value, batchId }
+      return { status: 'committed', value, batchId, ...(mark.exactlyOnce ? { watermarkMs: this.watermarkMs } : {}) }
     },
+  }
+
+  /** The watermark stored with a batch: as the PostgreSQL store computes it (never back; per-partition rule). */
+  #nextWatermark(mark: BatchMark): number | null {
+    const at = this.now()
+    for (const p of Object.keys(mark.end)) {
+      const seen = mark.eventTimes?.[p]
+      const was = this.eventTimes.get(p)?.maxMs ?? null
+      this.eventTimes.set(p, { maxMs: seen === undefined ? was : Math.max(was ?? seen, seen), movedAt: at })
+    }
+    const rule = mark.partitionWatermark
+    let proposed = mark.nextWatermarkMs
+    if (rule !== undefined) {
+      const active = [...this.eventTimes.values()].filter((e) => e.maxMs !== null && (rule.idleMs === null || e.movedAt > at - rule.idleMs))
+      proposed = active.length === 0 ? null : Math.min(...active.map((e) => e.maxMs as number)) - rule.delayMs
+    }
+    if (proposed === null) return this.watermarkMs
+    return this.watermarkMs === null ? proposed : Math.max(this.watermarkMs, proposed)
   }
 
   readonly table: TableWriter<MemoryTx> = {
@@ -303,7 +325,7 @@ function defaultShaper(): DeadLetterShaper {
 }
 
 /** A Query over a memory source and sink, wired like runtime/assemble.ts does (short retries, DLQ and late tables). */
-export async function memoryQuery(source: MemorySource, sink: MemorySink, options: { trigger?: TriggerMode; maxRecords?: number; failFast?: boolean; dir?: string; watermarkDelayMs?: number; events?: EngineEvents; aggregate?: AggregateSpec; deadLetters?: DeadLetterWriter<MemoryTx> } = {}) {
+export async function memoryQuery(source: MemorySource, sink: MemorySink, options: { trigger?: TriggerMode; maxRecords?: number; failFast?: boolean; dir?: string; watermarkDelayMs?: number; perPartitionWatermark?: boolean; events?: EngineEvents; aggregate?: AggregateSpec; deadLetters?: DeadLetterWriter<MemoryTx> } = {}) {
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'sluice-query-')))
   const events = options.events ?? new EngineEvents()
   const seen: string[] = []
@@ -318,7 +340,12 @@ export async function memoryQuery(source: MemorySource, sink: MemorySink, option
     retry: { strategy: 'fixed', maxAttempts: 3, initialDelaySeconds: 0.001, maxDelaySeconds: 0.001 },
     breaker,
     breakerEnabled: true,
-    recordPath: { validator: null, transform: null, watermark: options.watermarkDelayMs === undefined ? null : { column: 'event_time', delayMs: options.watermarkDelayMs }, deleteKeys: null },
+    recordPath: { validator: null, transform: null, watermark:
+        options.watermarkDelayMs === undefined
+          ? null
+          : { column: 'event_time', delayMs: options.watermarkDelayMs, ...(options.perPartitionWatermark === undefined ? {} : { perPartition: options.perPartitionWatermark }) },
+      deleteKeys: null,
+    },
     ...(options.aggregate ? { aggregate: options.aggregate } : {}),
     lateStrategy: 'sendtodlq',
     failFast: options.failFast ?? false,

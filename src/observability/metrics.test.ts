@@ -182,3 +182,14 @@ test('sluice_outbox_pending follows the relay: rows waiting after its last attem
   events.emit('outbox.pending', { pipelineId: 'orders', rows: 0, topics: {}, failingSinceMs: null, lastError: null })
   assert.equal(sample(await registry.metrics(), 'sluice_outbox_pending{pipeline_id="orders"}'), 0)
 })
+
+test('every series carries the worker label when the run names its worker', async () => {
+  const registry = new Registry()
+  const events = new EngineEvents()
+  attachMetrics(events, createMetrics(registry, { worker: 'host-a:42' }))
+  commit(events, 0, 1_800_000_000_000)
+  const text = await registry.metrics()
+  const series = text.split('\n').filter((l) => l !== '' && !l.startsWith('#'))
+  assert.ok(series.length > 10)
+  for (const line of series) assert.match(line, /worker="host-a:42"/, line)
+})

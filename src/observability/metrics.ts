@@ -53,6 +53,8 @@ export interface MetricsOptions {
   now?: () => number
   /** Register prom-client's process metrics (default true). */
   defaultMetrics?: boolean
+  /** The `worker` label on every metric (several workers of one pipeline scrape apart). */
+  worker?: string
 }
 
 /** Seconds buckets for batch duration: 10 ms to 5 min. */
@@ -74,6 +76,7 @@ function exposeAsUntyped(metric: Gauge<string>): void {
 export function createMetrics(registry: Registry = new Registry(), options: MetricsOptions = {}): SluiceMetrics {
   const now = options.now ?? Date.now
   const registers = [registry]
+  if (options.worker !== undefined) registry.setDefaultLabels({ worker: options.worker })
   if (options.defaultMetrics !== false && registry.getSingleMetric('process_cpu_seconds_total') === undefined) {
     collectDefaultMetrics({ register: registry })
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {

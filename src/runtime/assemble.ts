@@ -16,6 +16,7 @@ import { BatchRunner } from '../engine/batch-runner.ts'
 import { CheckpointLog } from '../engine/checkpoint.ts'
 import type { EngineEvents } from '../engine/events.ts'
 import { Query } from '../engine/query.ts'
+import type { RecordPathOptions } from '../engine/records.ts'
 import { TriggerPolicy } from '../engine/trigger.ts'
 import { CircuitBreaker } from '../reliability/circuit-breaker.ts'
 import { DeadLetterTables } from '../reliability/dlq.ts'
@@ -126,7 +127,7 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
     recordPath: {
       validator,
       transform: rowSteps.length > 0 ? composeTransforms(rowSteps) : null,
-      watermark: streaming.watermark ? { column: streaming.watermark.eventTimeColumn, delayMs: streaming.watermark.delayThreshold } : null,
+      watermark: streaming.watermark ? watermarkOptions(streaming.watermark) : null,
       deleteKeys: upsertDeletes,
     },
     // Record metadata (key, topic, ...) is added where a step, the watermark or a key reads it, or the table has it.
@@ -173,5 +174,15 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
       await relay?.close() // the last relay attempt needs the store's connection
       await Promise.allSettled([source.close(), store.close()])
     },
+  }
+}
+
+/** The record path's watermark from the config: the per-partition rule and idleness only when set (absent: the engine's defaults). */
+function watermarkOptions(w: NonNullable<StreamingConfig['watermark']>): NonNullable<RecordPathOptions['watermark']> {
+  return {
+    column: w.eventTimeColumn,
+    delayMs: w.delayThreshold,
+    ...(w.perPartition === undefined ? {} : { perPartition: w.perPartition }),
+    ...(w.idleTimeout === undefined ? {} : { idleMs: w.idleTimeout }),
   }
 }

@@ -11,7 +11,7 @@ import { KafkaClient } from '../../src/components/sources/kafka/client.ts'
 import { readPartitions } from '../../src/components/sources/kafka/reader.ts'
 import { plaintextConnection } from '../../src/components/kafka/connection.ts'
 import { relayReadSettings } from '../../src/components/kafka/outbox/tail.ts'
-import { bootstrapBrokers, createAdmin, createTopic, kafkaBootstrap, produce, uniqueTopic, type TestMessage } from '../helpers/kafka.ts'
+import { bootstrapBrokers, createAdmin, createTopic, kafkaBootstrap, produce, uniqueTopic, waitForStableOffsets, type TestMessage } from '../helpers/kafka.ts'
 import { pgSettings, type TestSchema } from '../helpers/pg.ts'
 
 /** The target table: a NOT NULL column, a varchar(10), a CHECK, and the source offset. */
@@ -222,9 +222,15 @@ export async function topicPartitions(topic: string): Promise<number | null> {
   }
 }
 
-/** Every committed record of a topic (read_committed, all partitions); none when it does not exist. */
+/**
+ * Every committed record of a topic (read_committed, all partitions); none when it does not exist.
+ * It first waits until no transaction is open on the topic: EndTxn returns before the commit
+ * markers are written, so right after a relay's last commit the last stable offset can still stand
+ * before that transaction's records, and a read up to it would miss them.
+ */
 export async function readTopic(topic: string): Promise<SourceRecord[]> {
   if ((await topicPartitions(topic)) === null) return []
+  await waitForStableOffsets(topic)
   const client = new KafkaClient(relayReadSettings(plaintextConnection(bootstrapBrokers()), 'sluice-test-reader'))
   try {
     const parts = await client.describeTopics([topic])

@@ -15,7 +15,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Position } from '../../src/api/position.ts'
 import type { Row, RowValues, SourceRecord } from '../../src/api/record.ts'
-import type { BatchMark } from '../../src/api/store.ts'
+import type { BatchMark, PartitionWatermarkRule } from '../../src/api/store.ts'
 import type { DeadLetter, MergeRule, RejectedRow, TableBatch } from '../../src/api/writer.ts'
 import { type BatchToCommit, type CommitParts, type CommitResult, commitBatch } from '../../src/engine/commit.ts'
 import { isSluiceError } from '../../src/errors.ts'
@@ -73,6 +73,8 @@ interface BatchOptions {
   readonly end?: Position
   readonly exactlyOnce?: boolean
   readonly watermark?: number | null
+  readonly eventTimes?: Readonly<Record<string, number>>
+  readonly partitionWatermark?: PartitionWatermarkRule
   readonly dead?: readonly DeadLetter[]
   readonly late?: readonly DeadLetter[]
   readonly deletes?: readonly RowValues[]
@@ -87,7 +89,10 @@ function batch(batchId: number, values: readonly RowValues[], o: BatchOptions = 
   const start = o.start ?? (from === 0 ? {} : { 't/0': String(from) })
   const end = o.end ?? { 't/0': String(from + 100) }
   const rows: Row[] = values.map((v, i) => ({ values: v, source: record(from + i) }))
-  const mark: BatchMark = { pipelineId: PIPELINE, batchId, exactlyOnce: o.exactlyOnce ?? true, recordCount: values.length, start, end, nextWatermarkMs: o.watermark ?? null, checkpointLocation: null }
+  const mark: BatchMark = { pipelineId: PIPELINE, batchId, exactlyOnce: o.exactlyOnce ?? true, recordCount: values.length, start, end, nextWatermarkMs: o.watermark ?? null, checkpointLocation: null,
+    ...(o.eventTimes ? { eventTimes: o.eventTimes } : {}),
+    ...(o.partitionWatermark ? { partitionWatermark: o.partitionWatermark } : {}),
+  }
   const table: TableBatch = { rows, ...(o.deletes ? { deletes: o.deletes } : {}), ...(o.merge ? { merge: o.merge } : {}) }
   const onRejected = (rejected: readonly RejectedRow[]): DeadLetter[] => rejected.map((r) => ({ record: r.row.source, code: r.error.code, reason: r.error.message }))
   return { mark, table, dead: o.dead ?? [], late: o.late ?? [], ...(o.isolate === false ? {} : { onRejected }) }
@@ -122,9 +127,48 @@ export function storeConformanceSuite<Tx>(harness: StoreHarness<Tx>): void {
       assert.deepEqual({ status: r.status, written: r.written, rejected: r.rejected.length }, { status: 'committed', written: 2, rejected: 0 })
       assert.deepEqual(await f.rows(), [{ id: 1, name: 'n1', amount: 1.5 }, { id: 2, name: 'n2', amount: 3 }])
       assert.deepEqual(await f.parts.store.committedState(PIPELINE), { batchId: 1, position: { 't/0': '100' }, watermarkMs: WATERMARK })
+      assert.equal(r.watermarkMs, WATERMARK)
+      // The watermark never moves back: a batch that proposes none, or a smaller one, keeps it.
       const next = await commit(batch(2, [good(3)]))
-      assert.equal(next.status, 'committed')
-      assert.deepEqual(await f.parts.store.committedState(PIPELINE), { batchId: 2, position: { 't/0': '200' }, watermarkMs: null })
+      assert.deepEqual([next.status, next.watermarkMs], ['committed', WATERMARK])
+      assert.deepEqual(await f.parts.store.committedState(PIPELINE), { batchId: 2, position: { 't/0': '200' }, watermarkMs: WATERMARK })
+      const lower = await commit(batch(3, [good(4)], { watermark: WATERMARK - 1 }))
+      assert.equal(lower.watermarkMs, WATERMARK)
+      const higher = await commit(batch(4, [good(5)], { watermark: WATERMARK + 1 }))
+      assert.equal(higher.watermarkMs, WATERMARK + 1)
+      assert.equal((await f.parts.store.committedState(PIPELINE))?.watermarkMs, WATERMARK + 1)
+    }))
+
+  test(name('per-partition watermark: the minimum over the partitions with event times, from every batch committed'), () =>
+    withFixture(append, async (f, commit) => {
+      const rule: PartitionWatermarkRule = { delayMs: 1000, idleMs: null }
+      // t/0 runs ahead; t/1 has only records without event times yet: it does not count.
+      const b1 = await commit(batch(1, [good(1)], { start: {}, end: { 't/0': '10', 't/1': '5' }, eventTimes: { 't/0': WATERMARK + 60_000 }, watermark: WATERMARK + 59_000, partitionWatermark: rule }))
+      assert.equal(b1.watermarkMs, WATERMARK + 59_000)
+      // t/1 behind: the watermark cannot go back, so it stays where t/0 alone put it.
+      const b2 = await commit(batch(2, [good(2)], { start: { 't/1': '5' }, end: { 't/1': '9' }, eventTimes: { 't/1': WATERMARK + 10_000 }, partitionWatermark: rule }))
+      assert.equal(b2.watermarkMs, WATERMARK + 59_000)
+      // t/0 races on; t/1 (committed earlier, maybe by another worker) holds the pipeline back.
+      const b3 = await commit(batch(3, [good(3)], { start: { 't/0': '10' }, end: { 't/0': '20' }, eventTimes: { 't/0': WATERMARK + 120_000 }, partitionWatermark: rule }))
+      assert.equal(b3.watermarkMs, WATERMARK + 59_000)
+      // t/1 catches up past t/0's first maximum: the minimum is t/1's now.
+      const b4 = await commit(batch(4, [good(4)], { start: { 't/1': '9' }, end: { 't/1': '12' }, eventTimes: { 't/1': WATERMARK + 90_000 }, partitionWatermark: rule }))
+      assert.equal(b4.watermarkMs, WATERMARK + 89_000)
+      // A batch of t/1 without on-time event times keeps its maximum.
+      const b5 = await commit(batch(5, [good(5)], { start: { 't/1': '12' }, end: { 't/1': '13' }, partitionWatermark: rule }))
+      assert.equal(b5.watermarkMs, WATERMARK + 89_000)
+      assert.equal((await f.parts.store.committedState(PIPELINE))?.watermarkMs, WATERMARK + 89_000)
+    }))
+
+  test(name('per-partition watermark: a partition idle for the idle timeout does not hold it back'), () =>
+    withFixture(append, async (_f, commit) => {
+      const rule: PartitionWatermarkRule = { delayMs: 0, idleMs: 300 }
+      await commit(batch(1, [good(1)], { start: {}, end: { 't/0': '1', 't/1': '1' }, eventTimes: { 't/0': WATERMARK, 't/1': WATERMARK + 5000 }, partitionWatermark: rule }))
+      const busy = await commit(batch(2, [good(2)], { start: { 't/1': '1' }, end: { 't/1': '2' }, eventTimes: { 't/1': WATERMARK + 9000 }, partitionWatermark: rule }))
+      assert.equal(busy.watermarkMs, WATERMARK, 't/0 moved just now: it holds the watermark')
+      await new Promise((r) => setTimeout(r, 600))
+      const idle = await commit(batch(3, [good(3)], { start: { 't/1': '2' }, end: { 't/1': '3' }, eventTimes: { 't/1': WATERMARK + 10_000 }, partitionWatermark: rule }))
+      assert.equal(idle.watermarkMs, WATERMARK + 10_000, 't/0 has not moved for longer than the idle timeout')
     }))
 
   test(name('the same batch committed again is a duplicate: its work does not run, nothing is written twice'), () =>

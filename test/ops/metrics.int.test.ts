@@ -88,6 +88,10 @@ describe('the HTTP endpoint during a run', () => {
       assert.equal(metric(first.samples, 'sluice_records_total', pipelineId, { destination: 'table' }), 2000)
       assert.equal(metric(first.samples, 'sluice_circuit_state', pipelineId), 0)
       assert.ok(first.samples.some((x) => x.name === 'process_cpu_seconds_total'), 'prom-client process metrics are exported')
+      // Several workers of one pipeline scrape apart: every series names its worker (host:pid).
+      const workers = new Set(first.samples.map((x) => x.labels.worker))
+      assert.equal(workers.size, 1, `one worker label on every series: ${[...workers].join(', ')}`)
+      assert.match(String([...workers][0]), /^.+:\d+$/)
       for (const x of first.samples.filter((x) => x.name.startsWith('etl_batch_'))) {
         assert.equal(x.labels.pipeline_id, pipelineId, `${x.name} carries the pipeline_id label`)
       }

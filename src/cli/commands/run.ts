@@ -3,6 +3,7 @@ import { type Command, Option } from 'commander'
 import { loadPipelineFile } from '../../config/index.ts'
 import { toSluiceError } from '../../errors.ts'
 import { EngineEvents } from '../../engine/events.ts'
+import { workerId } from '../../engine/worker-id.ts'
 import { createLogger } from '../../observability/logger.ts'
 import { attachMetrics, createMetrics } from '../../observability/metrics.ts'
 import { QueryStatusBoard } from '../../observability/status.ts'
@@ -60,7 +61,7 @@ async function runCommand(files: string[], flags: RunFlags, levelFromEnv: boolea
     ...(flags.json ? { destination: process.stderr, pretty: Boolean(process.stderr.isTTY) } : {}),
   })
   const events = new EngineEvents()
-  const metrics = createMetrics()
+  const metrics = createMetrics(undefined, { worker: workerId() })
   attachMetrics(events, metrics)
   const board = new QueryStatusBoard(events)
   let assembledPipelines: readonly AssembledPipeline[] | null = null

@@ -23,7 +23,7 @@ async function tracker(committed = 0, watermarkMs: number | null = 5000): Promis
     await db.transaction(async (tx) => {
       await t.markBatchProcessed(tx, 'p', id, 10, '/ckpt')
       const start: Record<string, string> = id === 0 ? {} : { 't/0': String(id * 10), 't/1': String(id * 10) }
-      await t.fence(tx, 'p', id, start, { 't/0': String((id + 1) * 10), 't/1': String((id + 1) * 10) })
+      await t.fence(tx, 'p', id, start, { 't/0': String((id + 1) * 10), 't/1': String((id + 1) * 10) }, { 't/0': 9000 + id, 't/1': 8000 + id })
       await t.saveState(tx, 'p', id, watermarkMs)
     })
   }
@@ -32,6 +32,12 @@ async function tracker(committed = 0, watermarkMs: number | null = 5000): Promis
 
 function request(over: Partial<ResetRequest> = {}): ResetRequest {
   return { pipelineId: 'p', target: 'earliest', dryRun: false, keepWatermark: false, resetBy: 'tester@host pid 1', checkpointLocation: '/ckpt', createTables: true, ...over }
+}
+
+/** Each partition's largest event time, which the per-partition watermark rule reads. */
+async function eventTimes(t: BatchTracker): Promise<Record<string, string | null>> {
+  const r = await db.query<{ k: string; e: string | null }>(`SELECT partition_key AS k, max_event_ms::text AS e FROM ${t.schema}.sluice_source_positions WHERE pipeline_id = 'p' ORDER BY 1`)
+  return Object.fromEntries(r.rows.map((row) => [row.k, row.e]))
 }
 
 async function positions(t: BatchTracker): Promise<Record<string, string>> {
@@ -66,6 +72,7 @@ test('a reset is a batch of its own: positions, a 0-record tracker row with the 
   const { rows: tracked } = await db.query<{ batch_id: string; record_count: string; checkpoint_location: string }>(`SELECT batch_id::text, record_count::text, checkpoint_location FROM ${s}.batch_tracker WHERE pipeline_id = 'p' ORDER BY batch_id`)
   assert.deepEqual(tracked.map((r) => [r.batch_id, r.record_count, r.checkpoint_location]), [['0', '10', '/ckpt'], ['1', '10', '/ckpt'], ['2', '10', '/ckpt'], ['3', '0', '/ckpt']])
   assert.deepEqual(await t.committedState('p'), { batchId: 3, position: { 't/0': '0', 't/1': '30', 't/2': '7' }, watermarkMs: null })
+  assert.deepEqual(await eventTimes(t), { 't/0': null, 't/1': null, 't/2': null }, 'the per-partition rule cannot bring the old watermark back')
   const { rows: history } = await db.query<Record<string, unknown>>(`SELECT batch_id::text, target, before_positions, after_positions, watermark_before_ms::text, watermark_after_ms, reset_by, db_user FROM ${s}.sluice_position_resets`)
   assert.deepEqual(history, [
     {
@@ -90,6 +97,7 @@ test('--keep-watermark keeps it; a reset that changes nothing writes nothing', a
   const kept = await resetPositions(t, request({ keepWatermark: true }), async () => ({ 't/0': '5' }))
   assert.equal(kept.watermarkAfter, 5000)
   assert.equal((await t.committedState('p'))?.watermarkMs, 5000)
+  assert.deepEqual(await eventTimes(t), { 't/0': '9001', 't/1': '8001' }, 'kept with the watermark')
   const same = await resetPositions(t, request({ keepWatermark: true }), async () => ({ 't/0': '5', 't/1': '20' }))
   assert.equal(same.applied, false)
   assert.equal(same.batchId, 3, 'the id it would have taken')

@@ -97,7 +97,8 @@ export async function resetPositions(tracker: BatchTracker, request: ResetReques
         details: { schema: tracker.schema },
       })
     }
-    if (!present) await tracker.ensureTables()
+    // Also on tables of an older version: the reset writes today's columns (max_event_ms).
+    if (request.createTables) await tracker.ensureTables()
     for (const stmt of sqlStatements('reset-ddl', q)) await tracker.driver.query(stmt)
   }
   try {
@@ -157,7 +158,9 @@ async function writeReset(
   if (!(await tracker.markBatchProcessed(tx, pipelineId, batchId, 0, request.checkpointLocation))) {
     throw new SluiceError('INTERNAL', `batch id ${batchId} of ${pipelineId} is already in batch_tracker although the state row says it is next`)
   }
-  await tracker.saveState(tx, pipelineId, batchId, watermarkAfter)
+  // Not tracker.saveState: a batch never moves the watermark back, a reset may (and by default clears it).
+  await tx.query(sql('reset-state-save'), [pipelineId, batchId, watermarkAfter])
+  if (!request.keepWatermark) await tx.query(sql('reset-event-times-clear'), [pipelineId])
   const side = (pick: (p: PartitionMove) => string | null): string => JSON.stringify(Object.fromEntries(changed.map((p) => [p.partition, pick(p)])))
   await tx.query(sql('reset-history'), [pipelineId, batchId, request.target, side((p) => p.before), side((p) => p.after), watermarkBefore, watermarkAfter, request.resetBy])
   await failpoint('reset-before-commit', batchId) // crash tests: everything written, COMMIT not sent

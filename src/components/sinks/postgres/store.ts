@@ -116,6 +116,7 @@ export class PostgresStore implements CommitStore<PgBatchTx> {
     const rolledBack: Array<() => void> = []
     try {
       let batchId: number | null = mark.shared ? null : mark.batchId
+      let watermarkMs: number | null = null
       const value = await tracker.driver.transaction(async (session): Promise<T> => {
         if (mark.exactlyOnce && !mark.shared) {
           const fresh = await tracker.markBatchProcessed(session, mark.pipelineId, mark.batchId, mark.recordCount, mark.checkpointLocation)
@@ -123,7 +124,7 @@ export class PostgresStore implements CommitStore<PgBatchTx> {
         }
                 // A shared pipeline's batch whose every partition already stands at its end committed before
         // (under another id, or by another worker); one worker's pipeline keeps the strict fence.
-        if (mark.exactlyOnce && (await tracker.fence(session, mark.pipelineId, mark.batchId, mark.start, mark.end)) === 'committed') {
+        if (mark.exactlyOnce && (await tracker.fence(session, mark.pipelineId, mark.batchId, mark.start, mark.end, mark.eventTimes)) === 'committed') {
           if (mark.shared) throw new DuplicateBatch()
           throw fencedError(mark)
         }
@@ -134,14 +135,14 @@ export class PostgresStore implements CommitStore<PgBatchTx> {
           if (mark.shared && !(await tracker.markBatchProcessed(session, mark.pipelineId, id, mark.recordCount, mark.checkpointLocation))) {
             throw new SluiceError('INTERNAL', `batch id ${id} of ${mark.pipelineId} taken from the state row is already in batch_tracker`)
           }
-          await tracker.saveState(session, mark.pipelineId, id, mark.nextWatermarkMs)
+          watermarkMs = await tracker.saveState(session, mark.pipelineId, id, mark.partitionWatermark ?? mark.nextWatermarkMs)
         }
         await failpoint('before-commit', mark.batchId) // crash tests: everything written, COMMIT not sent
         return result
       })
       await failpoint('after-commit', mark.batchId) // crash tests: committed, nothing recorded elsewhere yet
       for (const fn of committed) fn()
-      return { status: 'committed', value, batchId: batchId ?? mark.batchId }
+      return { status: 'committed', value, batchId: batchId ?? mark.batchId, ...(mark.exactlyOnce ? { watermarkMs } : {}) }
     } catch (err) {
       for (const fn of rolledBack) fn()
       if (err instanceof DuplicateBatch) {

@@ -4,7 +4,7 @@
  * the source-position fence and the pipeline state row that make a batch commit the recovery point.
  * All methods take the pipeline id: one tracker serves every pipeline of a database.
  */
-import type { CommittedState } from '../../../api/store.ts'
+import type { CommittedState, PartitionWatermarkRule } from '../../../api/store.ts'
 import type { Position } from '../../../api/position.ts'
 import { SluiceError } from '../../../errors.ts'
 import type { PgDriver, PgSession } from './driver.ts'
@@ -105,12 +105,13 @@ export class BatchTracker {
    * Moves each partition of `end` from its `start` value (absent = never stored) to its end value, or
    * throws SINK_FENCED naming the partitions whose stored position is not the batch's start.
    */
-  async fence(tx: PgSession, pipelineId: string, batchId: number, start: Position, end: Position): Promise<'applied' | 'committed'> {
+  async fence(tx: PgSession, pipelineId: string, batchId: number, start: Position, end: Position, eventTimes: Readonly<Record<string, number>> = {}): Promise<'applied' | 'committed'> {
     const keys = Object.keys(end)
     if (keys.length === 0) return 'applied'
     const expected = keys.map((k) => start[k] ?? null)
     const next = keys.map((k) => end[k] as string)
-    const r = await tx.query<{ partition_key: string }>(this.#sql('positions-fence'), [pipelineId, batchId, keys, expected, next])
+    const maxEvent = keys.map((k) => (eventTimes[k] === undefined ? null : String(Math.trunc(eventTimes[k]))))
+    const r = await tx.query<{ partition_key: string }>(this.#sql('positions-fence'), [pipelineId, batchId, keys, expected, next, maxEvent])
     if (r.rows.length === keys.length) return 'applied'
     const applied = new Set(r.rows.map((row) => row.partition_key))
     const lost = keys.filter((k) => !applied.has(k))
@@ -132,9 +133,17 @@ export class BatchTracker {
     return Number(r.rows[0]?.batch_id)
   }
 
-  /** Records the last committed batch and the watermark for the next one. */
-  async saveState(tx: PgSession, pipelineId: string, batchId: number, watermarkMs: number | null): Promise<void> {
-    await tx.query(this.#sql('state-upsert'), [pipelineId, batchId, watermarkMs === null ? null : Math.trunc(watermarkMs)])
+  /**
+   * Records the last committed batch and the watermark for the next one: the larger of the stored
+   * one and `watermark` (a proposed value, Spark's rule), or (a rule) the per-partition minimum
+   * computed from the stored partitions. Returns the watermark stored.
+   */
+  async saveState(tx: PgSession, pipelineId: string, batchId: number, watermark: number | null | PartitionWatermarkRule): Promise<number | null> {
+    const r =
+      watermark !== null && typeof watermark === 'object'
+        ? await tx.query<{ watermark_ms: string | null }>(this.#sql('state-upsert-partitions'), [pipelineId, batchId, Math.trunc(watermark.delayMs), watermark.idleMs === null ? null : Math.trunc(watermark.idleMs)])
+        : await tx.query<{ watermark_ms: string | null }>(this.#sql('state-upsert'), [pipelineId, batchId, watermark === null ? null : Math.trunc(watermark)])
+    return num(r.rows[0]?.watermark_ms)
   }
 
   /** Stored positions of a pipeline. */

@@ -6,6 +6,7 @@
 import { findErrorBy, type Admin, type Consumer, type fetchV17 } from '@platformatic/kafka'
 import { SluiceError } from '../../../errors.ts'
 import { useContiguousReads } from './contiguous-reads.ts'
+import { restoreCommittedBatches } from './committed-fetch.ts'
 import { clientTuning, createAdmin, createConsumer, type ReaderSettings } from '../../kafka/clients.ts'
 import { kafkaFailure, kafkaFailureSync } from '../../kafka/failure.ts'
 import type { TopicSelection } from './options.ts'
@@ -146,8 +147,19 @@ export class KafkaClient {
     }
   }
 
-  /** One Fetch request to `node` (the partitions' leader); errors are left to the caller. `limits` overrides the configured sizes (size probes). */
-  fetch(node: number, parts: readonly FetchPartition[], limits?: { maxBytes: number; partitionMaxBytes: number }): Promise<fetchV17.FetchResponse> {
+  /**
+   * One Fetch request to `node` (the partitions' leader); errors are left to the caller. `limits`
+   * overrides the configured sizes (size probes). Under read_committed, a partition whose response
+   * lists aborted transactions is fetched again read_uncommitted (committed-fetch.ts): the client
+   * library's own filter of aborted transactions can drop committed records.
+   */
+  async fetch(node: number, parts: readonly FetchPartition[], limits?: { maxBytes: number; partitionMaxBytes: number }): Promise<fetchV17.FetchResponse> {
+    const response = await this.#fetch(node, parts, limits, this.#settings.isolationLevel)
+    if (this.#settings.isolationLevel === 0) return response
+    return restoreCommittedBatches(response, parts, (again) => this.#fetch(node, again, limits, 0))
+  }
+
+  #fetch(node: number, parts: readonly FetchPartition[], limits: { maxBytes: number; partitionMaxBytes: number } | undefined, isolationLevel: 0 | 1): Promise<fetchV17.FetchResponse> {
     const partitionMaxBytes = limits?.partitionMaxBytes ?? this.#settings.partitionMaxBytes
     const byTopic = new Map<string, FetchPartition[]>()
     for (const p of parts) {
@@ -170,7 +182,7 @@ export class KafkaClient {
       minBytes: 1,
       maxBytes: limits?.maxBytes ?? this.#settings.fetchMaxBytes,
       maxWaitTime: this.#settings.fetchMaxWaitMs,
-      isolationLevel: this.#settings.isolationLevel,
+      isolationLevel,
     })
   }
 

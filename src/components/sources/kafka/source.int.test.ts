@@ -9,9 +9,9 @@ import type { ComponentContext, Logger } from '../../../api/component.ts'
 import { advance, type Position } from '../../../api/position.ts'
 import type { KafkaExtractConfig } from './config.ts'
 import { isSluiceError } from '../../../errors.ts'
-import { createAdmin, createTopic, deleteTopics, kafkaBootstrap, produce, uniqueTopic, type TestMessage } from '../../../../test/helpers/kafka.ts'
+import { bootstrapBrokers, createAdmin, createTopic, deleteTopics, kafkaBootstrap, produce, uniqueTopic, waitForStableOffsets, type TestMessage } from '../../../../test/helpers/kafka.ts'
 import { readAll, sourceConformance } from '../../../../test/conformance/source-suite.ts'
-import { Reader } from '@platformatic/kafka'
+import { Producer, Reader } from '@platformatic/kafka'
 import { KafkaSource, type KafkaSourceOptions } from './source.ts'
 
 const signal = new AbortController().signal
@@ -160,6 +160,47 @@ describe('kafka source', () => {
       const part = await s.plan(mid, { maxRecords: 50 }, signal)
       assert.deepEqual(part, { [`${topic}/0`]: '150' })
       assert.deepEqual(await readAll(s, mid, part), [])
+    } finally {
+      await s.close()
+    }
+  })
+
+  test('one transactional producer: committed transactions between an aborted one and a later abort marker are all read', async () => {
+    // The outbox relay's pattern: one transactional id, so one producer id, across transactions and
+    // restarts. A relay killed mid-round leaves an aborted transaction; one fenced after
+    // AddPartitionsToTxn, before its records reached a partition, leaves an abort marker without
+    // data there. The client library's read_committed filter dropped everything of that producer
+    // between the first and the last abort marker of a response, committed records included.
+    const topic = await newTopic(1)
+    const producer = new Producer({ clientId: 'sluice-test-txn', bootstrapBrokers: bootstrapBrokers(), acks: -1, idempotent: true, transactionalId: uniqueTopic('txn') })
+    const message = (value: string): { topic: string; partition: number; value: Buffer } => ({ topic, partition: 0, value: Buffer.from(value) })
+    try {
+      let tx = await producer.beginTransaction()
+      await tx.send({ messages: [message('aborted')] })
+      await tx.abort()
+      for (const values of [['c1', 'c2'], ['c3']]) {
+        tx = await producer.beginTransaction()
+        await tx.send({ messages: values.map(message) })
+        await tx.commit()
+      }
+      tx = await producer.beginTransaction()
+      await tx.addPartitions(await producer.metadata({ topics: [topic] }), [message('never sent')])
+      await tx.abort()
+      tx = await producer.beginTransaction()
+      await tx.send({ messages: [message('c4')] })
+      await tx.commit()
+    } finally {
+      await producer.close()
+    }
+    await waitForStableOffsets(topic)
+    const s = source({ subscribe: topic })
+    try {
+      const start = await s.initialPosition(signal)
+      const end = await s.plan(start, {}, signal)
+      // 0 aborted, 1 its abort marker, 2-3 c1 c2, 4 commit, 5 c3, 6 commit, 7 the data-less abort marker, 8 c4, 9 commit.
+      assert.deepEqual(end, { [`${topic}/0`]: '10' })
+      assert.deepEqual(values(await readAll(s, start, end)), ['c1', 'c2', 'c3', 'c4'])
+      assert.deepEqual((await readAll(s, start, end)).map((r) => r.offset), ['2', '3', '5', '8'])
     } finally {
       await s.close()
     }

@@ -21,6 +21,7 @@ export type SqlFile =
   | 'positions-at'
   | 'state-next-batch'
   | 'state-upsert'
+  | 'state-upsert-partitions'
   | 'state-read'
   | 'table-columns'
   | 'table-unique-keys'
@@ -34,6 +35,8 @@ export type SqlFile =
   | 'reset-positions-set'
   | 'reset-positions-forget'
   | 'reset-history'
+  | 'reset-state-save'
+  | 'reset-event-times-clear'
 
 function raw(name: SqlFile): string {
   let text = cache.get(name)

@@ -8,6 +8,9 @@
 -- sluice_source_positions: the source position each pipeline's committed batches end at, one row
 --   per partition key (Kafka `topic/partition`, a file). `position` is the next record to read.
 --   Writers compare-and-set it against the batch's start position: that is the partition fence.
+--   `max_event_ms` is the largest on-time event time committed from the partition (epoch ms, NULL
+--   without a watermark or before any): the per-partition watermark rule reads it, with
+--   `updated_at` telling an idle partition (docs/design/scale-out.md, "Event time").
 -- sluice_pipeline_state: one row per pipeline with the last committed batch id and the watermark
 --   to apply from the next batch on (epoch ms, NULL without a watermark).
 CREATE TABLE IF NOT EXISTS {{schema}}.batch_tracker (
@@ -25,8 +28,10 @@ CREATE TABLE IF NOT EXISTS {{schema}}.sluice_source_positions (
   position TEXT NOT NULL,
   batch_id BIGINT NOT NULL,
   updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  max_event_ms BIGINT,
   PRIMARY KEY (pipeline_id, partition_key)
 );
+ALTER TABLE {{schema}}.sluice_source_positions ADD COLUMN IF NOT EXISTS max_event_ms BIGINT;
 CREATE TABLE IF NOT EXISTS {{schema}}.sluice_pipeline_state (
   pipeline_id VARCHAR(255) PRIMARY KEY,
   last_batch_id BIGINT NOT NULL,
