@@ -129,7 +129,7 @@ export async function resetPositions(tracker: BatchTracker, request: ResetReques
       const outcome = { pipelineId, batchId, running, partitions, watermarkBefore, watermarkAfter }
       if (request.dryRun) throw new DryRun({ ...outcome, applied: false })
       if (changed.length === 0 && watermarkAfter === watermarkBefore) throw new DryRun({ ...outcome, applied: false })
-      await writeReset(tx, sql, tracker, request, batchId, changed, watermarkBefore, watermarkAfter)
+      await writeReset(tx, sql, tracker, request, { batchId, changed, watermarkBefore, watermarkAfter })
       return { ...outcome, applied: true }
     })
   } catch (err) {
@@ -144,12 +144,10 @@ async function writeReset(
   sql: (name: SqlFile) => string,
   tracker: BatchTracker,
   request: ResetRequest,
-  batchId: number,
-  changed: readonly PartitionMove[],
-  watermarkBefore: number | null,
-  watermarkAfter: number | null,
+  plan: { readonly batchId: number; readonly changed: readonly PartitionMove[]; readonly watermarkBefore: number | null; readonly watermarkAfter: number | null },
 ): Promise<void> {
   const { pipelineId } = request
+  const { batchId, changed, watermarkBefore, watermarkAfter } = plan
   const set = changed.filter((p) => p.after !== null)
   const forget = changed.filter((p) => p.after === null).map((p) => p.partition)
   if (set.length > 0) await tx.query(sql('reset-positions-set'), [pipelineId, batchId, set.map((p) => p.partition), set.map((p) => p.after)])
