@@ -62,11 +62,11 @@ export interface ResetOutcome {
   readonly watermarkAfter: number | null
 }
 
-/** Rolls the dry run's transaction back. */
-class DryRun extends Error {
+/** Rolls back the transaction of a dry run, or of a reset that would change nothing. */
+class NothingWritten extends Error {
   readonly outcome: ResetOutcome
   constructor(outcome: ResetOutcome) {
-    super('dry run')
+    super('nothing written')
     this.outcome = outcome
   }
 }
@@ -109,33 +109,32 @@ export async function resetPositions(tracker: BatchTracker, request: ResetReques
           details: { pipelineId, schema: tracker.schema },
         })
       }
-      let stored: Position = {}
-      let lastBatch: number | null = null
-      let watermarkBefore: number | null = null
-      if (present || !request.dryRun) {
-        const state = await tx.query<{ last_batch_id: string | null; watermark_ms: string | null; tracker_batch_id: string | null }>(sql('reset-state'), [pipelineId])
-        const row = state.rows[0]
-        const ids = [num(row?.last_batch_id), num(row?.tracker_batch_id)].filter((n): n is number => n !== null)
-        lastBatch = ids.length === 0 ? null : Math.max(...ids)
-        watermarkBefore = num(row?.watermark_ms)
-        const positions: Record<string, string> = {}
-        for (const p of await tracker.positions(pipelineId, tx)) positions[p.partition] = p.position
-        stored = positions
-      }
+      // A dry run on a pipeline without tables (it never ran) reads nothing: there is nothing yet.
+      const { stored, lastBatch, watermarkBefore } = present || !request.dryRun ? await readStored(tx, sql, tracker, pipelineId) : { stored: {}, lastBatch: null, watermarkBefore: null }
       const partitions = partitionMoves(stored, await decide(stored))
       const batchId = lastBatch === null ? 0 : lastBatch + 1
       const watermarkAfter = request.keepWatermark ? watermarkBefore : null
       const changed = partitions.filter((p) => p.changed)
       const outcome = { pipelineId, batchId, running, partitions, watermarkBefore, watermarkAfter }
-      if (request.dryRun) throw new DryRun({ ...outcome, applied: false })
-      if (changed.length === 0 && watermarkAfter === watermarkBefore) throw new DryRun({ ...outcome, applied: false })
+      if (request.dryRun) throw new NothingWritten({ ...outcome, applied: false })
+      if (changed.length === 0 && watermarkAfter === watermarkBefore) throw new NothingWritten({ ...outcome, applied: false })
       await writeReset(tx, sql, tracker, request, { batchId, changed, watermarkBefore, watermarkAfter })
       return { ...outcome, applied: true }
     })
   } catch (err) {
-    if (err instanceof DryRun) return err.outcome
+    if (err instanceof NothingWritten) return err.outcome
     throw err
   }
+}
+
+/** The stored positions, the last batch id (state row or tracker) and the watermark, the state row locked. */
+async function readStored(tx: PgSession, sql: (name: SqlFile) => string, tracker: BatchTracker, pipelineId: string): Promise<{ stored: Position; lastBatch: number | null; watermarkBefore: number | null }> {
+  const state = await tx.query<{ last_batch_id: string | null; watermark_ms: string | null; tracker_batch_id: string | null }>(sql('reset-state'), [pipelineId])
+  const row = state.rows[0]
+  const ids = [num(row?.last_batch_id), num(row?.tracker_batch_id)].filter((n): n is number => n !== null)
+  const stored: Record<string, string> = {}
+  for (const p of await tracker.positions(pipelineId, tx)) stored[p.partition] = p.position
+  return { stored, lastBatch: ids.length === 0 ? null : Math.max(...ids), watermarkBefore: num(row?.watermark_ms) }
 }
 
 /** The writes of a reset, in its transaction. */
