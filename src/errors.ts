@@ -38,6 +38,8 @@ export const errorCatalog = {
   SHUTDOWN: { retryable: false, doc: 'The query was stopped by a signal before the batch could finish.' },
   QUERY_REFUSED: { retryable: false, doc: '`sluice sql` refused a query that is not one read-only statement (several statements, a write, transaction control).' },
   QUERY_FAILED: { retryable: false, doc: 'The database rejected the query of `sluice sql` (syntax error, unknown table or column, a write in the READ ONLY transaction).' },
+  PIPELINE_RUNNING: { retryable: false, doc: '`sluice reset` refused to move the positions because a worker of the pipeline is running (it holds the run lock in the sink database, or the embedded database is open in another process).' },
+  RESET_REFUSED: { retryable: false, doc: '`sluice reset` refused its target: a partition the source does not have, an offset outside the partition\'s log, a target the source cannot take, or a pipeline without stored positions.' },
   INTERNAL: { retryable: false, doc: 'A bug in Sluice: an invariant did not hold.' },
 } as const satisfies Record<string, { retryable: boolean; doc: string }>
 

@@ -1,4 +1,5 @@
 import type { Position } from './position.ts'
+import type { PositionMoves, ResetTarget } from './reset.ts'
 import type { SourceRecord } from './record.ts'
 
 /**
@@ -63,6 +64,14 @@ export interface Source {
   committed?(to: Position): Promise<void>
   /** Latest available position per partition, for lag metrics; optional. */
   latest?(signal: AbortSignal): Promise<Position>
+  /**
+   * For `sluice reset` (never called by the engine): the new position of each partition for
+   * `target`, given the `stored` positions; partitions it leaves out keep theirs. Throws
+   * RESET_REFUSED naming the partition and value when the target does not fit the source (a
+   * partition it does not have, an offset outside the log, a target kind it cannot take).
+   * Absent: the source cannot be reset.
+   */
+  resetTo?(target: ResetTarget, stored: Position, signal: AbortSignal): Promise<PositionMoves>
   /** Partition ownership when several workers share the source (a consumer group); absent: this worker owns every partition. */
   readonly ownership?: PartitionOwnership
   /**

@@ -15,6 +15,7 @@ import { registerCleanup } from './commands/cleanup.ts'
 import { registerSql } from './commands/sql.ts'
 import { registerTest } from './commands/test.ts'
 import { registerDlq } from './commands/dlq.ts'
+import { registerReset } from './commands/reset.ts'
 import { debugStack, installLastResort, oneLine } from './report-error.ts'
 
 /** Builds the command tree (exported for tests). */
@@ -23,7 +24,7 @@ export function buildProgram(): Command {
     .description('Streaming ETL from Kafka and files into PostgreSQL, exactly once.')
     .version('0.1.0')
   program.exitOverride()
-  for (const register of [registerRun, registerValidate, registerSchema, registerStatus, registerCleanup, registerSql, registerTest, registerDlq]) {
+  for (const register of [registerRun, registerValidate, registerSchema, registerStatus, registerCleanup, registerSql, registerTest, registerDlq, registerReset]) {
     register(program)
   }
   for (const command of program.commands) command.exitOverride()

@@ -58,3 +58,20 @@ test('at-least-once: the checkpoint commits are the authority', async () => {
   const r = await resolveResumePoint(null, c, false, nullLogger)
   assert.deepEqual(r, { nextBatchId: 3, position: { 't/0': '30' }, watermarkMs: 5, replay: null })
 })
+
+test('after sluice reset (a committed batch of its own): a plan the log made before it is never replayed; the database positions win', async () => {
+  const c = await log()
+  // Batches 0-4 committed at t/0=50; batch 5 was planned from 50 and the process died; then a reset
+  // to offset 10 took batch id 5 in the database.
+  await c.writeCommitted({ batchId: 4, nextWatermarkMs: 77, end: { 't/0': '50' } })
+  await c.writePlanned({ batchId: 5, start: { 't/0': '50' }, end: { 't/0': '60' }, watermarkMs: 77, plannedAt: 'x' })
+  const r = await resolveResumePoint({ batchId: 5, position: { 't/0': '10' }, watermarkMs: null }, c, true, nullLogger)
+  assert.deepEqual(r, { nextBatchId: 6, position: { 't/0': '10' }, watermarkMs: null, replay: null })
+  assert.deepEqual(await c.latestCommitted(), { batchId: 5, nextWatermarkMs: null, end: { 't/0': '10' } }, 'the commit marker follows the database')
+  // Without the stale plan (the last run stopped cleanly) it is the same.
+  const clean = await log()
+  await clean.writePlanned({ batchId: 4, start: { 't/0': '40' }, end: { 't/0': '50' }, watermarkMs: 77, plannedAt: 'x' })
+  await clean.writeCommitted({ batchId: 4, nextWatermarkMs: 77, end: { 't/0': '50' } })
+  const r2 = await resolveResumePoint({ batchId: 5, position: { 't/0': '10' }, watermarkMs: null }, clean, true, nullLogger)
+  assert.deepEqual(r2, { nextBatchId: 6, position: { 't/0': '10' }, watermarkMs: null, replay: null })
+})

@@ -8,7 +8,7 @@ import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import type { Logger } from '../../../api/component.ts'
 import type { ConnectPlan } from './tls.ts'
-import { copySql, type PgDriver, type PgSession, type QueryResult } from './driver.ts'
+import { copySql, type DedicatedSession, type PgDriver, type PgSession, type QueryResult } from './driver.ts'
 
 function session(client: pg.PoolClient): PgSession {
   return {
@@ -27,6 +27,32 @@ function session(client: pg.PoolClient): PgSession {
       const stream = client.query(copyFrom(copySql(table, columns, 'STDIN')))
       await pipeline(Readable.from(chunks, { objectMode: false }), stream)
       return stream.rowCount
+    },
+  }
+}
+
+/** A connected client of its own; `lost` resolves when its socket fails or the server ends it. */
+async function dedicatedSession(client: pg.Client): Promise<DedicatedSession> {
+  let closing = false
+  let resolveLost: (err: Error) => void = () => {}
+  const lost = new Promise<Error>((resolve) => (resolveLost = resolve))
+  // Unheard, a lost connection's 'error' would crash the process.
+  client.on('error', (err) => {
+    if (!closing) resolveLost(err)
+  })
+  client.on('end', () => {
+    if (!closing) resolveLost(new Error('the connection was closed by the server'))
+  })
+  await client.connect()
+  return {
+    async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+      const r = await client.query(sql, params as unknown[])
+      return { rows: r.rows as R[], rowCount: r.rowCount ?? 0, columns: (r.fields ?? []).map((f) => f.name) }
+    },
+    lost,
+    async close() {
+      closing = true
+      await client.end().catch(() => {})
     },
   }
 }
@@ -61,9 +87,11 @@ async function choose(options: pg.PoolConfig, plan: ConnectPlan): Promise<pg.Poo
 export function createPgDriver(options: pg.PoolConfig, plan: ConnectPlan, logger: Logger): PgDriver {
   let made: Promise<pg.Pool> | undefined
   let ended = false
+  let chosen: pg.PoolConfig | undefined
   const poolFor = (): Promise<pg.Pool> => {
     made ??= choose({ application_name: 'sluice', ...options }, plan).then(
       (config) => {
+        chosen = config
         const pool = new pg.Pool(config)
         // An idle client losing its connection emits here; without a listener the process would crash.
         pool.on('error', (err) => logger.warn({ err: { message: err.message } }, 'idle PostgreSQL connection lost'))
@@ -106,6 +134,10 @@ export function createPgDriver(options: pg.PoolConfig, plan: ConnectPlan, logger
         client.off('error', onError)
         client.release(broken)
       }
+    },
+    async dedicated(applicationName: string): Promise<DedicatedSession> {
+      await poolFor()
+      return dedicatedSession(new pg.Client({ ...(chosen as pg.PoolConfig), application_name: applicationName }))
     },
     async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
       const r = await (await poolFor()).query(sql, params as unknown[])

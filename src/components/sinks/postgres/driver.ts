@@ -28,6 +28,14 @@ export interface PgSession {
   copyFrom(table: string, columns: readonly string[], chunks: Iterable<Buffer>): Promise<number>
 }
 
+/** A connection of its own, outside the pool, for session state that must last (an advisory lock). */
+export interface DedicatedSession {
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>
+  /** Resolves with the reason once the connection is lost (not by close()). */
+  readonly lost: Promise<Error>
+  close(): Promise<void>
+}
+
 /** A database: a pool of connections (pg) or one in-process instance (PGlite). */
 export interface PgDriver {
   readonly kind: 'pg' | 'pglite'
@@ -36,6 +44,11 @@ export interface PgDriver {
    * (the error is rethrown as is). A connection that failed is discarded, not reused.
    */
   transaction<T>(fn: (tx: PgSession) => Promise<T>): Promise<T>
+  /**
+   * Opens a connection of its own, with the pool's settings (TLS included) and this
+   * application_name; absent on PGlite, whose one in-process instance has no second session.
+   */
+  dedicated?(applicationName: string): Promise<DedicatedSession>
   /** Runs one statement outside any explicit transaction. */
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>
   close(): Promise<void>

@@ -32,10 +32,15 @@ export function lockEmbedded(dataDir: string): () => void {
       throw new SluiceError(
         'SINK_UNAVAILABLE',
         `the embedded database ${dataDir} is in use by process ${owner}; only one process at a time can open it (stop that process, or query through it)`,
-        { retryable: false, details: { dataDir, owner } },
+        { retryable: false, details: { dataDir, owner, inUse: true } },
       )
     }
     rmSync(file, { force: true }) // stale: its owner is gone
   }
   throw new SluiceError('SINK_UNAVAILABLE', `cannot take the lock ${file}`, { retryable: false })
+}
+
+/** True for the error of lockEmbedded when another live process has the database open. */
+export function embeddedInUse(err: unknown): err is SluiceError {
+  return err instanceof SluiceError && err.details.inUse === true && typeof err.details.owner === 'number'
 }

@@ -19,6 +19,9 @@ export { type PgDriver, type PgSession } from './driver.ts'
 export { readOnlyQuery, rowObjects, queryFailure, type ArrayResult } from './read-only.ts'
 export { pipelineSchema, configuredSchema } from './schema.ts'
 export { connect } from './connection.ts'
+export { resetPositions, partitionMoves, type ResetRequest, type ResetOutcome, type PartitionMove } from './position-reset.ts'
+export { embeddedInUse } from './embedded-lock.ts'
+export { RUN_LOCK_APPLICATION } from './run-lock.ts'
 export type { PostgresLoadConfig } from './config.ts'
 
 /** Extra inputs the runtime passes when it creates the sink. */

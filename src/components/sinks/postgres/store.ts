@@ -20,6 +20,7 @@ import { connect, type Connection, type CredentialResolver } from './connection.
 import type { PostgresLoadConfig } from './config.ts'
 import type { PgDriver, PgSession } from './driver.ts'
 import { readOnlyQuery, rowObjects } from './read-only.ts'
+import { RunLock } from './run-lock.ts'
 import { pipelineSchema } from './schema.ts'
 import { BatchTracker, type TrackerStatus } from './tracker.ts'
 
@@ -52,6 +53,7 @@ export class PostgresStore implements CommitStore<PgBatchTx> {
   readonly #log: Logger
   #conn: Connection | undefined
   #tracker: BatchTracker | undefined
+  #runLock: RunLock | null = null
 
   constructor(config: PostgresLoadConfig, ctx: ComponentContext, resolveCredential?: CredentialResolver) {
     this.config = config
@@ -90,6 +92,8 @@ export class PostgresStore implements CommitStore<PgBatchTx> {
       const schema = await pipelineSchema(this.config, conn.driver)
       this.#tracker = new BatchTracker(conn.driver, schema)
       if (this.config.autoCreateTable) await this.#tracker.ensureTables()
+      // While the store is open the pipeline counts as running: `sluice reset` refuses (run-lock.ts).
+      this.#runLock = await RunLock.take(conn.driver, schema, this.#ctx.pipelineId, this.#log, signal)
       this.#log.info({ database: conn.display, schema }, 'postgres store open')
     } catch (err) {
       const e = this.fail(err, `opening ${conn.display}`)
@@ -216,8 +220,11 @@ export class PostgresStore implements CommitStore<PgBatchTx> {
 
   async close(): Promise<void> {
     const conn = this.#conn
+    const lock = this.#runLock
     this.#conn = undefined
     this.#tracker = undefined
+    this.#runLock = null
+    await lock?.release()
     if (conn !== undefined) await conn.driver.close()
   }
 }

@@ -15,6 +15,7 @@ import { stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { ComponentContext, Logger } from '../../../api/component.ts'
 import type { Position } from '../../../api/position.ts'
+import type { PositionMoves, ResetTarget } from '../../../api/reset.ts'
 import type { SourceRecord } from '../../../api/record.ts'
 import type { ReadLimits, Source } from '../../../api/source.ts'
 import { SluiceError } from '../../../errors.ts'
@@ -23,6 +24,7 @@ import { cleanFile } from './cleanup.ts'
 import { csvRecords, duplicateHeaderName, fieldCountError, headerNames, nameFields } from './csv.ts'
 import { isBlank, type Line, splitLines } from './lines.ts'
 import { listFiles, listStableFiles, sortFiles, type ListedFile } from './listing.ts'
+import { fileResetMoves } from './reset.ts'
 
 /**
  * The parsed `extract` section (config.ts), plus `stableMs`: the quiet time before a file is read
@@ -159,6 +161,14 @@ export class FileSource implements Source {
         this.#logger.warn({ file: file.name, err: (err as Error).message }, 'cleanSource failed')
       }
     }
+  }
+
+  /** `sluice reset`: see reset.ts. */
+  async resetTo(target: ResetTarget, stored: Position, signal: AbortSignal): Promise<PositionMoves> {
+    signal.throwIfAborted()
+    if (target.kind !== 'latest') return fileResetMoves(target, stored, {})
+    await this.open()
+    return fileResetMoves(target, stored, await this.latest())
   }
 
   async close(): Promise<void> {

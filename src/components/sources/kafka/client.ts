@@ -127,6 +127,27 @@ export class KafkaClient {
   }
 
   /**
+   * The first offset of each partition whose record time is at or after `ms` (ListOffsets by
+   * timestamp), or null when the partition has no record that late.
+   */
+  async offsetsAt(parts: readonly PartitionInfo[], ms: number): Promise<Map<string, bigint | null>> {
+    const out = new Map<string, bigint | null>()
+    if (parts.length === 0) return out
+    const partitions: Record<string, number[]> = {}
+    for (const p of parts) (partitions[p.topic] ??= []).push(p.partition)
+    try {
+      const res = await this.#consumer.listOffsets({ topics: Object.keys(partitions), partitions, timestamp: BigInt(Math.trunc(ms)), isolationLevel: this.#settings.isolationLevel })
+      for (const p of parts) {
+        const o = res.get(p.topic)?.[p.partition]
+        out.set(p.key, o === undefined || o < 0n ? null : o)
+      }
+      return out
+    } catch (err) {
+      throw await this.failure(err, `listing offsets at ${new Date(ms).toISOString()}`)
+    }
+  }
+
+  /**
    * One Fetch request to `node` (the partitions' leader); errors are left to the caller. `limits`
    * overrides the configured sizes (size probes). Under read_committed, a partition whose response
    * lists aborted transactions is fetched again read_uncommitted (committed-fetch.ts): the client

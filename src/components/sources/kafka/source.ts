@@ -18,6 +18,7 @@
  */
 import type { ComponentContext, Logger } from '../../../api/component.ts'
 import type { Position } from '../../../api/position.ts'
+import type { PositionMoves, ResetTarget } from '../../../api/reset.ts'
 import type { SourceRecord } from '../../../api/record.ts'
 import type { PartitionOwnership, ReadLimits, Source } from '../../../api/source.ts'
 import type { KafkaExtractConfig } from './config.ts'
@@ -28,6 +29,7 @@ import { kafkaSettings, positiveInt, topicSelection, type KafkaLogin, type Kafka
 import { DEFAULT_GROUP_TIMEOUTS, GroupMembership, type GroupTimeouts } from './membership.ts'
 import { checkStart, laggingPartitions, parseOffset, parsePartitionKey, planEnd, startOffset, type ByteBudget, type OffsetBounds } from './plan.ts'
 import { readPartitions, type ReadPartition } from './reader.ts'
+import { kafkaResetMoves } from './reset.ts'
 import { RecordSizes } from './sizes.ts'
 
 /** Test and wiring knobs. */
@@ -222,6 +224,16 @@ export class KafkaSource implements Source {
     const client = await this.#open()
     const parts = await client.partitions(this.#selection)
     return toPosition(await client.offsets(parts, 'latest'))
+  }
+
+  /** `sluice reset`: ListOffsets for every partition of the topics (no group is joined), then reset.ts. */
+  async resetTo(target: ResetTarget, _stored: Position, signal: AbortSignal): Promise<PositionMoves> {
+    signal.throwIfAborted()
+    const client = await this.#open()
+    const parts = await client.partitions(this.#selection)
+    const bounds = await this.#bounds(client, parts)
+    const atTime = target.kind === 'time' ? await client.offsetsAt(parts, target.ms) : undefined
+    return kafkaResetMoves(target, { bounds, ...(atTime ? { atTime } : {}) })
   }
 
   async close(): Promise<void> {

@@ -31,6 +31,16 @@ export type SqlFile =
   | 'table-unique-keys'
   | 'current-schema'
   | 'upsert-work-mem'
+  | 'run-lock-try'
+  | 'run-lock-wait'
+  | 'run-lock-exclusive'
+  | 'reset-ddl'
+  | 'reset-state'
+  | 'reset-positions-set'
+  | 'reset-positions-forget'
+  | 'reset-history'
+  | 'reset-state-save'
+  | 'reset-event-times-clear'
 
 function raw(name: SqlFile): string {
   let text = cache.get(name)
