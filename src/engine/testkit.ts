@@ -15,6 +15,7 @@ import { nullLogger } from '../api/component.ts'
 import { SluiceError } from '../errors.ts'
 import { CircuitBreaker } from '../reliability/circuit-breaker.ts'
 import { type DeadLetterShaper, DeadLetterTables } from '../reliability/dlq.ts'
+import type { KeyedState, StateScope } from '../api/keyed-state.ts'
 import type { AggregateSpec } from './aggregate.ts'
 import { latenessRule } from './lateness-rule.ts'
 import type { OutputMode } from '../config/types.ts'
@@ -160,6 +161,8 @@ export interface MemoryTx {
   readonly deletes: Record<string, unknown>[]
   readonly side: Record<string, Record<string, unknown>[]>
   readonly merges: TableBatch['merge'][]
+  /** Keyed state written by the transaction (scope|key -> expiry; null: forgotten), applied at commit. */
+  readonly state: Map<string, number | null>
 }
 
 /**
@@ -221,11 +224,15 @@ export class MemorySink {
       }
       // A shared pipeline's id is the next of the store's (taken inside the "transaction").
       const batchId = mark.shared ? (this.tracker.size === 0 ? 0 : Math.max(...this.tracker.keys()) + 1) : mark.batchId
-      const tx: MemoryTx = { rows: [], side: {}, merges: [], deletes: [] }
+      const tx: MemoryTx = { rows: [], side: {}, merges: [], deletes: [], state: new Map() }
       const value = await work(tx, async () => batchId)
       this.#apply(tx)
       for (const [table, rows] of Object.entries(tx.side)) (this.side[table] ??= []).push(...rows)
       this.merges.push(...tx.merges)
+      for (const [k, v] of tx.state) {
+        if (v === null) this.keyed.delete(k)
+        else this.keyed.set(k, v)
+      }
       if (mark.exactlyOnce) {
         this.tracker.set(batchId, mark.recordCount)
         this.position = { ...this.position, ...mark.end }
@@ -297,9 +304,48 @@ export class MemorySink {
     }
   }
 
+  /** Committed keyed state: `<pipeline>|<step>|<key>` -> expiry. */
+  readonly keyed = new Map<string, number>()
+
+  /** Keyed state as the PostgreSQL store keeps it (claim / evict / forget), staged in the transaction. */
+  readonly state: KeyedState<MemoryTx> = ((sink: MemorySink) => {
+    const id = (scope: StateScope, key: string): string => `${scope.pipelineId}|${scope.step}|${key}`
+    const staged = (tx: MemoryTx): Map<string, number | null> => tx.state
+    const current = (tx: MemoryTx, k: string): number | undefined => {
+      const s = staged(tx)
+      if (s.has(k)) return s.get(k) ?? undefined
+      return sink.keyed.get(k)
+    }
+    return {
+      claim: async (tx, scope, entries, expiredAt, renew) => {
+        const fresh = new Set<string>()
+        for (const [key, expiry] of entries) {
+          const k = id(scope, key)
+          const was = current(tx, k)
+          if (was === undefined || (expiredAt !== null && was <= expiredAt)) {
+            fresh.add(key)
+            staged(tx).set(k, expiry)
+          } else if (renew) staged(tx).set(k, expiry)
+        }
+        return fresh
+      },
+      evict: async (tx, scope, expiredAt) => {
+        const prefix = id(scope, '')
+        const keys = new Set([...sink.keyed.keys(), ...staged(tx).keys()])
+        for (const k of keys) {
+          const v = current(tx, k)
+          if (k.startsWith(prefix) && v !== undefined && v <= expiredAt) staged(tx).set(k, null)
+        }
+      },
+      forget: async (tx, scope, keys) => {
+        for (const key of keys) staged(tx).set(id(scope, key), null)
+      },
+    }
+  })(this)
+
   /** The parts the engine commits through. */
   parts(deadLetters: DeadLetterWriter<MemoryTx> = this.deadLetters()): CommitParts<MemoryTx> {
-    return { store: this.store, table: this.table, deadLetters }
+    return { store: this.store, table: this.table, deadLetters, state: this.state }
   }
 }
 

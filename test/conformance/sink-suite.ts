@@ -17,8 +17,8 @@ import type { Position } from '../../src/api/position.ts'
 import type { Row, RowValues, SourceRecord } from '../../src/api/record.ts'
 import type { BatchMark, PartitionWatermarkRule } from '../../src/api/store.ts'
 import type { DeadLetter, MergeRule, RejectedRow, TableBatch } from '../../src/api/writer.ts'
-import { type BatchToCommit, type CommitParts, type CommitResult, commitBatch } from '../../src/engine/commit.ts'
-import { isSluiceError } from '../../src/errors.ts'
+import { type BatchToCommit, type CommitParts, type CommitResult, type DedupClaim, commitBatch } from '../../src/engine/commit.ts'
+import { SluiceError, isSluiceError } from '../../src/errors.ts'
 
 /** A row as the suite compares it. */
 export interface StoredRow {
@@ -81,6 +81,7 @@ interface BatchOptions {
   readonly merge?: Readonly<Record<string, MergeRule>>
   /** Refused rows become dead letters (false: a refused row fails the batch). */
   readonly isolate?: boolean
+  readonly dedup?: DedupClaim
 }
 
 /** Batch n covers offsets [(n-1)*100, n*100) of t/0; offset 0 means never read before. */
@@ -95,7 +96,7 @@ function batch(batchId: number, values: readonly RowValues[], o: BatchOptions = 
   }
   const table: TableBatch = { rows, ...(o.deletes ? { deletes: o.deletes } : {}), ...(o.merge ? { merge: o.merge } : {}) }
   const onRejected = (rejected: readonly RejectedRow[]): DeadLetter[] => rejected.map((r) => ({ record: r.row.source, code: r.error.code, reason: r.error.message }))
-  return { mark, table, dead: o.dead ?? [], late: o.late ?? [], ...(o.isolate === false ? {} : { onRejected }) }
+  return { mark, table, dead: o.dead ?? [], late: o.late ?? [], ...(o.isolate === false ? {} : { onRejected }), ...(o.dedup ? { dedup: o.dedup } : {}) }
 }
 
 /** Registers the conformance tests of one store family. */
@@ -181,7 +182,7 @@ export function storeConformanceSuite<Tx>(harness: StoreHarness<Tx>): void {
       assert.deepEqual(again, { status: 'duplicate' })
       assert.equal(ran, false)
       const r = await commit(batch(1, [good(1), good(2)]))
-      assert.deepEqual(r, { status: 'duplicate', batchId: 1, written: 0, rejected: [] })
+      assert.deepEqual(r, { status: 'duplicate', batchId: 1, written: 0, rejected: [], duplicateRows: 0 })
       assert.equal((await f.rows()).length, 2)
     }))
 
@@ -306,6 +307,67 @@ export function storeConformanceSuite<Tx>(harness: StoreHarness<Tx>): void {
       await commit(batch(1, [good(1), good(2), good(3)]))
       await commit(batch(2, [good(4)], { deletes: [{ id: 2 }, { id: 9 }] }))
       assert.deepEqual((await f.rows()).map((x) => x.id), [1, 3, 4])
+    }))
+
+  /** A deduplicate claim for rows keyed by their id, each remembered until `expiry`. */
+  const claim = (rows: readonly RowValues[], expiry: number, o: { expiredAt?: number | null; renew?: boolean; step?: string } = {}): DedupClaim => {
+    const keys = rows.map((r) => String(r.id))
+    return { scope: { pipelineId: PIPELINE, step: o.step ?? 'transform[0]' }, keys, entries: new Map(keys.map((k) => [k, expiry])), expiredAt: o.expiredAt ?? null, renew: o.renew ?? false }
+  }
+
+  test(name('keyed state: a key remembered by a committed batch makes its next rows duplicates, in the same transaction'), () =>
+    withFixture(upsert, async (f, commit) => {
+      const first = [good(1), good(2)]
+      const r1 = await commit(batch(1, first, { dedup: claim(first, 1000) }))
+      assert.deepEqual([r1.written, r1.duplicateRows], [2, 0])
+      const second = [good(2, 'again'), good(3)]
+      const r2 = await commit(batch(2, second, { dedup: claim(second, 1000) }))
+      assert.deepEqual([r2.written, r2.duplicateRows], [1, 1])
+      assert.deepEqual((await f.rows()).map((r) => [r.id, r.name]), [[1, 'n1'], [2, 'n2'], [3, 'n3']])
+      // Another step of the pipeline remembers its own keys.
+      const other = [good(1, 'other step')]
+      const r3 = await commit(batch(3, other, { dedup: claim(other, 1000, { step: 'transform[1]' }) }))
+      assert.deepEqual([r3.written, r3.duplicateRows], [1, 0])
+    }))
+
+  test(name('keyed state: an expired key is new again, and eviction forgets expired keys'), () =>
+    withFixture(upsert, async (f, commit) => {
+      await commit(batch(1, [good(1), good(2)], { dedup: claim([good(1), good(2)], 1000) }))
+      // Key 1 expired at 1000 (<= 1000); key 2 is claimed again with a later expiry but stays live at 999.
+      const r2 = await commit(batch(2, [good(1, 'later')], { dedup: claim([good(1)], 5000, { expiredAt: 1000 }) }))
+      assert.deepEqual([r2.written, r2.duplicateRows], [1, 0])
+      assert.equal((await f.rows()).find((r) => r.id === 1)?.name, 'later')
+      // Key 1 now lives until 5000; a claim at 4999 sees it live, one at 5000 sees it expired.
+      const live = await commit(batch(3, [good(1, 'x')], { dedup: claim([good(1)], 9000, { expiredAt: 4999 }) }))
+      assert.equal(live.duplicateRows, 1)
+      // Claimed with nothing counted as expired: key 2 is new only because batch 2 evicted it.
+      const gone = await commit(batch(4, [good(2, 'y')], { dedup: claim([good(2)], 9000, { expiredAt: null }) }))
+      assert.equal(gone.duplicateRows, 0, 'key 2 expired at 1000 and was evicted by batch 2')
+    }))
+
+  test(name('keyed state: renewing gives live keys the new expiry'), () =>
+    withFixture(upsert, async (_f, commit) => {
+      await commit(batch(1, [good(1)], { dedup: claim([good(1)], 1000, { renew: true }) }))
+      const renewed = await commit(batch(2, [good(1, 'dup')], { dedup: claim([good(1)], 2000, { expiredAt: 999, renew: true }) }))
+      assert.equal(renewed.duplicateRows, 1)
+      // Without the renewal key 1 would have expired at 1000; it lives until 2000 now.
+      const still = await commit(batch(3, [good(1, 'dup')], { dedup: claim([good(1)], 3000, { expiredAt: 1999, renew: true }) }))
+      assert.equal(still.duplicateRows, 1)
+    }))
+
+  test(name('keyed state: a rolled-back batch remembers nothing; a refused row does not claim its key'), () =>
+    withFixture(upsert, async (f, commit) => {
+      const rows = [good(1), f.refused(2)]
+      const failing: CommitParts<Tx> = {
+        ...f.parts,
+        deadLetters: { write: async () => { throw new SluiceError('SINK_UNAVAILABLE', 'dead-letter writer down') } },
+      }
+      await assert.rejects(commitBatch(failing, batch(1, rows, { dedup: claim(rows, 1000) })))
+      const r = await commit(batch(1, rows, { dedup: claim(rows, 1000) }))
+      assert.deepEqual([r.written, r.rejected.length, r.duplicateRows], [1, 1, 0], 'the rolled-back attempt left no key behind')
+      const fixed = [good(2)]
+      const again = await commit(batch(2, fixed, { dedup: claim(fixed, 1000) }))
+      assert.deepEqual([again.written, again.duplicateRows], [1, 0], 'the refused row (now in the DLQ) did not remember key 2')
     }))
 
   test(name('merge rules combine partial rows of a key with each other and with the stored row'), () =>

@@ -6,6 +6,7 @@ import type { CredentialResolver } from './connection.ts'
 import { type DeadLetterShaper, PostgresDeadLetters } from './dead-letters.ts'
 import { PostgresStore } from './store.ts'
 import { PostgresTableWriter, chunkLimits } from './table-writer.ts'
+import { PostgresKeyedState } from './keyed-state.ts'
 
 export { PostgresStore, type PgBatchTx } from './store.ts'
 export { PostgresTableWriter } from './table-writer.ts'
@@ -32,16 +33,17 @@ export interface PostgresSinkOptions {
   readonly loadSchema?: LoadSchema
 }
 
-/** The store and the table writer of one pipeline; they share the store's connection. */
+/** The store, the table writer and the keyed state of one pipeline; they share the store's connection. */
 export interface PostgresParts {
   readonly store: PostgresStore
   readonly table: PostgresTableWriter
+  readonly state: PostgresKeyedState
 }
 
 /** Creates a pipeline's PostgreSQL store and table writer. */
 export function createPostgresSink(config: PostgresLoadConfig, ctx: ComponentContext, options: PostgresSinkOptions = {}): PostgresParts {
   const store = new PostgresStore(config, ctx, options.resolveCredential)
-  return { store, table: new PostgresTableWriter(config, store, ctx, options.loadSchema) }
+  return { store, table: new PostgresTableWriter(config, store, ctx, options.loadSchema), state: new PostgresKeyedState() }
 }
 
 export const postgresSink: SinkDefinition<PostgresLoadConfig, PostgresParts> & {
