@@ -29,7 +29,22 @@ test('a valid aggregate pipeline: last step, update output, upsert on the group 
   assert.equal(windowed.ok, true, JSON.stringify(windowed.ok ? [] : windowed.issues))
 })
 
+const DEDUP = { type: 'deduplicate', keys: ['user_id'], stateTimeout: '1 hour' }
+
+test('a valid deduplicate pipeline: the last step, with a timeout or withinWatermark and a watermark', () => {
+  const timed = parsePipeline(k('transform', [{ type: 'filter', field: 'user_id', op: 'ne', value: 'x' }, DEDUP]))
+  assert.equal(timed.ok, true, JSON.stringify(timed.ok ? [] : timed.issues))
+  const within = setAt(k('transform', [{ type: 'deduplicate', keys: ['user_id'], withinWatermark: 'true' }]), 'streamingConfigJson.watermark', { eventTimeColumn: 'ts', delayThreshold: '10 minutes' })
+  assert.equal(parsePipeline(within).ok, true)
+  const inherited = setAt(k('transform', [{ type: 'deduplicate', keys: ['user_id'] }]), 'streamingConfigJson.stateTimeout', '2 hours')
+  assert.equal(parsePipeline(inherited).ok, true)
+})
+
 const cases: Case[] = [
+  { name: 'deduplicate not last', config: k('transform', [DEDUP, { type: 'select', columns: ['user_id'] }]), path: 'transform[0]', message: /must be the last transform step/ },
+  { name: 'deduplicate with aggregate', config: k('transform', [AGG, DEDUP]), path: 'transform[1]', message: /cannot be combined with an aggregate step/ },
+  { name: 'deduplicate withinWatermark without watermark', config: k('transform', [{ type: 'deduplicate', keys: ['user_id'], withinWatermark: true }]), path: 'transform[0].withinWatermark', message: /needs streamingConfigJson.watermark/ },
+  { name: 'deduplicate without expiry', config: k('transform', [{ type: 'deduplicate', keys: ['user_id'] }]), path: 'transform[0]', message: /remembered keys must expire/ },
   { name: 'wrong outputMode enum', config: k('streamingConfigJson.outputMode', 'replace'), path: 'streamingConfigJson.outputMode', message: /one of "append", "update", "complete"/ },
   { name: 'bad trigger', config: k('streamingConfigJson.triggerMode', 'every 5 seconds'), path: 'streamingConfigJson.triggerMode', message: /processingtime=<interval>.*once.*availablenow.*continuous/ },
   { name: 'processingtime without interval', config: k('streamingConfigJson.triggerMode', 'processingtime'), path: 'streamingConfigJson.triggerMode', message: /needs an interval/ },

@@ -90,6 +90,31 @@ function aggregateRules(steps: readonly unknown[], streaming: Record<string, unk
   }
 }
 
+/**
+ * The deduplicate step remembers keys in PostgreSQL across batches: it is the last step (a step
+ * after it could change the keys it judged), not combined with an aggregate (which folds rows before
+ * the transaction where duplicates are decided), and its state must expire: withinWatermark with a
+ * watermark, or a stateTimeout (its own or streamingConfigJson's).
+ */
+function deduplicateRules(steps: readonly unknown[], streaming: Record<string, unknown> | undefined, ctx: z.RefinementCtx<Record<string, unknown>>): void {
+  const at = steps.findIndex((s) => isRecord(s) && s['type'] === 'deduplicate')
+  if (at < 0) return
+  const step = steps[at] as Record<string, unknown>
+  if (at !== steps.length - 1) {
+    ctx.addIssue({ code: 'custom', path: ['transform', at], input: step, message: 'the deduplicate step must be the last transform step (a step after it could change the keys it judged)' })
+  }
+  if (steps.some((s) => isRecord(s) && s['type'] === 'aggregate')) {
+    ctx.addIssue({ code: 'custom', path: ['transform', at], input: step, message: 'a deduplicate step cannot be combined with an aggregate step (yet): deduplicate in one pipeline, aggregate its table in another' })
+  }
+  const within = step['withinWatermark'] === true || (typeof step['withinWatermark'] === 'string' && step['withinWatermark'].trim().toLowerCase() === 'true')
+  if (within && streaming?.['watermark'] === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['transform', at, 'withinWatermark'], input: step['withinWatermark'], message: 'withinWatermark needs streamingConfigJson.watermark (a key is remembered until the watermark passes its event time plus the delay)' })
+  }
+  if (!within && step['stateTimeout'] === undefined && streaming?.['stateTimeout'] === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['transform', at], input: step, message: 'a deduplicate step needs withinWatermark: true or a stateTimeout (here or in streamingConfigJson): remembered keys must expire' })
+  }
+}
+
 const crossRules = z.superRefine(
   (v: Record<string, unknown>, ctx) => {
     const streaming = isRecord(v['streamingConfigJson']) ? v['streamingConfigJson'] : undefined
@@ -99,6 +124,7 @@ const crossRules = z.superRefine(
     const steps = Array.isArray(v['transform']) ? v['transform'] : []
     const aggregates = steps.some((s) => isRecord(s) && s['type'] === 'aggregate')
     aggregateRules(steps, streaming, isRecord(v['load']) ? v['load'] : undefined, ctx)
+    deduplicateRules(steps, streaming, ctx)
     if (streaming?.['outputMode'] === 'complete' && !aggregates) {
       ctx.addIssue({
         code: 'custom',

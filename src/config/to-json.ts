@@ -34,6 +34,7 @@ function streamingToJson(s: StreamingConfig): Json {
 
 function stepToJson(step: TransformStep): Json {
   if (step.type === 'aggregate' && step.window) return { ...step, window: { ...step.window, duration: formatDuration(step.window.duration) } }
+  if (step.type === 'deduplicate' && step.stateTimeout !== undefined) return { ...step, stateTimeout: formatDuration(step.stateTimeout) }
   return { ...step }
 }
 

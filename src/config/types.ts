@@ -131,6 +131,7 @@ export type TransformStep =
       aggregations: Record<string, { fn: AggregateFn; field?: string }>
       window?: { column: string; duration: Duration }
     }
+  | { type: 'deduplicate'; keys: string[]; withinWatermark?: boolean; stateTimeout?: Duration }
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error'
 

@@ -47,7 +47,7 @@ export function reportBatch(
     table: result.written,
     dlq: result.dlq,
     late: processed.late.length,
-    filtered: processed.filtered,
+    filtered: result.filtered,
     dropped: processed.tombstonesSkipped,
   }
   const progress = batchProgress({ ...planned, batchId: result.batchId }, processed.recordsRead, result.durationMs, rememberTrigger(o, planned), lastMeasuredLatest(o.events, o.pipelineId) ?? null)

@@ -21,6 +21,7 @@ import { type MetadataAdder, type SourceKind, metadataFor } from './metadata.ts'
 import { type AggregateSpec, aggregateRows, mergeRules } from './aggregate.ts'
 import { type ProcessedBatch, RecordPath, type RecordPathOptions } from './records.ts'
 import { DEFAULT_IDLE_TIMEOUT_MS } from './watermark.ts'
+import { type DeduplicateOptions, deduplicateRows } from './deduplicate.ts'
 import { type CommitParts, type CommitResult, commitBatch } from './commit.ts'
 
 export type LateStrategy = 'drop' | 'loganddrop' | 'sendtodlq' | 'separatestream'
@@ -47,6 +48,8 @@ export interface BatchRunnerOptions<Tx> {
    * write; the table writer merges the partial aggregates into the table (aggregate.ts).
    */
   readonly aggregate?: AggregateSpec
+  /** The deduplicate step (the last transform step; not with an aggregate): duplicates are filtered. */
+  readonly deduplicate?: DeduplicateOptions
   readonly lateStrategy: LateStrategy
   readonly failFast: boolean
   readonly events: EngineEvents
@@ -211,7 +214,8 @@ export class BatchRunner<Tx = unknown> {
     // aggregate row dead-letters every source record folded into it, not only its representative.
     const agg = o.aggregate === undefined ? null : aggregateRows(processed.rows, o.aggregate)
     const dead = agg === null ? processed.dead : [...processed.dead, ...agg.dead]
-    const rows = agg === null ? processed.rows : agg.rows
+    const dedup = o.deduplicate === undefined ? null : deduplicateRows(processed.rows, o.deduplicate, o.pipelineId, planned, now())
+    const rows = agg !== null ? agg.rows : dedup !== null ? dedup.rows : processed.rows
     const membersOf = (row: Row): readonly SourceRecord[] => agg?.members.get(row) ?? [row.source]
     if (o.failFast && dead.length > 0) {
       const first = dead[0] as DeadLetter
@@ -243,7 +247,7 @@ export class BatchRunner<Tx = unknown> {
       ...(rule === undefined ? {} : { partitionWatermark: rule }),
     }
     const table = { rows, deletes: processed.deletes, ...(o.aggregate === undefined ? {} : { merge: mergeRules(o.aggregate) }) }
-    const write = await this.withRetry(planned.batchId, () => commitBatch(o.commit, { mark, table, dead, late: routedLate, onRejected }), signal)
+    const write = await this.withRetry(planned.batchId, () => commitBatch(o.commit, { mark, table, dead, late: routedLate, onRejected, ...(dedup === null ? {} : { dedup: dedup.claim }) }), signal)
     const durationMs = now() - started
     const rejectedByCode: Record<string, number> = {}
     let rejectedRecords = 0
@@ -261,7 +265,8 @@ export class BatchRunner<Tx = unknown> {
       written,
       dlq: dead.length + rejectedRecords,
       late: processed.late.length,
-      filtered: processed.filtered,
+      // Duplicates (the deduplicate step) are filtered: repeats within the batch and keys the store remembered.
+      filtered: processed.filtered + (dedup === null ? 0 : dedup.repeats + write.duplicateRows),
       // The store's word: the larger of ours and the stored one, or its per-partition minimum.
       nextWatermarkMs: write.watermarkMs === undefined ? processed.nextWatermarkMs : write.watermarkMs,
       durationMs,

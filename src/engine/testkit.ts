@@ -18,6 +18,7 @@ import { type DeadLetterShaper, DeadLetterTables } from '../reliability/dlq.ts'
 import type { KeyedState, StateScope } from '../api/keyed-state.ts'
 import type { AggregateSpec } from './aggregate.ts'
 import { latenessRule } from './lateness-rule.ts'
+import type { DeduplicateOptions } from './deduplicate.ts'
 import type { OutputMode } from '../config/types.ts'
 import { BatchRunner } from './batch-runner.ts'
 import type { CommitParts } from './commit.ts'
@@ -373,7 +374,7 @@ function defaultShaper(): DeadLetterShaper {
 }
 
 /** A Query over a memory source and sink, wired like runtime/assemble.ts does (short retries, DLQ and late tables). */
-export async function memoryQuery(source: MemorySource, sink: MemorySink, options: { trigger?: TriggerMode; maxRecords?: number; failFast?: boolean; dir?: string; watermarkDelayMs?: number; perPartitionWatermark?: boolean; outputMode?: OutputMode; events?: EngineEvents; aggregate?: AggregateSpec; deadLetters?: DeadLetterWriter<MemoryTx> } = {}) {
+export async function memoryQuery(source: MemorySource, sink: MemorySink, options: { trigger?: TriggerMode; maxRecords?: number; failFast?: boolean; dir?: string; watermarkDelayMs?: number; perPartitionWatermark?: boolean; outputMode?: OutputMode; deduplicate?: DeduplicateOptions; events?: EngineEvents; aggregate?: AggregateSpec; deadLetters?: DeadLetterWriter<MemoryTx> } = {}) {
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'sluice-query-')))
   const events = options.events ?? new EngineEvents()
   const seen: string[] = []
@@ -401,6 +402,7 @@ export async function memoryQuery(source: MemorySource, sink: MemorySink, option
       deleteKeys: null,
     },
     ...(options.aggregate ? { aggregate: options.aggregate } : {}),
+    ...(options.deduplicate ? { deduplicate: options.deduplicate } : {}),
     lateStrategy: 'sendtodlq',
     failFast: options.failFast ?? false,
     events,

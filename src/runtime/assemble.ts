@@ -9,6 +9,7 @@ import type { Source } from '../api/source.ts'
 import { sinks, sourceFor } from '../components/registry.ts'
 import type { PgBatchTx, PostgresStore } from '../components/sinks/postgres/index.ts'
 import { composeTransforms, fieldsRead, splitSteps } from '../components/transforms/index.ts'
+import { toDedupSpec } from '../components/transforms/stateful-config.ts'
 import { type PipelineConfig, type StreamingConfig, resolveCredential as resolveCredentialFrom } from '../config/index.ts'
 import { OUTBOX_DEFAULTS } from '../config/error-handling.ts'
 import type { OutboxConfig } from '../config/index.ts'
@@ -73,7 +74,7 @@ export function outboxSettings(config: PipelineConfig): OutboxConfig {
 
 /** Builds the query of one pipeline. */
 export async function assemble(config: PipelineConfig, baseDir: string, deps: AssembleDeps): Promise<AssembledPipeline> {
-  const { rowSteps, aggregate } = splitSteps(config.transform)
+  const { rowSteps, aggregate, deduplicate } = splitSteps(config.transform)
   const streaming = effectiveStreaming(config, baseDir)
   const logger = deps.logger.child({ pipelineId: config.pipelineId })
   // A long-running query (continuous, processingtime) is what several workers share (README "Scaling out").
@@ -84,7 +85,7 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
   const sourceDef = sourceFor(config.extract)
   const source = sourceDef.create(config.extract, ctx)
   const resolveCredential = (id: string): Promise<{ user?: string; password?: string }> => resolveCredentialFrom(id, deps.env)
-  const { store, table } = sinks.postgresql.create(config.load, ctx, { resolveCredential, ...(loadSchema ? { loadSchema } : {}) })
+  const { store, table, state } = sinks.postgresql.create(config.load, ctx, { resolveCredential, ...(loadSchema ? { loadSchema } : {}) })
 
   const errors = config.errorHandlingConfig
   const dlqConfig = errors.dlqConfig
@@ -118,7 +119,7 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
   const runner = new BatchRunner<PgBatchTx>({
     pipelineId: config.pipelineId,
     source,
-    commit: { store, table, deadLetters: relay ? relayingWriter(letters, relay) : letters },
+    commit: { store, table, state, deadLetters: relay ? relayingWriter(letters, relay) : letters },
     exactlyOnce,
     checkpointLocation: streaming.checkpointLocation,
     retry: errors.retryConfig,
@@ -136,6 +137,7 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
       referenced: [...fieldsRead(config.transform), ...(streaming.watermark ? [streaming.watermark.eventTimeColumn] : []), ...(config.load.upsertKeys ?? [])],
     },
     ...(aggregate ? { aggregate } : {}),
+    ...(deduplicate ? { deduplicate: { spec: toDedupSpec(deduplicate.step, streaming), step: `transform[${deduplicate.at}]` } } : {}),
     lateStrategy,
     failFast: errors.failFast,
     events: deps.events,

@@ -43,6 +43,8 @@ test('aggregate and CSV pipelines are refused with UNSUPPORTED; others pass', ()
     streamingConfigJson: { checkpointLocation: '/nonexistent/cp', queryName: 'q', outputMode: 'update' },
   })
   assert.throws(() => refuseUnreplayable(aggregate), (e: unknown) => e instanceof SluiceError && e.code === 'UNSUPPORTED' && /aggregate step/.test(e.message))
+  const dedup = config({ transform: [{ type: 'deduplicate', keys: ['id'], stateTimeout: '1 hour' }] })
+  assert.throws(() => refuseUnreplayable(dedup), (e: unknown) => e instanceof SluiceError && e.code === 'UNSUPPORTED' && /deduplicate step/.test(e.message))
   const csv = config({ extract: { sourceType: 'file', path: '/nonexistent', format: 'csv' } })
   assert.throws(() => refuseUnreplayable(csv), (e: unknown) => e instanceof SluiceError && e.code === 'UNSUPPORTED' && /a CSV dead letter is one line without the header/.test(e.message))
   refuseUnreplayable(config())

@@ -31,7 +31,13 @@ import type { DeadLetterEntry } from './dlq-entry.ts'
 
 /** Throws UNSUPPORTED for a pipeline whose dead letters cannot be replayed (see the file comment). */
 export function refuseUnreplayable(config: PipelineConfig): void {
-  const { aggregate } = splitSteps(config.transform)
+  const { aggregate, deduplicate } = splitSteps(config.transform)
+  if (deduplicate) {
+    throw new SluiceError(
+      'UNSUPPORTED',
+      `sluice dlq replay does not replay into a pipeline with a deduplicate step (${config.pipelineId}): a replayed record would bypass the keys the step remembers and could land a second copy of a key`,
+    )
+  }
   if (aggregate) {
     throw new SluiceError(
       'UNSUPPORTED',

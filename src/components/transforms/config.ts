@@ -3,7 +3,7 @@
  * cast, and aggregate (optionally over event-time windows; needed by outputMode update/complete).
  */
 import * as z from 'zod'
-import { always, duration, lenientEnum, strictObject, text } from '../../config/lenient.ts'
+import { always, duration, lenientBool, lenientEnum, strictObject, text } from '../../config/lenient.ts'
 import type { TransformStep } from '../../config/types.ts'
 
 export type { TransformStep }
@@ -75,6 +75,20 @@ export const aggregateStepSchema = strictObject(
   'Group records and aggregate them; must be the last step. Each micro-batch is merged into the target table by key (see README, Aggregations).',
 )
 
+export const deduplicateStepSchema = strictObject(
+  {
+    type: z.literal('deduplicate'),
+    keys: z.array(text('Column name.'), { error: 'must be a list of column names' }).min(1, { error: 'must list at least one column' }).describe('Columns whose values identify a duplicate.'),
+    withinWatermark: lenientBool("Spark's dropDuplicatesWithinWatermark: a key is remembered until the watermark passes its first event time plus the watermark delay (needs streamingConfigJson.watermark).").optional(),
+    stateTimeout: duration('Forget a key after it has been idle this long in processing time, e.g. "1 hour" (default: streamingConfigJson.stateTimeout).', { positive: true }).optional(),
+  },
+  'Drop records whose key columns repeat an earlier record, in this batch or an earlier one (duplicates count as filtered); the keys are remembered in PostgreSQL in the batch transaction. Must be the last step (not with aggregate). See README "Stateful operations".',
+).check(
+  z.superRefine((v, ctx) => {
+    if (v.withinWatermark === true && v.stateTimeout !== undefined) ctx.addIssue({ code: 'custom', path: ['stateTimeout'], input: v.stateTimeout, message: 'use withinWatermark or stateTimeout, not both' })
+  }, always),
+)
+
 export const transformStepSchema = z.discriminatedUnion(
   'type',
   [
@@ -101,8 +115,9 @@ export const transformStepSchema = z.discriminatedUnion(
       'Convert column types.',
     ),
     aggregateStepSchema,
+    deduplicateStepSchema,
   ],
-  { error: (iss) => (iss.code === 'invalid_union' ? 'step type must be one of "select", "rename", "filter", "cast", "aggregate"' : undefined) },
+  { error: (iss) => (iss.code === 'invalid_union' ? 'step type must be one of "select", "rename", "filter", "cast", "aggregate", "deduplicate"' : undefined) },
 )
 
 export const transformSchema = z

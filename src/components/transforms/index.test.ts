@@ -16,14 +16,17 @@ test('steps apply in order; a filter returns null', () => {
   assert.throws(() => t({ id: 3, amt: 'x' }), (err) => isSluiceError(err, 'RECORD_TRANSFORM'))
 })
 
-test('no steps is the identity; aggregate is a batch step, split off the row steps', () => {
+test('no steps is the identity; aggregate and deduplicate are batch steps, split off the row steps', () => {
   assert.deepEqual(applyTransforms([], { a: 1 }), { a: 1 })
   const aggregate = { type: 'aggregate' as const, groupBy: ['k'], aggregations: { n: { fn: 'count' as const } } }
   assert.throws(() => composeTransforms([aggregate]), (err) => isSluiceError(err, 'INTERNAL'))
   const select = { type: 'select' as const, columns: ['k'] }
-  assert.deepEqual(splitSteps([select, aggregate]), { rowSteps: [select], aggregate })
-  assert.deepEqual(splitSteps([select]), { rowSteps: [select], aggregate: null })
-  assert.deepEqual(splitSteps([]), { rowSteps: [], aggregate: null })
+  assert.deepEqual(splitSteps([select, aggregate]), { rowSteps: [select], aggregate, deduplicate: null })
+  assert.deepEqual(splitSteps([select]), { rowSteps: [select], aggregate: null, deduplicate: null })
+  assert.deepEqual(splitSteps([]), { rowSteps: [], aggregate: null, deduplicate: null })
+  const dedup = { type: 'deduplicate' as const, keys: ['k'], stateTimeout: 60_000 }
+  assert.throws(() => composeTransforms([dedup]), (err) => isSluiceError(err, 'INTERNAL'))
+  assert.deepEqual(splitSteps([select, dedup]), { rowSteps: [select], aggregate: null, deduplicate: { step: dedup, at: 1 } })
 })
 
 test('fieldsRead: the names every step reads (so the engine adds the metadata fields they name)', () => {

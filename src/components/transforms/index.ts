@@ -31,18 +31,23 @@ export function compileStep(step: TransformStep): RowTransform {
       return (values) => (keep(values) ? values : null)
     }
     case 'aggregate':
-      throw new SluiceError('INTERNAL', 'the aggregate step applies to a batch, not to a row: split it off with splitSteps')
+    case 'deduplicate':
+      throw new SluiceError('INTERNAL', `the ${step.type} step applies to a batch, not to a row: split it off with splitSteps`)
   }
 }
 
 /** The aggregate step of a pipeline (validated to be the last one). */
 export type AggregateStep = Extract<TransformStep, { type: 'aggregate' }>
 
-/** Splits the steps into the per-row ones and the trailing aggregate step (or null). */
-export function splitSteps(steps: readonly TransformStep[]): { rowSteps: TransformStep[]; aggregate: AggregateStep | null } {
+/** The deduplicate step of a pipeline (validated to be the last one), with its place among the steps. */
+export type DeduplicateStep = Extract<TransformStep, { type: 'deduplicate' }>
+
+/** Splits the steps into the per-row ones and the trailing aggregate or deduplicate step (or null). */
+export function splitSteps(steps: readonly TransformStep[]): { rowSteps: TransformStep[]; aggregate: AggregateStep | null; deduplicate: { step: DeduplicateStep; at: number } | null } {
   const last = steps[steps.length - 1]
-  if (last?.type !== 'aggregate') return { rowSteps: [...steps], aggregate: null }
-  return { rowSteps: steps.slice(0, -1), aggregate: last }
+  if (last?.type === 'aggregate') return { rowSteps: steps.slice(0, -1), aggregate: last, deduplicate: null }
+  if (last?.type === 'deduplicate') return { rowSteps: steps.slice(0, -1), aggregate: null, deduplicate: { step: last, at: steps.length - 1 } }
+  return { rowSteps: [...steps], aggregate: null, deduplicate: null }
 }
 
 /** Compiles the steps, in order, into one function; no steps is the identity. */
@@ -82,6 +87,9 @@ export function fieldsRead(steps: readonly TransformStep[]): string[] {
       case 'aggregate':
         out.push(...step.groupBy, ...Object.values(step.aggregations).flatMap((a) => (a.field === undefined ? [] : [a.field])))
         if (step.window) out.push(step.window.column)
+        break
+      case 'deduplicate':
+        out.push(...step.keys)
         break
     }
   }

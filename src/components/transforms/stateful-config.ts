@@ -1,22 +1,22 @@
 /**
  * Config of the stateful transforms (issue 12), in the style of config.ts: the aggregate step's
  * event-time `window` (tumbling or sliding, optional startTime) or `session` window, and the
- * `deduplicate` step. Not yet part of `transformStepSchema`: the engine loop and the assembly do
- * not run them yet, and a step the engine would accept but ignore must not parse. The lead wires
- * them in (see docs/design/stateful.md, "Wiring").
+ * `deduplicate` step (its schema is in config.ts: it is part of `transformStepSchema`). The
+ * windows are not yet part of `transformStepSchema`: the engine does not run them yet, and a step
+ * the engine would accept but ignore must not parse (see docs/design/stateful.md, "Wiring").
  *
  * The converters at the end turn a parsed step into the engine's specs (src/engine/state/).
  */
 import * as z from 'zod'
 import { SluiceError } from '../../errors.ts'
 import { durationHelp, durationPattern, parseDuration } from '../../config/duration.ts'
-import { always, duration, interpolationSchema, lenientBool, strictObject, text } from '../../config/lenient.ts'
+import { always, duration, interpolationSchema, strictObject, text } from '../../config/lenient.ts'
 import type { DedupSpec } from '../../engine/state/dedup.ts'
 import type { AggregationSpec } from '../../engine/state/group-state.ts'
 import { sessionGapProblem } from '../../engine/state/session.ts'
 import { type WindowSpec, windowSpecProblem } from '../../engine/state/windows.ts'
 import type { OutputMode, StreamingConfig, TransformStep } from '../../config/types.ts'
-import { aggregateStepSchema } from './config.ts'
+import { aggregateStepSchema, deduplicateStepSchema } from './config.ts'
 
 /** A duration that may be negative ("-2 minutes"): Spark's window startTime. */
 export function signedDuration(description: string) {
@@ -72,19 +72,7 @@ export const statefulAggregateStepSchema = strictObject(
     }, always),
   )
 
-export const deduplicateStepSchema = strictObject(
-  {
-    type: z.literal('deduplicate'),
-    keys: z.array(text('Column name.'), { error: 'must be a list of column names' }).min(1, { error: 'must list at least one column' }).describe('Columns whose values identify a duplicate.'),
-    withinWatermark: lenientBool("Spark's dropDuplicatesWithinWatermark: a key is remembered until the watermark passes its first event time plus the watermark delay (needs streamingConfigJson.watermark).").optional(),
-    stateTimeout: duration('Forget a key after it has been idle this long in processing time, e.g. "1 hour" (default: streamingConfigJson.stateTimeout).', { positive: true }).optional(),
-  },
-  'Drop records whose key columns repeat an earlier record (duplicates count as filtered).',
-).check(
-  z.superRefine((v, ctx) => {
-    if (v.withinWatermark === true && v.stateTimeout !== undefined) ctx.addIssue({ code: 'custom', path: ['stateTimeout'], input: v.stateTimeout, message: 'use withinWatermark or stateTimeout, not both' })
-  }, always),
-)
+export { deduplicateStepSchema }
 
 export type StatefulAggregateStep = z.output<typeof statefulAggregateStepSchema>
 export type DeduplicateStep = z.output<typeof deduplicateStepSchema>
