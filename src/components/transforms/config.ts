@@ -72,7 +72,7 @@ export const aggregateStepSchema = strictObject(
       'Tumbling event-time window (epoch-aligned): adds window_start and window_end columns.',
     ).optional(),
   },
-  'Group records and aggregate them; must be the last step. Each micro-batch is merged into the target table by key (see README, Aggregations).',
+  'Group records and aggregate them; must be the last step. Each micro-batch is merged into the target table by key (see README, Stateful operations).',
 )
 
 export const deduplicateStepSchema = strictObject(
