@@ -7,24 +7,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { AggregateSpec } from './aggregate.ts'
 import { MemorySink, MemorySource, memoryQuery } from './testkit.ts'
+import { BATCHES, MIN, T0 } from './state/issue12-input.testkit.ts'
 
-const MIN = 60_000
-const T0 = Date.UTC(2026, 0, 1, 12, 0)
-/** Minutes after T0, one micro-batch each (as in the golden test). */
-const BATCHES: readonly (readonly number[])[] = [
-  [0, 4, 6, 12, 17],
-  [20, 6, 22],
-  [25, 11, 27],
-  [6, 30, 16, 32],
-  [35, 21, 11, 37],
-  [40, 16, 26, 42],
-  [21, 45, 31, 47],
-  [50, 36, 52, 26],
-  [55, 41, 57, 31],
-  [60, 46, 36, 62],
-  [65, 51, 67],
-  [60, 55, 66, 70, 57, 71, 75, 80, 85, 90, 95, 100, 104],
-]
 /** Batch b (1-based) 4..10 carries 5b-14, whose window ended at or before the watermark 5b-3. */
 const LATE = new Set(BATCHES.flatMap((batch, i) => (i + 1 >= 4 && i + 1 <= 10 ? [`${i}:${5 * (i + 1) - 14}`] : [])))
 

@@ -29,27 +29,10 @@ import { type GroupState, mergeStateMaps, stateKey } from './group-state.ts'
 import { type OutputMode, isEventLate, nextWatermark } from './lateness.ts'
 import { partialResult } from './partial.ts'
 import { assignWindows } from './windows.ts'
+import { BATCHES, MIN, T0 } from './issue12-input.testkit.ts'
 
-const MIN = 60_000
-const T0 = Date.UTC(2026, 0, 1, 12, 0)
 const DELAY = 10 * MIN
 const WINDOW = { durationMs: 5 * MIN }
-
-/** The batches, in minutes after T0, in arrival order (late and semi-late mixed in). */
-const BATCHES: readonly (readonly number[])[] = [
-  [0, 4, 6, 12, 17],
-  [20, 6, 22],
-  [25, 11, 27],
-  [6, 30, 16, 32],
-  [35, 21, 11, 37],
-  [40, 16, 26, 42],
-  [21, 45, 31, 47],
-  [50, 36, 52, 26],
-  [55, 41, 57, 31],
-  [60, 46, 36, 62],
-  [65, 51, 67],
-  [60, 55, 66, 70, 57, 71, 75, 80, 85, 90, 95, 100, 104],
-]
 
 /** Hand-derived: the watermark each batch applies, in minutes (null: none yet). */
 const WATERMARK = [null, 7, 12, 17, 22, 27, 32, 37, 42, 47, 52, 57]
