@@ -80,8 +80,16 @@ export interface StoreControl {
  * compare-and-sets each partition's stored position from `start` to `end` (SINK_FENCED when another
  * worker moved it); then `work` runs (taking the batch id late keeps a shared pipeline's id lock
  * short: from the dead letters to COMMIT, not over the table's COPY), where the writers write inside the same transaction `Tx`;
- * then the store saves the pipeline state and commits. Everything commits together or nothing does.
+ * then the store saves the pipeline state; then `settle` runs with the watermark it saved (the aggregate
+ * step in append mode writes the windows that watermark closes); then the store commits. Everything
+ * commits together or nothing does.
  */
 export interface CommitStore<Tx> extends StoreControl {
-  commit<T>(mark: BatchMark, work: (tx: Tx, batchId: BatchIdOf) => Promise<T>): Promise<CommitOutcome<T>>
+  commit<T>(mark: BatchMark, work: (tx: Tx, batchId: BatchIdOf) => Promise<T>, settle?: CommitSettle<Tx>): Promise<CommitOutcome<T>>
 }
+
+/**
+ * The last step of an exactly-once batch's transaction, after the pipeline state is saved:
+ * `watermarkMs` is the watermark the batch commits (what the next batch applies).
+ */
+export type CommitSettle<Tx> = (tx: Tx, batchId: number, watermarkMs: number | null) => Promise<void>

@@ -27,6 +27,12 @@ test('a valid aggregate pipeline: last step, update output, upsert on the group 
   assert.equal(r.ok, true, JSON.stringify(r.ok ? [] : r.issues))
   const windowed = parsePipeline(aggregateConfig({ transform: [{ ...AGG, window: { column: 'ts', duration: '1 minute' } }], outputMode: 'complete', upsertKeys: ['window_start', 'user_id'] }))
   assert.equal(windowed.ok, true, JSON.stringify(windowed.ok ? [] : windowed.issues))
+  // Append mode (Spark's): a window on the watermark's column, written to an appended table.
+  const sliding = { ...AGG, window: { column: 'ts', duration: '10 minutes', slide: '5 minutes', startTime: '-2 minutes' } }
+  const appended = parsePipeline(setAt(aggregateConfig({ transform: [sliding], outputMode: 'append', writeMode: 'append' }), 'streamingConfigJson.watermark', { eventTimeColumn: 'ts', delayThreshold: '10 minutes' }))
+  assert.equal(appended.ok, true, JSON.stringify(appended.ok ? [] : appended.issues))
+  const step = appended.ok ? appended.config.transform[0] : undefined
+  assert.deepEqual(step?.type === 'aggregate' ? step.window : null, { column: 'ts', duration: 600_000, slide: 300_000, startTime: -120_000 })
 })
 
 const DEDUP = { type: 'deduplicate', keys: ['user_id'], stateTimeout: '1 hour' }
@@ -119,8 +125,12 @@ const cases: Case[] = [
   { name: 'cast to unknown type', config: k('transform', [{ type: 'cast', columns: { a: 'decimal' } }]), path: 'transform[0].columns.a', message: /"string", "int", "float"/ },
   { name: 'aggregate sum without field', config: k('transform', [{ type: 'aggregate', aggregations: { total: { fn: 'sum' } } }]), path: 'transform[0].aggregations.total.field', message: /required for fn sum/ },
   { name: 'aggregate not the last step', config: aggregateConfig({ transform: [AGG, { type: 'select', columns: ['user_id', 'n'] }] }), path: 'transform[0]', message: /must be the last transform step/ },
-  { name: 'aggregate with outputMode append', config: aggregateConfig({ outputMode: 'append' }), path: 'streamingConfigJson.outputMode', message: /needs outputMode "update" or "complete".*"append" would mean emitting each window once/ },
-  { name: 'aggregate with outputMode left at append', config: aggregateConfig({ outputMode: undefined }), path: 'streamingConfigJson.outputMode', message: /needs outputMode "update" or "complete"/ },
+  { name: 'aggregate with outputMode append, no window', config: aggregateConfig({ outputMode: 'append', writeMode: 'append' }), path: 'transform[0].window', message: /outputMode append with an aggregate step needs a window and streamingConfigJson.watermark/ },
+  { name: 'aggregate with outputMode left at append, no window', config: aggregateConfig({ outputMode: undefined, writeMode: 'append' }), path: 'transform[0].window', message: /needs a window and streamingConfigJson.watermark/ },
+  { name: 'windowed aggregate in append mode without a watermark', config: aggregateConfig({ transform: [{ ...AGG, window: { column: 'ts', duration: '1 minute' } }], outputMode: 'append', writeMode: 'append' }), path: 'streamingConfigJson.watermark', message: /needs a window and streamingConfigJson.watermark/ },
+  { name: 'append-mode window on another column than the watermark', config: setAt(aggregateConfig({ transform: [{ ...AGG, window: { column: 'created', duration: '1 minute' } }], outputMode: 'append', writeMode: 'append' }), 'streamingConfigJson.watermark', { eventTimeColumn: 'ts', delayThreshold: '1 minute' }), path: 'transform[0].window.column', message: /must be the watermark's eventTimeColumn "ts"/ },
+  { name: 'append-mode aggregate with writeMode upsert', config: setAt(aggregateConfig({ transform: [{ ...AGG, window: { column: 'ts', duration: '1 minute' } }], outputMode: 'append', upsertKeys: ['user_id', 'window_start'] }), 'streamingConfigJson.watermark', { eventTimeColumn: 'ts', delayThreshold: '1 minute' }), path: 'load.writeMode', message: /writes each window's row once.*use writeMode "append"/ },
+  { name: 'sliding window slide longer than the duration', config: aggregateConfig({ transform: [{ ...AGG, window: { column: 'ts', duration: '1 minute', slide: '2 minutes' } }], outputMode: 'complete', upsertKeys: ['user_id', 'window_start'] }), path: 'transform[0].window.slide', message: /must be at most the window duration/ },
   { name: 'aggregate with writeMode append', config: aggregateConfig({ writeMode: 'append' }), path: 'load.writeMode', message: /writeMode "upsert" with upsertKeys \["user_id"\]/ },
   { name: 'aggregate upsert keys not its group', config: aggregateConfig({ upsertKeys: ['id'] }), path: 'load.upsertKeys', message: /group columns: \["user_id"\]/ },
   { name: 'windowed aggregate upsert keys lack window_start', config: aggregateConfig({ transform: [{ ...AGG, window: { column: 'ts', duration: '1 minute' } }] }), path: 'load.upsertKeys', message: /and window_start: \["user_id","window_start"\]/ },

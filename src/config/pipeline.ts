@@ -31,10 +31,11 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * The aggregate step keeps its result in the target table and merges each batch into it by key:
- * it must be the last step, the table must be written by upsert on exactly its key, the output
- * is the current result (update/complete), never an append of finished windows, and the write must
- * be exactly once (an at-least-once replay would add a batch twice, unlike a plain upsert).
+ * The aggregate step must be the last step and its write exactly once (an at-least-once replay
+ * would add a batch twice). In update and complete mode it keeps its result in the target table
+ * and merges each batch into it by key: the table is written by upsert on exactly its key. In
+ * append mode (Spark's) each window's row is written once, when the watermark passes its end: it
+ * needs a window on the watermark's column, and the table is appended to.
  */
 function aggregateRules(steps: readonly unknown[], streaming: Record<string, unknown> | undefined, load: Record<string, unknown> | undefined, ctx: z.RefinementCtx<Record<string, unknown>>): void {
   const at = steps.findIndex((s) => isRecord(s) && s['type'] === 'aggregate')
@@ -58,15 +59,8 @@ function aggregateRules(steps: readonly unknown[], streaming: Record<string, unk
       taken.add(h)
     }
   }
-  if (streaming?.['outputMode'] === 'append') {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['streamingConfigJson', 'outputMode'],
-      input: 'append',
-      message:
-        'an aggregate step needs outputMode "update" or "complete" (both keep the current result in the table, merged per batch); "append" would mean emitting each window once, finalised by the watermark, which Sluice does not do',
-    })
-  }
+  const append = streaming?.['outputMode'] === 'append'
+  if (append) appendModeRules(step, at, streaming, ctx)
   if (streaming?.['enableIdempotence'] === false) {
     ctx.addIssue({
       code: 'custom',
@@ -77,7 +71,11 @@ function aggregateRules(steps: readonly unknown[], streaming: Record<string, unk
   }
   if (load === undefined) return
   const keyText = JSON.stringify(key)
-  if (load['writeMode'] !== 'upsert') {
+  if (append) {
+    if (load['writeMode'] !== 'append') {
+      ctx.addIssue({ code: 'custom', path: ['load', 'writeMode'], input: load['writeMode'], message: 'in outputMode append the aggregate step writes each window\'s row once, when the watermark passes its end: use writeMode "append"' })
+    }
+  } else if (load['writeMode'] !== 'upsert') {
     ctx.addIssue({ code: 'custom', path: ['load', 'writeMode'], input: load['writeMode'], message: `an aggregate step merges into the table by key: use writeMode "upsert" with upsertKeys ${keyText}` })
   } else {
     const keys = Array.isArray(load['upsertKeys']) ? load['upsertKeys'] : []
@@ -87,6 +85,24 @@ function aggregateRules(steps: readonly unknown[], streaming: Record<string, unk
   }
   if (load['deleteOnTombstone'] === true) {
     ctx.addIssue({ code: 'custom', path: ['load', 'deleteOnTombstone'], input: true, message: 'not allowed with an aggregate step (a tombstone cannot un-count its group)' })
+  }
+}
+
+/** outputMode append with an aggregate step: a window, a watermark, the window on the watermark's column. */
+function appendModeRules(step: Record<string, unknown>, at: number, streaming: Record<string, unknown> | undefined, ctx: z.RefinementCtx<Record<string, unknown>>): void {
+  const window = isRecord(step['window']) ? step['window'] : undefined
+  const watermark = isRecord(streaming?.['watermark']) ? streaming['watermark'] : undefined
+  if (window === undefined || watermark === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: window === undefined ? ['transform', at, 'window'] : ['streamingConfigJson', 'watermark'],
+      input: window === undefined ? step['window'] : undefined,
+      message: 'outputMode append with an aggregate step needs a window and streamingConfigJson.watermark: a window\'s row is written once, when the watermark passes its end (use outputMode "update" or "complete" for a running result without them)',
+    })
+    return
+  }
+  if (window['column'] !== watermark['eventTimeColumn']) {
+    ctx.addIssue({ code: 'custom', path: ['transform', at, 'window', 'column'], input: window['column'], message: `in outputMode append the window column must be the watermark's eventTimeColumn ${JSON.stringify(watermark['eventTimeColumn'])}: windows close when the watermark passes their end` })
   }
 }
 

@@ -129,7 +129,7 @@ export type TransformStep =
       type: 'aggregate'
       groupBy: string[]
       aggregations: Record<string, { fn: AggregateFn; field?: string }>
-      window?: { column: string; duration: Duration }
+      window?: { column: string; duration: Duration; slide?: Duration; startTime?: number }
     }
   | { type: 'deduplicate'; keys: string[]; withinWatermark?: boolean; stateTimeout?: Duration }
 

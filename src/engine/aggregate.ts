@@ -6,8 +6,9 @@
  * merge commits with the batch's tracker row, so a replayed batch is skipped as a duplicate and no
  * record is counted twice.
  *
- * Output columns of a step: the `groupBy` columns; with a tumbling `window`, `window_start` and
- * `window_end` (epoch-aligned, `[start, end)`); one column per aggregation; and, for each `avg`
+ * Output columns of a step: the `groupBy` columns; with a `window`, `window_start` and `window_end`
+ * (`[start, end)`, aligned to the epoch plus `startTime`; a sliding window's record counts in every
+ * window that covers it, state/windows.ts); one column per aggregation; and, for each `avg`
  * named X, the hidden running pair `X__sum` and `X__count` from which X is recomputed on merge.
  * SQL semantics: count without a field counts rows, with a field its non-null values; sum, min, max
  * and avg ignore nulls and are null when every value is. Sums are exact decimals (decimal.ts).
@@ -22,6 +23,8 @@ import { type Decimal, addDecimal, compareDecimal, decimalText, toDecimal } from
 import { isExactNumber } from './exact-number.ts'
 import type { DeadLetter } from './records.ts'
 import { parseEventTime } from './watermark.ts'
+import type { AggregationSpec } from './state/group-state.ts'
+import { type WindowSpec, assignWindows } from './state/windows.ts'
 
 /** The aggregate transform step. */
 export type AggregateSpec = Omit<Extract<TransformStep, { type: 'aggregate' }>, 'type'>
@@ -38,6 +41,18 @@ export interface AggregatedBatch {
 
 export const WINDOW_START = 'window_start'
 export const WINDOW_END = 'window_end'
+
+/** The step's window as the window functions take it (null without one). */
+export function windowSpecOf(spec: AggregateSpec): WindowSpec | null {
+  const w = spec.window
+  if (w === undefined) return null
+  return { durationMs: w.duration, ...(w.slide === undefined ? {} : { slideMs: w.slide }), ...(w.startTime === undefined ? {} : { startTimeMs: w.startTime }) }
+}
+
+/** The step's aggregations in the file's order, as the state functions take them. */
+export function aggregationSpecs(spec: AggregateSpec): AggregationSpec[] {
+  return Object.entries(spec.aggregations).map(([name, a]) => ({ name, fn: a.fn, ...(a.field === undefined ? {} : { field: a.field }) }))
+}
 
 /** Names of the hidden running pair of an `avg` column. */
 export function avgParts(name: string): { sum: string; count: string } {
@@ -66,9 +81,10 @@ export function mergeRules(spec: AggregateSpec): Record<string, MergeRule> {
 /**
  * Column types for creating the result table (load schema + autoCreateTable): window bounds are
  * timestamptz, counts bigint, sums and avg parts numeric, avg double precision; group columns and
- * min/max have no fixed type and must come from the load schema.
+ * min/max have no fixed type and must come from the load schema. `hidden`: with the avg parts
+ * (the merge recomputes an average from them; append mode writes final rows without them).
  */
-export function aggregateColumnTypes(spec: AggregateSpec): Record<string, string> {
+export function aggregateColumnTypes(spec: AggregateSpec, hidden = true): Record<string, string> {
   const types: Record<string, string> = {}
   if (spec.window !== undefined) {
     types[WINDOW_START] = 'timestamptz'
@@ -80,8 +96,10 @@ export function aggregateColumnTypes(spec: AggregateSpec): Record<string, string
     else if (fn === 'avg') {
       const parts = avgParts(name)
       types[name] = 'double precision'
-      types[parts.sum] = 'numeric'
-      types[parts.count] = 'bigint'
+      if (hidden) {
+        types[parts.sum] = 'numeric'
+        types[parts.count] = 'bigint'
+      }
     }
   }
   return types
@@ -165,27 +183,27 @@ function fold(acc: Acc, v: unknown, counted: boolean): void {
   }
 }
 
-/** Reduces a batch's rows to one partial aggregate row per group (per window), in first-seen order. */
-export function aggregateRows(rows: readonly Row[], spec: AggregateSpec): AggregatedBatch {
-  const entries: Entry[] = Object.entries(spec.aggregations).map(([name, a]) => [name, a.fn, a.field])
+function entriesOf(spec: AggregateSpec): Entry[] {
+  return Object.entries(spec.aggregations).map(([name, a]) => [name, a.fn, a.field])
+}
+
+/** Why a row cannot be aggregated by the step (its dead letter's code and reason), or null. */
+export function aggregateProblem(values: RowValues, spec: AggregateSpec): { code: ErrorCode; reason: string } | null {
+  return problem(values, spec, entriesOf(spec))
+}
+
+/**
+ * Reduces a batch's rows to one partial aggregate row per group (per window), in first-seen order.
+ * `openAfterMs` (update mode: the watermark the batch applies) leaves out the windows of a sliding
+ * record that end at or before it: they may be closed (records.ts made late the records whose
+ * every window is); null (complete mode, no watermark) keeps every window.
+ */
+export function aggregateRows(rows: readonly Row[], spec: AggregateSpec, openAfterMs: number | null = null): AggregatedBatch {
+  const entries = entriesOf(spec)
+  const windowSpec = windowSpecOf(spec)
   const groups = new Map<string, Group>()
   const dead: DeadLetter[] = []
-  for (const row of rows) {
-    const values = row.values
-    const bad = problem(values, spec, entries)
-    if (bad !== null) {
-      dead.push({ record: row.source, ...bad })
-      continue
-    }
-    const keyValues: RowValues = {}
-    for (const g of spec.groupBy) setField(keyValues, g, fieldOf(values, g))
-    if (spec.window !== undefined) {
-      const t = parseEventTime(fieldOf(values, spec.window.column)) as number
-      const start = Math.floor(t / spec.window.duration) * spec.window.duration
-      keyValues[WINDOW_START] = new Date(start)
-      keyValues[WINDOW_END] = new Date(start + spec.window.duration)
-    }
-    const key = stringify(spec.groupBy.map((g) => fieldOf(keyValues, g))) + (spec.window === undefined ? '' : `@${(keyValues[WINDOW_START] as Date).getTime()}`)
+  const add = (row: Row, keyValues: RowValues, key: string): void => {
     let group = groups.get(key)
     if (group === undefined) {
       group = { values: keyValues, accs: entries.map(([, fn]) => fresh(fn)), members: [] }
@@ -193,9 +211,30 @@ export function aggregateRows(rows: readonly Row[], spec: AggregateSpec): Aggreg
     }
     group.members.push(row.source)
     entries.forEach(([, , field], i) => {
-      const v = field === undefined ? undefined : fieldOf(values, field)
+      const v = field === undefined ? undefined : fieldOf(row.values, field)
       fold(group.accs[i] as Acc, v, field === undefined || (v !== undefined && v !== null))
     })
+  }
+  for (const row of rows) {
+    const values = row.values
+    const bad = problem(values, spec, entries)
+    if (bad !== null) {
+      dead.push({ record: row.source, ...bad })
+      continue
+    }
+    const groupValues: RowValues = {}
+    for (const g of spec.groupBy) setField(groupValues, g, fieldOf(values, g))
+    const groupKey = stringify(spec.groupBy.map((g) => fieldOf(groupValues, g)))
+    if (spec.window === undefined || windowSpec === null) {
+      add(row, groupValues, groupKey)
+      continue
+    }
+    const t = parseEventTime(fieldOf(values, spec.window.column)) as number
+    for (const w of assignWindows(t, windowSpec)) {
+      if (openAfterMs !== null && w.end <= openAfterMs) continue
+      const keyValues: RowValues = { ...groupValues, [WINDOW_START]: new Date(w.start), [WINDOW_END]: new Date(w.end) }
+      add(row, keyValues, `${groupKey}@${w.start}`)
+    }
   }
   const out: Row[] = []
   const members = new Map<Row, readonly SourceRecord[]>()

@@ -46,7 +46,7 @@ export function reportBatch(
   const destinations: Partial<Record<RecordDestination, number>> = {
     table: result.written,
     dlq: result.dlq,
-    late: processed.late.length,
+    late: result.late,
     filtered: result.filtered,
     dropped: processed.tombstonesSkipped,
   }

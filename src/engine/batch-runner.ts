@@ -23,6 +23,7 @@ import { type ProcessedBatch, RecordPath, type RecordPathOptions } from './recor
 import { DEFAULT_IDLE_TIMEOUT_MS } from './watermark.ts'
 import { type DeduplicateOptions, deduplicateRows } from './deduplicate.ts'
 import { type CommitParts, type CommitResult, commitBatch } from './commit.ts'
+import { type WindowAppendOptions, claimWindows } from './window-append.ts'
 
 export type LateStrategy = 'drop' | 'loganddrop' | 'sendtodlq' | 'separatestream'
 
@@ -48,6 +49,11 @@ export interface BatchRunnerOptions<Tx> {
    * write; the table writer merges the partial aggregates into the table (aggregate.ts).
    */
   readonly aggregate?: AggregateSpec
+  /**
+   * The aggregate step in append mode (instead of `aggregate`): partial windows live in the store's
+   * window state until the watermark closes them, then each window's row is written once.
+   */
+  readonly windowAppend?: WindowAppendOptions
   /** The deduplicate step (the last transform step; not with an aggregate): duplicates are filtered. */
   readonly deduplicate?: DeduplicateOptions
   readonly lateStrategy: LateStrategy
@@ -212,10 +218,14 @@ export class BatchRunner<Tx = unknown> {
     const log = o.logger.child({ batchId: planned.batchId })
     // The aggregate step turns the on-time rows into one partial row per group; a refused
     // aggregate row dead-letters every source record folded into it, not only its representative.
-    const agg = o.aggregate === undefined ? null : aggregateRows(processed.rows, o.aggregate)
-    const dead = agg === null ? processed.dead : [...processed.dead, ...agg.dead]
+    // A sliding record's windows that the applied watermark may have closed are left out (update mode).
+    const openAfter = o.recordPath.watermark?.lateness?.kind === 'window' ? planned.watermarkMs : null
+    const agg = o.aggregate === undefined ? null : aggregateRows(processed.rows, o.aggregate, openAfter)
+    const windowed = o.windowAppend === undefined ? null : claimWindows(processed.rows, o.windowAppend, o.pipelineId, planned, o.lateStrategy === 'sendtodlq' || o.lateStrategy === 'separatestream')
+    const stepDead = agg?.dead ?? windowed?.dead ?? []
+    const dead = stepDead.length === 0 ? processed.dead : [...processed.dead, ...stepDead]
     const dedup = o.deduplicate === undefined ? null : deduplicateRows(processed.rows, o.deduplicate, o.pipelineId, planned, now())
-    const rows = agg !== null ? agg.rows : dedup !== null ? dedup.rows : processed.rows
+    const rows = agg !== null ? agg.rows : windowed !== null ? [] : dedup !== null ? dedup.rows : processed.rows
     const membersOf = (row: Row): readonly SourceRecord[] => agg?.members.get(row) ?? [row.source]
     if (o.failFast && dead.length > 0) {
       const first = dead[0] as DeadLetter
@@ -247,7 +257,8 @@ export class BatchRunner<Tx = unknown> {
       ...(rule === undefined ? {} : { partitionWatermark: rule }),
     }
     const table = { rows, deletes: processed.deletes, ...(o.aggregate === undefined ? {} : { merge: mergeRules(o.aggregate) }) }
-    const write = await this.withRetry(planned.batchId, () => commitBatch(o.commit, { mark, table, dead, late: routedLate, onRejected, ...(dedup === null ? {} : { dedup: dedup.claim }) }), signal)
+    const claims = { ...(dedup === null ? {} : { dedup: dedup.claim }), ...(windowed === null ? {} : { windows: windowed.claim }) }
+    const write = await this.withRetry(planned.batchId, () => commitBatch(o.commit, { mark, table, dead, late: routedLate, onRejected, ...claims }), signal)
     const durationMs = now() - started
     const rejectedByCode: Record<string, number> = {}
     let rejectedRecords = 0
@@ -256,15 +267,15 @@ export class BatchRunner<Tx = unknown> {
       rejectedRecords += n
       rejectedByCode[r.error.code] = (rejectedByCode[r.error.code] ?? 0) + n
     }
-    const aggregated = agg === null ? 0 : agg.rows.reduce((n, r) => n + membersOf(r).length, 0)
-    const written = write.status === 'duplicate' ? 0 : agg === null ? write.written : aggregated - rejectedRecords
+    const written = write.status === 'duplicate' ? 0 : agg !== null ? aggregatedRecords(agg.rows, write.rejected, membersOf) : windowed !== null ? (write.windows?.counted ?? 0) : write.written
     const result: BatchResult = {
       batchId: write.batchId,
       status: write.status,
       recordsRead: processed.recordsRead,
       written,
-      dlq: dead.length + rejectedRecords,
-      late: processed.late.length,
+      // A closed window the table refused is a dead letter of its own (its records counted when folded).
+      dlq: dead.length + rejectedRecords + (write.windows?.refused ?? 0),
+      late: processed.late.length + (write.windows?.late.length ?? 0),
       // Duplicates (the deduplicate step) are filtered: repeats within the batch and keys the store remembered.
       filtered: processed.filtered + (dedup === null ? 0 : dedup.repeats + write.duplicateRows),
       // The store's word: the larger of ours and the stored one, or its per-partition minimum.
@@ -329,6 +340,17 @@ export class BatchRunner<Tx = unknown> {
     }
     return path.finish()
   }
+}
+
+/**
+ * Source records that landed through the aggregate's rows: every record folded into a row the
+ * table took, each once (a sliding window's record is in several rows).
+ */
+function aggregatedRecords(rows: readonly Row[], rejected: readonly RejectedRow[], membersOf: (row: Row) => readonly SourceRecord[]): number {
+  const refused = new Set(rejected.map((r) => r.row))
+  const landed = new Set<SourceRecord>()
+  for (const row of rows) if (!refused.has(row)) for (const m of membersOf(row)) landed.add(m)
+  return landed.size
 }
 
 function failFastError(letter: DeadLetter, batchId: number): SluiceError {

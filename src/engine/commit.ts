@@ -8,7 +8,9 @@ import type { KeyedState, StateScope } from '../api/keyed-state.ts'
 import type { BatchMark, CommitStore } from '../api/store.ts'
 import type { Row } from '../api/record.ts'
 import type { DeadLetter, DeadLetterWriter, RejectedRow, TableBatch, TableWriter } from '../api/writer.ts'
+import type { WindowState } from '../api/window-state.ts'
 import { SluiceError } from '../errors.ts'
+import { type WindowClaim, type WindowOutcome, closedWindowRows, mergeWindowBatch } from './window-append.ts'
 
 /** A store and the writers that write inside its transactions (all of one family: same `Tx`). */
 export interface CommitParts<Tx> {
@@ -17,6 +19,8 @@ export interface CommitParts<Tx> {
   readonly deadLetters: DeadLetterWriter<Tx>
   /** Keyed state of stateful steps (the deduplicate step); needed only by batches with a `dedup` claim. */
   readonly state?: KeyedState<Tx>
+  /** Window state of the aggregate step in append mode; needed only by batches with a `windows` claim. */
+  readonly windows?: WindowState<Tx>
 }
 
 /**
@@ -48,6 +52,8 @@ export interface BatchToCommit {
    */
   readonly onRejected?: (rejected: readonly RejectedRow[]) => readonly DeadLetter[]
   readonly dedup?: DedupClaim
+  /** The aggregate step in append mode: the batch's rows for the window state (window-append.ts). */
+  readonly windows?: WindowClaim
 }
 
 export interface CommitResult {
@@ -61,22 +67,32 @@ export interface CommitResult {
   readonly duplicateRows: number
   /** The pipeline's watermark as the store saved it (exactly-once); undefined when it saved none. */
   readonly watermarkMs?: number | null
+  /** What the window state made of the batch (the aggregate step in append mode). */
+  readonly windows?: WindowOutcome
 }
 
 /** Commits one batch through the store: rows, dead letters, late records, tracker row, position, state. */
 export async function commitBatch<Tx>(parts: CommitParts<Tx>, batch: BatchToCommit): Promise<CommitResult> {
   let duplicateRows = 0
-  const outcome = await parts.store.commit(batch.mark, async (tx, batchId) => {
-    const table = batch.dedup === undefined ? batch.table : await claimKeys(parts, tx, batch.table, batch.dedup)
-    duplicateRows = batch.table.rows.length - table.rows.length
-    const rows = await parts.table.write(tx, table, batch.onRejected !== undefined)
-    if (batch.dedup !== undefined && rows.rejected.length > 0) await forgetRejected(parts, tx, table, rows.rejected, batch.dedup)
-    const refused = rows.rejected.length > 0 && batch.onRejected !== undefined ? batch.onRejected(rows.rejected) : []
-    const dead = refused.length > 0 ? [...batch.dead, ...refused] : batch.dead
-    // Only a batch with dead letters or late records takes its id before the end (they carry it).
-    if (dead.length > 0 || batch.late.length > 0) await parts.deadLetters.write(tx, await batchId(), dead, batch.late)
-    return rows
-  })
+  let windows: WindowOutcome | undefined
+  const outcome = await parts.store.commit(
+    batch.mark,
+    async (tx, batchId) => {
+      const table = batch.dedup === undefined ? batch.table : await claimKeys(parts, tx, batch.table, batch.dedup)
+      duplicateRows = batch.table.rows.length - table.rows.length
+      const folded = batch.windows === undefined ? null : await mergeWindowBatch(windowState(parts), tx, batch.windows)
+      const rows = await parts.table.write(tx, table, batch.onRejected !== undefined)
+      if (batch.dedup !== undefined && rows.rejected.length > 0) await forgetRejected(parts, tx, table, rows.rejected, batch.dedup)
+      const refused = rows.rejected.length > 0 && batch.onRejected !== undefined ? batch.onRejected(rows.rejected) : []
+      const dead = refused.length > 0 ? [...batch.dead, ...refused] : batch.dead
+      const late = folded === null || folded.late.length === 0 || !(batch.windows as WindowClaim).routeLate ? batch.late : [...batch.late, ...folded.late]
+      // Only a batch with dead letters or late records takes its id before the end (they carry it).
+      if (dead.length > 0 || late.length > 0) await parts.deadLetters.write(tx, await batchId(), dead, late)
+      if (folded !== null) windows = { ...folded, emitted: 0, refused: 0 }
+      return rows
+    },
+    batch.windows === undefined ? undefined : (tx, batchId, watermarkMs) => emitWindows(parts, tx, batch, batchId, watermarkMs, (emitted, refused) => (windows = { ...(windows as WindowOutcome), emitted, refused })),
+  )
   if (outcome.status === 'duplicate') return { status: 'duplicate', batchId: batch.mark.batchId, written: 0, rejected: [], duplicateRows: 0 }
   return {
     status: 'committed',
@@ -85,7 +101,26 @@ export async function commitBatch<Tx>(parts: CommitParts<Tx>, batch: BatchToComm
     rejected: outcome.value.rejected,
     duplicateRows,
     ...(outcome.watermarkMs === undefined ? {} : { watermarkMs: outcome.watermarkMs }),
+    ...(windows === undefined ? {} : { windows }),
   }
+}
+
+function windowState<Tx>(parts: CommitParts<Tx>): WindowState<Tx> {
+  if (parts.windows === undefined) throw new SluiceError('INTERNAL', 'an append-mode aggregate needs a store with window state')
+  return parts.windows
+}
+
+/**
+ * After the store saved the batch's watermark: the windows it closes are written, once (their
+ * state is deleted in the same transaction); a row the table refuses is a dead letter.
+ */
+async function emitWindows<Tx>(parts: CommitParts<Tx>, tx: Tx, batch: BatchToCommit, batchId: number, watermarkMs: number | null, done: (emitted: number, refused: number) => void): Promise<void> {
+  const rows = await closedWindowRows(windowState(parts), tx, batch.windows as WindowClaim, watermarkMs)
+  if (rows.length === 0) return done(0, 0)
+  const written = await parts.table.write(tx, { rows, deletes: [] }, batch.onRejected !== undefined)
+  const refused = written.rejected.length > 0 && batch.onRejected !== undefined ? batch.onRejected(written.rejected) : []
+  if (refused.length > 0) await parts.deadLetters.write(tx, batchId, refused, [])
+  done(written.written, written.rejected.length)
 }
 
 

@@ -11,7 +11,7 @@ import { decodeKey, decodeValues } from './decode.ts'
 import { type MetadataAdder, metadataAdder } from './metadata.ts'
 import type { RecordValidator } from './record-schema.ts'
 import { BatchWatermark, parseEventTime } from './watermark.ts'
-import type { LatenessRule } from './lateness-rule.ts'
+import { type LatenessRule, newestWindow } from './lateness-rule.ts'
 
 export type { DeadLetter }
 
@@ -116,10 +116,10 @@ export class RecordPath {
       return eventTimeMs <= current ? `event time ${new Date(eventTimeMs).toISOString()} is at or below the watermark ${watermark}` : null
     }
     if (rule.kind === 'never') return null
-    const start = Math.floor(eventTimeMs / rule.durationMs) * rule.durationMs
-    const end = start + rule.durationMs
+    const { start, end } = newestWindow(eventTimeMs, rule.window)
     if (end > current) return null
-    return `window [${new Date(start).toISOString()}, ${new Date(end).toISOString()}) of event time ${new Date(eventTimeMs).toISOString()} ended at or before the watermark ${watermark}`
+    const which = (rule.window.slideMs ?? rule.window.durationMs) < rule.window.durationMs ? 'newest window' : 'window'
+    return `${which} [${new Date(start).toISOString()}, ${new Date(end).toISOString()}) of event time ${new Date(eventTimeMs).toISOString()} ended at or before the watermark ${watermark}`
   }
 
   /** A record for a key deleted earlier in the batch brings the key back: the delete is void. */

@@ -5,7 +5,8 @@
  */
 import type { Position } from '../api/position.ts'
 import type { SourceRecord } from '../api/record.ts'
-import type { BatchIdOf, BatchMark, CommitOutcome, CommitStore, CommittedState } from '../api/store.ts'
+import type { BatchIdOf, BatchMark, CommitOutcome, CommitSettle, CommitStore, CommittedState } from '../api/store.ts'
+import type { StoredWindow, WindowState } from '../api/window-state.ts'
 import type { DeadLetterWriter, RejectedRow, TableBatch, TableWriter } from '../api/writer.ts'
 import type { PartitionOwnership, ReadLimits, Source } from '../api/source.ts'
 import { mkdtemp } from 'node:fs/promises'
@@ -19,6 +20,7 @@ import type { KeyedState, StateScope } from '../api/keyed-state.ts'
 import type { AggregateSpec } from './aggregate.ts'
 import { latenessRule } from './lateness-rule.ts'
 import type { DeduplicateOptions } from './deduplicate.ts'
+import type { WindowAppendOptions } from './window-append.ts'
 import type { OutputMode } from '../config/types.ts'
 import { BatchRunner } from './batch-runner.ts'
 import type { CommitParts } from './commit.ts'
@@ -164,6 +166,8 @@ export interface MemoryTx {
   readonly merges: TableBatch['merge'][]
   /** Keyed state written by the transaction (scope|key -> expiry; null: forgotten), applied at commit. */
   readonly state: Map<string, number | null>
+  /** Window state written by the transaction (scope|key -> window; null: closed), applied at commit. */
+  readonly windows: Map<string, StoredWindow | null>
 }
 
 /**
@@ -186,6 +190,7 @@ export class MemorySink {
   watermarkMs: number | null = null
   /** Per partition: the largest committed event time, and when its position last moved (per-partition watermark). */
   readonly eventTimes = new Map<string, { maxMs: number | null; movedAt: number }>()
+  #pendingEventTimes = new Map<string, { maxMs: number | null; movedAt: number }>()
   /** The store's clock (idleness of partitions). */
   now: () => number = Date.now
   /** Errors thrown by the next commit attempts, in order. */
@@ -210,7 +215,7 @@ export class MemorySink {
       if (this.tracker.size === 0) return null
       return { batchId: Math.max(...this.tracker.keys()), position: { ...this.position }, watermarkMs: this.watermarkMs }
     },
-    commit: async <T,>(mark: BatchMark, work: (tx: MemoryTx, batchId: BatchIdOf) => Promise<T>): Promise<CommitOutcome<T>> => {
+    commit: async <T,>(mark: BatchMark, work: (tx: MemoryTx, batchId: BatchIdOf) => Promise<T>, settle?: CommitSettle<MemoryTx>): Promise<CommitOutcome<T>> => {
       this.attempts.push(mark.batchId)
       const failure = this.failures.shift()
       if (failure) throw failure
@@ -225,8 +230,11 @@ export class MemorySink {
       }
       // A shared pipeline's id is the next of the store's (taken inside the "transaction").
       const batchId = mark.shared ? (this.tracker.size === 0 ? 0 : Math.max(...this.tracker.keys()) + 1) : mark.batchId
-      const tx: MemoryTx = { rows: [], side: {}, merges: [], deletes: [], state: new Map() }
+      const tx: MemoryTx = { rows: [], side: {}, merges: [], deletes: [], state: new Map(), windows: new Map() }
       const value = await work(tx, async () => batchId)
+      // The watermark the batch commits, for settle; stored only when everything succeeded.
+      const watermarkMs = mark.exactlyOnce ? this.#nextWatermark(mark) : this.watermarkMs
+      if (mark.exactlyOnce && settle) await settle(tx, batchId, watermarkMs)
       this.#apply(tx)
       for (const [table, rows] of Object.entries(tx.side)) (this.side[table] ??= []).push(...rows)
       this.merges.push(...tx.merges)
@@ -234,10 +242,15 @@ export class MemorySink {
         if (v === null) this.keyed.delete(k)
         else this.keyed.set(k, v)
       }
+      for (const [k, v] of tx.windows) {
+        if (v === null) this.windowStates.delete(k)
+        else this.windowStates.set(k, v)
+      }
       if (mark.exactlyOnce) {
         this.tracker.set(batchId, mark.recordCount)
         this.position = { ...this.position, ...mark.end }
-        this.watermarkMs = this.#nextWatermark(mark)
+        this.watermarkMs = watermarkMs
+        for (const [p, e] of this.#pendingEventTimes) this.eventTimes.set(p, e)
       }
       if (this.loseNextCommitReply) {
         this.loseNextCommitReply = false
@@ -247,18 +260,23 @@ export class MemorySink {
     },
   }
 
-  /** The watermark stored with a batch: as the PostgreSQL store computes it (never back; per-partition rule). */
+  /**
+   * The watermark stored with a batch: as the PostgreSQL store computes it (never back;
+   * per-partition rule). Pure: the partitions' event times it would store are applied at commit.
+   */
   #nextWatermark(mark: BatchMark): number | null {
     const at = this.now()
+    const times = new Map(this.eventTimes)
     for (const p of Object.keys(mark.end)) {
       const seen = mark.eventTimes?.[p]
-      const was = this.eventTimes.get(p)?.maxMs ?? null
-      this.eventTimes.set(p, { maxMs: seen === undefined ? was : Math.max(was ?? seen, seen), movedAt: at })
+      const was = times.get(p)?.maxMs ?? null
+      times.set(p, { maxMs: seen === undefined ? was : Math.max(was ?? seen, seen), movedAt: at })
     }
+    this.#pendingEventTimes = times
     const rule = mark.partitionWatermark
     let proposed = mark.nextWatermarkMs
     if (rule !== undefined) {
-      const active = [...this.eventTimes.values()].filter((e) => e.maxMs !== null && (rule.idleMs === null || e.movedAt > at - rule.idleMs))
+      const active = [...times.values()].filter((e) => e.maxMs !== null && (rule.idleMs === null || e.movedAt > at - rule.idleMs))
       proposed = active.length === 0 ? null : Math.min(...active.map((e) => e.maxMs as number)) - rule.delayMs
     }
     if (proposed === null) return this.watermarkMs
@@ -344,9 +362,43 @@ export class MemorySink {
     }
   })(this)
 
+  /** Committed window state: `<pipeline>|<step>|<key>` -> the open window. */
+  readonly windowStates = new Map<string, StoredWindow>()
+
+  /** Window state as the PostgreSQL store keeps it, staged in the transaction. */
+  readonly windows: WindowState<MemoryTx> = ((sink: MemorySink) => {
+    const id = (scope: StateScope, key: string): string => `${scope.pipelineId}|${scope.step}|${key}`
+    const current = (tx: MemoryTx, k: string): StoredWindow | undefined => (tx.windows.has(k) ? (tx.windows.get(k) ?? undefined) : sink.windowStates.get(k))
+    const live = (tx: MemoryTx, scope: StateScope): StoredWindow[] => {
+      const prefix = id(scope, '')
+      const keys = new Set([...sink.windowStates.keys(), ...tx.windows.keys()].filter((k) => k.startsWith(prefix)))
+      return [...keys].map((k) => current(tx, k)).filter((w): w is StoredWindow => w !== undefined)
+    }
+    return {
+      lockWatermark: async () => sink.watermarkMs,
+      load: async (tx, scope, keys) => {
+        const out = new Map<string, unknown>()
+        for (const key of keys) {
+          const w = current(tx, id(scope, key))
+          if (w !== undefined) out.set(key, JSON.parse(JSON.stringify(w.state)))
+        }
+        return out
+      },
+      save: async (tx, scope, windows) => {
+        for (const w of windows) tx.windows.set(id(scope, w.key), { key: w.key, endMs: w.endMs, state: JSON.parse(JSON.stringify(w.state)) })
+      },
+      close: async (tx, scope, watermarkMs) => {
+        const closed = live(tx, scope).filter((w) => w.endMs <= watermarkMs)
+        for (const w of closed) tx.windows.set(id(scope, w.key), null)
+        return closed.sort((a, b) => a.endMs - b.endMs || (a.key < b.key ? -1 : 1))
+      },
+      count: async (tx, scope) => live(tx, scope).length,
+    }
+  })(this)
+
   /** The parts the engine commits through. */
   parts(deadLetters: DeadLetterWriter<MemoryTx> = this.deadLetters()): CommitParts<MemoryTx> {
-    return { store: this.store, table: this.table, deadLetters, state: this.state }
+    return { store: this.store, table: this.table, deadLetters, state: this.state, windows: this.windows }
   }
 }
 
@@ -374,7 +426,7 @@ function defaultShaper(): DeadLetterShaper {
 }
 
 /** A Query over a memory source and sink, wired like runtime/assemble.ts does (short retries, DLQ and late tables). */
-export async function memoryQuery(source: MemorySource, sink: MemorySink, options: { trigger?: TriggerMode; maxRecords?: number; failFast?: boolean; dir?: string; watermarkDelayMs?: number; perPartitionWatermark?: boolean; outputMode?: OutputMode; deduplicate?: DeduplicateOptions; events?: EngineEvents; aggregate?: AggregateSpec; deadLetters?: DeadLetterWriter<MemoryTx> } = {}) {
+export async function memoryQuery(source: MemorySource, sink: MemorySink, options: { trigger?: TriggerMode; maxRecords?: number; failFast?: boolean; dir?: string; watermarkDelayMs?: number; perPartitionWatermark?: boolean; outputMode?: OutputMode; deduplicate?: DeduplicateOptions; events?: EngineEvents; aggregate?: AggregateSpec; windowAppend?: WindowAppendOptions; deadLetters?: DeadLetterWriter<MemoryTx> } = {}) {
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'sluice-query-')))
   const events = options.events ?? new EngineEvents()
   const seen: string[] = []
@@ -397,11 +449,12 @@ export async function memoryQuery(source: MemorySource, sink: MemorySink, option
               delayMs: options.watermarkDelayMs,
               ...(options.perPartitionWatermark === undefined ? {} : { perPartition: options.perPartitionWatermark }),
               // As assemble.ts decides it: Spark's rule for the aggregate step in the output mode.
-              lateness: latenessRule(options.aggregate, options.outputMode ?? (options.aggregate ? 'update' : 'append'), 'event_time'),
+              lateness: latenessRule(options.aggregate ?? options.windowAppend?.spec, options.outputMode ?? (options.aggregate ? 'update' : 'append'), 'event_time'),
             },
       deleteKeys: null,
     },
     ...(options.aggregate ? { aggregate: options.aggregate } : {}),
+    ...(options.windowAppend ? { windowAppend: options.windowAppend } : {}),
     ...(options.deduplicate ? { deduplicate: options.deduplicate } : {}),
     lateStrategy: 'sendtodlq',
     failFast: options.failFast ?? false,

@@ -24,7 +24,7 @@ import { pipelineRoutes } from './routes.ts'
 import { OutboxRelay, relayingWriter } from '../components/kafka/outbox/relay.ts'
 import { dlqConnection } from '../components/kafka/inputs.ts'
 import { preflightKafka } from '../components/kafka/preflight.ts'
-import { pipelineSchemas } from './schemas.ts'
+import { appendsWindows, pipelineSchemas } from './schemas.ts'
 import { watermarkOptions } from './watermark-options.ts'
 
 export { parseLoadSchema, schemaDirOf, withAggregateColumns } from './schemas.ts'
@@ -85,7 +85,7 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
   const sourceDef = sourceFor(config.extract)
   const source = sourceDef.create(config.extract, ctx)
   const resolveCredential = (id: string): Promise<{ user?: string; password?: string }> => resolveCredentialFrom(id, deps.env)
-  const { store, table, state } = sinks.postgresql.create(config.load, ctx, { resolveCredential, ...(loadSchema ? { loadSchema } : {}) })
+  const { store, table, state, windows } = sinks.postgresql.create(config.load, ctx, { resolveCredential, ...(loadSchema ? { loadSchema } : {}) })
 
   const errors = config.errorHandlingConfig
   const dlqConfig = errors.dlqConfig
@@ -119,7 +119,7 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
   const runner = new BatchRunner<PgBatchTx>({
     pipelineId: config.pipelineId,
     source,
-    commit: { store, table, state, deadLetters: relay ? relayingWriter(letters, relay) : letters },
+    commit: { store, table, state, windows, deadLetters: relay ? relayingWriter(letters, relay) : letters },
     exactlyOnce,
     checkpointLocation: streaming.checkpointLocation,
     retry: errors.retryConfig,
@@ -136,7 +136,8 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
       source: sourceDef.metadata,
       referenced: [...fieldsRead(config.transform), ...(streaming.watermark ? [streaming.watermark.eventTimeColumn] : []), ...(config.load.upsertKeys ?? [])],
     },
-    ...(aggregate ? { aggregate } : {}),
+    // In append mode the aggregate's windows wait in the window state until the watermark closes them.
+    ...(aggregate ? (appendsWindows(config) ? { windowAppend: { spec: aggregate, step: `transform[${config.transform.length - 1}]` } } : { aggregate }) : {}),
     ...(deduplicate ? { deduplicate: { spec: toDedupSpec(deduplicate.step, streaming), step: `transform[${deduplicate.at}]` } } : {}),
     lateStrategy,
     failFast: errors.failFast,

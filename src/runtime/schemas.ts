@@ -46,11 +46,16 @@ export async function pipelineSchemas(config: PipelineConfig, baseDir: string): 
   const loadSchema = loadName
     ? await attempt('load.schemaName', loadName, async () => {
         const parsed = parseLoadSchema(await readSchemaFile(schemaDir, loadName), loadName)
-        return aggregate ? withAggregateColumns(parsed, aggregate, loadName) : parsed
+        return aggregate ? withAggregateColumns(parsed, aggregate, loadName, appendsWindows(config)) : parsed
       })
     : null
   if (issues.length > 0) throw configInvalid(issues)
   return { validator, loadSchema }
+}
+
+/** True when the pipeline's aggregate step runs in append mode (Spark's: each window written once, when closed). */
+export function appendsWindows(config: PipelineConfig): boolean {
+  return config.streamingConfigJson?.outputMode === 'append' && config.transform.some((s) => s.type === 'aggregate')
 }
 
 /** Checks the shape of a load schema file: `{ "columns": { name: type }, "primaryKey": [names] }`. */
@@ -70,11 +75,13 @@ export function parseLoadSchema(raw: Readonly<Record<string, unknown>>, name: st
  * The aggregate step's table, completed: the window bounds, count/sum columns and the hidden avg
  * pairs (`X__sum`, `X__count`) the load schema does not list are added with their types, and the
  * key (group columns + window_start) becomes the primary key when the schema names none, so that
- * autoCreateTable makes a table the merge can upsert into.
+ * autoCreateTable makes a table the merge can upsert into. In append mode (`appends`) rows are
+ * final and never merged: no hidden avg pairs; the key stays the primary key, so a window written
+ * twice could not go unnoticed.
  */
-export function withAggregateColumns(schema: LoadSchema, step: AggregateSpec, schemaName: string): LoadSchema {
+export function withAggregateColumns(schema: LoadSchema, step: AggregateSpec, schemaName: string, appends = false): LoadSchema {
   const columns: Record<string, string> = { ...schema.columns }
-  for (const [name, type] of Object.entries(aggregateColumnTypes(step))) if (!(name in columns)) columns[name] = type
+  for (const [name, type] of Object.entries(aggregateColumnTypes(step, !appends))) if (!(name in columns)) columns[name] = type
   const key = aggregateKey(step)
   const given = schema.primaryKey ?? []
   if (given.length > 0 && (given.length !== key.length || !key.every((k) => given.includes(k)))) {

@@ -19,6 +19,7 @@ import type { BatchMark, PartitionWatermarkRule } from '../../src/api/store.ts'
 import type { DeadLetter, MergeRule, RejectedRow, TableBatch } from '../../src/api/writer.ts'
 import { type BatchToCommit, type CommitParts, type CommitResult, type DedupClaim, commitBatch } from '../../src/engine/commit.ts'
 import { SluiceError, isSluiceError } from '../../src/errors.ts'
+import type { StoredWindow, WindowState } from '../../src/api/window-state.ts'
 
 /** A row as the suite compares it. */
 export interface StoredRow {
@@ -368,6 +369,88 @@ export function storeConformanceSuite<Tx>(harness: StoreHarness<Tx>): void {
       const fixed = [good(2)]
       const again = await commit(batch(2, fixed, { dedup: claim(fixed, 1000) }))
       assert.deepEqual([again.written, again.duplicateRows], [1, 0], 'the refused row (now in the DLQ) did not remember key 2')
+    }))
+
+  /** The window state of the fixture's family (the aggregate step in append mode). */
+  const windowsOf = (f: StoreFixture<Tx>): WindowState<Tx> => {
+    assert.ok(f.parts.windows, `${harness.name} has no window state`)
+    return f.parts.windows
+  }
+  const scope = { pipelineId: PIPELINE, step: 'transform[0]' }
+  const win = (key: string, endMs: number, n: number): StoredWindow => ({ key, endMs, state: { group: key, window: `0/${endMs}`, partials: [{ fn: 'count', n }], note: 'é "quoted" \\ text' } })
+
+  test(name('window state: saved in a batch, loaded and replaced by later batches, closed once by the watermark, earliest end first'), () =>
+    withFixture(append, async (f) => {
+      const w = windowsOf(f)
+      await f.parts.store.commit(batch(1, []).mark, async (tx) => {
+        assert.equal(await w.lockWatermark(tx, PIPELINE), null, 'no committed watermark yet')
+        await w.save(tx, scope, [win('b', 2000, 1), win('a', 2000, 2), win('c', 3000, 3)])
+        await w.save(tx, { ...scope, step: 'transform[1]' }, [win('a', 1000, 9)])
+      })
+      const loaded = await f.parts.store.commit(batch(2, [], { watermark: 1500 }).mark, async (tx) => {
+        assert.equal(await w.lockWatermark(tx, PIPELINE), null)
+        const got = await w.load(tx, scope, ['a', 'c', 'missing'])
+        await w.save(tx, scope, [win('a', 2000, 5)])
+        return got
+      })
+      assert.equal(loaded.status, 'committed')
+      if (loaded.status === 'committed') {
+        assert.deepEqual([...loaded.value.keys()].sort(), ['a', 'c'])
+        assert.deepEqual(loaded.value.get('c'), win('c', 3000, 3).state, 'the state reads back exactly, text included')
+      }
+      const closed = await f.parts.store.commit(batch(3, []).mark, async (tx) => {
+        assert.equal(await w.lockWatermark(tx, PIPELINE), 1500, 'the committed watermark')
+        const first = await w.close(tx, scope, 2000)
+        const again = await w.close(tx, scope, 2000)
+        return { first, again, left: await w.count(tx, scope), other: await w.count(tx, { ...scope, step: 'transform[1]' }) }
+      })
+      assert.ok(closed.status === 'committed')
+      assert.deepEqual(closed.value.first.map((x) => [x.key, x.endMs, (x.state as { partials: { n: number }[] }).partials[0]?.n]), [['a', 2000, 5], ['b', 2000, 1]])
+      assert.deepEqual([closed.value.again, closed.value.left, closed.value.other], [[], 1, 1])
+    }))
+
+  test(name('window state: a rolled-back batch saves and closes nothing'), () =>
+    withFixture(append, async (f, commit) => {
+      const w = windowsOf(f)
+      await f.parts.store.commit(batch(1, []).mark, async (tx) => w.save(tx, scope, [win('a', 1000, 1)]))
+      await assert.rejects(
+        f.parts.store.commit(batch(2, []).mark, async (tx) => {
+          assert.equal((await w.close(tx, scope, 5000)).length, 1)
+          await w.save(tx, scope, [win('z', 9000, 1)])
+          throw new SluiceError('SINK_UNAVAILABLE', 'connection lost mid-batch')
+        }),
+      )
+      const r = await f.parts.store.commit(batch(2, []).mark, async (tx) => ({ n: await w.count(tx, scope), a: await w.load(tx, scope, ['a', 'z']) }))
+      assert.ok(r.status === 'committed')
+      assert.deepEqual([r.value.n, [...r.value.a.keys()]], [1, ['a']])
+      void commit
+    }))
+
+  test(name("settle runs after the pipeline state is saved, with the watermark the batch commits, inside the batch's transaction"), () =>
+    withFixture(append, async (f) => {
+      const w = windowsOf(f)
+      const seen: (number | null)[] = []
+      await f.parts.store.commit(batch(1, [], { watermark: 1000 }).mark, async () => {}, async (tx, _id, watermarkMs) => {
+        seen.push(watermarkMs)
+        await w.save(tx, scope, [win('a', 1000, 1)])
+      })
+      // A settle that fails rolls the whole batch back: the tracker row, the position and its state.
+      await assert.rejects(
+        f.parts.store.commit(batch(2, [], { watermark: 2000 }).mark, async () => {}, async (tx, _id, watermarkMs) => {
+          seen.push(watermarkMs)
+          await w.close(tx, scope, watermarkMs as number)
+          throw new SluiceError('SINK_UNAVAILABLE', 'connection lost in settle')
+        }),
+      )
+      assert.deepEqual([...seen], [1000, 2000])
+      const state = await f.parts.store.committedState(PIPELINE)
+      assert.deepEqual([state?.batchId, state?.watermarkMs], [1, 1000])
+      const left = await f.parts.store.commit(batch(2, [], { watermark: 500 }).mark, async () => {}, async (tx, _id, watermarkMs) => {
+        seen.push(watermarkMs)
+        assert.equal(await w.count(tx, scope), 1, 'the failed settle closed nothing')
+      })
+      assert.equal(left.status, 'committed')
+      assert.equal(seen.at(-1), 1000, 'the watermark never moves back')
     }))
 
   test(name('merge rules combine partial rows of a key with each other and with the stored row'), () =>

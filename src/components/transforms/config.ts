@@ -1,10 +1,11 @@
 /**
  * Config of transform steps, applied in order between source and sink: select, rename, filter,
- * cast, and aggregate (optionally over event-time windows; needed by outputMode update/complete).
+ * cast, aggregate (optionally over event-time windows) and deduplicate.
  */
 import * as z from 'zod'
 import { always, duration, lenientBool, lenientEnum, strictObject, text } from '../../config/lenient.ts'
 import type { TransformStep } from '../../config/types.ts'
+import { windowSchema } from './window-config.ts'
 
 export type { TransformStep }
 
@@ -67,12 +68,9 @@ export const aggregateStepSchema = strictObject(
       ),
       'Output column -> { fn, field }; an avg X also fills hidden columns X__sum and X__count.',
     ),
-    window: strictObject(
-      { column: text('Event-time column.'), duration: duration('Tumbling window length, e.g. "1 minute".', { positive: true }) },
-      'Tumbling event-time window (epoch-aligned): adds window_start and window_end columns.',
-    ).optional(),
+    window: windowSchema.optional(),
   },
-  'Group records and aggregate them; must be the last step. Each micro-batch is merged into the target table by key (see README, Stateful operations).',
+  'Group records and aggregate them; must be the last step. In update and complete mode each micro-batch is merged into the target table by key; in append mode a window is written once, when the watermark passes its end (see README, Stateful operations).',
 )
 
 export const deduplicateStepSchema = strictObject(

@@ -9,58 +9,13 @@
  */
 import * as z from 'zod'
 import { SluiceError } from '../../errors.ts'
-import { durationHelp, durationPattern, parseDuration } from '../../config/duration.ts'
-import { always, duration, interpolationSchema, strictObject, text } from '../../config/lenient.ts'
+import { always, strictObject } from '../../config/lenient.ts'
 import type { DedupSpec } from '../../engine/state/dedup.ts'
 import type { AggregationSpec } from '../../engine/state/group-state.ts'
 import { sessionGapProblem } from '../../engine/state/session.ts'
-import { type WindowSpec, windowSpecProblem } from '../../engine/state/windows.ts'
+import { sessionSchema, signedDuration, toWindowSpec, windowSchema } from './window-config.ts'
 import type { OutputMode, StreamingConfig, TransformStep } from '../../config/types.ts'
 import { aggregateStepSchema, deduplicateStepSchema } from './config.ts'
-
-/** A duration that may be negative ("-2 minutes"): Spark's window startTime. */
-export function signedDuration(description: string) {
-  return z
-    .union([z.number(), z.string()], { error: `must be ${durationHelp}, optionally negative` })
-    .meta({
-      description,
-      anyOf: [{ type: 'number' }, { type: 'string', pattern: durationPattern.replace('^\\s*', '^\\s*-?\\s*') }, interpolationSchema],
-    })
-    .transform((v, ctx): number => {
-      const negative = typeof v === 'number' ? v < 0 : /^\s*-/.test(v)
-      const magnitude = typeof v === 'number' ? Math.abs(v) : v.replace(/^\s*-\s*/, '')
-      const r = parseDuration(magnitude)
-      if (r.ok) return negative ? -r.ms : r.ms
-      ctx.issues.push({ code: 'custom', input: v, message: `${r.message}, optionally negative` })
-      return z.NEVER
-    })
-}
-
-export const windowSchema = strictObject(
-  {
-    column: text('Event-time column (the watermark column when there is a watermark).'),
-    duration: duration('Window length, e.g. "5 minutes".', { positive: true }),
-    slide: duration('Distance between window starts for sliding windows, at most the duration (default: the duration, tumbling); a record is in every window that covers it.', { positive: true }).optional(),
-    startTime: signedDuration('Offset of the window starts from the epoch, e.g. "2 minutes" or "-2 minutes"; its absolute value must be less than the slide (default 0).').optional(),
-  },
-  "Event-time window as Spark's window(column, duration, slide, startTime): [start, end), aligned to the epoch plus startTime; adds window_start and window_end columns.",
-).check(
-  z.superRefine((v, ctx) => {
-    if (typeof v.duration !== 'number' || (v.slide !== undefined && typeof v.slide !== 'number') || (v.startTime !== undefined && typeof v.startTime !== 'number')) return
-    const problem = windowSpecProblem(toWindowSpec(v))
-    if (problem === null) return
-    const path = /startTime/.test(problem) ? ['startTime'] : /slide/.test(problem) ? ['slide'] : ['duration']
-    ctx.addIssue({ code: 'custom', path, input: path[0] === 'startTime' ? v.startTime : path[0] === 'slide' ? v.slide : v.duration, message: problem })
-  }, always),
-)
-
-export const sessionSchema = strictObject(
-  {
-    column: text('Event-time column (the watermark column when there is a watermark).'),
-    gap: duration('Inactivity gap that closes a session, e.g. "10 minutes".', { positive: true }),
-  },
-  "Session window as Spark's session_window(column, gap): each event opens [t, t + gap); overlapping or touching sessions of a group merge. Adds window_start and window_end columns.",
-)
 
 /** The aggregate step with stateful windows: `window` (tumbling/sliding) or `session`, not both. */
 export const statefulAggregateStepSchema = strictObject(
@@ -72,7 +27,7 @@ export const statefulAggregateStepSchema = strictObject(
     }, always),
   )
 
-export { deduplicateStepSchema }
+export { deduplicateStepSchema, sessionSchema, signedDuration, toWindowSpec, windowSchema }
 
 export type StatefulAggregateStep = z.output<typeof statefulAggregateStepSchema>
 export type DeduplicateStep = z.output<typeof deduplicateStepSchema>
@@ -110,11 +65,6 @@ export function statefulRules(step: StatefulAggregateStep | DeduplicateStep, at:
     issues.push({ path: ['transform', at, step.window !== undefined ? 'window' : 'session', 'column'], message: `the window column must be the watermark's eventTimeColumn "${watermark.eventTimeColumn}": lateness and closing are judged on it` })
   }
   return issues
-}
-
-/** The engine's window spec of a parsed `window`. */
-export function toWindowSpec(w: { duration: number; slide?: number | undefined; startTime?: number | undefined }): WindowSpec {
-  return { durationMs: w.duration, ...(w.slide !== undefined ? { slideMs: w.slide } : {}), ...(w.startTime !== undefined ? { startTimeMs: w.startTime } : {}) }
 }
 
 /** The engine's gap check, for the lead's assembly (the schema already refuses a non-positive gap). */

@@ -7,10 +7,12 @@ import { type DeadLetterShaper, PostgresDeadLetters } from './dead-letters.ts'
 import { PostgresStore } from './store.ts'
 import { PostgresTableWriter, chunkLimits } from './table-writer.ts'
 import { PostgresKeyedState } from './keyed-state.ts'
+import { PostgresWindowState } from './window-state.ts'
 
 export { PostgresStore, type PgBatchTx } from './store.ts'
 export { PostgresTableWriter } from './table-writer.ts'
 export { PostgresKeyedState } from './keyed-state.ts'
+export { PostgresWindowState } from './window-state.ts'
 export { PostgresDeadLetters, type DeadLetterShaper } from './dead-letters.ts'
 export { BatchTracker, type TrackerStatus } from './tracker.ts'
 export { ensureTable, createTableSql, type LoadSchema, type TableInfo } from './columns.ts'
@@ -38,12 +40,13 @@ export interface PostgresParts {
   readonly store: PostgresStore
   readonly table: PostgresTableWriter
   readonly state: PostgresKeyedState
+  readonly windows: PostgresWindowState
 }
 
 /** Creates a pipeline's PostgreSQL store and table writer. */
 export function createPostgresSink(config: PostgresLoadConfig, ctx: ComponentContext, options: PostgresSinkOptions = {}): PostgresParts {
   const store = new PostgresStore(config, ctx, options.resolveCredential)
-  return { store, table: new PostgresTableWriter(config, store, ctx, options.loadSchema), state: new PostgresKeyedState() }
+  return { store, table: new PostgresTableWriter(config, store, ctx, options.loadSchema), state: new PostgresKeyedState(), windows: new PostgresWindowState() }
 }
 
 export const postgresSink: SinkDefinition<PostgresLoadConfig, PostgresParts> & {

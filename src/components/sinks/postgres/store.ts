@@ -13,7 +13,7 @@
  */
 import { failpoint } from '../../../failpoint.ts'
 import type { ComponentContext, Logger } from '../../../api/component.ts'
-import type { BatchIdOf, BatchMark, CommitOutcome, CommitStore, CommittedState } from '../../../api/store.ts'
+import type { BatchIdOf, BatchMark, CommitOutcome, CommitSettle, CommitStore, CommittedState } from '../../../api/store.ts'
 import { SluiceError } from '../../../errors.ts'
 import { classifyError } from './classify-error.ts'
 import { connect, type Connection, type CredentialResolver } from './connection.ts'
@@ -110,7 +110,7 @@ export class PostgresStore implements CommitStore<PgBatchTx> {
     }
   }
 
-  async commit<T>(mark: BatchMark, work: (tx: PgBatchTx, batchId: BatchIdOf) => Promise<T>): Promise<CommitOutcome<T>> {
+  async commit<T>(mark: BatchMark, work: (tx: PgBatchTx, batchId: BatchIdOf) => Promise<T>, settle?: CommitSettle<PgBatchTx>): Promise<CommitOutcome<T>> {
     const tracker = this.tracker
     const committed: Array<() => void> = []
     const rolledBack: Array<() => void> = []
@@ -129,13 +129,15 @@ export class PostgresStore implements CommitStore<PgBatchTx> {
           throw fencedError(mark)
         }
         const idOf = async (): Promise<number> => (batchId ??= await tracker.nextBatchId(session, mark.pipelineId))
-        const result = await work({ session, schema: tracker.schema, onCommit: (fn) => committed.push(fn), onRollback: (fn) => rolledBack.push(fn) }, idOf)
+        const tx: PgBatchTx = { session, schema: tracker.schema, onCommit: (fn) => committed.push(fn), onRollback: (fn) => rolledBack.push(fn) }
+        const result = await work(tx, idOf)
         if (mark.exactlyOnce) {
           const id = await idOf()
           if (mark.shared && !(await tracker.markBatchProcessed(session, mark.pipelineId, id, mark.recordCount, mark.checkpointLocation))) {
             throw new SluiceError('INTERNAL', `batch id ${id} of ${mark.pipelineId} taken from the state row is already in batch_tracker`)
           }
           watermarkMs = await tracker.saveState(session, mark.pipelineId, id, mark.partitionWatermark ?? mark.nextWatermarkMs)
+          if (settle) await settle(tx, id, watermarkMs)
         }
         await failpoint('before-commit', mark.batchId) // crash tests: everything written, COMMIT not sent
         return result

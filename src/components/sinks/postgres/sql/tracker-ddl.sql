@@ -14,6 +14,9 @@
 -- sluice_keyed_state: the keys a stateful step remembers (the deduplicate step), one row per pipeline,
 --   step and key, with the expiry (epoch ms) after which the key is forgotten; written in the batch
 --   transaction (src/api/keyed-state.ts).
+-- sluice_window_state: the open windows of an append-mode aggregate step, one row per pipeline,
+--   step and (group, window) key, with the window's end (epoch ms) and its partial aggregate (JSON);
+--   deleted in the transaction that writes the window's row (src/api/window-state.ts).
 -- sluice_pipeline_state: one row per pipeline with the last committed batch id and the watermark
 --   to apply from the next batch on (epoch ms, NULL without a watermark).
 CREATE TABLE IF NOT EXISTS {{schema}}.batch_tracker (
@@ -49,3 +52,12 @@ CREATE TABLE IF NOT EXISTS {{schema}}.sluice_keyed_state (
   PRIMARY KEY (pipeline_id, step, state_key)
 );
 CREATE INDEX IF NOT EXISTS idx_sluice_keyed_state_expiry ON {{schema}}.sluice_keyed_state(pipeline_id, step, expires_ms);
+CREATE TABLE IF NOT EXISTS {{schema}}.sluice_window_state (
+  pipeline_id VARCHAR(255) NOT NULL,
+  step TEXT NOT NULL,
+  state_key TEXT NOT NULL,
+  end_ms BIGINT NOT NULL,
+  state JSONB NOT NULL,
+  PRIMARY KEY (pipeline_id, step, state_key)
+);
+CREATE INDEX IF NOT EXISTS idx_sluice_window_state_end ON {{schema}}.sluice_window_state(pipeline_id, step, end_ms);

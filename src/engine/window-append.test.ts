@@ -1,0 +1,144 @@
+// The aggregate step in append mode, batch by batch, on the shape of the Spark programming guide's
+// windowed word count ("Handling Late Data and Watermarking": 10-minute windows sliding every 5
+// minutes, a 10-minute watermark, words between 12:00 and 12:21, a late "donkey" at 12:04). The
+// expected rows are derived by hand below, per batch: a window is written once, in the batch whose
+// committed watermark reaches its end, and never changed; what comes for a closed window is late.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import type { AggregateSpec } from './aggregate.ts'
+import { SluiceError } from '../errors.ts'
+import { commitBatch } from './commit.ts'
+import { claimWindows } from './window-append.ts'
+import { MemorySink, MemorySource, memoryQuery } from './testkit.ts'
+
+const MIN = 60_000
+const at = (hhmm: string): number => Date.UTC(2026, 0, 1, Number(hhmm.slice(0, 2)), Number(hhmm.slice(3)))
+const hm = (d: unknown): string => new Date(d as Date).toISOString().slice(11, 16)
+
+const WORDS: AggregateSpec = { groupBy: ['word'], aggregations: { count: { fn: 'count' } }, window: { column: 'event_time', duration: 10 * MIN, slide: 5 * MIN } }
+const STEP = { spec: WORDS, step: 'transform[0]' }
+
+/** Triggers of the guide's timeline; each line is [event time, word]. */
+const TRIGGERS: readonly (readonly (readonly [string, string])[])[] = [
+  [['12:02', 'cat'], ['12:03', 'dog']], // watermark after: 12:03 - 10 = 11:53
+  [['12:07', 'dog'], ['12:08', 'owl']], // 11:58
+  [['12:14', 'dog'], ['12:09', 'cat']], // 12:04
+  [['12:15', 'cat'], ['12:08', 'dog'], ['12:13', 'owl'], ['12:21', 'owl']], // 12:11: closes the windows ending 12:05 and 12:10
+  [['12:17', 'owl'], ['12:04', 'donkey']], // still 12:11; donkey's windows (ending 12:05, 12:10) are closed: late
+  [['12:40', 'cat']], // 12:30: closes the windows ending 12:15, 12:20, 12:25, 12:30
+]
+
+/** Rows written by each trigger, "start-end word count", derived by hand from the windows of each event. */
+const EMITTED: readonly (readonly string[])[] = [
+  [],
+  [],
+  [],
+  // [11:55, 12:05): cat 12:02, dog 12:03. [12:00, 12:10): cat 12:02 12:09, dog 12:03 12:07 12:08, owl 12:08.
+  ['11:55-12:05 cat 1', '11:55-12:05 dog 1', '12:00-12:10 cat 2', '12:00-12:10 dog 3', '12:00-12:10 owl 1'],
+  [],
+  [
+    // [12:05, 12:15): dog 12:07 12:14 12:08, owl 12:08 12:13, cat 12:09.
+    '12:05-12:15 cat 1',
+    '12:05-12:15 dog 3',
+    '12:05-12:15 owl 2',
+    // [12:10, 12:20): dog 12:14, cat 12:15, owl 12:13 12:17.
+    '12:10-12:20 cat 1',
+    '12:10-12:20 dog 1',
+    '12:10-12:20 owl 2',
+    // [12:15, 12:25): cat 12:15, owl 12:21 12:17. [12:20, 12:30): owl 12:21.
+    '12:15-12:25 cat 1',
+    '12:15-12:25 owl 2',
+    '12:20-12:30 owl 1',
+  ],
+]
+
+const line = (r: Record<string, unknown>): string => `${hm(r.window_start)}-${hm(r.window_end)} ${String(r.word)} ${String(r.count)}`
+const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+
+async function runTrigger(source: MemorySource, sink: MemorySink, words: readonly (readonly [string, string])[], id: { n: number }) {
+  source.append(words.map(([t, word]) => JSON.stringify({ id: id.n++, word, event_time: new Date(at(t)).toISOString() })), 0)
+  return (await memoryQuery(source, sink, { trigger: { type: 'once' }, watermarkDelayMs: 10 * MIN, windowAppend: STEP, outputMode: 'append' })).run()
+}
+
+test("append mode, trigger by trigger: each window's row is written once, when the watermark passes its end", async () => {
+  const source = new MemorySource([[]])
+  const sink = new MemorySink()
+  const id = { n: 0 }
+  const watermarks: string[] = []
+  for (const [i, words] of TRIGGERS.entries()) {
+    const before = sink.rows.length
+    const summary = await runTrigger(source, sink, words, id)
+    assert.deepEqual(sink.rows.slice(before).map(line).sort(byText), [...(EMITTED[i] as string[])].sort(byText), `trigger ${i + 1}`)
+    watermarks.push(hm(summary.watermarkMs))
+  }
+  assert.deepEqual(watermarks, ['11:53', '11:58', '12:04', '12:11', '12:11', '12:30'])
+  // The late donkey went to the late destination with the windows it missed; nothing else did.
+  const late = sink.side.late ?? []
+  assert.equal(late.length, 1)
+  assert.match(String(late[0]?.value), /donkey/)
+  assert.equal(late[0]?.['sluice.error.code'], 'LATE_DATA')
+  assert.equal(late[0]?.['sluice.error.reason'], 'newest window [2026-01-01T12:00:00.000Z, 2026-01-01T12:10:00.000Z) of event time 2026-01-01T12:04:00.000Z ended at or before the watermark 2026-01-01T12:11:00.000Z')
+  // Only the windows still open are in the state: cat's two windows of 12:40 ([12:35, 12:45), [12:40, 12:50)).
+  assert.deepEqual([...sink.windowStates.values()].map((w) => hm(w.endMs)).sort(byText), ['12:45', '12:50'])
+})
+
+test('update mode on the same input: the running counts of every window, and the same late donkey', async () => {
+  const source = new MemorySource([[]])
+  const sink = new MemorySink({ writeMode: 'upsert', keys: ['word', 'window_start'] })
+  let n = 0
+  for (const words of TRIGGERS) {
+    source.append(words.map(([t, word]) => JSON.stringify({ id: n++, word, event_time: new Date(at(t)).toISOString() })), 0)
+    await (await memoryQuery(source, sink, { trigger: { type: 'once' }, watermarkDelayMs: 10 * MIN, aggregate: WORDS, outputMode: 'update' })).run()
+  }
+  const appended = EMITTED.flat()
+  // Every window append mode wrote has the same final count in update mode, plus the two still open.
+  assert.deepEqual(sink.rows.map(line).sort(byText), [...appended, '12:35-12:45 cat 1', '12:40-12:50 cat 1'].sort(byText))
+  assert.equal((sink.side.late ?? []).length, 1)
+})
+
+test('a batch retried after a failure, or replayed after its commit, folds its records once', async () => {
+  const source = new MemorySource([[]])
+  const sink = new MemorySink()
+  const id = { n: 0 }
+  for (const [i, words] of TRIGGERS.entries()) {
+    // A transient failure before each commit: the batch is retried as the same batch.
+    sink.failures.push(new SluiceError('SINK_UNAVAILABLE', 'connection reset'))
+    // And the commit of trigger 4 (the one that closes windows) loses its reply: the retry is a duplicate.
+    if (i === 3) sink.loseNextCommitReply = true
+    await runTrigger(source, sink, words, id)
+  }
+  assert.deepEqual(sink.rows.map(line).sort(byText), EMITTED.flat().sort(byText))
+})
+
+test('a batch read under an older watermark does not reopen a window a later commit closed: its input is late', async () => {
+  const sink = new MemorySink()
+  // The store committed 12:11 (windows ending 12:05 and 12:10 are written); this batch was read under 12:04.
+  sink.watermarkMs = at('12:11')
+  const rows = [
+    { values: { word: 'dog', event_time: new Date(at('12:08')).toISOString() }, source: record('0'), eventTimeMs: at('12:08') },
+    { values: { word: 'cat', event_time: new Date(at('12:04')).toISOString() }, source: record('1'), eventTimeMs: at('12:04') },
+  ]
+  const { claim, dead } = claimWindows(rows, STEP, 'p', { batchId: 7, start: { p0: '0' }, end: { p0: '2' }, watermarkMs: at('12:04'), plannedAt: new Date().toISOString() }, true)
+  assert.deepEqual(dead, [])
+  const mark = { pipelineId: 'p', batchId: 7, exactlyOnce: true, recordCount: 2, start: {}, end: { p0: '2' }, nextWatermarkMs: at('11:58'), checkpointLocation: null }
+  const result = await commitBatch(sink.parts(), { mark, table: { rows: [] }, dead: [], late: [], windows: claim })
+  // dog 12:08 counts only in [12:05, 12:15); cat 12:04 (windows ending 12:05, 12:10) is wholly late.
+  assert.equal(result.windows?.counted, 1)
+  assert.deepEqual(result.windows?.late.map((l) => l.record.offset), ['1'])
+  assert.deepEqual([...sink.windowStates.values()].map((w) => `${hm(w.endMs)}`), ['12:15'])
+  assert.equal(sink.rows.length, 0)
+})
+
+test('a row without a parsable window time or with a null group is a dead letter, not state', () => {
+  const rows = [
+    { values: { word: null, event_time: '2026-01-01T12:00:00Z' }, source: record('0') },
+    { values: { word: 'a', event_time: 'soon' }, source: record('1') },
+  ]
+  const { claim, dead } = claimWindows(rows, STEP, 'p', { batchId: 0, start: {}, end: {}, watermarkMs: null, plannedAt: new Date().toISOString() }, false)
+  assert.deepEqual(dead.map((d) => d.code), ['RECORD_TRANSFORM', 'RECORD_EVENT_TIME'])
+  assert.equal(claim.rows.length, 0)
+})
+
+function record(offset: string) {
+  return { partition: 'p0', topic: 't', partitionNumber: 0, offset, key: null, value: Buffer.from('{}'), timestamp: 0, headers: [] }
+}

@@ -1,0 +1,130 @@
+/**
+ * The aggregate step in append mode (Spark's windowed aggregation with outputMode append): a
+ * window's row is written once, in the batch whose committed watermark passes the window's end,
+ * with its final result, and never changed afterwards. Until then its partial aggregate lives in
+ * the store's window state (api/window-state.ts), merged batch by batch inside the batch
+ * transaction, so a crash or a replay neither loses nor double-counts a record.
+ *
+ * Inside one batch transaction (commit.ts):
+ *   1. lock the pipeline's committed watermark P (every worker's window work of the pipeline waits
+ *      here until this batch commits);
+ *   2. fold the batch's rows under max(applied, P): input for a window that an earlier commit
+ *      closed is late (a worker whose read applied an older watermark, e.g. a read-ahead, must not
+ *      reopen a window another batch already wrote);
+ *   3. merge the partials into the stored states (commutative, so which worker folded what does
+ *      not matter) and save them;
+ *   4. after the store saved the batch's watermark N: close (delete and return) every state whose
+ *      end <= N and write its row to the table.
+ */
+import type { StateScope } from '../api/keyed-state.ts'
+import { type Row, type SourceRecord, fieldOf } from '../api/record.ts'
+import type { DeadLetter } from '../api/writer.ts'
+import type { StoredWindow, WindowState } from '../api/window-state.ts'
+import { type AggregateSpec, aggregateProblem, aggregationSpecs, windowSpecOf } from './aggregate.ts'
+import type { PlannedBatch } from './checkpoint.ts'
+import { type FoldedBatch, type TimedRow, type WindowedAggregateSpec, foldWindowedBatch } from './state/fold-batch.ts'
+import { type GroupState, groupStateFromJson, groupStateToJson, mergeGroupStates, stateRow } from './state/group-state.ts'
+import { parseEventTime } from './watermark.ts'
+import { SluiceError } from '../errors.ts'
+
+/** The aggregate step in append mode as the batch runner applies it. */
+export interface WindowAppendOptions {
+  readonly spec: AggregateSpec
+  /** The step's name in the pipeline (`transform[<index>]`): it keys the step's state. */
+  readonly step: string
+}
+
+/** A batch's rows ready for the window state: checked (the rest are dead letters) and timed. */
+export interface WindowClaim {
+  readonly scope: StateScope
+  readonly spec: WindowedAggregateSpec
+  readonly rows: readonly TimedRow<SourceRecord>[]
+  /** The watermark the batch's read applied (records.ts already made late what it closes). */
+  readonly appliedMs: number | null
+  /** Late records go to a destination (sendtodlq, separatestream); else they are only counted. */
+  readonly routeLate: boolean
+}
+
+/** What the window state made of a batch, for its counts. */
+export interface WindowOutcome {
+  /** Source records folded into at least one open window. */
+  readonly counted: number
+  /** Records whose every window an earlier commit had closed (their late letters; written when routeLate). */
+  readonly late: readonly DeadLetter[]
+  /** Window rows written by this batch (closed by its watermark). */
+  readonly emitted: number
+  /** Closed windows the table refused (dead letters). */
+  readonly refused: number
+}
+
+/** Splits a batch's rows into those the step can fold and dead letters (as the merge-mode step does). */
+export function claimWindows(rows: readonly Row[], options: WindowAppendOptions, pipelineId: string, planned: PlannedBatch, routeLate: boolean): { claim: WindowClaim; dead: DeadLetter[] } {
+  const { spec } = options
+  const window = windowSpecOf(spec)
+  if (spec.window === undefined || window === null) throw new SluiceError('INTERNAL', 'an append-mode aggregate needs a window')
+  const column = spec.window.column
+  const dead: DeadLetter[] = []
+  const timed: TimedRow<SourceRecord>[] = []
+  for (const row of rows) {
+    const bad = aggregateProblem(row.values, spec)
+    if (bad !== null) dead.push({ record: row.source, ...bad })
+    else timed.push({ record: row.source, values: row.values, eventTimeMs: parseEventTime(fieldOf(row.values, column)) as number })
+  }
+  const claim: WindowClaim = {
+    scope: { pipelineId, step: options.step },
+    spec: { groupBy: spec.groupBy, aggregations: aggregationSpecs(spec), window },
+    rows: timed,
+    appliedMs: planned.watermarkMs,
+    routeLate,
+  }
+  return { claim, dead }
+}
+
+/** Steps 1 to 3: fold under the stricter watermark and merge into the stored states. */
+export async function mergeWindowBatch<Tx>(state: WindowState<Tx>, tx: Tx, claim: WindowClaim): Promise<Pick<WindowOutcome, 'counted' | 'late'>> {
+  const committed = await state.lockWatermark(tx, claim.scope.pipelineId)
+  const watermark = claim.appliedMs === null ? committed : committed === null ? claim.appliedMs : Math.max(claim.appliedMs, committed)
+  const folded: FoldedBatch<SourceRecord> = foldWindowedBatch(claim.rows, claim.spec, watermark, 'append')
+  const stored = await state.load(tx, claim.scope, [...folded.states.keys()])
+  const windows: StoredWindow[] = []
+  for (const [key, batchState] of folded.states) {
+    const was = stored.get(key)
+    const merged = was === undefined ? batchState : mergeGroupStates(groupStateFromJson(was), batchState)
+    windows.push({ key, endMs: (merged.window as NonNullable<GroupState['window']>).end, state: groupStateToJson(merged) })
+  }
+  await state.save(tx, claim.scope, windows)
+  const late = folded.late.filter((l) => l.wholly).map((l) => lateLetter(l.record, l.windows, watermark as number))
+  return { counted: claim.rows.length - late.length, late }
+}
+
+/** Step 4: the rows of the windows the committed watermark closes (their states are deleted). */
+export async function closedWindowRows<Tx>(state: WindowState<Tx>, tx: Tx, claim: WindowClaim, watermarkMs: number | null): Promise<Row[]> {
+  if (watermarkMs === null) return []
+  const closed = await state.close(tx, claim.scope, watermarkMs)
+  return closed.map((w) => windowRow(w, claim))
+}
+
+/**
+ * A closed window as a table row. Its `source` stands for the window (the records folded into it
+ * may be in batches long committed): a refused row's dead letter carries the state key as its key
+ * and the row as its value, so the window can be found and written by hand.
+ */
+function windowRow(w: StoredWindow, claim: WindowClaim): Row {
+  const values = stateRow(groupStateFromJson(w.state), claim.spec.groupBy, claim.spec.aggregations)
+  const source: SourceRecord = {
+    partition: `window-state:${claim.scope.step}`,
+    topic: `${claim.scope.pipelineId}:${claim.scope.step}`,
+    partitionNumber: 0,
+    offset: '0',
+    key: Buffer.from(w.key),
+    value: Buffer.from(JSON.stringify(values)),
+    timestamp: w.endMs,
+    headers: [],
+  }
+  return { values, source }
+}
+
+function lateLetter(record: SourceRecord, windows: readonly { start: number; end: number }[], watermarkMs: number): DeadLetter {
+  const shown = windows.map((w) => `[${new Date(w.start).toISOString()}, ${new Date(w.end).toISOString()})`).join(', ')
+  return { record, code: 'LATE_DATA', reason: `window ${shown} closed at or before the watermark ${new Date(watermarkMs).toISOString()}: its row was already written` }
+}

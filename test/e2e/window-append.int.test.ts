@@ -1,0 +1,163 @@
+// The aggregate step in append mode end to end (real Kafka, real PostgreSQL, the CLI as the README
+// runs it): out-of-order events with a late tail over two partitions, 1-minute windows, a 30-second
+// watermark. Checked against the produced events, not against Sluice's own bookkeeping: every
+// written window holds exactly its on-time events, each window is written once and only when the
+// committed watermark passed its end, the windows still open are in the state table with the rest,
+// and every event is counted once or is late, never both. SIGKILLed at each failpoint and restarted,
+// the run ends with the same tables as a clean run.
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createTopic, deleteTopics, kafkaBootstrap, produce, uniqueTopic } from '../helpers/kafka.ts'
+import { type TestSchema, createTestSchema, pgSettings } from '../helpers/pg.ts'
+import { runSluice, writePipeline } from '../helpers/cli.ts'
+import { join } from 'node:path'
+
+const T0 = Date.UTC(2026, 0, 1, 12)
+const COUNT = 1500
+const MIN = 60_000
+
+interface Event {
+  readonly i: number
+  readonly word: string
+  readonly amount: number
+  readonly ts: number
+}
+
+/** Every 2 s an event, up to 15 s out of order; every 50th is 5 minutes late (its window closed long ago). */
+function event(i: number): Event {
+  const jitter = (((i * 37) % 11) - 5) * 3000
+  const ts = i % 50 === 49 ? T0 + i * 2000 - 5 * MIN : T0 + i * 2000 + jitter
+  return { i, word: ['a', 'b', 'c'][i % 3] as string, amount: (i % 7) + 0.25, ts }
+}
+
+const EVENTS = Array.from({ length: COUNT }, (_, i) => event(i))
+
+function pipeline(s: TestSchema, topic: string, dir: string): Record<string, unknown> {
+  const pg = pgSettings()
+  return {
+    pipelineId: `win-${s.schema}`,
+    mode: 'streaming',
+    extract: { sourceType: 'kafka', topic, connectionParams: { 'kafka.bootstrap.servers': kafkaBootstrap, startingOffsets: 'earliest', maxOffsetsPerTrigger: 100 } },
+    transform: [{ type: 'aggregate', groupBy: ['word'], aggregations: { n: { fn: 'count' }, total: { fn: 'sum', field: 'amount' } }, window: { column: 'ts', duration: '1 minute' } }],
+    load: {
+      sinkType: 'postgresql',
+      table: 'per_minute',
+      schemaName: 'per_minute',
+      writeMode: 'append',
+      connectionParams: { host: pg.host, port: pg.port, database: pg.database, user: pg.user, currentSchema: s.schema },
+    },
+    schemaDir: dir,
+    streamingConfigJson: {
+      checkpointLocation: join(dir, 'checkpoint'),
+      queryName: 'win',
+      outputMode: 'append',
+      triggerMode: 'availablenow',
+      watermark: { eventTimeColumn: 'ts', delayThreshold: '30 seconds' },
+      lateDataConfig: { strategy: 'sendtodlq' },
+    },
+    errorHandlingConfig: {
+      retryConfig: { strategy: 'fixed', maxAttempts: 3, initialDelaySeconds: 0.2, maxDelaySeconds: 1 },
+      dlqConfig: { dlqType: 'postgresql', table: 'win_dlq' },
+    },
+  }
+}
+
+interface Outcome {
+  /** "word@window_start n total" per written row, sorted. */
+  readonly rows: string[]
+  /** Offsets ("partition/offset") of the late events, sorted. */
+  readonly late: string[]
+  readonly watermarkMs: number
+  /** "word@window_start n" per open window, sorted. */
+  readonly open: string[]
+}
+
+async function outcome(s: TestSchema): Promise<Outcome> {
+  const rows = await s.pool.query<{ word: string; ws: Date; we: Date; n: string; total: string }>('SELECT word, window_start AS ws, window_end AS we, n, total FROM per_minute')
+  for (const r of rows.rows) assert.equal(r.we.getTime() - r.ws.getTime(), MIN)
+  const late = await s.pool.query<{ code: string; p: string; o: string }>('SELECT "sluice.error.code" AS code, "sluice.source.partition"::text AS p, "sluice.source.offset" AS o FROM win_dlq')
+  for (const l of late.rows) assert.equal(l.code, 'LATE_DATA')
+  const wm = await s.pool.query<{ w: string }>('SELECT watermark_ms::text AS w FROM sluice_pipeline_state')
+  const open = await s.pool.query<{ k: string; end_ms: string; n: string }>(`SELECT state_key AS k, end_ms::text, (state->'partials'->0->>'n') AS n FROM sluice_window_state`)
+  return {
+    rows: rows.rows.map((r) => `${r.word}@${r.ws.toISOString()} ${Number(r.n)} ${Number(r.total)}`).sort(),
+    late: late.rows.map((l) => `${l.p}/${l.o}`).sort(),
+    watermarkMs: Number(wm.rows[0]?.w),
+    open: open.rows.map((o) => `${o.k} ${o.n}`).sort(),
+  }
+}
+
+/** Checks an outcome against the produced events. */
+function checkAgainstEvents(o: Outcome): void {
+  const late = new Set(o.late)
+  // The first batch (events 0-99) has no watermark yet: its tail events count; every later one is late.
+  const tail = EVENTS.filter((e) => e.i % 50 === 49 && e.i >= 100)
+  for (const e of tail) assert.ok(late.has(`${e.i % 2}/${Math.floor(e.i / 2)}`), `tail event ${e.i} (5 minutes late) is late`)
+  const byWindow = new Map<string, { n: number; quarters: number; end: number }>()
+  for (const e of EVENTS) {
+    if (late.has(`${e.i % 2}/${Math.floor(e.i / 2)}`)) continue
+    const start = Math.floor(e.ts / MIN) * MIN
+    const key = `${e.word}@${new Date(start).toISOString()}`
+    const x = byWindow.get(key) ?? { n: 0, quarters: 0, end: start + MIN }
+    x.n++
+    x.quarters += e.amount * 4
+    byWindow.set(key, x)
+  }
+  const closed = [...byWindow].filter(([, x]) => x.end <= o.watermarkMs)
+  const open = [...byWindow].filter(([, x]) => x.end > o.watermarkMs)
+  assert.deepEqual(o.rows, closed.map(([k, x]) => `${k} ${x.n} ${x.quarters / 4}`).sort(), 'each closed window written once, with exactly its on-time events')
+  assert.equal(new Set(o.rows.map((r) => r.split(' ')[0])).size, o.rows.length, 'no window twice')
+  const openText = open.map(([k, x]) => `${JSON.stringify([k.split('@')[0]])}@${Date.parse(k.split('@')[1] as string)}/${x.end} ${x.n}`).sort()
+  assert.deepEqual(o.open, openText, 'the windows the watermark has not passed are in the state table with the rest')
+  const counted = [...byWindow.values()].reduce((n, x) => n + x.n, 0)
+  assert.equal(counted + late.size, COUNT, 'every event counted once or late, never both')
+}
+
+describe('aggregate step in append mode, Kafka -> PostgreSQL', () => {
+  let topic: string
+  let clean: Outcome
+  const schemas: TestSchema[] = []
+  before(async () => {
+    topic = uniqueTopic('win')
+    await createTopic(topic, 2)
+    await produce(topic, EVENTS.map((e) => ({ key: String(e.i), value: JSON.stringify({ word: e.word, amount: e.amount, ts: new Date(e.ts).toISOString() }), partition: e.i % 2 })))
+  })
+  after(async () => {
+    await Promise.all(schemas.map((s) => s.drop()))
+    await deleteTopics(topic).catch(() => {})
+  })
+
+  async function pipelineFile(): Promise<{ s: TestSchema; file: string }> {
+    const s = await createTestSchema('win')
+    schemas.push(s)
+    const { file } = await writePipeline((dir: string) => pipeline(s, topic, dir), { 'per_minute.json': JSON.stringify({ columns: { word: 'text', n: 'bigint', total: 'numeric' } }) })
+    return { s, file }
+  }
+
+  test('a clean run: closed windows written once with their on-time events, open ones in the state table, late events in the DLQ', { timeout: 120_000 }, async () => {
+    const { s, file } = await pipelineFile()
+    const run = await runSluice(['run', file])
+    assert.equal(run.code, 0, run.stderr.slice(-3000))
+    clean = await outcome(s)
+    checkAgainstEvents(clean)
+    assert.ok(clean.rows.length > 60 && clean.open.length > 0, `${clean.rows.length} windows written, ${clean.open.length} open`)
+    const tracker = await s.pool.query<{ n: string }>('SELECT sum(record_count)::text AS n FROM batch_tracker')
+    assert.equal(Number(tracker.rows[0]?.n), COUNT)
+    // The state table is bounded by the open windows: the written ones were deleted.
+    assert.ok(clean.open.length <= 3 * 3, `${clean.open.length} open windows: at most the last minutes of three words`)
+  })
+
+  for (const point of ['mid-fetch@4', 'before-commit@5', 'after-commit@6', 'after-commit-file@7']) {
+    test(`SIGKILL at ${point}, then a restart: the same windows, the same late events, nothing counted twice`, { timeout: 180_000 }, async () => {
+      assert.ok(clean, 'the clean run ran first')
+      const { s, file } = await pipelineFile()
+      const crashed = await runSluice(['run', file], { SLUICE_FAILPOINTS: `${point}=kill` })
+      assert.equal(crashed.signal, 'SIGKILL', crashed.stderr.slice(-2000))
+      const restarted = await runSluice(['run', file])
+      assert.equal(restarted.code, 0, restarted.stderr.slice(-3000))
+      const o = await outcome(s)
+      checkAgainstEvents(o)
+      assert.deepEqual(o, clean)
+    })
+  }
+})
