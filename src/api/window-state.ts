@@ -11,6 +11,8 @@ export interface StoredWindow {
   readonly key: string
   readonly endMs: number
   readonly state: unknown
+  /** A session with a stateTimeout: it also closes once the batch time passes this (epoch ms). */
+  readonly expiresMs?: number | null
 }
 
 export interface WindowState<Tx> {
@@ -21,14 +23,18 @@ export interface WindowState<Tx> {
   lockWatermark(tx: Tx, pipelineId: string): Promise<number | null>
   /** The stored states of these keys (absent: none), locked until the transaction ends. */
   load(tx: Tx, scope: StateScope, keys: readonly string[]): Promise<ReadonlyMap<string, unknown>>
+  /** The stored states whose key starts with one of `prefixes` (a group's sessions), locked until the transaction ends. */
+  loadPrefixed(tx: Tx, scope: StateScope, prefixes: readonly string[]): Promise<StoredWindow[]>
   /** Inserts or replaces the states. */
   save(tx: Tx, scope: StateScope, windows: readonly StoredWindow[]): Promise<void>
+  /** Deletes states (sessions merged into others). */
+  delete(tx: Tx, scope: StateScope, keys: readonly string[]): Promise<void>
   /**
-   * Deletes and returns the states whose end is at or before `watermarkMs`, earliest end first,
-   * then by key: exactly the windows this transaction closes (a window deleted once is never
-   * returned to another transaction).
+   * Deletes and returns the states whose end is at or before `watermarkMs` or whose expiry is before
+   * `nowMs` (null: neither test), earliest end first, then by key: exactly the windows this
+   * transaction closes (a window deleted once is never returned to another transaction).
    */
-  close(tx: Tx, scope: StateScope, watermarkMs: number): Promise<StoredWindow[]>
+  close(tx: Tx, scope: StateScope, watermarkMs: number | null, nowMs: number | null): Promise<StoredWindow[]>
   /** Number of open windows of the step (the state table's size, for tests and operators). */
   count(tx: Tx, scope: StateScope): Promise<number>
 }

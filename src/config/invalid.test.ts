@@ -33,6 +33,8 @@ test('a valid aggregate pipeline: last step, update output, upsert on the group 
   assert.equal(appended.ok, true, JSON.stringify(appended.ok ? [] : appended.issues))
   const step = appended.ok ? appended.config.transform[0] : undefined
   assert.deepEqual(step?.type === 'aggregate' ? step.window : null, { column: 'ts', duration: 600_000, slide: 300_000, startTime: -120_000 })
+  const sessions = parsePipeline(setAt(aggregateConfig({ transform: [{ ...AGG, session: { column: 'ts', gap: '5 minutes' }, stateTimeout: '1 hour' }], outputMode: 'append', writeMode: 'append' }), 'streamingConfigJson.watermark', { eventTimeColumn: 'ts', delayThreshold: '10 minutes' }))
+  assert.equal(sessions.ok, true, JSON.stringify(sessions.ok ? [] : sessions.issues))
 })
 
 const DEDUP = { type: 'deduplicate', keys: ['user_id'], stateTimeout: '1 hour' }
@@ -130,6 +132,10 @@ const cases: Case[] = [
   { name: 'windowed aggregate in append mode without a watermark', config: aggregateConfig({ transform: [{ ...AGG, window: { column: 'ts', duration: '1 minute' } }], outputMode: 'append', writeMode: 'append' }), path: 'streamingConfigJson.watermark', message: /needs a window and streamingConfigJson.watermark/ },
   { name: 'append-mode window on another column than the watermark', config: setAt(aggregateConfig({ transform: [{ ...AGG, window: { column: 'created', duration: '1 minute' } }], outputMode: 'append', writeMode: 'append' }), 'streamingConfigJson.watermark', { eventTimeColumn: 'ts', delayThreshold: '1 minute' }), path: 'transform[0].window.column', message: /must be the watermark's eventTimeColumn "ts"/ },
   { name: 'append-mode aggregate with writeMode upsert', config: setAt(aggregateConfig({ transform: [{ ...AGG, window: { column: 'ts', duration: '1 minute' } }], outputMode: 'append', upsertKeys: ['user_id', 'window_start'] }), 'streamingConfigJson.watermark', { eventTimeColumn: 'ts', delayThreshold: '1 minute' }), path: 'load.writeMode', message: /writes each window's row once.*use writeMode "append"/ },
+  { name: 'session window in update mode', config: aggregateConfig({ transform: [{ ...AGG, session: { column: 'ts', gap: '5 minutes' } }], upsertKeys: ['user_id', 'window_start'] }), path: 'streamingConfigJson.outputMode', message: /a session window needs outputMode "append".*Spark refuses update/ },
+  { name: 'session gap not positive', config: aggregateConfig({ transform: [{ ...AGG, session: { column: 'ts', gap: '0 seconds' } }], outputMode: 'append', writeMode: 'append' }), path: 'transform[0].session.gap', message: /must be longer than zero/ },
+  { name: 'window and session in one step', config: setAt(aggregateConfig({ transform: [{ ...AGG, window: { column: 'ts', duration: '1 minute' }, session: { column: 'ts', gap: '5 minutes' } }], outputMode: 'append', writeMode: 'append' }), 'streamingConfigJson.watermark', { eventTimeColumn: 'ts', delayThreshold: '1 minute' }), path: 'transform[0].session', message: /either a window or a session, not both/ },
+  { name: 'aggregate stateTimeout without a session', config: aggregateConfig({ transform: [{ ...AGG, stateTimeout: '1 hour' }] }), path: 'transform[0].stateTimeout', message: /stateTimeout applies to a session window/ },
   { name: 'sliding window slide longer than the duration', config: aggregateConfig({ transform: [{ ...AGG, window: { column: 'ts', duration: '1 minute', slide: '2 minutes' } }], outputMode: 'complete', upsertKeys: ['user_id', 'window_start'] }), path: 'transform[0].window.slide', message: /must be at most the window duration/ },
   { name: 'aggregate with writeMode append', config: aggregateConfig({ writeMode: 'append' }), path: 'load.writeMode', message: /writeMode "upsert" with upsertKeys \["user_id"\]/ },
   { name: 'aggregate upsert keys not its group', config: aggregateConfig({ upsertKeys: ['id'] }), path: 'load.upsertKeys', message: /group columns: \["user_id"\]/ },

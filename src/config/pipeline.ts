@@ -45,7 +45,22 @@ function aggregateRules(steps: readonly unknown[], streaming: Record<string, unk
     ctx.addIssue({ code: 'custom', path: ['transform', at], input: step, message: 'the aggregate step must be the last transform step (steps after it would see groups, not records)' })
   }
   const groupBy = Array.isArray(step['groupBy']) ? step['groupBy'].filter((g): g is string => typeof g === 'string') : []
-  const windowed = isRecord(step['window'])
+  const session = isRecord(step['session'])
+  const windowed = isRecord(step['window']) || session
+  if (isRecord(step['window']) && session) {
+    ctx.addIssue({ code: 'custom', path: ['transform', at, 'session'], input: step['session'], message: 'an aggregate step has either a window or a session, not both' })
+  }
+  if (step['stateTimeout'] !== undefined && !session) {
+    ctx.addIssue({ code: 'custom', path: ['transform', at, 'stateTimeout'], input: step['stateTimeout'], message: 'stateTimeout applies to a session window (a session closes after that long without a record); a window closes by the watermark alone' })
+  }
+  if (session && streaming?.['outputMode'] !== 'append') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['streamingConfigJson', 'outputMode'],
+      input: streaming?.['outputMode'],
+      message: 'a session window needs outputMode "append": a session is written once, when it closes (Spark refuses update with sessions; complete with sessions is not supported yet)',
+    })
+  }
   if (groupBy.length === 0 && !windowed) {
     ctx.addIssue({ code: 'custom', path: ['transform', at, 'groupBy'], input: step['groupBy'], message: 'the aggregate step needs at least one groupBy column or a window: they key its rows in the table' })
   }
@@ -88,21 +103,22 @@ function aggregateRules(steps: readonly unknown[], streaming: Record<string, unk
   }
 }
 
-/** outputMode append with an aggregate step: a window, a watermark, the window on the watermark's column. */
+/** outputMode append with an aggregate step: a window or session, a watermark, on the watermark's column. */
 function appendModeRules(step: Record<string, unknown>, at: number, streaming: Record<string, unknown> | undefined, ctx: z.RefinementCtx<Record<string, unknown>>): void {
-  const window = isRecord(step['window']) ? step['window'] : undefined
+  const field = isRecord(step['session']) ? 'session' : 'window'
+  const window = isRecord(step[field]) ? (step[field] as Record<string, unknown>) : undefined
   const watermark = isRecord(streaming?.['watermark']) ? streaming['watermark'] : undefined
   if (window === undefined || watermark === undefined) {
     ctx.addIssue({
       code: 'custom',
-      path: window === undefined ? ['transform', at, 'window'] : ['streamingConfigJson', 'watermark'],
+      path: window === undefined ? ['transform', at, field] : ['streamingConfigJson', 'watermark'],
       input: window === undefined ? step['window'] : undefined,
       message: 'outputMode append with an aggregate step needs a window and streamingConfigJson.watermark: a window\'s row is written once, when the watermark passes its end (use outputMode "update" or "complete" for a running result without them)',
     })
     return
   }
   if (window['column'] !== watermark['eventTimeColumn']) {
-    ctx.addIssue({ code: 'custom', path: ['transform', at, 'window', 'column'], input: window['column'], message: `in outputMode append the window column must be the watermark's eventTimeColumn ${JSON.stringify(watermark['eventTimeColumn'])}: windows close when the watermark passes their end` })
+    ctx.addIssue({ code: 'custom', path: ['transform', at, field, 'column'], input: window['column'], message: `in outputMode append the ${field} column must be the watermark's eventTimeColumn ${JSON.stringify(watermark['eventTimeColumn'])}: windows close when the watermark passes their end` })
   }
 }
 

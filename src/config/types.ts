@@ -130,6 +130,8 @@ export type TransformStep =
       groupBy: string[]
       aggregations: Record<string, { fn: AggregateFn; field?: string }>
       window?: { column: string; duration: Duration; slide?: Duration; startTime?: number }
+      session?: { column: string; gap: Duration }
+      stateTimeout?: Duration
     }
   | { type: 'deduplicate'; keys: string[]; withinWatermark?: boolean; stateTimeout?: Duration }
 

@@ -61,7 +61,7 @@ export function avgParts(name: string): { sum: string; count: string } {
 
 /** The table key of a step's result: the group columns, plus window_start when windowed. */
 export function aggregateKey(spec: AggregateSpec): string[] {
-  return spec.window === undefined ? [...spec.groupBy] : [...spec.groupBy, WINDOW_START]
+  return spec.window === undefined && spec.session === undefined ? [...spec.groupBy] : [...spec.groupBy, WINDOW_START]
 }
 
 /** Column -> merge rule of every aggregated column (hidden avg parts included). */
@@ -86,7 +86,7 @@ export function mergeRules(spec: AggregateSpec): Record<string, MergeRule> {
  */
 export function aggregateColumnTypes(spec: AggregateSpec, hidden = true): Record<string, string> {
   const types: Record<string, string> = {}
-  if (spec.window !== undefined) {
+  if (spec.window !== undefined || spec.session !== undefined) {
     types[WINDOW_START] = 'timestamptz'
     types[WINDOW_END] = 'timestamptz'
   }
@@ -145,8 +145,9 @@ function problem(values: RowValues, spec: AggregateSpec, entries: readonly Entry
     const v = fieldOf(values, g)
     if (v === undefined || v === null) return { code: 'RECORD_TRANSFORM', reason: `aggregate: group column "${g}" is ${v === undefined ? 'missing' : 'null'} (a null key cannot be merged into the table)` }
   }
-  if (spec.window !== undefined && parseEventTime(fieldOf(values, spec.window.column)) === null) {
-    return { code: 'RECORD_EVENT_TIME', reason: `aggregate: window column "${spec.window.column}" is missing or not a time` }
+  const timed = spec.window ?? spec.session
+  if (timed !== undefined && parseEventTime(fieldOf(values, timed.column)) === null) {
+    return { code: 'RECORD_EVENT_TIME', reason: `aggregate: ${spec.window === undefined ? 'session' : 'window'} column "${timed.column}" is missing or not a time` }
   }
   for (const [name, fn, field] of entries) {
     if (field === undefined || fn === 'count') continue

@@ -221,7 +221,7 @@ export class BatchRunner<Tx = unknown> {
     // A sliding record's windows that the applied watermark may have closed are left out (update mode).
     const openAfter = o.recordPath.watermark?.lateness?.kind === 'window' ? planned.watermarkMs : null
     const agg = o.aggregate === undefined ? null : aggregateRows(processed.rows, o.aggregate, openAfter)
-    const windowed = o.windowAppend === undefined ? null : claimWindows(processed.rows, o.windowAppend, o.pipelineId, planned, o.lateStrategy === 'sendtodlq' || o.lateStrategy === 'separatestream')
+    const windowed = o.windowAppend === undefined ? null : claimWindows(processed.rows, o.windowAppend, o.pipelineId, planned, o.lateStrategy === 'sendtodlq' || o.lateStrategy === 'separatestream', now())
     const stepDead = agg?.dead ?? windowed?.dead ?? []
     const dead = stepDead.length === 0 ? processed.dead : [...processed.dead, ...stepDead]
     const dedup = o.deduplicate === undefined ? null : deduplicateRows(processed.rows, o.deduplicate, o.pipelineId, planned, now())

@@ -116,6 +116,11 @@ export class RecordPath {
       return eventTimeMs <= current ? `event time ${new Date(eventTimeMs).toISOString()} is at or below the watermark ${watermark}` : null
     }
     if (rule.kind === 'never') return null
+    if (rule.kind === 'session') {
+      const end = eventTimeMs + rule.gapMs
+      if (end > current) return null
+      return `session [${new Date(eventTimeMs).toISOString()}, ${new Date(end).toISOString()}) of event time ${new Date(eventTimeMs).toISOString()} ended at or before the watermark ${watermark}`
+    }
     const { start, end } = newestWindow(eventTimeMs, rule.window)
     if (end > current) return null
     const which = (rule.window.slideMs ?? rule.window.durationMs) < rule.window.durationMs ? 'newest window' : 'window'

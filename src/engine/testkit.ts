@@ -384,11 +384,15 @@ export class MemorySink {
         }
         return out
       },
+      loadPrefixed: async (tx, scope, prefixes) => live(tx, scope).filter((w) => prefixes.some((p) => w.key.startsWith(p))).map((w) => ({ ...w, state: JSON.parse(JSON.stringify(w.state)) })),
       save: async (tx, scope, windows) => {
-        for (const w of windows) tx.windows.set(id(scope, w.key), { key: w.key, endMs: w.endMs, state: JSON.parse(JSON.stringify(w.state)) })
+        for (const w of windows) tx.windows.set(id(scope, w.key), { key: w.key, endMs: w.endMs, state: JSON.parse(JSON.stringify(w.state)), expiresMs: w.expiresMs ?? null })
       },
-      close: async (tx, scope, watermarkMs) => {
-        const closed = live(tx, scope).filter((w) => w.endMs <= watermarkMs)
+      delete: async (tx, scope, keys) => {
+        for (const key of keys) tx.windows.set(id(scope, key), null)
+      },
+      close: async (tx, scope, watermarkMs, nowMs) => {
+        const closed = live(tx, scope).filter((w) => (watermarkMs !== null && w.endMs <= watermarkMs) || (nowMs !== null && w.expiresMs !== undefined && w.expiresMs !== null && w.expiresMs < nowMs))
         for (const w of closed) tx.windows.set(id(scope, w.key), null)
         return closed.sort((a, b) => a.endMs - b.endMs || (a.key < b.key ? -1 : 1))
       },

@@ -118,7 +118,7 @@ test('a batch read under an older watermark does not reopen a window a later com
     { values: { word: 'dog', event_time: new Date(at('12:08')).toISOString() }, source: record('0'), eventTimeMs: at('12:08') },
     { values: { word: 'cat', event_time: new Date(at('12:04')).toISOString() }, source: record('1'), eventTimeMs: at('12:04') },
   ]
-  const { claim, dead } = claimWindows(rows, STEP, 'p', { batchId: 7, start: { p0: '0' }, end: { p0: '2' }, watermarkMs: at('12:04'), plannedAt: new Date().toISOString() }, true)
+  const { claim, dead } = claimWindows(rows, STEP, 'p', { batchId: 7, start: { p0: '0' }, end: { p0: '2' }, watermarkMs: at('12:04'), plannedAt: new Date().toISOString() }, true, 0)
   assert.deepEqual(dead, [])
   const mark = { pipelineId: 'p', batchId: 7, exactlyOnce: true, recordCount: 2, start: {}, end: { p0: '2' }, nextWatermarkMs: at('11:58'), checkpointLocation: null }
   const result = await commitBatch(sink.parts(), { mark, table: { rows: [] }, dead: [], late: [], windows: claim })
@@ -134,7 +134,7 @@ test('a row without a parsable window time or with a null group is a dead letter
     { values: { word: null, event_time: '2026-01-01T12:00:00Z' }, source: record('0') },
     { values: { word: 'a', event_time: 'soon' }, source: record('1') },
   ]
-  const { claim, dead } = claimWindows(rows, STEP, 'p', { batchId: 0, start: {}, end: {}, watermarkMs: null, plannedAt: new Date().toISOString() }, false)
+  const { claim, dead } = claimWindows(rows, STEP, 'p', { batchId: 0, start: {}, end: {}, watermarkMs: null, plannedAt: new Date().toISOString() }, false, 0)
   assert.deepEqual(dead.map((d) => d.code), ['RECORD_TRANSFORM', 'RECORD_EVENT_TIME'])
   assert.equal(claim.rows.length, 0)
 })
@@ -142,3 +142,55 @@ test('a row without a parsable window time or with a null group is a dead letter
 function record(offset: string) {
   return { partition: 'p0', topic: 't', partitionNumber: 0, offset, key: null, value: Buffer.from('{}'), timestamp: 0, headers: [] }
 }
+
+// Session windows (Spark's session_window, append mode): a 5-minute gap, a 10-minute watermark.
+const SESSIONS: AggregateSpec = { groupBy: ['user'], aggregations: { count: { fn: 'count' } }, session: { column: 'event_time', gap: 5 * MIN } }
+const SESSION_TRIGGERS: readonly (readonly (readonly [string, string])[])[] = [
+  [['12:00', 'u'], ['12:03', 'u'], ['12:01', 'v']], // u [12:00, 12:08), v [12:01, 12:06); watermark after: 11:53
+  [['12:10', 'u'], ['12:06', 'u'], ['12:20', 'v']], // 12:06 bridges u's [12:00, 12:08) and [12:10, 12:15): one session; 12:10 closes v's first
+  [['12:30', 'w']], // 12:20 closes u [12:00, 12:15)
+  [['12:12', 'u'], ['12:40', 'x']], // u 12:12 opens [12:12, 12:17), ended before 12:20: late; 12:30 closes v [12:20, 12:25)
+]
+const SESSION_ROWS = [[], ['12:01-12:06 v 1'], ['12:00-12:15 u 4'], ['12:20-12:25 v 1']]
+
+test('session windows in append mode: sessions extend and merge across batches, each written once when the watermark passes its end', async () => {
+  const source = new MemorySource([[]])
+  const sink = new MemorySink()
+  let n = 0
+  for (const [i, events] of SESSION_TRIGGERS.entries()) {
+    const before = sink.rows.length
+    source.append(events.map(([t, user]) => JSON.stringify({ id: n++, user, event_time: new Date(at(t)).toISOString() })), 0)
+    await (await memoryQuery(source, sink, { trigger: { type: 'once' }, watermarkDelayMs: 10 * MIN, windowAppend: { spec: SESSIONS, step: 'transform[0]' }, outputMode: 'append' })).run()
+    const rows = sink.rows.slice(before).map((r) => `${hm(r.window_start)}-${hm(r.window_end)} ${String(r.user)} ${String(r.count)}`)
+    assert.deepEqual(rows, SESSION_ROWS[i], `trigger ${i + 1}`)
+  }
+  const late = sink.side.late ?? []
+  assert.deepEqual(late.map((l) => l['sluice.error.reason']), ['session [2026-01-01T12:12:00.000Z, 2026-01-01T12:17:00.000Z) of event time 2026-01-01T12:12:00.000Z ended at or before the watermark 2026-01-01T12:20:00.000Z'])
+  assert.deepEqual([...sink.windowStates.values()].map((w) => hm(w.endMs)).sort(byText), ['12:35', '12:45'])
+})
+
+test('a session also closes after its stateTimeout without new records, in processing time (the batch plan time)', async () => {
+  const sink = new MemorySink()
+  const spec: AggregateSpec = { ...SESSIONS, stateTimeout: 60_000 }
+  const P0 = Date.UTC(2026, 11, 1, 9)
+  let batchId = 0
+  const commitAt = async (processingMs: number, events: readonly (readonly [string, string])[]) => {
+    const rows = events.map(([t, user], i) => ({ values: { user, event_time: new Date(at(t)).toISOString() }, source: record(String(batchId * 10 + i)), eventTimeMs: at(t) }))
+    const planned = { batchId, start: {}, end: { p0: String(batchId + 1) }, watermarkMs: null, plannedAt: new Date(processingMs).toISOString() }
+    const { claim } = claimWindows(rows, { spec, step: 'transform[0]' }, 'p', planned, true, 0)
+    const mark = { pipelineId: 'p', batchId, exactlyOnce: true, recordCount: rows.length, start: (batchId === 0 ? {} : { p0: String(batchId) }) as Record<string, string>, end: planned.end, nextWatermarkMs: null, checkpointLocation: null }
+    batchId++
+    const before = sink.rows.length
+    await commitBatch(sink.parts(), { mark, table: { rows: [] }, dead: [], late: [], windows: claim })
+    return sink.rows.slice(before).map((r) => `${hm(r.window_start)}-${hm(r.window_end)} ${String(r.user)} ${String(r.count)}`)
+  }
+  assert.deepEqual(await commitAt(P0, [['12:00', 'u'], ['12:01', 'u']]), [])
+  // 30 s later: v starts; u has been idle 30 s (< 60 s): nothing closes, no watermark at all.
+  assert.deepEqual(await commitAt(P0 + 30_000, [['12:02', 'v']]), [])
+  // 50 s later u gets a record: its session is extended and its timeout renewed.
+  assert.deepEqual(await commitAt(P0 + 50_000, [['12:04', 'u']]), [])
+  // At 95 s: v idle 65 s closes; u idle 45 s stays.
+  assert.deepEqual(await commitAt(P0 + 95_000, []), ['12:02-12:07 v 1'])
+  assert.deepEqual(await commitAt(P0 + 111_000, []), ['12:00-12:09 u 3'])
+  assert.equal(sink.windowStates.size, 0)
+})

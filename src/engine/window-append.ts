@@ -1,6 +1,6 @@
 /**
- * The aggregate step in append mode (Spark's windowed aggregation with outputMode append): a
- * window's row is written once, in the batch whose committed watermark passes the window's end,
+ * The aggregate step in append mode (Spark's windowed aggregation with outputMode append, over
+ * tumbling, sliding or session windows): a window's row is written once, in the batch whose committed watermark passes the window's end,
  * with its final result, and never changed afterwards. Until then its partial aggregate lives in
  * the store's window state (api/window-state.ts), merged batch by batch inside the batch
  * transaction, so a crash or a replay neither loses nor double-counts a record.
@@ -23,7 +23,9 @@ import type { StoredWindow, WindowState } from '../api/window-state.ts'
 import { type AggregateSpec, aggregateProblem, aggregationSpecs, windowSpecOf } from './aggregate.ts'
 import type { PlannedBatch } from './checkpoint.ts'
 import { type FoldedBatch, type TimedRow, type WindowedAggregateSpec, foldWindowedBatch } from './state/fold-batch.ts'
-import { type GroupState, groupStateFromJson, groupStateToJson, mergeGroupStates, stateRow } from './state/group-state.ts'
+import { type GroupState, groupKeyText, groupStateFromJson, groupStateToJson, mergeGroupStates, stateKey, stateRow } from './state/group-state.ts'
+import { type SessionAggregateSpec, foldSessionBatch, mergeSessions, sessionExpiresAt } from './state/session.ts'
+import type { TimeWindow } from './state/windows.ts'
 import { parseEventTime } from './watermark.ts'
 import { SluiceError } from '../errors.ts'
 
@@ -34,11 +36,18 @@ export interface WindowAppendOptions {
   readonly step: string
 }
 
+/** How the step windows its rows: fixed windows (tumbling, sliding) or sessions. */
+export type Windowing =
+  | { readonly kind: 'window'; readonly spec: WindowedAggregateSpec }
+  | { readonly kind: 'session'; readonly spec: SessionAggregateSpec; readonly timeoutMs: number | null }
+
 /** A batch's rows ready for the window state: checked (the rest are dead letters) and timed. */
 export interface WindowClaim {
   readonly scope: StateScope
-  readonly spec: WindowedAggregateSpec
+  readonly windowing: Windowing
   readonly rows: readonly TimedRow<SourceRecord>[]
+  /** The batch's processing time (its plan time: the same when it is re-run), for session timeouts. */
+  readonly nowMs: number
   /** The watermark the batch's read applied (records.ts already made late what it closes). */
   readonly appliedMs: number | null
   /** Late records go to a destination (sendtodlq, separatestream); else they are only counted. */
@@ -58,11 +67,10 @@ export interface WindowOutcome {
 }
 
 /** Splits a batch's rows into those the step can fold and dead letters (as the merge-mode step does). */
-export function claimWindows(rows: readonly Row[], options: WindowAppendOptions, pipelineId: string, planned: PlannedBatch, routeLate: boolean): { claim: WindowClaim; dead: DeadLetter[] } {
+export function claimWindows(rows: readonly Row[], options: WindowAppendOptions, pipelineId: string, planned: PlannedBatch, routeLate: boolean, now: number): { claim: WindowClaim; dead: DeadLetter[] } {
   const { spec } = options
-  const window = windowSpecOf(spec)
-  if (spec.window === undefined || window === null) throw new SluiceError('INTERNAL', 'an append-mode aggregate needs a window')
-  const column = spec.window.column
+  const windowing = windowingOf(spec)
+  const column = (spec.window ?? spec.session)?.column as string
   const dead: DeadLetter[] = []
   const timed: TimedRow<SourceRecord>[] = []
   for (const row of rows) {
@@ -70,21 +78,38 @@ export function claimWindows(rows: readonly Row[], options: WindowAppendOptions,
     if (bad !== null) dead.push({ record: row.source, ...bad })
     else timed.push({ record: row.source, values: row.values, eventTimeMs: parseEventTime(fieldOf(row.values, column)) as number })
   }
+  const plannedAt = Date.parse(planned.plannedAt)
   const claim: WindowClaim = {
     scope: { pipelineId, step: options.step },
-    spec: { groupBy: spec.groupBy, aggregations: aggregationSpecs(spec), window },
+    windowing,
     rows: timed,
+    nowMs: Number.isNaN(plannedAt) ? now : plannedAt,
     appliedMs: planned.watermarkMs,
     routeLate,
   }
   return { claim, dead }
 }
 
+function windowingOf(spec: AggregateSpec): Windowing {
+  const aggregations = aggregationSpecs(spec)
+  const window = windowSpecOf(spec)
+  if (window !== null) return { kind: 'window', spec: { groupBy: spec.groupBy, aggregations, window } }
+  if (spec.session === undefined) throw new SluiceError('INTERNAL', 'an append-mode aggregate needs a window or a session')
+  return { kind: 'session', spec: { groupBy: spec.groupBy, aggregations, gapMs: spec.session.gap }, timeoutMs: spec.stateTimeout ?? null }
+}
+
 /** Steps 1 to 3: fold under the stricter watermark and merge into the stored states. */
 export async function mergeWindowBatch<Tx>(state: WindowState<Tx>, tx: Tx, claim: WindowClaim): Promise<Pick<WindowOutcome, 'counted' | 'late'>> {
   const committed = await state.lockWatermark(tx, claim.scope.pipelineId)
   const watermark = claim.appliedMs === null ? committed : committed === null ? claim.appliedMs : Math.max(claim.appliedMs, committed)
-  const folded: FoldedBatch<SourceRecord> = foldWindowedBatch(claim.rows, claim.spec, watermark, 'append')
+  const late = claim.windowing.kind === 'window' ? await mergeWindows(state, tx, claim, claim.windowing.spec, watermark) : await mergeSessionBatch(state, tx, claim, claim.windowing, watermark)
+  const letters = late.filter((l) => l.wholly).map((l) => lateLetter(l.record, l.windows, watermark as number, claim.windowing.kind))
+  return { counted: claim.rows.length - letters.length, late: letters }
+}
+
+/** Fixed windows: each (group, window) partial merges into its stored state by key. */
+async function mergeWindows<Tx>(state: WindowState<Tx>, tx: Tx, claim: WindowClaim, spec: WindowedAggregateSpec, watermark: number | null): Promise<FoldedBatch<SourceRecord>['late']> {
+  const folded = foldWindowedBatch(claim.rows, spec, watermark, 'append')
   const stored = await state.load(tx, claim.scope, [...folded.states.keys()])
   const windows: StoredWindow[] = []
   for (const [key, batchState] of folded.states) {
@@ -93,14 +118,50 @@ export async function mergeWindowBatch<Tx>(state: WindowState<Tx>, tx: Tx, claim
     windows.push({ key, endMs: (merged.window as NonNullable<GroupState['window']>).end, state: groupStateToJson(merged) })
   }
   await state.save(tx, claim.scope, windows)
-  const late = folded.late.filter((l) => l.wholly).map((l) => lateLetter(l.record, l.windows, watermark as number))
-  return { counted: claim.rows.length - late.length, late }
+  return folded.late
 }
 
-/** Step 4: the rows of the windows the committed watermark closes (their states are deleted). */
+/**
+ * Sessions: a batch's sessions of a group merge with the group's stored sessions into disjoint
+ * ones (a record can extend a session or bridge two into one); the stored ones are replaced. A
+ * session the batch added to expires `timeoutMs` after the batch time; the others keep their expiry.
+ */
+async function mergeSessionBatch<Tx>(state: WindowState<Tx>, tx: Tx, claim: WindowClaim, windowing: Extract<Windowing, { kind: 'session' }>, watermark: number | null): Promise<FoldedBatch<SourceRecord>['late']> {
+  const folded = foldSessionBatch(claim.rows, windowing.spec, watermark, 'append')
+  const stored = await state.loadPrefixed(tx, claim.scope, [...folded.sessions.keys()].map((g) => `${g}@`))
+  const storedByGroup = new Map<string, { state: GroupState; expiresMs: number | null }[]>()
+  for (const w of stored) {
+    const s = groupStateFromJson(w.state)
+    const g = groupKeyText(s.group)
+    // A prefix match of another group's key is impossible (group keys are whole JSON lists), but be sure.
+    if (!folded.sessions.has(g)) continue
+    const list = storedByGroup.get(g) ?? []
+    list.push({ state: s, expiresMs: w.expiresMs ?? null })
+    storedByGroup.set(g, list)
+  }
+  const expiry = windowing.timeoutMs === null ? null : sessionExpiresAt(claim.nowMs, windowing.timeoutMs)
+  const replaced: string[] = []
+  const saved: StoredWindow[] = []
+  for (const [g, batchSessions] of folded.sessions) {
+    const old = storedByGroup.get(g) ?? []
+    for (const o of old) replaced.push(stateKey(o.state.group, o.state.window))
+    for (const merged of mergeSessions([...old.map((o) => o.state), ...batchSessions])) {
+      const w = merged.window as TimeWindow
+      const touched = batchSessions.some((b) => (b.window as TimeWindow).start >= w.start && (b.window as TimeWindow).end <= w.end)
+      const kept = old.find((o) => stateKey(o.state.group, o.state.window) === stateKey(merged.group, w))
+      saved.push({ key: stateKey(merged.group, w), endMs: w.end, state: groupStateToJson(merged), expiresMs: touched ? expiry : (kept?.expiresMs ?? expiry) })
+    }
+  }
+  const savedKeys = new Set(saved.map((w) => w.key))
+  await state.delete(tx, claim.scope, replaced.filter((k) => !savedKeys.has(k)))
+  await state.save(tx, claim.scope, saved)
+  return folded.late
+}
+
+/** Step 4: the rows of the windows the committed watermark (or a session's timeout) closes; their states are deleted. */
 export async function closedWindowRows<Tx>(state: WindowState<Tx>, tx: Tx, claim: WindowClaim, watermarkMs: number | null): Promise<Row[]> {
-  if (watermarkMs === null) return []
-  const closed = await state.close(tx, claim.scope, watermarkMs)
+  const timeouts = claim.windowing.kind === 'session' && claim.windowing.timeoutMs !== null
+  const closed = await state.close(tx, claim.scope, watermarkMs, timeouts ? claim.nowMs : null)
   return closed.map((w) => windowRow(w, claim))
 }
 
@@ -110,7 +171,7 @@ export async function closedWindowRows<Tx>(state: WindowState<Tx>, tx: Tx, claim
  * and the row as its value, so the window can be found and written by hand.
  */
 function windowRow(w: StoredWindow, claim: WindowClaim): Row {
-  const values = stateRow(groupStateFromJson(w.state), claim.spec.groupBy, claim.spec.aggregations)
+  const values = stateRow(groupStateFromJson(w.state), claim.windowing.spec.groupBy, claim.windowing.spec.aggregations)
   const source: SourceRecord = {
     partition: `window-state:${claim.scope.step}`,
     topic: `${claim.scope.pipelineId}:${claim.scope.step}`,
@@ -124,7 +185,7 @@ function windowRow(w: StoredWindow, claim: WindowClaim): Row {
   return { values, source }
 }
 
-function lateLetter(record: SourceRecord, windows: readonly { start: number; end: number }[], watermarkMs: number): DeadLetter {
+function lateLetter(record: SourceRecord, windows: readonly { start: number; end: number }[], watermarkMs: number, kind: Windowing['kind']): DeadLetter {
   const shown = windows.map((w) => `[${new Date(w.start).toISOString()}, ${new Date(w.end).toISOString()})`).join(', ')
-  return { record, code: 'LATE_DATA', reason: `window ${shown} closed at or before the watermark ${new Date(watermarkMs).toISOString()}: its row was already written` }
+  return { record, code: 'LATE_DATA', reason: `${kind} ${shown} ended at or before the watermark ${new Date(watermarkMs).toISOString()}: its row may already be written` }
 }

@@ -8,7 +8,7 @@ import type { ComponentContext, Logger } from '../api/component.ts'
 import type { Source } from '../api/source.ts'
 import { sinks, sourceFor } from '../components/registry.ts'
 import type { PgBatchTx, PostgresStore } from '../components/sinks/postgres/index.ts'
-import { composeTransforms, fieldsRead, splitSteps } from '../components/transforms/index.ts'
+import { type AggregateStep, composeTransforms, fieldsRead, splitSteps } from '../components/transforms/index.ts'
 import { toDedupSpec } from '../components/transforms/stateful-config.ts'
 import { type PipelineConfig, type StreamingConfig, resolveCredential as resolveCredentialFrom } from '../config/index.ts'
 import { OUTBOX_DEFAULTS } from '../config/error-handling.ts'
@@ -70,6 +70,12 @@ export function effectiveStreaming(config: PipelineConfig, baseDir: string): Str
 /** outboxConfig with its defaults filled in. */
 export function outboxSettings(config: PipelineConfig): OutboxConfig {
   return { ...OUTBOX_DEFAULTS, ...config.errorHandlingConfig.outboxConfig }
+}
+
+/** A session window's stateTimeout: the step's, else streamingConfigJson's (windows close by the watermark alone). */
+function withSessionTimeout(step: AggregateStep, streaming: StreamingConfig): AggregateStep {
+  const timeout = step.stateTimeout ?? streaming.stateTimeout
+  return step.session === undefined || timeout === undefined ? step : { ...step, stateTimeout: timeout }
 }
 
 /** Builds the query of one pipeline. */
@@ -137,7 +143,7 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
       referenced: [...fieldsRead(config.transform), ...(streaming.watermark ? [streaming.watermark.eventTimeColumn] : []), ...(config.load.upsertKeys ?? [])],
     },
     // In append mode the aggregate's windows wait in the window state until the watermark closes them.
-    ...(aggregate ? (appendsWindows(config) ? { windowAppend: { spec: aggregate, step: `transform[${config.transform.length - 1}]` } } : { aggregate }) : {}),
+    ...(aggregate ? (appendsWindows(config) ? { windowAppend: { spec: withSessionTimeout(aggregate, streaming), step: `transform[${config.transform.length - 1}]` } } : { aggregate }) : {}),
     ...(deduplicate ? { deduplicate: { spec: toDedupSpec(deduplicate.step, streaming), step: `transform[${deduplicate.at}]` } } : {}),
     lateStrategy,
     failFast: errors.failFast,

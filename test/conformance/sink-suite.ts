@@ -400,8 +400,8 @@ export function storeConformanceSuite<Tx>(harness: StoreHarness<Tx>): void {
       }
       const closed = await f.parts.store.commit(batch(3, []).mark, async (tx) => {
         assert.equal(await w.lockWatermark(tx, PIPELINE), 1500, 'the committed watermark')
-        const first = await w.close(tx, scope, 2000)
-        const again = await w.close(tx, scope, 2000)
+        const first = await w.close(tx, scope, 2000, null)
+        const again = await w.close(tx, scope, 2000, null)
         return { first, again, left: await w.count(tx, scope), other: await w.count(tx, { ...scope, step: 'transform[1]' }) }
       })
       assert.ok(closed.status === 'committed')
@@ -415,7 +415,7 @@ export function storeConformanceSuite<Tx>(harness: StoreHarness<Tx>): void {
       await f.parts.store.commit(batch(1, []).mark, async (tx) => w.save(tx, scope, [win('a', 1000, 1)]))
       await assert.rejects(
         f.parts.store.commit(batch(2, []).mark, async (tx) => {
-          assert.equal((await w.close(tx, scope, 5000)).length, 1)
+          assert.equal((await w.close(tx, scope, 5000, null)).length, 1)
           await w.save(tx, scope, [win('z', 9000, 1)])
           throw new SluiceError('SINK_UNAVAILABLE', 'connection lost mid-batch')
         }),
@@ -424,6 +424,29 @@ export function storeConformanceSuite<Tx>(harness: StoreHarness<Tx>): void {
       assert.ok(r.status === 'committed')
       assert.deepEqual([r.value.n, [...r.value.a.keys()]], [1, ['a']])
       void commit
+    }))
+
+  test(name("window state: a group's sessions load by key prefix, merged ones are deleted, and a session's expiry closes it"), () =>
+    withFixture(append, async (f) => {
+      const w = windowsOf(f)
+      await f.parts.store.commit(batch(1, []).mark, async (tx) =>
+        w.save(tx, scope, [
+          { ...win('["u"]@0/10', 10, 1), expiresMs: 500 },
+          { ...win('["u"]@20/30', 30, 1), expiresMs: 900 },
+          { ...win('["u2"]@0/10', 10, 1), expiresMs: null },
+          { ...win('["v"]@5/15', 15, 1) },
+        ]),
+      )
+      const r = await f.parts.store.commit(batch(2, []).mark, async (tx) => {
+        const u = await w.loadPrefixed(tx, scope, ['["u"]@', '["none"]@'])
+        await w.delete(tx, scope, ['["u"]@0/10', '["u"]@20/30'])
+        await w.save(tx, scope, [{ ...win('["u"]@0/30', 30, 3), expiresMs: 700 }])
+        const expired = await w.close(tx, scope, null, 701)
+        return { u: u.map((x) => [x.key, x.endMs, x.expiresMs ?? null]).sort(), expired: expired.map((x) => x.key), left: await w.count(tx, scope) }
+      })
+      assert.ok(r.status === 'committed')
+      assert.deepEqual(r.value.u, [['["u"]@0/10', 10, 500], ['["u"]@20/30', 30, 900]], 'only u\'s sessions, not u2\'s')
+      assert.deepEqual([r.value.expired, r.value.left], [['["u"]@0/30'], 2], 'expiry 700 < 701 closes; no expiry never does')
     }))
 
   test(name("settle runs after the pipeline state is saved, with the watermark the batch commits, inside the batch's transaction"), () =>
@@ -438,7 +461,7 @@ export function storeConformanceSuite<Tx>(harness: StoreHarness<Tx>): void {
       await assert.rejects(
         f.parts.store.commit(batch(2, [], { watermark: 2000 }).mark, async () => {}, async (tx, _id, watermarkMs) => {
           seen.push(watermarkMs)
-          await w.close(tx, scope, watermarkMs as number)
+          await w.close(tx, scope, watermarkMs, null)
           throw new SluiceError('SINK_UNAVAILABLE', 'connection lost in settle')
         }),
       )

@@ -161,3 +161,71 @@ describe('aggregate step in append mode, Kafka -> PostgreSQL', () => {
     })
   }
 })
+
+describe('session windows in append mode, Kafka -> PostgreSQL', () => {
+  const GAP = 2 * MIN
+  // Five users, an event every 3 s in bursts of 100 with 10-minute pauses (sessions close), a late tail.
+  const sessionEvents = Array.from({ length: 600 }, (_, i) => {
+    const ts = T0 + i * 3000 + Math.floor(i / 100) * 10 * MIN - (i % 50 === 49 ? 30 * MIN : 0)
+    return { i, user: `u${i % 5}`, ts }
+  })
+  let topic: string
+  const schemas: TestSchema[] = []
+  before(async () => {
+    topic = uniqueTopic('sess')
+    await createTopic(topic, 2)
+    await produce(topic, sessionEvents.map((e) => ({ value: JSON.stringify({ user: e.user, ts: new Date(e.ts).toISOString() }), partition: e.i % 2 })))
+  })
+  after(async () => {
+    await Promise.all(schemas.map((s) => s.drop()))
+    await deleteTopics(topic).catch(() => {})
+  })
+
+  async function run(failpoint: string | null): Promise<{ rows: string[]; late: string[]; open: string[] }> {
+    const s = await createTestSchema('sess')
+    schemas.push(s)
+    const { file } = await writePipeline(
+      (dir: string) => {
+        const p = pipeline(s, topic, dir) as { transform: unknown[]; streamingConfigJson: Record<string, unknown> }
+        p.transform = [{ type: 'aggregate', groupBy: ['user'], aggregations: { n: { fn: 'count' } }, session: { column: 'ts', gap: '2 minutes' } }]
+        p.streamingConfigJson.watermark = { eventTimeColumn: 'ts', delayThreshold: '1 minute' }
+        return p
+      },
+      { 'per_minute.json': JSON.stringify({ columns: { user: 'text', n: 'bigint' } }) },
+    )
+    if (failpoint !== null) {
+      const crashed = await runSluice(['run', file], { SLUICE_FAILPOINTS: `${failpoint}=kill` })
+      assert.equal(crashed.signal, 'SIGKILL', crashed.stderr.slice(-2000))
+    }
+    const done = await runSluice(['run', file])
+    assert.equal(done.code, 0, done.stderr.slice(-3000))
+    const rows = await s.pool.query<{ user: string; ws: Date; we: Date; n: string }>('SELECT "user", window_start AS ws, window_end AS we, n FROM per_minute ORDER BY "user", window_start')
+    const late = await s.pool.query<{ p: string; o: string }>('SELECT "sluice.source.partition"::text AS p, "sluice.source.offset" AS o FROM win_dlq')
+    const open = await s.pool.query<{ k: string; n: string }>(`SELECT state_key AS k, (state->'partials'->0->>'n') AS n FROM sluice_window_state`)
+    const lateSet = new Set(late.rows.map((l) => `${l.p}/${l.o}`))
+    const onTime = sessionEvents.filter((e) => !lateSet.has(`${e.i % 2}/${Math.floor(e.i / 2)}`))
+    // Each written session holds exactly the user's on-time events in it, and a user's sessions are
+    // more than a gap apart (touching sessions merge).
+    let counted = 0
+    for (const r of rows.rows) {
+      const inside = onTime.filter((e) => e.user === r.user && e.ts >= r.ws.getTime() && e.ts + GAP <= r.we.getTime())
+      assert.equal(Number(r.n), inside.length, `session ${r.user} ${r.ws.toISOString()}`)
+      assert.ok(inside.some((e) => e.ts === r.ws.getTime()) && inside.some((e) => e.ts + GAP === r.we.getTime()), 'a session runs from its first event to its last + gap')
+      counted += inside.length
+    }
+    for (let j = 1; j < rows.rows.length; j++) {
+      const a = rows.rows[j - 1] as (typeof rows.rows)[number]
+      const b = rows.rows[j] as (typeof rows.rows)[number]
+      if (a.user === b.user) assert.ok(b.ws.getTime() > a.we.getTime(), `sessions of ${a.user} do not touch`)
+    }
+    const openCount = open.rows.reduce((n, o) => n + Number(o.n), 0)
+    assert.equal(counted + openCount + lateSet.size, sessionEvents.length, 'every event in one written or open session, or late')
+    assert.ok(rows.rows.length >= 5 * 4 && lateSet.size > 0, `${rows.rows.length} sessions written, ${lateSet.size} late`)
+    return { rows: rows.rows.map((r) => `${r.user} ${r.ws.toISOString()} ${r.we.toISOString()} ${r.n}`), late: [...lateSet].sort(), open: open.rows.map((o) => `${o.k} ${o.n}`).sort() }
+  }
+
+  test('sessions close by the watermark, each written once with its on-time events; a SIGKILL mid-run changes nothing', { timeout: 240_000 }, async () => {
+    const clean = await run(null)
+    assert.deepEqual(await run('before-commit@3'), clean)
+  })
+})

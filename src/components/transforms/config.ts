@@ -5,7 +5,7 @@
 import * as z from 'zod'
 import { always, duration, lenientBool, lenientEnum, strictObject, text } from '../../config/lenient.ts'
 import type { TransformStep } from '../../config/types.ts'
-import { windowSchema } from './window-config.ts'
+import { sessionSchema, windowSchema } from './window-config.ts'
 
 export type { TransformStep }
 
@@ -69,6 +69,8 @@ export const aggregateStepSchema = strictObject(
       'Output column -> { fn, field }; an avg X also fills hidden columns X__sum and X__count.',
     ),
     window: windowSchema.optional(),
+    session: sessionSchema.optional(),
+    stateTimeout: duration('With a session window: a session also closes when no record has joined it for this long in processing time (Spark\'s GroupStateTimeout.ProcessingTimeTimeout), e.g. "30 minutes" (default: streamingConfigJson.stateTimeout; none: only the watermark closes it).', { positive: true }).optional(),
   },
   'Group records and aggregate them; must be the last step. In update and complete mode each micro-batch is merged into the target table by key; in append mode a window is written once, when the watermark passes its end (see README, Stateful operations).',
 )

@@ -87,6 +87,7 @@ export function fieldsRead(steps: readonly TransformStep[]): string[] {
       case 'aggregate':
         out.push(...step.groupBy, ...Object.values(step.aggregations).flatMap((a) => (a.field === undefined ? [] : [a.field])))
         if (step.window) out.push(step.window.column)
+        if (step.session) out.push(step.session.column)
         break
       case 'deduplicate':
         out.push(...step.keys)

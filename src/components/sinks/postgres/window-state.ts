@@ -11,6 +11,17 @@ import { quoteIdent } from './sql/quote.ts'
 import { sqlText } from './sql/sql-files.ts'
 import type { PgBatchTx } from './store.ts'
 
+interface StoredRow {
+  readonly state_key: string
+  readonly end_ms: string
+  readonly state: string
+  readonly expires_ms: string | null
+}
+
+function storedWindow(row: StoredRow): StoredWindow {
+  return { key: row.state_key, endMs: Number(row.end_ms), state: parseJson(row.state), expiresMs: row.expires_ms === null ? null : Number(row.expires_ms) }
+}
+
 export class PostgresWindowState implements WindowState<PgBatchTx> {
   async lockWatermark(tx: PgBatchTx, pipelineId: string): Promise<number | null> {
     const r = await tx.session.query<{ watermark_ms: string | null }>(sqlText('window-state-lock', quoteIdent(tx.schema)), [pipelineId])
@@ -26,18 +37,31 @@ export class PostgresWindowState implements WindowState<PgBatchTx> {
     return out
   }
 
+  async loadPrefixed(tx: PgBatchTx, scope: StateScope, prefixes: readonly string[]): Promise<StoredWindow[]> {
+    if (prefixes.length === 0) return []
+    const r = await tx.session.query<StoredRow>(sqlText('window-state-load-prefixed', quoteIdent(tx.schema)), [scope.pipelineId, scope.step, prefixes])
+    return r.rows.map(storedWindow)
+  }
+
   async save(tx: PgBatchTx, scope: StateScope, windows: readonly StoredWindow[]): Promise<void> {
     if (windows.length === 0) return
     const keys = windows.map((w) => w.key)
     const ends = windows.map((w) => String(w.endMs))
     const states = windows.map((w) => JSON.stringify(w.state))
-    await tx.session.query(sqlText('window-state-save', quoteIdent(tx.schema)), [scope.pipelineId, scope.step, keys, ends, states])
+    const expiries = windows.map((w) => (w.expiresMs === undefined || w.expiresMs === null ? null : String(Math.trunc(w.expiresMs))))
+    await tx.session.query(sqlText('window-state-save', quoteIdent(tx.schema)), [scope.pipelineId, scope.step, keys, ends, states, expiries])
   }
 
-  async close(tx: PgBatchTx, scope: StateScope, watermarkMs: number): Promise<StoredWindow[]> {
-    const r = await tx.session.query<{ state_key: string; end_ms: string; state: string }>(sqlText('window-state-close', quoteIdent(tx.schema)), [scope.pipelineId, scope.step, String(Math.trunc(watermarkMs))])
-    const closed = r.rows.map((row) => ({ key: row.state_key, endMs: Number(row.end_ms), state: parseJson(row.state) }))
-    return closed.sort((a, b) => a.endMs - b.endMs || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+  async delete(tx: PgBatchTx, scope: StateScope, keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return
+    await tx.session.query(sqlText('window-state-delete', quoteIdent(tx.schema)), [scope.pipelineId, scope.step, keys])
+  }
+
+  async close(tx: PgBatchTx, scope: StateScope, watermarkMs: number | null, nowMs: number | null): Promise<StoredWindow[]> {
+    if (watermarkMs === null && nowMs === null) return []
+    const ms = (v: number | null): string | null => (v === null ? null : String(Math.trunc(v)))
+    const r = await tx.session.query<StoredRow>(sqlText('window-state-close', quoteIdent(tx.schema)), [scope.pipelineId, scope.step, ms(watermarkMs), ms(nowMs)])
+    return r.rows.map(storedWindow).sort((a, b) => a.endMs - b.endMs || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
   }
 
   async count(tx: PgBatchTx, scope: StateScope): Promise<number> {

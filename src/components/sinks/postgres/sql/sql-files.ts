@@ -31,6 +31,8 @@ export type SqlFile =
   | 'window-state-save'
   | 'window-state-close'
   | 'window-state-count'
+  | 'window-state-load-prefixed'
+  | 'window-state-delete'
   | 'state-read'
   | 'table-columns'
   | 'table-unique-keys'

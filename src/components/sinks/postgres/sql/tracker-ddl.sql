@@ -15,8 +15,9 @@
 --   step and key, with the expiry (epoch ms) after which the key is forgotten; written in the batch
 --   transaction (src/api/keyed-state.ts).
 -- sluice_window_state: the open windows of an append-mode aggregate step, one row per pipeline,
---   step and (group, window) key, with the window's end (epoch ms) and its partial aggregate (JSON);
---   deleted in the transaction that writes the window's row (src/api/window-state.ts).
+--   step and (group, window) key, with the window's end (epoch ms), its partial aggregate (JSON) and,
+--   for a session with a stateTimeout, its expiry (epoch ms); deleted in the transaction that writes
+--   the window's row (src/api/window-state.ts).
 -- sluice_pipeline_state: one row per pipeline with the last committed batch id and the watermark
 --   to apply from the next batch on (epoch ms, NULL without a watermark).
 CREATE TABLE IF NOT EXISTS {{schema}}.batch_tracker (
@@ -58,6 +59,7 @@ CREATE TABLE IF NOT EXISTS {{schema}}.sluice_window_state (
   state_key TEXT NOT NULL,
   end_ms BIGINT NOT NULL,
   state JSONB NOT NULL,
+  expires_ms BIGINT,
   PRIMARY KEY (pipeline_id, step, state_key)
 );
 CREATE INDEX IF NOT EXISTS idx_sluice_window_state_end ON {{schema}}.sluice_window_state(pipeline_id, step, end_ms);
