@@ -162,3 +162,24 @@ test('exact numbers: sums, min/max and group keys keep every digit', () => {
     ],
   )
 })
+
+test('sliding windows: a record is in every window that covers it; windows the watermark may have closed are left out', () => {
+  const spec: AggregateSpec = { groupBy: ['k'], aggregations: { n: { fn: 'count' } }, window: { column: 't', duration: 10_000, slide: 5_000 } }
+  const iso = (ms: number): string => new Date(ms).toISOString()
+  const batch = rows([{ k: 'a', t: iso(7_000) }, { k: 'a', t: iso(12_000) }])
+  const at = (r: Row): string => `${(r.values.window_start as Date).getTime()}:${String(r.values.n)}`
+  assert.deepEqual(aggregateRows(batch, spec).rows.map(at), ['0:1', '5000:2', '10000:1'])
+  // Update mode under a watermark of 10 s: [0, 10 s) may be closed; the record at 7 s counts only in [5 s, 15 s).
+  assert.deepEqual(aggregateRows(batch, spec, 10_000).rows.map(at), ['5000:2', '10000:1'])
+  const agg = aggregateRows(batch, spec)
+  assert.deepEqual([...new Set([...agg.members.values()].flat())].length, 2, 'two records, in three rows')
+})
+
+test('sessions within a batch (what sluice test shows): overlapping or touching sessions of a group merge', () => {
+  const spec: AggregateSpec = { groupBy: ['k'], aggregations: { n: { fn: 'count' } }, session: { column: 't', gap: 5_000 } }
+  const iso = (ms: number): string => new Date(ms).toISOString()
+  const batch = rows([{ k: 'a', t: iso(20_000) }, { k: 'a', t: iso(0) }, { k: 'b', t: iso(1_000) }, { k: 'a', t: iso(5_000) }, { k: 'a', t: iso(11_000) }])
+  const got = aggregateRows(batch, spec).rows.map((r) => `${String(r.values.k)} ${(r.values.window_start as Date).getTime()}-${(r.values.window_end as Date).getTime()} ${String(r.values.n)}`)
+  // a: 0 and 5 s touch ([0, 5 s) and [5 s, 10 s)): [0, 10 s); 11 s alone; 20 s alone. b: [1 s, 6 s).
+  assert.deepEqual(got, ['a 0-10000 2', 'a 11000-16000 1', 'a 20000-25000 1', 'b 1000-6000 1'])
+})

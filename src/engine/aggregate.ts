@@ -204,6 +204,7 @@ export function aggregateRows(rows: readonly Row[], spec: AggregateSpec, openAft
   const windowSpec = windowSpecOf(spec)
   const groups = new Map<string, Group>()
   const dead: DeadLetter[] = []
+  const sessions = new Map<string, { values: RowValues; rows: { row: Row; t: number }[] }>()
   const add = (row: Row, keyValues: RowValues, key: string): void => {
     let group = groups.get(key)
     if (group === undefined) {
@@ -226,6 +227,13 @@ export function aggregateRows(rows: readonly Row[], spec: AggregateSpec, openAft
     const groupValues: RowValues = {}
     for (const g of spec.groupBy) setField(groupValues, g, fieldOf(values, g))
     const groupKey = stringify(spec.groupBy.map((g) => fieldOf(groupValues, g)))
+    if (spec.session !== undefined) {
+      const t = parseEventTime(fieldOf(values, spec.session.column)) as number
+      const list = sessions.get(groupKey) ?? { values: groupValues, rows: [] }
+      list.rows.push({ row, t })
+      sessions.set(groupKey, list)
+      continue
+    }
     if (spec.window === undefined || windowSpec === null) {
       add(row, groupValues, groupKey)
       continue
@@ -236,6 +244,28 @@ export function aggregateRows(rows: readonly Row[], spec: AggregateSpec, openAft
       const keyValues: RowValues = { ...groupValues, [WINDOW_START]: new Date(w.start), [WINDOW_END]: new Date(w.end) }
       add(row, keyValues, `${groupKey}@${w.start}`)
     }
+  }
+  // Sessions within the batch (what `sluice test` shows; a run merges them with the stored ones too):
+  // each record opens [t, t + gap), and overlapping or touching sessions of a group merge.
+  for (const [groupKey, { values: groupValues, rows: timed }] of sessions) {
+    const gap = (spec.session as NonNullable<AggregateSpec['session']>).gap
+    timed.sort((a, b) => a.t - b.t)
+    let current: { start: number; end: number; rows: Row[] } | null = null
+    const flush = (): void => {
+      if (current === null) return
+      const keyValues: RowValues = { ...groupValues, [WINDOW_START]: new Date(current.start), [WINDOW_END]: new Date(current.end) }
+      for (const r of current.rows) add(r, keyValues, `${groupKey}@${current.start}`)
+    }
+    for (const { row, t } of timed) {
+      if (current !== null && t <= current.end) {
+        current.end = Math.max(current.end, t + gap)
+        current.rows.push(row)
+        continue
+      }
+      flush()
+      current = { start: t, end: t + gap, rows: [row] }
+    }
+    flush()
   }
   const out: Row[] = []
   const members = new Map<Row, readonly SourceRecord[]>()
