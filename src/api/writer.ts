@@ -19,6 +19,11 @@ export interface TableBatch {
    * replacing it. Columns without a rule are replaced (the last row of a key wins).
    */
   readonly merge?: Readonly<Record<string, MergeRule>>
+  /**
+   * Upsert only (a stateful step's result): keys of rows that no longer exist, deleted after the
+   * rows are written (sessions merged into another session with an earlier start).
+   */
+  readonly removed?: readonly RowValues[]
 }
 
 /** A row the database refused, found by splitting the batch; the engine routes it to the DLQ. */

@@ -53,12 +53,12 @@ function aggregateRules(steps: readonly unknown[], streaming: Record<string, unk
   if (step['stateTimeout'] !== undefined && !session) {
     ctx.addIssue({ code: 'custom', path: ['transform', at, 'stateTimeout'], input: step['stateTimeout'], message: 'stateTimeout applies to a session window (a session closes after that long without a record); a window closes by the watermark alone' })
   }
-  if (session && streaming?.['outputMode'] !== 'append') {
+  if (session && streaming?.['outputMode'] === 'update') {
     ctx.addIssue({
       code: 'custom',
       path: ['streamingConfigJson', 'outputMode'],
-      input: streaming?.['outputMode'],
-      message: 'a session window needs outputMode "append": a session is written once, when it closes (Spark refuses update with sessions; complete with sessions is not supported yet)',
+      input: 'update',
+      message: 'a session window needs outputMode "append" (a session is written once, when it closes) or "complete" (every session, rows replaced as sessions merge); Spark refuses update with sessions',
     })
   }
   if (groupBy.length === 0 && !windowed) {

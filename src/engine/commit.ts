@@ -81,17 +81,19 @@ export async function commitBatch<Tx>(parts: CommitParts<Tx>, batch: BatchToComm
       const table = batch.dedup === undefined ? batch.table : await claimKeys(parts, tx, batch.table, batch.dedup)
       duplicateRows = batch.table.rows.length - table.rows.length
       const folded = batch.windows === undefined ? null : await mergeWindowBatch(windowState(parts), tx, batch.windows)
-      const rows = await parts.table.write(tx, table, batch.onRejected !== undefined)
+      // Complete mode (sessions): the sessions the batch changed replace their rows in the table.
+      const written = folded?.changes ? { ...table, rows: [...table.rows, ...folded.changes.rows], removed: folded.changes.removed } : table
+      const rows = await parts.table.write(tx, written, batch.onRejected !== undefined)
       if (batch.dedup !== undefined && rows.rejected.length > 0) await forgetRejected(parts, tx, table, rows.rejected, batch.dedup)
       const refused = rows.rejected.length > 0 && batch.onRejected !== undefined ? batch.onRejected(rows.rejected) : []
       const dead = refused.length > 0 ? [...batch.dead, ...refused] : batch.dead
       const late = folded === null || folded.late.length === 0 || !(batch.windows as WindowClaim).routeLate ? batch.late : [...batch.late, ...folded.late]
       // Only a batch with dead letters or late records takes its id before the end (they carry it).
       if (dead.length > 0 || late.length > 0) await parts.deadLetters.write(tx, await batchId(), dead, late)
-      if (folded !== null) windows = { ...folded, emitted: 0, refused: 0 }
+      if (folded !== null) windows = { counted: folded.counted, late: folded.late, emitted: folded.changes?.rows.length ?? 0, refused: 0 }
       return rows
     },
-    batch.windows === undefined ? undefined : (tx, batchId, watermarkMs) => emitWindows(parts, tx, batch, batchId, watermarkMs, (emitted, refused) => (windows = { ...(windows as WindowOutcome), emitted, refused })),
+    batch.windows === undefined || batch.windows.mode === 'complete' ? undefined : (tx, batchId, watermarkMs) => emitWindows(parts, tx, batch, batchId, watermarkMs, (emitted, refused) => (windows = { ...(windows as WindowOutcome), emitted, refused })),
   )
   if (outcome.status === 'duplicate') return { status: 'duplicate', batchId: batch.mark.batchId, written: 0, rejected: [], duplicateRows: 0 }
   return {

@@ -291,7 +291,7 @@ export class MemorySink {
       const good = batch.rows.filter((r) => r.values.reject !== true)
       tx.rows.push(...good.map((r) => ({ values: r.values, merge: batch.merge })))
       tx.merges.push(batch.merge)
-      if (this.#mode.writeMode === 'upsert') tx.deletes.push(...(batch.deletes ?? []))
+      if (this.#mode.writeMode === 'upsert') tx.deletes.push(...(batch.deletes ?? []), ...(batch.removed ?? []))
       return { written: good.length, rejected }
     },
   }

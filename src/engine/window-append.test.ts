@@ -194,3 +194,27 @@ test('a session also closes after its stateTimeout without new records, in proce
   assert.deepEqual(await commitAt(P0 + 111_000, []), ['12:00-12:09 u 3'])
   assert.equal(sink.windowStates.size, 0)
 })
+
+test('session windows in complete mode: every session in the table, rows replaced as sessions extend, merge or start earlier', async () => {
+  const source = new MemorySource([[]])
+  const sink = new MemorySink({ writeMode: 'upsert', keys: ['user', 'window_start'] })
+  const triggers: readonly (readonly (readonly [string, string])[])[] = [
+    [['12:00', 'u'], ['12:03', 'u'], ['12:30', 'w']],
+    [['12:10', 'u'], ['12:06', 'u']], // bridges u's sessions: [12:00, 12:15), same start: replaced in place
+    [['12:27', 'w'], ['11:00', 'v']], // w starts earlier: [12:27, 12:35) replaces [12:30, 12:35); nothing is late in complete mode
+  ]
+  const tables: string[][] = []
+  let n = 0
+  for (const events of triggers) {
+    source.append(events.map(([t, user]) => JSON.stringify({ id: n++, user, event_time: new Date(at(t)).toISOString() })), 0)
+    await (await memoryQuery(source, sink, { trigger: { type: 'once' }, watermarkDelayMs: 10 * MIN, windowAppend: { spec: SESSIONS, step: 'transform[0]', mode: 'complete' }, outputMode: 'complete' })).run()
+    tables.push(sink.rows.map((r) => `${String(r.user)} ${hm(r.window_start)}-${hm(r.window_end)} ${String(r.count)}`).sort(byText))
+  }
+  assert.deepEqual(tables, [
+    ['u 12:00-12:08 2', 'w 12:30-12:35 1'],
+    ['u 12:00-12:15 4', 'w 12:30-12:35 1'],
+    ['u 12:00-12:15 4', 'v 11:00-11:05 1', 'w 12:27-12:35 2'],
+  ])
+  assert.deepEqual(sink.side.late ?? [], [])
+  assert.equal(sink.windowStates.size, 3, 'complete mode keeps every session')
+})

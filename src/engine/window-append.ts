@@ -17,10 +17,10 @@
  *      end <= N and write its row to the table.
  */
 import type { StateScope } from '../api/keyed-state.ts'
-import { type Row, type SourceRecord, fieldOf } from '../api/record.ts'
+import { type Row, type RowValues, type SourceRecord, fieldOf, setField } from '../api/record.ts'
 import type { DeadLetter } from '../api/writer.ts'
 import type { StoredWindow, WindowState } from '../api/window-state.ts'
-import { type AggregateSpec, aggregateProblem, aggregationSpecs, windowSpecOf } from './aggregate.ts'
+import { type AggregateSpec, WINDOW_START, aggregateProblem, aggregationSpecs, windowSpecOf } from './aggregate.ts'
 import type { PlannedBatch } from './checkpoint.ts'
 import { type FoldedBatch, type TimedRow, type WindowedAggregateSpec, foldWindowedBatch } from './state/fold-batch.ts'
 import { type GroupState, groupKeyText, groupStateFromJson, groupStateToJson, mergeGroupStates, stateKey, stateRow } from './state/group-state.ts'
@@ -29,11 +29,17 @@ import type { TimeWindow } from './state/windows.ts'
 import { parseEventTime } from './watermark.ts'
 import { SluiceError } from '../errors.ts'
 
-/** The aggregate step in append mode as the batch runner applies it. */
+/** The aggregate step with its windows in the state table, as the batch runner applies it. */
 export interface WindowAppendOptions {
   readonly spec: AggregateSpec
   /** The step's name in the pipeline (`transform[<index>]`): it keys the step's state. */
   readonly step: string
+  /**
+   * `append` (default): closed windows are written once. `complete` (session windows): every
+   * session a batch changed is upserted, the rows of sessions merged away are deleted, and the
+   * state is never closed (Spark's complete mode keeps all of it).
+   */
+  readonly mode?: 'append' | 'complete'
 }
 
 /** How the step windows its rows: fixed windows (tumbling, sliding) or sessions. */
@@ -52,6 +58,13 @@ export interface WindowClaim {
   readonly appliedMs: number | null
   /** Late records go to a destination (sendtodlq, separatestream); else they are only counted. */
   readonly routeLate: boolean
+  readonly mode: 'append' | 'complete'
+}
+
+/** In complete mode: the result rows a batch changed, and the keys of rows that no longer exist. */
+export interface ResultChanges {
+  readonly rows: Row[]
+  readonly removed: RowValues[]
 }
 
 /** What the window state made of a batch, for its counts. */
@@ -86,6 +99,7 @@ export function claimWindows(rows: readonly Row[], options: WindowAppendOptions,
     nowMs: Number.isNaN(plannedAt) ? now : plannedAt,
     appliedMs: planned.watermarkMs,
     routeLate,
+    mode: options.mode ?? 'append',
   }
   return { claim, dead }
 }
@@ -99,12 +113,12 @@ function windowingOf(spec: AggregateSpec): Windowing {
 }
 
 /** Steps 1 to 3: fold under the stricter watermark and merge into the stored states. */
-export async function mergeWindowBatch<Tx>(state: WindowState<Tx>, tx: Tx, claim: WindowClaim): Promise<Pick<WindowOutcome, 'counted' | 'late'>> {
+export async function mergeWindowBatch<Tx>(state: WindowState<Tx>, tx: Tx, claim: WindowClaim): Promise<Pick<WindowOutcome, 'counted' | 'late'> & { readonly changes: ResultChanges | null }> {
   const committed = await state.lockWatermark(tx, claim.scope.pipelineId)
   const watermark = claim.appliedMs === null ? committed : committed === null ? claim.appliedMs : Math.max(claim.appliedMs, committed)
-  const late = claim.windowing.kind === 'window' ? await mergeWindows(state, tx, claim, claim.windowing.spec, watermark) : await mergeSessionBatch(state, tx, claim, claim.windowing, watermark)
-  const letters = late.filter((l) => l.wholly).map((l) => lateLetter(l.record, l.windows, watermark as number, claim.windowing.kind))
-  return { counted: claim.rows.length - letters.length, late: letters }
+  const merged = claim.windowing.kind === 'window' ? { late: await mergeWindows(state, tx, claim, claim.windowing.spec, watermark), changes: null } : await mergeSessionBatch(state, tx, claim, claim.windowing, watermark)
+  const letters = merged.late.filter((l) => l.wholly).map((l) => lateLetter(l.record, l.windows, watermark as number, claim.windowing.kind))
+  return { counted: claim.rows.length - letters.length, late: letters, changes: merged.changes }
 }
 
 /** Fixed windows: each (group, window) partial merges into its stored state by key. */
@@ -126,8 +140,8 @@ async function mergeWindows<Tx>(state: WindowState<Tx>, tx: Tx, claim: WindowCla
  * ones (a record can extend a session or bridge two into one); the stored ones are replaced. A
  * session the batch added to expires `timeoutMs` after the batch time; the others keep their expiry.
  */
-async function mergeSessionBatch<Tx>(state: WindowState<Tx>, tx: Tx, claim: WindowClaim, windowing: Extract<Windowing, { kind: 'session' }>, watermark: number | null): Promise<FoldedBatch<SourceRecord>['late']> {
-  const folded = foldSessionBatch(claim.rows, windowing.spec, watermark, 'append')
+async function mergeSessionBatch<Tx>(state: WindowState<Tx>, tx: Tx, claim: WindowClaim, windowing: Extract<Windowing, { kind: 'session' }>, watermark: number | null): Promise<{ late: FoldedBatch<SourceRecord>['late']; changes: ResultChanges | null }> {
+  const folded = foldSessionBatch(claim.rows, windowing.spec, watermark, claim.mode)
   const stored = await state.loadPrefixed(tx, claim.scope, [...folded.sessions.keys()].map((g) => `${g}@`))
   const storedByGroup = new Map<string, { state: GroupState; expiresMs: number | null }[]>()
   for (const w of stored) {
@@ -153,9 +167,31 @@ async function mergeSessionBatch<Tx>(state: WindowState<Tx>, tx: Tx, claim: Wind
     }
   }
   const savedKeys = new Set(saved.map((w) => w.key))
-  await state.delete(tx, claim.scope, replaced.filter((k) => !savedKeys.has(k)))
+  const gone = replaced.filter((k) => !savedKeys.has(k))
+  await state.delete(tx, claim.scope, gone)
   await state.save(tx, claim.scope, saved)
-  return folded.late
+  return { late: folded.late, changes: claim.mode === 'complete' ? resultChanges(saved, stored.filter((w) => gone.includes(w.key)), claim) : null }
+}
+
+/**
+ * The table's side of a complete-mode batch: the sessions it saved are upserted; a session merged
+ * away is deleted by its table key (group + window_start) unless a saved session has that key.
+ */
+function resultChanges(saved: readonly StoredWindow[], gone: readonly StoredWindow[], claim: WindowClaim): ResultChanges {
+  const rows = saved.map((w) => windowRow(w, claim))
+  const { groupBy } = claim.windowing.spec
+  const tableKey = (values: RowValues): string => JSON.stringify([...groupBy.map((g) => fieldOf(values, g) ?? null), (values[WINDOW_START] as Date).getTime()])
+  const kept = new Set(rows.map((r) => tableKey(r.values)))
+  const removed: RowValues[] = []
+  for (const w of gone) {
+    const values = windowRow(w, claim).values
+    if (kept.has(tableKey(values))) continue
+    const key: RowValues = {}
+    for (const g of groupBy) setField(key, g, fieldOf(values, g))
+    key[WINDOW_START] = values[WINDOW_START]
+    removed.push(key)
+  }
+  return { rows, removed }
 }
 
 /** Step 4: the rows of the windows the committed watermark (or a session's timeout) closes; their states are deleted. */

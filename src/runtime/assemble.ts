@@ -13,7 +13,7 @@ import { toDedupSpec } from '../components/transforms/stateful-config.ts'
 import { type PipelineConfig, type StreamingConfig, resolveCredential as resolveCredentialFrom } from '../config/index.ts'
 import { OUTBOX_DEFAULTS } from '../config/error-handling.ts'
 import type { OutboxConfig } from '../config/index.ts'
-import { BatchRunner } from '../engine/batch-runner.ts'
+import { BatchRunner, type BatchRunnerOptions } from '../engine/batch-runner.ts'
 import { CheckpointLog } from '../engine/checkpoint.ts'
 import type { EngineEvents } from '../engine/events.ts'
 import { Query } from '../engine/query.ts'
@@ -24,7 +24,7 @@ import { pipelineRoutes } from './routes.ts'
 import { OutboxRelay, relayingWriter } from '../components/kafka/outbox/relay.ts'
 import { dlqConnection } from '../components/kafka/inputs.ts'
 import { preflightKafka } from '../components/kafka/preflight.ts'
-import { appendsWindows, pipelineSchemas } from './schemas.ts'
+import { aggregateStateMode, pipelineSchemas } from './schemas.ts'
 import { watermarkOptions } from './watermark-options.ts'
 
 export { parseLoadSchema, schemaDirOf, withAggregateColumns } from './schemas.ts'
@@ -70,6 +70,14 @@ export function effectiveStreaming(config: PipelineConfig, baseDir: string): Str
 /** outboxConfig with its defaults filled in. */
 export function outboxSettings(config: PipelineConfig): OutboxConfig {
   return { ...OUTBOX_DEFAULTS, ...config.errorHandlingConfig.outboxConfig }
+}
+
+/** The aggregate step as the batch runner takes it: merged into the table, or with its windows in the state table. */
+function aggregateOption(config: PipelineConfig, streaming: StreamingConfig, aggregate: AggregateStep | null): Pick<BatchRunnerOptions<PgBatchTx>, 'aggregate' | 'windowAppend'> {
+  const mode = aggregateStateMode(config)
+  if (aggregate === null || mode === null) return {}
+  if (mode === 'merge') return { aggregate }
+  return { windowAppend: { spec: withSessionTimeout(aggregate, streaming), step: `transform[${config.transform.length - 1}]`, mode } }
 }
 
 /** A session window's stateTimeout: the step's, else streamingConfigJson's (windows close by the watermark alone). */
@@ -143,7 +151,7 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
       referenced: [...fieldsRead(config.transform), ...(streaming.watermark ? [streaming.watermark.eventTimeColumn] : []), ...(config.load.upsertKeys ?? [])],
     },
     // In append mode the aggregate's windows wait in the window state until the watermark closes them.
-    ...(aggregate ? (appendsWindows(config) ? { windowAppend: { spec: withSessionTimeout(aggregate, streaming), step: `transform[${config.transform.length - 1}]` } } : { aggregate }) : {}),
+    ...aggregateOption(config, streaming, aggregate),
     ...(deduplicate ? { deduplicate: { spec: toDedupSpec(deduplicate.step, streaming), step: `transform[${deduplicate.at}]` } } : {}),
     lateStrategy,
     failFast: errors.failFast,

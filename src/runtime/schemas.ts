@@ -46,7 +46,7 @@ export async function pipelineSchemas(config: PipelineConfig, baseDir: string): 
   const loadSchema = loadName
     ? await attempt('load.schemaName', loadName, async () => {
         const parsed = parseLoadSchema(await readSchemaFile(schemaDir, loadName), loadName)
-        return aggregate ? withAggregateColumns(parsed, aggregate, loadName, appendsWindows(config)) : parsed
+        return aggregate ? withAggregateColumns(parsed, aggregate, loadName, aggregateStateMode(config) !== 'merge') : parsed
       })
     : null
   if (issues.length > 0) throw configInvalid(issues)
@@ -56,6 +56,18 @@ export async function pipelineSchemas(config: PipelineConfig, baseDir: string): 
 /** True when the pipeline's aggregate step runs in append mode (Spark's: each window written once, when closed). */
 export function appendsWindows(config: PipelineConfig): boolean {
   return config.streamingConfigJson?.outputMode === 'append' && config.transform.some((s) => s.type === 'aggregate')
+}
+
+/**
+ * How the aggregate step keeps its windows: `merge` in the target table (update, complete with
+ * fixed windows), or in the window state table, writing final rows (`append`) or replacing session
+ * rows (`complete` with sessions). Null without an aggregate step.
+ */
+export function aggregateStateMode(config: PipelineConfig): 'merge' | 'append' | 'complete' | null {
+  const step = config.transform.find((s) => s.type === 'aggregate')
+  if (step === undefined) return null
+  if (appendsWindows(config)) return 'append'
+  return step.type === 'aggregate' && step.session !== undefined ? 'complete' : 'merge'
 }
 
 /** Checks the shape of a load schema file: `{ "columns": { name: type }, "primaryKey": [names] }`. */
@@ -75,8 +87,8 @@ export function parseLoadSchema(raw: Readonly<Record<string, unknown>>, name: st
  * The aggregate step's table, completed: the window bounds, count/sum columns and the hidden avg
  * pairs (`X__sum`, `X__count`) the load schema does not list are added with their types, and the
  * key (group columns + window_start) becomes the primary key when the schema names none, so that
- * autoCreateTable makes a table the merge can upsert into. In append mode (`appends`) rows are
- * final and never merged: no hidden avg pairs; the key stays the primary key, so a window written
+ * autoCreateTable makes a table the merge can upsert into. With the windows in the state table
+ * (`appends`: append mode, sessions) rows are whole results, never merged: no hidden avg pairs; the key stays the primary key, so a window written
  * twice could not go unnoticed.
  */
 export function withAggregateColumns(schema: LoadSchema, step: AggregateSpec, schemaName: string, appends = false): LoadSchema {

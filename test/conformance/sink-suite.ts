@@ -303,6 +303,14 @@ export function storeConformanceSuite<Tx>(harness: StoreHarness<Tx>): void {
       assert.deepEqual((await f.rows()).map((x) => [x.id, x.name]), [[1, 'again'], [4, 'four']])
     }))
 
+  test(name("upsert: a stateful step's removed keys are deleted after its rows are written, tombstones or not"), () =>
+    withFixture({ writeMode: 'upsert' }, async (f, commit) => {
+      await commit(batch(1, [good(1), good(2), good(3)]))
+      const b = batch(2, [good(2, 'replaced')])
+      await commit({ ...b, table: { ...b.table, removed: [{ id: 1 }, { id: 3 }] } })
+      assert.deepEqual((await f.rows()).map((r) => [r.id, r.name]), [[2, 'replaced']])
+    }))
+
   test(name('upsert: tombstones delete their keys in the same transaction'), () =>
     withFixture(upsert, async (f, commit) => {
       await commit(batch(1, [good(1), good(2), good(3)]))

@@ -224,6 +224,43 @@ describe('session windows in append mode, Kafka -> PostgreSQL', () => {
     return { rows: rows.rows.map((r) => `${r.user} ${r.ws.toISOString()} ${r.we.toISOString()} ${r.n}`), late: [...lateSet].sort(), open: open.rows.map((o) => `${o.k} ${o.n}`).sort() }
   }
 
+  test('complete mode: every session in the table with all its events (the watermark drops nothing), rows replaced as sessions grow', { timeout: 120_000 }, async () => {
+    const s = await createTestSchema('sess')
+    schemas.push(s)
+    const { file } = await writePipeline(
+      (dir: string) => {
+        const p = pipeline(s, topic, dir) as { transform: unknown[]; load: Record<string, unknown>; streamingConfigJson: Record<string, unknown> }
+        p.transform = [{ type: 'aggregate', groupBy: ['user'], aggregations: { n: { fn: 'count' } }, session: { column: 'ts', gap: '2 minutes' } }]
+        Object.assign(p.load, { writeMode: 'upsert', upsertKeys: ['user', 'window_start'] })
+        Object.assign(p.streamingConfigJson, { outputMode: 'complete', watermark: { eventTimeColumn: 'ts', delayThreshold: '1 minute' } })
+        return p
+      },
+      { 'per_minute.json': JSON.stringify({ columns: { user: 'text', n: 'bigint' } }) },
+    )
+    const done = await runSluice(['run', file])
+    assert.equal(done.code, 0, done.stderr.slice(-3000))
+    const rows = await s.pool.query<{ user: string; ws: Date; we: Date; n: string }>('SELECT "user", window_start AS ws, window_end AS we, n FROM per_minute ORDER BY "user", window_start')
+    // Expected: each user's events merged into sessions by the gap, computed here from the events.
+    const expected: string[] = []
+    for (const user of ['u0', 'u1', 'u2', 'u3', 'u4']) {
+      const times = sessionEvents.filter((e) => e.user === user).map((e) => e.ts).sort((a, b) => a - b)
+      let start = times[0] as number
+      let end = start + GAP
+      let n = 0
+      for (const t of times) {
+        if (t > end) {
+          expected.push(`${user} ${new Date(start).toISOString()} ${new Date(end).toISOString()} ${n}`)
+          start = t
+          n = 0
+        }
+        end = Math.max(end, t + GAP)
+        n++
+      }
+      expected.push(`${user} ${new Date(start).toISOString()} ${new Date(end).toISOString()} ${n}`)
+    }
+    assert.deepEqual(rows.rows.map((r) => `${r.user} ${r.ws.toISOString()} ${r.we.toISOString()} ${r.n}`), expected)
+  })
+
   test('sessions close by the watermark, each written once with its on-time events; a SIGKILL mid-run changes nothing', { timeout: 240_000 }, async () => {
     const clean = await run(null)
     assert.deepEqual(await run('before-commit@3'), clean)

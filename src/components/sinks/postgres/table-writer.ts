@@ -104,6 +104,7 @@ export class PostgresTableWriter implements TableWriter<PgBatchTx> {
       if (mode.writeMode === 'upsert' && this.#config.deleteOnTombstone && batch.deletes !== undefined) {
         await deleteByKeys(tx.session, table, mode.keys, batch.deletes)
       }
+      if (mode.writeMode === 'upsert' && batch.removed !== undefined && batch.removed.length > 0) await deleteByKeys(tx.session, table, mode.keys, batch.removed)
       return rows
     } catch (err) {
       throw this.#store.fail(err, `writing to ${this.#config.table}`)
