@@ -48,6 +48,8 @@ test('a valid deduplicate pipeline: the last step, with a timeout or withinWater
   assert.equal(parsePipeline(within).ok, true)
   const inherited = setAt(k('transform', [{ type: 'deduplicate', keys: ['user_id'] }]), 'streamingConfigJson.stateTimeout', '2 hours')
   assert.equal(parsePipeline(inherited).ok, true)
+  const toDlq = parsePipeline(k('transform', [{ ...DEDUP, onDuplicate: 'DLQ' }]))
+  assert.ok(toDlq.ok && toDlq.config.transform[0]?.type === 'deduplicate' && toDlq.config.transform[0].onDuplicate === 'dlq', JSON.stringify(toDlq.ok ? toDlq.config.transform : toDlq.issues))
 })
 
 const cases: Case[] = [

@@ -133,7 +133,7 @@ export type TransformStep =
       session?: { column: string; gap: Duration }
       stateTimeout?: Duration
     }
-  | { type: 'deduplicate'; keys: string[]; withinWatermark?: boolean; stateTimeout?: Duration }
+  | { type: 'deduplicate'; keys: string[]; withinWatermark?: boolean; stateTimeout?: Duration; onDuplicate?: 'filter' | 'dlq' }
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error'
 

@@ -218,13 +218,13 @@ export class BatchRunner<Tx = unknown> {
     const log = o.logger.child({ batchId: planned.batchId })
     // The aggregate step turns the on-time rows into one partial row per group; a refused
     // aggregate row dead-letters every source record folded into it, not only its representative.
+    const dedup = o.deduplicate === undefined ? null : deduplicateRows(processed.rows, o.deduplicate, o.pipelineId, planned, now())
     // A sliding record's windows that the applied watermark may have closed are left out (update mode).
     const openAfter = o.recordPath.watermark?.lateness?.kind === 'window' ? planned.watermarkMs : null
     const agg = o.aggregate === undefined ? null : aggregateRows(processed.rows, o.aggregate, openAfter)
     const windowed = o.windowAppend === undefined ? null : claimWindows(processed.rows, o.windowAppend, o.pipelineId, planned, o.lateStrategy === 'sendtodlq' || o.lateStrategy === 'separatestream', now())
-    const stepDead = agg?.dead ?? windowed?.dead ?? []
+    const stepDead = agg?.dead ?? windowed?.dead ?? dedup?.repeatLetters ?? []
     const dead = stepDead.length === 0 ? processed.dead : [...processed.dead, ...stepDead]
-    const dedup = o.deduplicate === undefined ? null : deduplicateRows(processed.rows, o.deduplicate, o.pipelineId, planned, now())
     const rows = agg !== null ? agg.rows : windowed !== null ? [] : dedup !== null ? dedup.rows : processed.rows
     const membersOf = (row: Row): readonly SourceRecord[] => agg?.members.get(row) ?? [row.source]
     if (o.failFast && dead.length > 0) {
@@ -267,6 +267,7 @@ export class BatchRunner<Tx = unknown> {
       rejectedRecords += n
       rejectedByCode[r.error.code] = (rejectedByCode[r.error.code] ?? 0) + n
     }
+    if (o.deduplicate?.toDlq === true && write.duplicateRows > 0) rejectedByCode.RECORD_DUPLICATE = (rejectedByCode.RECORD_DUPLICATE ?? 0) + write.duplicateRows
     const written = write.status === 'duplicate' ? 0 : agg !== null ? aggregatedRecords(agg.rows, write.rejected, membersOf) : windowed !== null ? (write.windows?.counted ?? 0) : write.written
     const result: BatchResult = {
       batchId: write.batchId,
@@ -274,10 +275,11 @@ export class BatchRunner<Tx = unknown> {
       recordsRead: processed.recordsRead,
       written,
       // A closed window the table refused is a dead letter of its own (its records counted when folded).
-      dlq: dead.length + rejectedRecords + (write.windows?.refused ?? 0),
+      // Duplicates the store remembered are dead letters (RECORD_DUPLICATE) when the step says so.
+      dlq: dead.length + rejectedRecords + (write.windows?.refused ?? 0) + (o.deduplicate?.toDlq === true ? write.duplicateRows : 0),
       late: processed.late.length + (write.windows?.late.length ?? 0),
       // Duplicates (the deduplicate step) are filtered: repeats within the batch and keys the store remembered.
-      filtered: processed.filtered + (dedup === null ? 0 : dedup.repeats + write.duplicateRows),
+      filtered: processed.filtered + (dedup === null || o.deduplicate?.toDlq === true ? 0 : dedup.repeats + write.duplicateRows),
       // The store's word: the larger of ours and the stored one, or its per-partition minimum.
       nextWatermarkMs: write.watermarkMs === undefined ? processed.nextWatermarkMs : write.watermarkMs,
       durationMs,

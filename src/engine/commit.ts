@@ -11,6 +11,7 @@ import type { DeadLetter, DeadLetterWriter, RejectedRow, TableBatch, TableWriter
 import type { WindowState } from '../api/window-state.ts'
 import { SluiceError } from '../errors.ts'
 import { type WindowClaim, type WindowOutcome, closedWindowRows, mergeWindowBatch } from './window-append.ts'
+import { duplicateLetter } from './state/dedup.ts'
 
 /** A store and the writers that write inside its transactions (all of one family: same `Tx`). */
 export interface CommitParts<Tx> {
@@ -37,6 +38,8 @@ export interface DedupClaim {
   readonly expiredAt: number | null
   /** Live keys take the new expiry too (a processing-time timeout renewed by new data). */
   readonly renew: boolean
+  /** Rows whose key the store remembered go to the DLQ (RECORD_DUPLICATE) instead of being left out silently. */
+  readonly toDlq?: boolean
 }
 
 /** Everything one batch commits. */
@@ -80,13 +83,14 @@ export async function commitBatch<Tx>(parts: CommitParts<Tx>, batch: BatchToComm
     async (tx, batchId) => {
       const table = batch.dedup === undefined ? batch.table : await claimKeys(parts, tx, batch.table, batch.dedup)
       duplicateRows = batch.table.rows.length - table.rows.length
+      const duplicates = batch.dedup?.toDlq === true && duplicateRows > 0 ? duplicateLetters(batch.table, table, batch.dedup) : []
       const folded = batch.windows === undefined ? null : await mergeWindowBatch(windowState(parts), tx, batch.windows)
       // Complete mode (sessions): the sessions the batch changed replace their rows in the table.
       const written = folded?.changes ? { ...table, rows: [...table.rows, ...folded.changes.rows], removed: folded.changes.removed } : table
       const rows = await parts.table.write(tx, written, batch.onRejected !== undefined)
       if (batch.dedup !== undefined && rows.rejected.length > 0) await forgetRejected(parts, tx, table, rows.rejected, batch.dedup)
       const refused = rows.rejected.length > 0 && batch.onRejected !== undefined ? batch.onRejected(rows.rejected) : []
-      const dead = refused.length > 0 ? [...batch.dead, ...refused] : batch.dead
+      const dead = refused.length > 0 || duplicates.length > 0 ? [...batch.dead, ...duplicates, ...refused] : batch.dead
       const late = folded === null || folded.late.length === 0 || !(batch.windows as WindowClaim).routeLate ? batch.late : [...batch.late, ...folded.late]
       // Only a batch with dead letters or late records takes its id before the end (they carry it).
       if (dead.length > 0 || late.length > 0) await parts.deadLetters.write(tx, await batchId(), dead, late)
@@ -132,6 +136,12 @@ async function claimKeys<Tx>(parts: CommitParts<Tx>, tx: Tx, table: TableBatch, 
   const fresh = await parts.state.claim(tx, claim.scope, claim.entries, claim.expiredAt, claim.renew)
   if (claim.expiredAt !== null) await parts.state.evict(tx, claim.scope, claim.expiredAt)
   return { ...table, rows: table.rows.filter((_, i) => fresh.has(claim.keys[i] as string)) }
+}
+
+/** The dead letters of the rows claimKeys left out (their key was remembered from an earlier batch). */
+function duplicateLetters(before: TableBatch, after: TableBatch, claim: DedupClaim): DeadLetter[] {
+  const kept = new Set(after.rows)
+  return before.rows.flatMap((row, i) => (kept.has(row) ? [] : [duplicateLetter(row, claim.keys[i] as string, 'an earlier batch')]))
 }
 
 /** A row the table refused goes to the DLQ: its key is not remembered, so a corrected record is not a duplicate. */

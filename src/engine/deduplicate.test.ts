@@ -51,3 +51,20 @@ test('stateTimeout: a key is forgotten once idle for the timeout; each repeat re
   const after = await once(source, sink, dedup)
   assert.deepEqual([after.written, after.filtered], [1, 0])
 })
+
+test('onDuplicate dlq: repeats in the batch and of remembered keys go to the DLQ with RECORD_DUPLICATE, not to filtered', async () => {
+  const source = new MemorySource([[rec(1, 100), rec(1, 100, 'retry in batch')]])
+  const sink = new MemorySink()
+  const dedup = { deduplicate: { spec: { keys: ['id'], stateTimeoutMs: 3_600_000 }, step: 'transform[0]', toDlq: true } }
+  const first = await once(source, sink, dedup)
+  assert.deepEqual([first.written, first.filtered, first.dlq], [1, 0, 1])
+  source.append([rec(1, 101, 'retry later'), rec(2, 102)], 0)
+  const second = await once(source, sink, dedup)
+  assert.deepEqual([second.written, second.filtered, second.dlq], [1, 0, 1])
+  const dlq = (sink.side.dlq ?? []).map((d) => [JSON.parse(String(d.value)).note, d['sluice.error.code'], d['sluice.error.reason']])
+  assert.deepEqual(dlq, [
+    ['retry in batch', 'RECORD_DUPLICATE', 'deduplicate: key [1] was already seen in an earlier record of the same batch'],
+    ['retry later', 'RECORD_DUPLICATE', 'deduplicate: key [1] was already seen in an earlier batch'],
+  ])
+  assert.deepEqual(sink.rows.map((r) => [r.id, r.note]), [[1, ''], [2, '']])
+})

@@ -13,16 +13,19 @@
  */
 import type { StateScope } from '../api/keyed-state.ts'
 import type { Row } from '../api/record.ts'
+import type { DeadLetter } from '../api/writer.ts'
 import { SluiceError } from '../errors.ts'
 import type { DedupClaim } from './commit.ts'
 import type { PlannedBatch } from './checkpoint.ts'
-import { type DedupSpec, dedupKey } from './state/dedup.ts'
+import { type DedupSpec, dedupKey, duplicateLetter } from './state/dedup.ts'
 
 /** The deduplicate step as the batch runner applies it: its spec and whose state it keeps. */
 export interface DeduplicateOptions {
   readonly spec: DedupSpec
   /** The step's name in the pipeline (`transform[<index>]`): it keys the step's state. */
   readonly step: string
+  /** Duplicates go to the DLQ (RECORD_DUPLICATE) instead of the filtered count. */
+  readonly toDlq?: boolean
 }
 
 /** A batch's rows after the in-batch check, and the claim the store decides the rest with. */
@@ -30,6 +33,8 @@ export interface DeduplicatedBatch {
   readonly rows: Row[]
   /** Rows left out because an earlier row of the same batch had their key. */
   readonly repeats: number
+  /** Their dead letters (RECORD_DUPLICATE) when duplicates go to the DLQ, else empty. */
+  readonly repeatLetters: DeadLetter[]
   readonly claim: DedupClaim
 }
 
@@ -39,19 +44,24 @@ export function deduplicateRows(rows: readonly Row[], options: DeduplicateOption
   const kept: Row[] = []
   const keys: string[] = []
   const entries = new Map<string, number>()
+  const repeatLetters: DeadLetter[] = []
   const batchTime = Number.isNaN(Date.parse(planned.plannedAt)) ? now : Date.parse(planned.plannedAt)
   for (const row of rows) {
     const key = dedupKey(row.values, spec.keys)
-    if (entries.has(key)) continue
+    if (entries.has(key)) {
+      if (options.toDlq === true) repeatLetters.push(duplicateLetter(row, key, 'an earlier record of the same batch'))
+      continue
+    }
     entries.set(key, expiryOf(row, spec, batchTime))
     kept.push(row)
     keys.push(key)
   }
+  const toDlq = options.toDlq === true
   const claim: DedupClaim =
     'withinWatermark' in spec
-      ? { scope, keys, entries, expiredAt: planned.watermarkMs, renew: false }
-      : { scope, keys, entries, expiredAt: batchTime - 1, renew: true }
-  return { rows: kept, repeats: rows.length - kept.length, claim }
+      ? { scope, keys, entries, expiredAt: planned.watermarkMs, renew: false, toDlq }
+      : { scope, keys, entries, expiredAt: batchTime - 1, renew: true, toDlq }
+  return { rows: kept, repeats: rows.length - kept.length, repeatLetters, claim }
 }
 
 function expiryOf(row: Row, spec: DedupSpec, batchTime: number): number {

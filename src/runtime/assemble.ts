@@ -152,7 +152,7 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
     },
     // In append mode the aggregate's windows wait in the window state until the watermark closes them.
     ...aggregateOption(config, streaming, aggregate),
-    ...(deduplicate ? { deduplicate: { spec: toDedupSpec(deduplicate.step, streaming), step: `transform[${deduplicate.at}]` } } : {}),
+    ...(deduplicate ? { deduplicate: { spec: toDedupSpec(deduplicate.step, streaming), step: `transform[${deduplicate.at}]`, ...(deduplicate.step.onDuplicate === 'dlq' ? { toDlq: true } : {}) } } : {}),
     lateStrategy,
     failFast: errors.failFast,
     events: deps.events,

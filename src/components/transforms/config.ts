@@ -81,6 +81,7 @@ export const deduplicateStepSchema = strictObject(
     keys: z.array(text('Column name.'), { error: 'must be a list of column names' }).min(1, { error: 'must list at least one column' }).describe('Columns whose values identify a duplicate.'),
     withinWatermark: lenientBool("Spark's dropDuplicatesWithinWatermark: a key is remembered until the watermark passes its first event time plus the watermark delay (needs streamingConfigJson.watermark).").optional(),
     stateTimeout: duration('Forget a key after it has been idle this long in processing time, e.g. "1 hour" (default: streamingConfigJson.stateTimeout).', { positive: true }).optional(),
+    onDuplicate: lenientEnum(['filter', 'dlq'], 'What a duplicate becomes: "filter" (default) counts it as filtered; "dlq" sends it to the DLQ with RECORD_DUPLICATE, so every repeat can be looked at.').optional(),
   },
   'Drop records whose key columns repeat an earlier record, in this batch or an earlier one (duplicates count as filtered); the keys are remembered in PostgreSQL in the batch transaction. Must be the last step (not with aggregate). See README "Stateful operations".',
 ).check(

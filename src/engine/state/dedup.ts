@@ -19,7 +19,8 @@
  *   as Spark: a key with data in the batch was just renewed, so it never times out in that batch).
  */
 import { SluiceError } from '../../errors.ts'
-import { type RowValues, fieldOf } from '../../api/record.ts'
+import { type Row, type RowValues, fieldOf } from '../../api/record.ts'
+import type { DeadLetter } from '../../api/writer.ts'
 import { isEventLate } from './lateness.ts'
 
 export type DedupSpec =
@@ -91,4 +92,9 @@ export function expiredKeys(state: ReadonlyMap<string, number>, spec: DedupSpec,
 export function isExpired(expiresAt: number, spec: DedupSpec, watermark: number | null, nowMs: number): boolean {
   if ('withinWatermark' in spec) return watermark !== null && expiresAt <= watermark
   return expiresAt < nowMs
+}
+
+/** A duplicate's dead letter: its key and where the key was first seen. */
+export function duplicateLetter(row: Row, key: string, firstSeen: string): DeadLetter {
+  return { record: row.source, code: 'RECORD_DUPLICATE', reason: `deduplicate: key ${key.length > 200 ? `${key.slice(0, 200)}…` : key} was already seen in ${firstSeen}` }
 }
