@@ -84,3 +84,28 @@ export async function writePipeline(config: unknown | ((dir: string) => unknown)
   for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content)
   return { file, dir }
 }
+
+/** The `sluice run` workers a test starts; `killAll` SIGKILLs those still running (a test's finally). */
+export function workerSet(): { readonly all: RunningCli[]; start(file: string): RunningCli; killAll(): void } {
+  const all: RunningCli[] = []
+  return {
+    all,
+    start(file: string): RunningCli {
+      const w = startSluice(['run', file])
+      all.push(w)
+      return w
+    },
+    killAll(): void {
+      for (const w of all) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL')
+    },
+  }
+}
+
+/** Polls `check` until it holds; on timeout fails with the workers' last output. */
+export async function waitUntil(what: string, check: () => Promise<boolean>, workers: readonly RunningCli[], timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${workers.map((w) => w.output().slice(-3000)).join('\n----\n')}`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}

@@ -8,7 +8,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { type RunningCli, startSluice, waitForOutput, writePipeline } from '../helpers/cli.ts'
+import { type RunningCli, waitForOutput, waitUntil, workerSet, writePipeline } from '../helpers/cli.ts'
 import { kafkaPipeline } from '../e2e/fixtures.ts'
 import { createTopic, deleteTopics, produce, uniqueTopic } from '../helpers/kafka.ts'
 import { type TestSchema, createTestSchema } from '../helpers/pg.ts'
@@ -51,13 +51,6 @@ async function count(s: TestSchema, table: string): Promise<number> {
   return Number(r.rows[0]?.n)
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, workers: readonly RunningCli[], timeoutMs = 180_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${workers.map((w) => w.output().slice(-3000)).join('\n----\n')}`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
-}
 
 interface Commit {
   readonly at: number
@@ -82,12 +75,8 @@ function commits(output: string): Commit[] {
 test('a slow partition and a late-joining worker send no on-time record to late data; a killed worker\'s partitions are taken over within the session timeout plus one batch', { timeout: 420_000 }, async () => {
   const s = await createTestSchema('evtime')
   const topic = uniqueTopic('evtime')
-  const all: RunningCli[] = []
-  const start = (file: string): RunningCli => {
-    const w = startSluice(['run', file])
-    all.push(w)
-    return w
-  }
+  const workers = workerSet()
+  const start = (file: string): RunningCli => workers.start(file)
   try {
     await s.pool.query('CREATE TABLE events (id bigint NOT NULL, at timestamptz NOT NULL)')
     await createTopic(topic, PARTITIONS)
@@ -96,12 +85,12 @@ test('a slow partition and a late-joining worker send no on-time record to late 
     // A starts alone on a backlog in every partition (its first batch covers all four).
     await produce(topic, records(0, 8000), { batchSize: 4000 })
     const a = start(file)
-    await waitFor('A loading', async () => (await count(s, 'events')) >= 2000, [a])
+    await waitUntil('A loading', async () => (await count(s, 'events')) >= 2000, [a])
     // B joins late, while A is half-way: the group moves half of the partitions to B.
     const b = start(file)
     await waitForOutput(b, (out) => out.includes('"consumer group assignment"'), 120_000)
     await produce(topic, records(8000, 8000), { batchSize: 4000 })
-    await waitFor('16,000 rows', async () => (await count(s, 'events')) >= 16_000, [a, b])
+    await waitUntil('16,000 rows', async () => (await count(s, 'events')) >= 16_000, [a, b])
     const mine = new Set(commits(b.output()).flatMap((c) => c.moved))
     assert.ok(mine.size > 0 && mine.size < PARTITIONS, `B owns some partitions: ${[...mine].join(', ')}`)
 
@@ -110,7 +99,7 @@ test('a slow partition and a late-joining worker send no on-time record to late 
     b.child.kill('SIGKILL')
     await b.done
     await produce(topic, records(16_000, 4000), { batchSize: 4000 })
-    await waitFor('20,000 rows', async () => (await count(s, 'events')) >= 20_000, [a])
+    await waitUntil('20,000 rows', async () => (await count(s, 'events')) >= 20_000, [a])
     const after = commits(a.output()).filter((c) => c.at > killedAt && c.moved.some((k) => mine.has(k)))
     assert.ok(after.length > 0, "A committed B's partitions after the kill")
     const takeoverMs = (after[0] as Commit).at - killedAt
@@ -125,9 +114,9 @@ test('a slow partition and a late-joining worker send no on-time record to late 
     assert.equal(await count(s, 'events_late'), 0, 'no on-time record of the slow partition went to late data')
     // A record behind every partition's watermark is late, whichever partition it is on.
     await produce(topic, [{ value: JSON.stringify({ id: 99_999, at: new Date(T0 - 86_400_000).toISOString() }), partition: 0 }])
-    await waitFor('the late record', async () => (await count(s, 'events_late')) === 1, [a])
+    await waitUntil('the late record', async () => (await count(s, 'events_late')) === 1, [a])
     await produce(topic, records(20_000, 400), { batchSize: 400 })
-    await waitFor('20,400 rows', async () => (await count(s, 'events')) >= 20_400, [a])
+    await waitUntil('20,400 rows', async () => (await count(s, 'events')) >= 20_400, [a])
     a.child.kill('SIGTERM')
     const end = await a.done
     assert.equal(end.code, 0, end.stderr.slice(-2000))
@@ -137,7 +126,7 @@ test('a slow partition and a late-joining worker send no on-time record to late 
     // Both workers were given one checkpoint folder: in a shared pipeline neither writes to it.
     assert.equal(existsSync(join(dir, 'checkpoint', 'offsets')), false, 'no write-ahead log in a shared pipeline')
   } finally {
-    for (const w of all) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL')
+    workers.killAll()
     await deleteTopics(topic).catch(() => {})
     await s.drop()
   }

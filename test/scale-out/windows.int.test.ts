@@ -5,7 +5,7 @@
 // (its partitions resume from the database on the other worker). Checked against the produced events.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { type RunningCli, startSluice, waitForOutput, writePipeline } from '../helpers/cli.ts'
+import { type RunningCli, waitForOutput, waitUntil, workerSet, writePipeline } from '../helpers/cli.ts'
 import { kafkaPipeline } from '../e2e/fixtures.ts'
 import { createTopic, deleteTopics, produce, uniqueTopic } from '../helpers/kafka.ts'
 import { type TestSchema, createTestSchema } from '../helpers/pg.ts'
@@ -40,23 +40,12 @@ async function windowsWritten(s: TestSchema): Promise<number> {
   return Number((await s.pool.query<{ n: string }>('SELECT count(*) AS n FROM per_minute')).rows[0]?.n)
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, workers: readonly RunningCli[], timeoutMs = 180_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${workers.map((w) => w.output().slice(-3000)).join('\n----\n')}`)
-    await new Promise((r) => setTimeout(r, 300))
-  }
-}
 
 test('two workers share an append-mode windowed aggregate; one is SIGKILLed: every window written once with all its events', { timeout: 420_000 }, async () => {
   const s = await createTestSchema('windows')
   const topic = uniqueTopic('windows')
-  const all: RunningCli[] = []
-  const start = (file: string): RunningCli => {
-    const w = startSluice(['run', file])
-    all.push(w)
-    return w
-  }
+  const workers = workerSet()
+  const start = (file: string): RunningCli => workers.start(file)
   try {
     await createTopic(topic, PARTITIONS)
     const { file } = await writePipeline((d: string) => pipeline(s, topic, d), { 'per_minute.json': JSON.stringify({ columns: { word: 'text', n: 'bigint' } }) })
@@ -66,12 +55,12 @@ test('two workers share an append-mode windowed aggregate; one is SIGKILLed: eve
     // Both workers commit batches of their own partitions (the group split them) before B dies.
     await waitForOutput(b, (out) => out.includes('"batch committed"'), 120_000)
     await waitForOutput(a, (out) => out.includes('"batch committed"'), 120_000)
-    await waitFor('the first windows', async () => (await windowsWritten(s)) >= 7 * 20, [a, b])
+    await waitUntil('the first windows', async () => (await windowsWritten(s)) >= 7 * 20, [a, b])
     b.child.kill('SIGKILL')
     await b.done
     await produce(topic, events(6000, 6000), { batchSize: 2000 })
     // The last minute (events 11,940..11,999) and the one the watermark has not passed stay open; 12,000 s = 200 minutes.
-    await waitFor('198 minutes of windows', async () => (await windowsWritten(s)) >= 7 * 198, [a])
+    await waitUntil('198 minutes of windows', async () => (await windowsWritten(s)) >= 7 * 198, [a])
     a.child.kill('SIGTERM')
     const end = await a.done
     assert.equal(end.code, 0, end.stderr.slice(-2000))
@@ -94,7 +83,7 @@ test('two workers share an append-mode windowed aggregate; one is SIGKILLed: eve
     const written = rows.rows.reduce((n, r) => n + Number(r.n), 0)
     assert.equal(written + Number(open.rows[0]?.n ?? 0), 12_000, 'every event in one written or open window')
   } finally {
-    for (const w of all) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL')
+    workers.killAll()
     await deleteTopics(topic).catch(() => {})
     await s.drop()
   }
