@@ -147,7 +147,8 @@ describe('aggregate step in append mode, Kafka -> PostgreSQL', () => {
     assert.ok(clean.open.length <= 3 * 3, `${clean.open.length} open windows: at most the last minutes of three words`)
   })
 
-  for (const point of ['mid-fetch@4', 'before-commit@5', 'after-commit@6', 'after-commit-file@7']) {
+  // Every failpoint of a batch's life (src/failpoint.ts), each on a batch with open windows.
+  for (const point of ['after-plan@3', 'mid-fetch@4', 'mid-copy@5', 'before-commit@5', 'after-commit@6', 'before-commit-file@7', 'after-commit-file@8']) {
     test(`SIGKILL at ${point}, then a restart: the same windows, the same late events, nothing counted twice`, { timeout: 180_000 }, async () => {
       assert.ok(clean, 'the clean run ran first')
       const { s, file } = await pipelineFile()
