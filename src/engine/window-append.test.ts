@@ -218,3 +218,34 @@ test('session windows in complete mode: every session in the table, rows replace
   assert.deepEqual(sink.side.late ?? [], [])
   assert.equal(sink.windowStates.size, 3, 'complete mode keeps every session')
 })
+
+test('the three modes on the guide input, batch by batch: update upserts what changed, complete holds everything, append writes closed windows once', async () => {
+  const run = async (mode: 'update' | 'complete') => {
+    const source = new MemorySource([[]])
+    const sink = new MemorySink({ writeMode: 'upsert', keys: ['word', 'window_start'] })
+    const changed: string[][] = []
+    let n = 0
+    for (const words of TRIGGERS) {
+      const before = new Set(sink.rows.map(line))
+      source.append(words.map(([t, word]) => JSON.stringify({ id: n++, word, event_time: new Date(at(t)).toISOString() })), 0)
+      await (await memoryQuery(source, sink, { trigger: { type: 'once' }, watermarkDelayMs: 10 * MIN, aggregate: WORDS, outputMode: mode })).run()
+      changed.push(sink.rows.map(line).filter((l) => !before.has(l)).sort(byText))
+    }
+    return { changed, final: sink.rows.map(line).sort(byText), late: (sink.side.late ?? []).length }
+  }
+  const update = await run('update')
+  // Each trigger's changed rows, by hand: the windows of its events, with their running counts.
+  assert.deepEqual(update.changed, [
+    ['11:55-12:05 cat 1', '11:55-12:05 dog 1', '12:00-12:10 cat 1', '12:00-12:10 dog 1'],
+    ['12:00-12:10 dog 2', '12:00-12:10 owl 1', '12:05-12:15 dog 1', '12:05-12:15 owl 1'],
+    ['12:00-12:10 cat 2', '12:05-12:15 cat 1', '12:05-12:15 dog 2', '12:10-12:20 dog 1'],
+    ['12:00-12:10 dog 3', '12:05-12:15 dog 3', '12:05-12:15 owl 2', '12:10-12:20 cat 1', '12:10-12:20 owl 1', '12:15-12:25 cat 1', '12:15-12:25 owl 1', '12:20-12:30 owl 1'],
+    ['12:10-12:20 owl 2', '12:15-12:25 owl 2'], // donkey is late: its windows ended by 12:11
+    ['12:35-12:45 cat 1', '12:40-12:50 cat 1'],
+  ])
+  assert.equal(update.late, 1)
+  const complete = await run('complete')
+  // Complete mode drops nothing: the late donkey counts in its two windows.
+  assert.deepEqual(complete.final, [...update.final, '11:55-12:05 donkey 1', '12:00-12:10 donkey 1'].sort(byText))
+  assert.equal(complete.late, 0)
+})
