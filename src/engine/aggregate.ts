@@ -19,8 +19,8 @@ import { type Row, type RowValues, type SourceRecord, fieldOf, setField } from '
 import type { MergeRule } from '../api/writer.ts'
 import type { ErrorCode } from '../errors.ts'
 import type { TransformStep } from '../config/types.ts'
-import { type Decimal, addDecimal, compareDecimal, decimalText, toDecimal } from './decimal.ts'
-import { isExactNumber } from './exact-number.ts'
+import { decimalText, toDecimal } from './decimal.ts'
+import { type Partial, emptyPartial, foldValue, isOrderable, partialResult } from './state/partial.ts'
 import type { DeadLetter } from './records.ts'
 import { parseEventTime } from './watermark.ts'
 import type { AggregationSpec } from './state/group-state.ts'
@@ -105,32 +105,10 @@ export function aggregateColumnTypes(spec: AggregateSpec, hidden = true): Record
   return types
 }
 
-/** One aggregation's running state in a group. */
-type Acc = { fn: 'count'; n: number } | { fn: 'sum' | 'avg'; sum: Decimal | null; n: number } | { fn: 'min' | 'max'; best: unknown }
-
 interface Group {
   readonly values: RowValues
-  readonly accs: Acc[]
+  partials: Partial[]
   readonly members: SourceRecord[]
-}
-
-/** An orderable view of a min/max input: numbers (and times) compare numerically, the rest as text. */
-function orderKey(v: unknown): Decimal | string {
-  if (v instanceof Date) return { digits: BigInt(v.getTime()), scale: 0 }
-  return toDecimal(v) ?? (isExactNumber(v) ? v.rawJSON : String(v))
-}
-
-function less(a: unknown, b: unknown): boolean {
-  const x = orderKey(a)
-  const y = orderKey(b)
-  if (typeof x !== 'string' && typeof y !== 'string') return compareDecimal(x, y) < 0
-  const tx = a instanceof Date ? a.toISOString() : isExactNumber(a) ? a.rawJSON : String(a)
-  const ty = b instanceof Date ? b.toISOString() : isExactNumber(b) ? b.rawJSON : String(b)
-  return tx < ty
-}
-
-function minMaxable(v: unknown): boolean {
-  return typeof v === 'number' || typeof v === 'bigint' || typeof v === 'string' || typeof v === 'boolean' || v instanceof Date || isExactNumber(v)
 }
 
 function stringify(v: unknown): string {
@@ -154,34 +132,9 @@ function problem(values: RowValues, spec: AggregateSpec, entries: readonly Entry
     const v = fieldOf(values, field)
     if (v === undefined || v === null) continue
     if ((fn === 'sum' || fn === 'avg') && toDecimal(v) === null) return { code: 'RECORD_TRANSFORM', reason: `aggregate ${name}: ${fn} of "${field}" needs a number, got ${stringify(v).slice(0, 80)}` }
-    if ((fn === 'min' || fn === 'max') && !minMaxable(v)) return { code: 'RECORD_TRANSFORM', reason: `aggregate ${name}: ${fn} of "${field}" needs a number, text or time, got ${stringify(v).slice(0, 80)}` }
+    if ((fn === 'min' || fn === 'max') && !isOrderable(v)) return { code: 'RECORD_TRANSFORM', reason: `aggregate ${name}: ${fn} of "${field}" needs a number, text or time, got ${stringify(v).slice(0, 80)}` }
   }
   return null
-}
-
-function fresh(fn: Entry[1]): Acc {
-  if (fn === 'count') return { fn, n: 0 }
-  if (fn === 'sum' || fn === 'avg') return { fn, sum: null, n: 0 }
-  return { fn, best: null }
-}
-
-function fold(acc: Acc, v: unknown, counted: boolean): void {
-  switch (acc.fn) {
-    case 'count':
-      if (counted) acc.n++
-      return
-    case 'sum':
-    case 'avg': {
-      if (v === undefined || v === null) return
-      const d = toDecimal(v) as Decimal
-      acc.sum = acc.sum === null ? d : addDecimal(acc.sum, d)
-      acc.n++
-      return
-    }
-    default:
-      if (v === undefined || v === null) return
-      if (acc.best === null || (acc.fn === 'min' ? less(v, acc.best) : less(acc.best, v))) acc.best = v
-  }
 }
 
 function entriesOf(spec: AggregateSpec): Entry[] {
@@ -208,13 +161,15 @@ export function aggregateRows(rows: readonly Row[], spec: AggregateSpec, openAft
   const add = (row: Row, keyValues: RowValues, key: string): void => {
     let group = groups.get(key)
     if (group === undefined) {
-      group = { values: keyValues, accs: entries.map(([, fn]) => fresh(fn)), members: [] }
+      group = { values: keyValues, partials: entries.map(([, fn]) => emptyPartial(fn)), members: [] }
       groups.set(key, group)
     }
     group.members.push(row.source)
-    entries.forEach(([, , field], i) => {
+    const g = group
+    g.partials = g.partials.map((p, i) => {
+      const field = (entries[i] as Entry)[2]
       const v = field === undefined ? undefined : fieldOf(row.values, field)
-      fold(group.accs[i] as Acc, v, field === undefined || (v !== undefined && v !== null))
+      return foldValue(p, v, field === undefined || (v !== undefined && v !== null))
     })
   }
   for (const row of rows) {
@@ -271,7 +226,7 @@ export function aggregateRows(rows: readonly Row[], spec: AggregateSpec, openAft
   const members = new Map<Row, readonly SourceRecord[]>()
   for (const group of groups.values()) {
     const values: RowValues = { ...group.values }
-    entries.forEach(([name], i) => Object.assign(values, result(name, group.accs[i] as Acc)))
+    entries.forEach(([name], i) => Object.assign(values, result(name, group.partials[i] as Partial)))
     const row: Row = { values, source: group.members[0] as SourceRecord }
     out.push(row)
     members.set(row, group.members)
@@ -279,19 +234,9 @@ export function aggregateRows(rows: readonly Row[], spec: AggregateSpec, openAft
   return { rows: out, members, dead }
 }
 
-/** The output columns of one aggregation. */
-function result(name: string, acc: Acc): RowValues {
-  switch (acc.fn) {
-    case 'count':
-      return { [name]: acc.n }
-    case 'sum':
-      return { [name]: acc.sum === null ? null : decimalText(acc.sum) }
-    case 'avg': {
-      const parts = avgParts(name)
-      const sum = acc.sum === null ? null : decimalText(acc.sum)
-      return { [name]: sum === null ? null : Number(sum) / acc.n, [parts.sum]: sum, [parts.count]: acc.n }
-    }
-    default:
-      return { [name]: acc.best }
-  }
+/** The output columns of one aggregation: its value, and for an avg the running pair the merge adds up. */
+function result(name: string, p: Partial): RowValues {
+  if (p.fn !== 'avg') return { [name]: partialResult(p) }
+  const parts = avgParts(name)
+  return { [name]: partialResult(p), [parts.sum]: p.sum === null ? null : decimalText(p.sum), [parts.count]: p.n }
 }
