@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { SourceRecord } from '../api/record.ts'
-import { decodeRecord, decodeValues } from './decode.ts'
+import { decodeKey, decodeRecord, decodeValues } from './decode.ts'
 import { isExactNumber } from './exact-number.ts'
 
 const record = (value: Buffer | null, extra: Partial<SourceRecord> = {}): SourceRecord => ({
@@ -68,4 +68,14 @@ test('the Kafka Connect envelope: the payload is the record, exact numbers kept;
   assert.deepEqual(decodeValues(record(Buffer.from('{"payload": {"a": 1}}'))), { payload: { a: 1 } })
   // Records a source named itself have no envelope.
   assert.deepEqual(decodeValues(record(null, { fields: { a: 1 } }), 'connect'), { a: 1 })
+})
+
+test("decodeKey with the Connect envelope: a key in Connect's envelope is its payload; a plain key stays as it is", () => {
+  const key = (text: string, columns: string[] = ['id']): ReturnType<typeof decodeKey> => decodeKey(record(null, { key: Buffer.from(text) }), columns, 'connect')
+  assert.deepEqual(key('{"schema": {"type": "struct", "fields": [{"type": "int64", "field": "id"}]}, "payload": {"id": 5}}'), { id: 5 })
+  assert.deepEqual(key('{"schema": {"type": "int64"}, "payload": 7}'), { id: 7 })
+  assert.deepEqual(key('{"payload": {"id": 8}}'), { id: 8 })
+  assert.deepEqual(key('{"id": 9, "payload": "x"}', ['id', 'payload']), { id: 9, payload: 'x' }, 'other fields: not an envelope')
+  assert.deepEqual(key('{"id": 9}'), { id: 9 })
+  assert.deepEqual(decodeKey(record(null, { key: Buffer.from('{"payload": {"id": 8}}') }), ['id']), { payload: { id: 8 } }, 'without the option a key is as it is')
 })

@@ -66,16 +66,31 @@ function describeJson(v: unknown): string {
   return Array.isArray(v) ? 'an array' : v === null ? 'null' : isExactNumber(v) ? 'a number' : `a ${typeof v}`
 }
 
-/** The values of a tombstone's key (for deletes in upsert mode): the key's JSON object, or the raw key text. */
-export function decodeKey(record: SourceRecord, keyColumns: readonly string[]): RowValues | null {
+/**
+ * The values of a tombstone's key (for deletes in upsert mode): the key's JSON object, or the raw key
+ * text. With the `connect` envelope a key in Connect's envelope (`{"schema": ..., "payload": ...}`,
+ * what Debezium's key converter writes with schemas.enable=true) is read as its payload; a key is
+ * unwrapped only when it has exactly those fields, since Connect's key and value converters are
+ * configured apart and a plain JSON key stays readable.
+ */
+export function decodeKey(record: SourceRecord, keyColumns: readonly string[], envelope: ValueEnvelope = 'none'): RowValues | null {
   if (record.key === null) return null
   const text = record.key.toString('utf8')
   try {
-    const parsed: unknown = parseJson(text)
+    const json: unknown = parseJson(text)
+    const parsed = envelope === 'connect' ? keyPayload(json) : json
     if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) && !isExactNumber(parsed)) return parsed as RowValues
     if (keyColumns.length === 1 && keyColumns[0] !== undefined) return { [keyColumns[0]]: parsed }
   } catch {
     if (keyColumns.length === 1 && keyColumns[0] !== undefined) return { [keyColumns[0]]: text }
   }
   return null
+}
+
+/** A key's Connect payload when the key is an envelope (only `schema` and `payload` fields), else the key. */
+function keyPayload(json: unknown): unknown {
+  if (json === null || typeof json !== 'object' || Array.isArray(json) || isExactNumber(json)) return json
+  const keys = Object.keys(json)
+  const envelope = Object.hasOwn(json, 'payload') && keys.every((k) => k === 'payload' || k === 'schema')
+  return envelope ? (json as Record<string, unknown>)['payload'] : json
 }

@@ -150,7 +150,7 @@ export class RecordPath {
         b.tombstonesSkipped++
         return
       }
-      const key = decodeKey(record, keys)
+      const key = decodeKey(record, keys, this.#envelope)
       if (key === null || keys.some((k) => key[k] === undefined || key[k] === null)) {
         b.dead.push({ record, code: 'RECORD_DECODE', reason: `tombstone key does not give the upsert key columns ${keys.join(', ')}` })
         return

@@ -120,7 +120,7 @@ export function planReplay(options: RecordPathOptions, kind: SourceKind, entries
     } else if (b.filtered > before[2]) verdicts.push({ outcome: 'filtered' })
     else if (b.tombstonesSkipped > before[3]) verdicts.push({ outcome: 'skipped', reason: 'tombstone (null value) skipped: deletes need writeMode upsert with deleteOnTombstone' })
     // Nothing else grew: a tombstone whose key the batch deletes (RecordPath keeps those until finish).
-    else verdicts.push({ outcome: 'deleted', key: decodeKey(record, options.deleteKeys ?? []) ?? {} })
+    else verdicts.push({ outcome: 'deleted', key: decodeKey(record, options.deleteKeys ?? [], options.envelope) ?? {} })
   })
   const processed = path.finish()
   return { entries, verdicts, table: { rows: processed.rows, deletes: processed.deletes }, entryOf }

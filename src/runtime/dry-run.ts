@@ -160,7 +160,7 @@ function outcomeOf(p: DryRunPipeline, b: ProcessedBatch, before: Counts, record:
   if (b.filtered > filtered) return { ...base, outcome: 'filtered' }
   if (b.tombstonesSkipped > skipped) return { ...base, outcome: 'skipped', reason: 'tombstone (null value) skipped: deletes need writeMode upsert with deleteOnTombstone' }
   // Nothing else grew: a tombstone whose key the batch will delete (RecordPath keeps those until finish).
-  return { ...base, outcome: 'delete', key: decodeKey(record, p.recordPath.deleteKeys ?? []) ?? {} }
+  return { ...base, outcome: 'delete', key: decodeKey(record, p.recordPath.deleteKeys ?? [], p.recordPath.envelope) ?? {} }
 }
 
 function placeOf(r: SourceRecord): RecordPlace {
