@@ -14,7 +14,7 @@ const columnList = (description: string) =>
   z.array(fieldPathText('Column name.'), { error: 'must be a list of column names or field paths' }).min(1, { error: 'must list at least one column' }).describe(description)
 
 /** A record key that names a field to read: a plain name or a path (api/field-path.ts). */
-export const fieldPathKey = z.string().superRefine((s, ctx) => {
+const fieldPathKey = z.string().superRefine((s, ctx) => {
   const p = parseFieldPath(s)
   if ('error' in p) ctx.addIssue({ code: 'custom', input: s, message: `key "${s}": field path ${p.error}: must be ${FIELD_PATH_HELP}` })
 })
