@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { exactNumber } from '../engine/exact-number.ts'
-import { fieldGetter, fieldPath, isPlainName, parseFieldPath, rootField, setAtPath } from './field-path.ts'
+import { fieldAt, fieldGetter, fieldPath, isPlainName, parseFieldPath, rootField, setAtPath } from './field-path.ts'
 
 const get = (path: string, values: Record<string, unknown>): unknown => fieldGetter(path)(values)
 
@@ -86,4 +86,9 @@ test('setAtPath writes at the path and copies the containers on the way, never t
   const literal: Record<string, unknown> = { 'a.b': '1', a: { b: '2' } }
   assert.equal(setAtPath(literal, fieldPath('a.b'), 1), true)
   assert.deepEqual(literal, { 'a.b': 1, a: { b: '2' } })
+})
+
+test('fieldAt reads as fieldGetter does: own field first, then the path', () => {
+  const r = { id: 1, order: { id: 7 }, 'a.b': 'literal', a: { b: 'nested' } }
+  for (const name of ['id', 'order.id', 'a.b', 'order.none', 'none', 'constructor']) assert.equal(fieldAt(r, name), fieldGetter(name)(r), name)
 })
