@@ -126,6 +126,14 @@ Every Kafka client of Sluice (the source, the Kafka DLQ and late-data relay, its
   \`subscribe\` and \`subscribePattern\` exclude each other. \`startingOffsets\` per-partition JSON must have
   integer partitions and integer offsets >= -2 (-2 = earliest, -1 = latest).
 - \`cleanSource: archive\` needs \`sourceArchiveDir\`.
+- \`extract.envelope: connect\` (Kafka Connect's JsonConverter envelope) is for JSON values: the Kafka
+  source and \`format: json\` files, not CSV.
+- \`load.columnMapping\` is not used with an \`aggregate\` step (its columns are its groups and
+  aggregations, which take field paths themselves).
+- A field path (\`a.b.c\`, \`items[0].sku\`, \`meta["trace.id"]\`) must be well formed wherever a field is
+  read: every segment a non-empty name, brackets holding an index or a quoted name, starting with a
+  name. A top-level field named exactly like the path wins over following it (README "Field paths and
+  Kafka Connect's envelope").
 - Limits (\`max*PerTrigger\`, \`batchsize\`, \`maxAttempts\`, thresholds, ports) must be positive.
 `
 

@@ -1,5 +1,5 @@
 import type * as z from 'zod'
-import type { ReadLimits, Source, SourceKind } from './source.ts'
+import type { ReadLimits, Source, SourceKind, ValueEnvelope } from './source.ts'
 
 /** The logging surface components may use (pino's, narrowed). Never log secrets. */
 export interface Logger {
@@ -48,6 +48,8 @@ export interface SourceDefinition<C extends { readonly sourceType: string }> {
   readLimits(config: C): Pick<ReadLimits, 'maxRecords' | 'maxBytes'>
   /** Which metadata fields its records have. */
   readonly metadata: SourceKind
+  /** The envelope its JSON values are in (the engine unwraps it when decoding); absent: `none`. */
+  envelope?(config: C): ValueEnvelope
   /**
    * Why a dead letter of this config cannot be decoded again from its bytes alone (`sluice dlq
    * replay` decodes a dead letter's value as JSON); absent or null when it can.

@@ -9,6 +9,14 @@ import type { SourceRecord } from './record.ts'
  */
 export type SourceKind = 'kafka' | 'file' | 'generator'
 
+/**
+ * What a record's JSON value is (`extract.envelope`): the record itself (`none`), or Kafka Connect's
+ * JsonConverter envelope `{"schema": ..., "payload": ...}` whose payload is the record (`connect`:
+ * what Connect sources and Debezium with schemas.enable=true write). Chosen in the config, never
+ * guessed per record: a payload may well have a field named `schema`.
+ */
+export type ValueEnvelope = 'none' | 'connect'
+
 /** Read limits of one micro-batch (from maxOffsetsPerTrigger / maxRecordsPerTrigger / maxFilesPerTrigger / maxBytesPerTrigger). */
 export interface ReadLimits {
   readonly maxRecords?: number

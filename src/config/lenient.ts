@@ -7,6 +7,7 @@ import * as z from 'zod'
 import { byteSizeHelp, byteSizePattern, parseByteSize } from './byte-size.ts'
 import { durationHelp, durationPattern, parseDuration } from './duration.ts'
 import { didYouMean } from './suggest.ts'
+import { FIELD_PATH_HELP, parseFieldPath } from '../api/field-path.ts'
 
 /** JSON Schema alternative for a string holding a `${VAR}` reference (interpolated before validation). */
 export const interpolationSchema = { type: 'string', pattern: '\\$\\{[^}]*\\}', description: '${VAR} or ${VAR:-default}' }
@@ -172,6 +173,17 @@ export function text(description: string) {
     .min(1, { error: 'must be a non-empty string' })
     .refine((s) => s.trim().length > 0, { error: 'must be a non-empty string' })
     .describe(description)
+}
+
+/**
+ * A field of the record to read: a plain name or a path (`a.b`, `items[0].sku`, api/field-path.ts),
+ * checked here so that a bad path is refused with the file's other problems, not when a step runs.
+ */
+export function fieldPathText(description: string) {
+  return text(`${description} A field name or a path: "a.b.c", "items[0].sku"; a top-level field named exactly so wins (README "Field paths").`).superRefine((s, ctx) => {
+    const p = parseFieldPath(s)
+    if ('error' in p) ctx.addIssue({ code: 'custom', input: s, message: `field path ${p.error}: must be ${FIELD_PATH_HELP}` })
+  })
 }
 
 /** Known keys of strict objects, keyed by the `keys` array of an unrecognized_keys issue. */

@@ -101,6 +101,9 @@ function aggregateRules(steps: readonly unknown[], streaming: Record<string, unk
   if (load['deleteOnTombstone'] === true) {
     ctx.addIssue({ code: 'custom', path: ['load', 'deleteOnTombstone'], input: true, message: 'not allowed with an aggregate step (a tombstone cannot un-count its group)' })
   }
+  if (load['columnMapping'] !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['load', 'columnMapping'], input: load['columnMapping'], message: "not used with an aggregate step (its columns are its groups and aggregations): give the aggregate's groupBy and field the field paths instead" })
+  }
 }
 
 /** outputMode append with an aggregate step: a window or session, a watermark, on the watermark's column. */

@@ -1,7 +1,7 @@
 /** Zod schema of `streamingConfigJson`: the seed's StreamingConfig with its defaults. */
 import * as z from 'zod'
 import { tableName } from '../components/sinks/postgres/config.ts'
-import { always, byteSize, duration, lenientBool, lenientEnum, lenientInt, strictObject, text } from './lenient.ts'
+import { always, byteSize, duration, fieldPathText, lenientBool, lenientEnum, lenientInt, strictObject, text } from './lenient.ts'
 import { triggerModeSchema } from './trigger.ts'
 
 /** outputMode: append (default), update, complete (complete needs an aggregate transform step). */
@@ -12,7 +12,7 @@ export const outputModeSchema = lenientEnum(
 
 export const watermarkSchema = strictObject(
   {
-    eventTimeColumn: text('Column (record field) holding the event time.'),
+    eventTimeColumn: fieldPathText('Column (record field) holding the event time.'),
     delayThreshold: duration('How late an event may arrive, e.g. "10 minutes"; the watermark is max(event time) minus this.'),
     perPartition: lenientBool(
       'Per-partition watermarks (Flink\'s rule): the pipeline\'s watermark is the smallest of the partitions\' max(event time), over the partitions with event times that are not idle, minus delayThreshold; so a slow partition or a worker that joins late never makes another partition\'s on-time records late. Default: on when workers share the pipeline (a consumer group or assign), off otherwise (Spark\'s rule: one max(event time) over all partitions).',

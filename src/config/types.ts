@@ -109,6 +109,8 @@ export type PostgresLoadConfig = {
   schemaName?: string
   writeMode: WriteMode
   upsertKeys?: string[]
+  /** Table column -> record field or field path (api/field-path.ts) it is filled from. */
+  columnMapping?: Record<string, string>
   autoCreateTable: boolean
   deleteOnTombstone: boolean
   embedded: boolean

@@ -183,3 +183,25 @@ test('sessions within a batch (what sluice test shows): overlapping or touching 
   // a: 0 and 5 s touch ([0, 5 s) and [5 s, 10 s)): [0, 10 s); 11 s alone; 20 s alone. b: [1 s, 6 s).
   assert.deepEqual(got, ['a 0-10000 2', 'a 11000-16000 1', 'a 20000-25000 1', 'b 1000-6000 1'])
 })
+
+test('group, input and window columns may be field paths; a group column is named by its path', () => {
+  const spec: AggregateSpec = { groupBy: ['order.customer'], aggregations: { n: { fn: 'count' }, total: { fn: 'sum', field: 'order.lines[0].amount' } }, window: { column: 'meta.at', duration: 60_000 } }
+  const at = '2026-01-01T00:00:30Z'
+  const out = aggregateRows(
+    rows([
+      { order: { customer: 'a', lines: [{ amount: 2 }] }, meta: { at } },
+      { order: { customer: 'a', lines: [{ amount: 3 }] }, meta: { at } },
+      { order: { customer: 'b', lines: [] }, meta: { at } },
+      { order: {}, meta: { at } },
+    ]),
+    spec,
+  )
+  assert.deepEqual(
+    out.rows.map((r) => [r.values['order.customer'], r.values['n'], r.values['total']]),
+    [
+      ['a', 2, '5'],
+      ['b', 1, null],
+    ],
+  )
+  assert.deepEqual(out.dead.map((d) => d.reason), ['aggregate: group column "order.customer" is missing (a null key cannot be merged into the table)'])
+})

@@ -15,7 +15,8 @@
  * A row that cannot be aggregated (a null group column: NULLs never conflict, so the group could
  * not be keyed; a non-numeric value to sum; no parsable window time) is a dead letter, counted once.
  */
-import { type Row, type RowValues, type SourceRecord, fieldOf, setField } from '../api/record.ts'
+import { fieldAt } from '../api/field-path.ts'
+import { type Row, type RowValues, type SourceRecord, setField } from '../api/record.ts'
 import type { MergeRule } from '../api/writer.ts'
 import type { ErrorCode } from '../errors.ts'
 import type { TransformStep } from '../config/types.ts'
@@ -120,16 +121,16 @@ type Entry = readonly [name: string, fn: AggregateSpec['aggregations'][string]['
 /** Checks one row's inputs; returns why it cannot be aggregated, or null. */
 function problem(values: RowValues, spec: AggregateSpec, entries: readonly Entry[]): { code: ErrorCode; reason: string } | null {
   for (const g of spec.groupBy) {
-    const v = fieldOf(values, g)
+    const v = fieldAt(values, g)
     if (v === undefined || v === null) return { code: 'RECORD_TRANSFORM', reason: `aggregate: group column "${g}" is ${v === undefined ? 'missing' : 'null'} (a null key cannot be merged into the table)` }
   }
   const timed = spec.window ?? spec.session
-  if (timed !== undefined && parseEventTime(fieldOf(values, timed.column)) === null) {
+  if (timed !== undefined && parseEventTime(fieldAt(values, timed.column)) === null) {
     return { code: 'RECORD_EVENT_TIME', reason: `aggregate: ${spec.window === undefined ? 'session' : 'window'} column "${timed.column}" is missing or not a time` }
   }
   for (const [name, fn, field] of entries) {
     if (field === undefined || fn === 'count') continue
-    const v = fieldOf(values, field)
+    const v = fieldAt(values, field)
     if (v === undefined || v === null) continue
     if ((fn === 'sum' || fn === 'avg') && toDecimal(v) === null) return { code: 'RECORD_TRANSFORM', reason: `aggregate ${name}: ${fn} of "${field}" needs a number, got ${stringify(v).slice(0, 80)}` }
     if ((fn === 'min' || fn === 'max') && !isOrderable(v)) return { code: 'RECORD_TRANSFORM', reason: `aggregate ${name}: ${fn} of "${field}" needs a number, text or time, got ${stringify(v).slice(0, 80)}` }
@@ -168,7 +169,7 @@ export function aggregateRows(rows: readonly Row[], spec: AggregateSpec, openAft
     const g = group
     g.partials = g.partials.map((p, i) => {
       const field = (entries[i] as Entry)[2]
-      const v = field === undefined ? undefined : fieldOf(row.values, field)
+      const v = field === undefined ? undefined : fieldAt(row.values, field)
       return foldValue(p, v, field === undefined || (v !== undefined && v !== null))
     })
   }
@@ -180,10 +181,10 @@ export function aggregateRows(rows: readonly Row[], spec: AggregateSpec, openAft
       continue
     }
     const groupValues: RowValues = {}
-    for (const g of spec.groupBy) setField(groupValues, g, fieldOf(values, g))
-    const groupKey = stringify(spec.groupBy.map((g) => fieldOf(groupValues, g)))
+    for (const g of spec.groupBy) setField(groupValues, g, fieldAt(values, g))
+    const groupKey = stringify(spec.groupBy.map((g) => fieldAt(groupValues, g)))
     if (spec.session !== undefined) {
-      const t = parseEventTime(fieldOf(values, spec.session.column)) as number
+      const t = parseEventTime(fieldAt(values, spec.session.column)) as number
       const list = sessions.get(groupKey) ?? { values: groupValues, rows: [] }
       list.rows.push({ row, t })
       sessions.set(groupKey, list)
@@ -193,7 +194,7 @@ export function aggregateRows(rows: readonly Row[], spec: AggregateSpec, openAft
       add(row, groupValues, groupKey)
       continue
     }
-    const t = parseEventTime(fieldOf(values, spec.window.column)) as number
+    const t = parseEventTime(fieldAt(values, spec.window.column)) as number
     for (const w of assignWindows(t, windowSpec)) {
       if (openAfterMs !== null && w.end <= openAfterMs) continue
       const keyValues: RowValues = { ...groupValues, [WINDOW_START]: new Date(w.start), [WINDOW_END]: new Date(w.end) }

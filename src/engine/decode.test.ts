@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { SourceRecord } from '../api/record.ts'
-import { decodeRecord, decodeValues } from './decode.ts'
+import { decodeKey, decodeRecord, decodeValues } from './decode.ts'
 import { isExactNumber } from './exact-number.ts'
 
 const record = (value: Buffer | null, extra: Partial<SourceRecord> = {}): SourceRecord => ({
@@ -49,4 +49,33 @@ test('decodeValues: fields a source named are copied, never shared', () => {
   assert.deepEqual(values, { a: 1 })
   assert.notEqual(values, fields)
   assert.deepEqual(decodeRecord(record(Buffer.from('{"b":2}'))), { ok: true, values: { b: 2 } })
+})
+
+test('the Kafka Connect envelope: the payload is the record, exact numbers kept; without payload a reason', () => {
+  const connect = (text: string): ReturnType<typeof decodeValues> => decodeValues(record(Buffer.from(text)), 'connect')
+  const values = connect('{"schema": {"type": "struct", "fields": []}, "payload": {"id": 9007199254740993, "schema": "mine"}}')
+  assert.ok(typeof values === 'object')
+  assert.ok(isExactNumber(values.id))
+  assert.equal(values.schema, 'mine', "a payload's own field named schema is data")
+  assert.deepEqual(connect('{"schema": null, "payload": {"a": 1}}'), { a: 1 })
+  assert.deepEqual(connect('{"payload": {"a": 1}}'), { a: 1 })
+  assert.match(String(connect('{"schema": {"type": "string"}, "id": 1}')), /not a Kafka Connect envelope \(extract.envelope "connect"\): it has no "payload" field \(its fields: "schema", "id"\)/)
+  assert.match(String(connect('[1]')), /not a Kafka Connect envelope.*JSON array/)
+  assert.match(String(connect('{"schema": {"type": "string"}, "payload": "text"}')), /payload is a string, not an object/)
+  assert.match(String(connect('{"schema": {"type": "int64"}, "payload": 12345678901234567890}')), /payload is a number, not an object/)
+  assert.match(String(connect('{"schema": null, "payload": null}')), /payload is null, not an object/)
+  // Without the option a value is the record itself, envelope or not.
+  assert.deepEqual(decodeValues(record(Buffer.from('{"payload": {"a": 1}}'))), { payload: { a: 1 } })
+  // Records a source named itself have no envelope.
+  assert.deepEqual(decodeValues(record(null, { fields: { a: 1 } }), 'connect'), { a: 1 })
+})
+
+test("decodeKey with the Connect envelope: a key in Connect's envelope is its payload; a plain key stays as it is", () => {
+  const key = (text: string, columns: string[] = ['id']): ReturnType<typeof decodeKey> => decodeKey(record(null, { key: Buffer.from(text) }), columns, 'connect')
+  assert.deepEqual(key('{"schema": {"type": "struct", "fields": [{"type": "int64", "field": "id"}]}, "payload": {"id": 5}}'), { id: 5 })
+  assert.deepEqual(key('{"schema": {"type": "int64"}, "payload": 7}'), { id: 7 })
+  assert.deepEqual(key('{"payload": {"id": 8}}'), { id: 8 })
+  assert.deepEqual(key('{"id": 9, "payload": "x"}', ['id', 'payload']), { id: 9, payload: 'x' }, 'other fields: not an envelope')
+  assert.deepEqual(key('{"id": 9}'), { id: 9 })
+  assert.deepEqual(decodeKey(record(null, { key: Buffer.from('{"payload": {"id": 8}}') }), ['id']), { payload: { id: 8 } }, 'without the option a key is as it is')
 })

@@ -6,6 +6,8 @@
  * Numbers a double cannot hold exactly stay exact (ExactNumber, exact-number.ts).
  */
 import type { RowValues, SourceRecord } from '../api/record.ts'
+import type { ValueEnvelope } from '../api/source.ts'
+import { unwrapConnect } from './connect-envelope.ts'
 import { isExactNumber, parseJson, parseJsonBytes } from './exact-number.ts'
 
 /** Strict UTF-8 (invalid bytes throw); a leading BOM is kept, as Buffer#toString keeps it. */
@@ -16,16 +18,18 @@ export type DecodeResult =
   | { readonly ok: false; readonly reason: string }
 
 /** Decodes one record; tombstones (null values) must be handled by the caller first. */
-export function decodeRecord(record: SourceRecord): DecodeResult {
-  const decoded = decodeValues(record)
+export function decodeRecord(record: SourceRecord, envelope: ValueEnvelope = 'none'): DecodeResult {
+  const decoded = decodeValues(record, envelope)
   return typeof decoded === 'string' ? { ok: false, reason: decoded } : { ok: true, values: decoded }
 }
 
 /**
  * decodeRecord without the result object (the record path's form: one allocation less per
- * record): the values, or, as a string, why the record cannot be decoded.
+ * record): the values, or, as a string, why the record cannot be decoded. With the `connect`
+ * envelope the values are the envelope's payload (connect-envelope.ts); records a source named
+ * itself (CSV, generator) have no envelope.
  */
-export function decodeValues(record: SourceRecord): RowValues | string {
+export function decodeValues(record: SourceRecord, envelope: ValueEnvelope = 'none'): RowValues | string {
   if (record.decodeError !== undefined) return record.decodeError
   if (record.fields !== undefined) return { ...record.fields }
   const bytes = record.value
@@ -43,22 +47,50 @@ export function decodeValues(record: SourceRecord): RowValues | string {
   } catch (err) {
     return `value is not valid JSON: ${(err as Error).message}`
   }
+  if (envelope === 'connect') {
+    const unwrapped = unwrapConnect(parsed)
+    if (typeof unwrapped === 'string') return unwrapped
+    parsed = unwrapped.payload
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || isExactNumber(parsed)) {
+      return `the Kafka Connect envelope's payload is ${describeJson(parsed)}, not an object (a record's fields)`
+    }
+    return parsed as RowValues
+  }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     return `value is JSON but not an object (got ${Array.isArray(parsed) ? 'array' : parsed === null ? 'null' : typeof parsed})`
   }
   return parsed as RowValues
 }
 
-/** The values of a tombstone's key (for deletes in upsert mode): the key's JSON object, or the raw key text. */
-export function decodeKey(record: SourceRecord, keyColumns: readonly string[]): RowValues | null {
+function describeJson(v: unknown): string {
+  return Array.isArray(v) ? 'an array' : v === null ? 'null' : isExactNumber(v) ? 'a number' : `a ${typeof v}`
+}
+
+/**
+ * The values of a tombstone's key (for deletes in upsert mode): the key's JSON object, or the raw key
+ * text. With the `connect` envelope a key in Connect's envelope (`{"schema": ..., "payload": ...}`,
+ * what Debezium's key converter writes with schemas.enable=true) is read as its payload; a key is
+ * unwrapped only when it has exactly those fields, since Connect's key and value converters are
+ * configured apart and a plain JSON key stays readable.
+ */
+export function decodeKey(record: SourceRecord, keyColumns: readonly string[], envelope: ValueEnvelope = 'none'): RowValues | null {
   if (record.key === null) return null
   const text = record.key.toString('utf8')
   try {
-    const parsed: unknown = parseJson(text)
+    const json: unknown = parseJson(text)
+    const parsed = envelope === 'connect' ? keyPayload(json) : json
     if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) && !isExactNumber(parsed)) return parsed as RowValues
     if (keyColumns.length === 1 && keyColumns[0] !== undefined) return { [keyColumns[0]]: parsed }
   } catch {
     if (keyColumns.length === 1 && keyColumns[0] !== undefined) return { [keyColumns[0]]: text }
   }
   return null
+}
+
+/** A key's Connect payload when the key is an envelope (only `schema` and `payload` fields), else the key. */
+function keyPayload(json: unknown): unknown {
+  if (json === null || typeof json !== 'object' || Array.isArray(json) || isExactNumber(json)) return json
+  const keys = Object.keys(json)
+  const envelope = Object.hasOwn(json, 'payload') && keys.every((k) => k === 'payload' || k === 'schema')
+  return envelope ? (json as Record<string, unknown>)['payload'] : json
 }

@@ -115,3 +115,19 @@ test('numbers too long for a double reach the row exact, Kafka value and tombsto
   assert.equal(JSON.stringify(b.rows[0]?.values), '{"id":9007199254740993,"amount":12345678901234567890.12345678901234567890}')
   assert.equal(JSON.stringify(b.deletes), '[{"id":9007199254740995}]')
 })
+
+test('the watermark reads its column through a field path; the Connect envelope is unwrapped before anything reads', () => {
+  const path = new RecordPath({ validator: null, transform: null, watermark: { column: 'meta.at', delayMs: 0 }, deleteKeys: null, metadata: null, envelope: 'connect' }, null)
+  path.add([
+    rec('{"schema": {"type": "struct", "fields": []}, "payload": {"id": 1, "meta": {"at": "2026-01-01T00:00:00Z"}}}'),
+    rec('{"schema": {"type": "struct", "fields": []}, "payload": {"id": 2, "meta": {}}}'),
+    rec('{"schema": {"type": "struct", "fields": []}, "id": 3}'),
+  ])
+  const b = path.finish()
+  assert.deepEqual(b.rows.map((r) => r.values['id']), [1])
+  assert.equal(b.rows[0]?.eventTimeMs, Date.UTC(2026, 0, 1))
+  assert.deepEqual(b.dead.map((d) => [d.code, d.reason]), [
+    ['RECORD_EVENT_TIME', 'event time column "meta.at" is missing'],
+    ['RECORD_DECODE', 'value is not a Kafka Connect envelope (extract.envelope "connect"): it has no "payload" field (its fields: "schema", "id")'],
+  ])
+})

@@ -4,7 +4,9 @@
  * tombstone), a dead letter (with the reason), a late record, or filtered by a transform step.
  * Nothing leaves this function silently: every outcome is counted.
  */
+import { type FieldGetter, fieldGetter } from '../api/field-path.ts'
 import { type Row, type RowValues, type SourceRecord, fieldOf } from '../api/record.ts'
+import type { ValueEnvelope } from '../api/source.ts'
 import { SluiceError } from '../errors.ts'
 import type { DeadLetter } from '../api/writer.ts'
 import { decodeKey, decodeValues } from './decode.ts'
@@ -39,6 +41,8 @@ export interface RecordPathOptions {
    * before the steps; null adds none; absent adds every one (the Kafka set).
    */
   readonly metadata?: MetadataAdder | null
+  /** The envelope the source's JSON values are in (absent: `none`; decode.ts unwraps it). */
+  readonly envelope?: ValueEnvelope
 }
 
 /** The outcome of the record path for one batch. */
@@ -61,6 +65,9 @@ export class RecordPath {
   readonly #options: RecordPathOptions
   readonly #watermark: BatchWatermark | null
   readonly #metadata: MetadataAdder | null
+  /** The event-time column's reader (a field path is parsed once per batch, not per record). */
+  readonly #eventTime: FieldGetter | null
+  readonly #envelope: ValueEnvelope
   /**
    * Tombstones of this batch by key. The sink applies deletes after the upserts, so a key whose
    * tombstone is followed by a new record in the same batch must not be deleted: its entry goes.
@@ -72,6 +79,8 @@ export class RecordPath {
     this.#options = options
     this.#watermark = options.watermark ? new BatchWatermark(watermarkMs, options.watermark.delayMs) : null
     this.#metadata = options.metadata === undefined ? EVERY_KAFKA_FIELD : options.metadata
+    this.#eventTime = options.watermark ? fieldGetter(options.watermark.column) : null
+    this.#envelope = options.envelope ?? 'none'
     this.batch = {
       rows: [],
       deletes: [],
@@ -141,7 +150,7 @@ export class RecordPath {
         b.tombstonesSkipped++
         return
       }
-      const key = decodeKey(record, keys)
+      const key = decodeKey(record, keys, this.#envelope)
       if (key === null || keys.some((k) => key[k] === undefined || key[k] === null)) {
         b.dead.push({ record, code: 'RECORD_DECODE', reason: `tombstone key does not give the upsert key columns ${keys.join(', ')}` })
         return
@@ -149,7 +158,7 @@ export class RecordPath {
       this.#deletes.set(keyOf(key, keys), key)
       return
     }
-    const decoded = decodeValues(record)
+    const decoded = decodeValues(record, this.#envelope)
     if (typeof decoded === 'string') {
       b.dead.push({ record, code: 'RECORD_DECODE', reason: decoded })
       return
@@ -179,8 +188,8 @@ export class RecordPath {
       }
     }
     const wm = this.#options.watermark
-    if (wm && this.#watermark) {
-      const raw = fieldOf(values, wm.column)
+    if (wm && this.#watermark && this.#eventTime) {
+      const raw = this.#eventTime(values)
       const eventTimeMs = parseEventTime(raw)
       if (eventTimeMs === null) {
         const shown = raw === undefined ? 'missing' : `unparsable (${JSON.stringify(raw)?.slice(0, 80)})`

@@ -17,7 +17,8 @@
  *      end <= N and write its row to the table.
  */
 import type { StateScope } from '../api/keyed-state.ts'
-import { type Row, type RowValues, type SourceRecord, fieldOf, setField } from '../api/record.ts'
+import { fieldAt } from '../api/field-path.ts'
+import { type Row, type RowValues, type SourceRecord, setField } from '../api/record.ts'
 import type { DeadLetter } from '../api/writer.ts'
 import type { StoredWindow, WindowState } from '../api/window-state.ts'
 import { type AggregateSpec, WINDOW_START, aggregateProblem, aggregationSpecs, windowSpecOf } from './aggregate.ts'
@@ -89,7 +90,7 @@ export function claimWindows(rows: readonly Row[], options: WindowAppendOptions,
   for (const row of rows) {
     const bad = aggregateProblem(row.values, spec)
     if (bad !== null) dead.push({ record: row.source, ...bad })
-    else timed.push({ record: row.source, values: row.values, eventTimeMs: parseEventTime(fieldOf(row.values, column)) as number })
+    else timed.push({ record: row.source, values: row.values, eventTimeMs: parseEventTime(fieldAt(row.values, column)) as number })
   }
   const plannedAt = Date.parse(planned.plannedAt)
   const claim: WindowClaim = {
@@ -180,14 +181,14 @@ async function mergeSessionBatch<Tx>(state: WindowState<Tx>, tx: Tx, claim: Wind
 function resultChanges(saved: readonly StoredWindow[], gone: readonly StoredWindow[], claim: WindowClaim): ResultChanges {
   const rows = saved.map((w) => windowRow(w, claim))
   const { groupBy } = claim.windowing.spec
-  const tableKey = (values: RowValues): string => JSON.stringify([...groupBy.map((g) => fieldOf(values, g) ?? null), (values[WINDOW_START] as Date).getTime()])
+  const tableKey = (values: RowValues): string => JSON.stringify([...groupBy.map((g) => fieldAt(values, g) ?? null), (values[WINDOW_START] as Date).getTime()])
   const kept = new Set(rows.map((r) => tableKey(r.values)))
   const removed: RowValues[] = []
   for (const w of gone) {
     const values = windowRow(w, claim).values
     if (kept.has(tableKey(values))) continue
     const key: RowValues = {}
-    for (const g of groupBy) setField(key, g, fieldOf(values, g))
+    for (const g of groupBy) setField(key, g, fieldAt(values, g))
     key[WINDOW_START] = values[WINDOW_START]
     removed.push(key)
   }

@@ -8,7 +8,7 @@ import type { ComponentContext, Logger } from '../api/component.ts'
 import type { Source } from '../api/source.ts'
 import { sinks, sourceFor } from '../components/registry.ts'
 import type { PgBatchTx, PostgresStore } from '../components/sinks/postgres/index.ts'
-import { type AggregateStep, composeTransforms, fieldsRead, splitSteps } from '../components/transforms/index.ts'
+import { type AggregateStep, splitSteps } from '../components/transforms/index.ts'
 import { toDedupSpec } from '../components/transforms/stateful-config.ts'
 import { type PipelineConfig, type StreamingConfig, resolveCredential as resolveCredentialFrom } from '../config/index.ts'
 import { OUTBOX_DEFAULTS } from '../config/error-handling.ts'
@@ -25,6 +25,7 @@ import { OutboxRelay, relayingWriter } from '../components/kafka/outbox/relay.ts
 import { dlqConnection } from '../components/kafka/inputs.ts'
 import { preflightKafka } from '../components/kafka/preflight.ts'
 import { aggregateStateMode, pipelineSchemas } from './schemas.ts'
+import { fieldsReferenced, rowTransform, valueEnvelope } from './record-path-config.ts'
 import { watermarkOptions } from './watermark-options.ts'
 
 export { parseLoadSchema, schemaDirOf, withAggregateColumns } from './schemas.ts'
@@ -88,7 +89,7 @@ function withSessionTimeout(step: AggregateStep, streaming: StreamingConfig): Ag
 
 /** Builds the query of one pipeline. */
 export async function assemble(config: PipelineConfig, baseDir: string, deps: AssembleDeps): Promise<AssembledPipeline> {
-  const { rowSteps, aggregate, deduplicate } = splitSteps(config.transform)
+  const { aggregate, deduplicate } = splitSteps(config.transform)
   const streaming = effectiveStreaming(config, baseDir)
   const logger = deps.logger.child({ pipelineId: config.pipelineId })
   // A long-running query (continuous, processingtime) is what several workers share (README "Scaling out").
@@ -141,14 +142,15 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
     breakerEnabled: breakerConfig.enabled,
     recordPath: {
       validator,
-      transform: rowSteps.length > 0 ? composeTransforms(rowSteps) : null,
+      transform: rowTransform(config),
       watermark: streaming.watermark ? watermarkOptions(streaming.watermark, aggregate ?? undefined, streaming.outputMode) : null,
       deleteKeys: upsertDeletes,
+      envelope: valueEnvelope(config),
     },
     // Record metadata (key, topic, ...) is added where a step, the watermark or a key reads it, or the table has it.
     metadata: {
       source: sourceDef.metadata,
-      referenced: [...fieldsRead(config.transform), ...(streaming.watermark ? [streaming.watermark.eventTimeColumn] : []), ...(config.load.upsertKeys ?? [])],
+      referenced: fieldsReferenced(config),
     },
     // In append mode the aggregate's windows wait in the window state until the watermark closes them.
     ...aggregateOption(config, streaming, aggregate),

@@ -101,3 +101,17 @@ test('tombstones: a delete by key with deleteOnTombstone, skipped without, faile
   const all = planReplay(replayPathOptions(config(), 'kafka', null, null), 'kafka', [entry(0, '{"id": 1}')], null)
   assert.ok(all.verdicts[0]?.outcome === 'row' && all.verdicts[0].row.id === 1 && all.verdicts[0].row.topic === 'orders')
 })
+
+test('a replay reads the Connect envelope and applies the column mapping as the run does', () => {
+  const c = config({ extract: { ...KAFKA, envelope: 'connect' }, load: { writeMode: 'upsert', upsertKeys: ['id'], deleteOnTombstone: true, columnMapping: { city: 'address.city' } } })
+  const options = replayPathOptions(c, 'kafka', null, ['id', 'city'])
+  const plan = planReplay(
+    options,
+    'kafka',
+    [entry(0, '{"schema": null, "payload": {"id": 1, "address": {"city": "Oslo"}}}'), entry(1, '{"id": 2}'), entry(2, null, { key: Buffer.from('{"schema": null, "payload": {"id": 3}}') })],
+    ['id', 'city'],
+  )
+  assert.deepEqual(plan.verdicts[0], { outcome: 'row', row: { id: 1, city: 'Oslo' } })
+  assert.equal(plan.verdicts[1]?.outcome, 'failed')
+  assert.deepEqual(plan.verdicts[2], { outcome: 'deleted', key: { id: 3 } })
+})

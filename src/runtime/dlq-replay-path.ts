@@ -18,7 +18,8 @@
 import type { Row, RowValues, SourceRecord } from '../api/record.ts'
 import type { SourceKind } from '../api/source.ts'
 import type { TableBatch, TableWriteResult } from '../api/writer.ts'
-import { fieldsRead, composeTransforms, splitSteps } from '../components/transforms/index.ts'
+import { splitSteps } from '../components/transforms/index.ts'
+import { fieldsReferenced, rowTransform, valueEnvelope } from './record-path-config.ts'
 import { fieldValue } from '../components/sinks/postgres/copy-encode.ts'
 import { sourceFor } from '../components/registry.ts'
 import type { PipelineConfig } from '../config/index.ts'
@@ -50,15 +51,14 @@ export function refuseUnreplayable(config: PipelineConfig): void {
 
 /** The record path of a replay: the run's, built from the config, with the metadata the steps and the table's columns need. */
 export function replayPathOptions(config: PipelineConfig, kind: SourceKind, validator: RecordValidator | null, columns: readonly string[] | null): RecordPathOptions {
-  const { rowSteps } = splitSteps(config.transform)
   const watermark = config.streamingConfigJson?.watermark
-  const referenced = [...fieldsRead(config.transform), ...(watermark ? [watermark.eventTimeColumn] : []), ...(config.load.upsertKeys ?? [])]
   return {
     validator,
-    transform: rowSteps.length > 0 ? composeTransforms(rowSteps) : null,
+    transform: rowTransform(config),
     watermark: watermark ? { column: watermark.eventTimeColumn, delayMs: watermark.delayThreshold } : null,
     deleteKeys: config.load.writeMode === 'upsert' && config.load.deleteOnTombstone ? (config.load.upsertKeys ?? []) : null,
-    metadata: metadataFor(kind, referenced, columns),
+    metadata: metadataFor(kind, fieldsReferenced(config), columns),
+    envelope: valueEnvelope(config),
   }
 }
 
@@ -120,7 +120,7 @@ export function planReplay(options: RecordPathOptions, kind: SourceKind, entries
     } else if (b.filtered > before[2]) verdicts.push({ outcome: 'filtered' })
     else if (b.tombstonesSkipped > before[3]) verdicts.push({ outcome: 'skipped', reason: 'tombstone (null value) skipped: deletes need writeMode upsert with deleteOnTombstone' })
     // Nothing else grew: a tombstone whose key the batch deletes (RecordPath keeps those until finish).
-    else verdicts.push({ outcome: 'deleted', key: decodeKey(record, options.deleteKeys ?? []) ?? {} })
+    else verdicts.push({ outcome: 'deleted', key: decodeKey(record, options.deleteKeys ?? [], options.envelope) ?? {} })
   })
   const processed = path.finish()
   return { entries, verdicts, table: { rows: processed.rows, deletes: processed.deletes }, entryOf }

@@ -135,3 +135,19 @@ test('the aggregate step: each record says its group, the partial rows follow, a
   assert.equal(a.row.n, 2)
   assert.equal(String(a.row.total), '1.5')
 })
+
+test('the Connect envelope and the column mapping apply as in a run', async () => {
+  const p = await pipeline({
+    extract: { envelope: 'connect' },
+    load: { writeMode: 'upsert', upsertKeys: ['id'], deleteOnTombstone: true, columnMapping: { city: 'address.city', first_tag: 'tags[0]' } },
+  })
+  const lines = dryRun(
+    p,
+    input('{"schema": null, "payload": {"id": 1, "address": {"city": "Oslo"}, "tags": ["a"]}}', '{"schema": null, "id": 2}', '{"key": "{\\"schema\\": null, \\"payload\\": {\\"id\\": 1}}", "value": null}'),
+    { watermarkMs: null, batchSize: 10 },
+  )
+  assert.deepEqual(outcomes(lines), ['row', 'dead', 'delete'])
+  assert.ok(lines[0]?.outcome === 'row' && lines[0].row.city === 'Oslo' && lines[0].row.first_tag === 'a')
+  assert.ok(lines[1]?.outcome === 'dead' && lines[1].code === 'RECORD_DECODE' && /no "payload" field/.test(lines[1].reason))
+  assert.ok(lines[2]?.outcome === 'delete' && lines[2].key.id === 1)
+})

@@ -11,7 +11,8 @@
  */
 import type { Row, RowValues, SourceRecord } from '../api/record.ts'
 import { fieldOf } from '../api/record.ts'
-import { composeTransforms, fieldsRead, splitSteps } from '../components/transforms/index.ts'
+import { splitSteps } from '../components/transforms/index.ts'
+import { fieldsReferenced, rowTransform, valueEnvelope } from './record-path-config.ts'
 import { fieldValue } from '../components/sinks/postgres/copy-encode.ts'
 import type { PipelineConfig } from '../config/index.ts'
 import { type AggregateSpec, aggregateRows } from '../engine/aggregate.ts'
@@ -73,21 +74,21 @@ export interface DryRunPipeline {
 
 /** Reads the pipeline's schemas and compiles its steps. */
 export async function dryRunPipeline(config: PipelineConfig, baseDir: string): Promise<DryRunPipeline> {
-  const { rowSteps, aggregate } = splitSteps(config.transform)
+  const { aggregate } = splitSteps(config.transform)
   // The watermark as run applies it (assemble.ts: streamingConfigJson.watermark, none without it).
   const watermark = config.streamingConfigJson?.watermark
   const { validator, loadSchema } = await pipelineSchemas(config, baseDir)
   const columns = loadSchema ? Object.keys(loadSchema.columns) : null
-  const referenced = [...fieldsRead(config.transform), ...(watermark ? [watermark.eventTimeColumn] : []), ...(config.load.upsertKeys ?? [])]
   const routes = pipelineRoutes(config)
   return {
     recordPath: {
       validator,
-      transform: rowSteps.length > 0 ? composeTransforms(rowSteps) : null,
+      transform: rowTransform(config),
       watermark: watermark ? watermarkOptions(watermark, aggregate ?? undefined, config.streamingConfigJson?.outputMode ?? (aggregate ? 'update' : 'append')) : null,
       deleteKeys: config.load.writeMode === 'upsert' && config.load.deleteOnTombstone ? (config.load.upsertKeys ?? []) : null,
       // As a run adds them: what the steps, watermark and keys read, and the table's columns when known.
-      metadata: metadataFor(config.extract.sourceType, referenced, columns ?? []),
+      metadata: metadataFor(config.extract.sourceType, fieldsReferenced(config), columns ?? []),
+      envelope: valueEnvelope(config),
     },
     aggregate: aggregate ?? null,
     columns,
@@ -159,7 +160,7 @@ function outcomeOf(p: DryRunPipeline, b: ProcessedBatch, before: Counts, record:
   if (b.filtered > filtered) return { ...base, outcome: 'filtered' }
   if (b.tombstonesSkipped > skipped) return { ...base, outcome: 'skipped', reason: 'tombstone (null value) skipped: deletes need writeMode upsert with deleteOnTombstone' }
   // Nothing else grew: a tombstone whose key the batch will delete (RecordPath keeps those until finish).
-  return { ...base, outcome: 'delete', key: decodeKey(record, p.recordPath.deleteKeys ?? []) ?? {} }
+  return { ...base, outcome: 'delete', key: decodeKey(record, p.recordPath.deleteKeys ?? [], p.recordPath.envelope) ?? {} }
 }
 
 function placeOf(r: SourceRecord): RecordPlace {

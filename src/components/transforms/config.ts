@@ -3,18 +3,30 @@
  * cast, aggregate (optionally over event-time windows) and deduplicate.
  */
 import * as z from 'zod'
-import { always, duration, lenientBool, lenientEnum, strictObject, text } from '../../config/lenient.ts'
+import { always, duration, fieldPathText, lenientBool, lenientEnum, strictObject, text } from '../../config/lenient.ts'
+import { FIELD_PATH_HELP, parseFieldPath } from '../../api/field-path.ts'
 import type { TransformStep } from '../../config/types.ts'
 import { sessionSchema, windowSchema } from './window-config.ts'
 
 export type { TransformStep }
 
 const columnList = (description: string) =>
-  z.array(text('Column name.'), { error: 'must be a list of column names' }).min(1, { error: 'must list at least one column' }).describe(description)
+  z.array(fieldPathText('Column name.'), { error: 'must be a list of column names or field paths' }).min(1, { error: 'must list at least one column' }).describe(description)
 
-const nonEmptyRecord = <T extends z.ZodType>(value: T, description: string) =>
+/** A record key that names a field to read: a plain name or a path (api/field-path.ts). */
+const fieldPathKey = z.string().superRefine((s, ctx) => {
+  const p = parseFieldPath(s)
+  if ('error' in p) ctx.addIssue({ code: 'custom', input: s, message: `key "${s}": field path ${p.error}: must be ${FIELD_PATH_HELP}` })
+})
+
+/** A bad record key's own message (zod wraps it in an invalid_key issue). */
+function firstMessage(iss: { issues?: readonly { message: string }[] }): string {
+  return iss.issues?.[0]?.message ?? 'invalid key'
+}
+
+const nonEmptyRecord = <T extends z.ZodType>(value: T, description: string, key: z.ZodType<string> = z.string().min(1, { error: 'keys must be non-empty' })) =>
   z
-    .record(z.string().min(1, { error: 'keys must be non-empty' }), value, { error: 'must be an object' })
+    .record(key, value, { error: (iss) => (iss.code === 'invalid_key' ? firstMessage(iss) : 'must be an object') })
     .refine((r) => Object.keys(r).length > 0, { error: 'must have at least one entry' })
     .describe(description)
 
@@ -23,7 +35,7 @@ const filterOps = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'isnull', 'notnul
 export const filterStepSchema = strictObject(
   {
     type: z.literal('filter'),
-    field: text('Field compared.'),
+    field: fieldPathText('Field compared.'),
     op: lenientEnum(filterOps, 'Comparison.', { '=': 'eq', '==': 'eq', '!=': 'ne', '<>': 'ne', '>': 'gt', '>=': 'gte', '<': 'lt', '<=': 'lte', null: 'isnull', notnull: 'notnull' }),
     value: z.unknown().describe('Value compared against (a list for "in"; absent for isnull/notnull).').optional(),
   },
@@ -51,14 +63,14 @@ export const aggregateStepSchema = strictObject(
   {
     type: z.literal('aggregate'),
     groupBy: z
-      .array(text('Column name.'), { error: 'must be a list of column names' })
-      .describe('Grouping columns (default none); with window_start when windowed they key the result table (load.upsertKeys).')
+      .array(fieldPathText('Column name.'), { error: 'must be a list of column names' })
+      .describe('Grouping columns (default none); with window_start when windowed they key the result table (load.upsertKeys). A path\'s group column is named by the path as written: rename the field first for another name.')
       .default([]),
     aggregations: nonEmptyRecord(
       strictObject(
         {
           fn: lenientEnum(['count', 'sum', 'min', 'max', 'avg'], 'Aggregate function.', { average: 'avg', mean: 'avg' }),
-          field: text('Input field (not needed for count).').optional(),
+          field: fieldPathText('Input field (not needed for count).').optional(),
         },
         'One output column.',
       ).check(
@@ -78,7 +90,7 @@ export const aggregateStepSchema = strictObject(
 export const deduplicateStepSchema = strictObject(
   {
     type: z.literal('deduplicate'),
-    keys: z.array(text('Column name.'), { error: 'must be a list of column names' }).min(1, { error: 'must list at least one column' }).describe('Columns whose values identify a duplicate.'),
+    keys: z.array(fieldPathText('Column name.'), { error: 'must be a list of column names' }).min(1, { error: 'must list at least one column' }).describe('Columns whose values identify a duplicate.'),
     withinWatermark: lenientBool("Spark's dropDuplicatesWithinWatermark: a key is remembered until the watermark passes its first event time plus the watermark delay (needs streamingConfigJson.watermark).").optional(),
     stateTimeout: duration('Forget a key after it has been idle this long in processing time, e.g. "1 hour" (default: streamingConfigJson.stateTimeout).', { positive: true }).optional(),
     onDuplicate: lenientEnum(['filter', 'dlq'], 'What a duplicate becomes: "filter" (default) counts it as filtered; "dlq" sends it to the DLQ with RECORD_DUPLICATE, so every repeat can be looked at.').optional(),
@@ -93,8 +105,11 @@ export const deduplicateStepSchema = strictObject(
 export const transformStepSchema = z.discriminatedUnion(
   'type',
   [
-    strictObject({ type: z.literal('select'), columns: columnList('Columns kept, in order.') }, 'Keep only the listed columns.'),
-    strictObject({ type: z.literal('rename'), mapping: nonEmptyRecord(text('New name.'), 'Old name -> new name.') }, 'Rename columns.'),
+    strictObject({ type: z.literal('select'), columns: columnList('Columns kept, in order; a field path keeps the nested value as a column named by the path as written (rename it next).') }, 'Keep only the listed columns.'),
+    strictObject(
+      { type: z.literal('rename'), mapping: nonEmptyRecord(text('New name.'), 'Old name (or field path) -> new name; a path copies the nested value out and leaves its object as it is.', fieldPathKey) },
+      'Rename columns.',
+    ),
     filterStepSchema,
     strictObject(
       {
@@ -110,7 +125,8 @@ export const transformStepSchema = z.discriminatedUnion(
             bool: 'boolean',
             jsonb: 'json',
           }),
-          'Column -> target type.',
+          'Column (or field path: the nested value is converted in place) -> target type.',
+          fieldPathKey,
         ),
       },
       'Convert column types.',

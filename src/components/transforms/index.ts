@@ -6,9 +6,11 @@
  * transforms identically. The aggregate step is not a row step: `splitSteps` hands it to the
  * engine, which applies it to a whole batch (src/engine/aggregate.ts).
  */
+import { isPlainName, rootField } from '../../api/field-path.ts'
 import type { RowValues } from '../../api/record.ts'
 import { SluiceError } from '../../errors.ts'
 import { castTransform } from './cast/transform.ts'
+import { columnMappingTransform } from './column-mapping.ts'
 import type { TransformStep } from './config.ts'
 import { filterTransform } from './filter/transform.ts'
 import { renameTransform } from './rename/transform.ts'
@@ -50,9 +52,13 @@ export function splitSteps(steps: readonly TransformStep[]): { rowSteps: Transfo
   return { rowSteps: [...steps], aggregate: null, deduplicate: null }
 }
 
-/** Compiles the steps, in order, into one function; no steps is the identity. */
-export function composeTransforms(steps: readonly TransformStep[]): RowTransform {
+/**
+ * Compiles the steps, in order, into one function; no steps is the identity. The load's
+ * `columnMapping`, when given, runs after them (column-mapping.ts).
+ */
+export function composeTransforms(steps: readonly TransformStep[], columnMapping?: Readonly<Record<string, string>>): RowTransform {
   const compiled = steps.map(compileStep)
+  if (columnMapping !== undefined) compiled.push(columnMappingTransform(columnMapping))
   if (compiled.length === 1) return compiled[0] as RowTransform
   return (values) => {
     let current: RowValues | null = values
@@ -66,9 +72,19 @@ export function composeTransforms(steps: readonly TransformStep[]): RowTransform
 
 /**
  * The field names the steps read (select, rename sources, filter, cast, aggregate group, input and
- * window columns): the engine adds a record metadata field only when something reads it.
+ * window columns), for a path both its text (a top-level field of that name wins) and the field it
+ * starts from: the engine adds a record metadata field only when something reads it.
  */
 export function fieldsRead(steps: readonly TransformStep[]): string[] {
+  return withRoots(namesRead(steps))
+}
+
+/** Each name, and after a path the top-level field it starts from (`headers.trace` reads `headers`). */
+export function withRoots(names: readonly string[]): string[] {
+  return names.flatMap((n) => (isPlainName(n) ? [n] : [n, rootField(n)]))
+}
+
+function namesRead(steps: readonly TransformStep[]): string[] {
   const out: string[] = []
   for (const step of steps) {
     switch (step.type) {

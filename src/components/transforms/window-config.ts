@@ -5,7 +5,7 @@
  */
 import * as z from 'zod'
 import { durationHelp, durationPattern, parseDuration } from '../../config/duration.ts'
-import { always, duration, interpolationSchema, strictObject, text } from '../../config/lenient.ts'
+import { always, duration, fieldPathText, interpolationSchema, strictObject } from '../../config/lenient.ts'
 import { type WindowSpec, windowSpecProblem } from '../../engine/state/windows.ts'
 
 /** A duration that may be negative ("-2 minutes"): Spark's window startTime. */
@@ -28,7 +28,7 @@ export function signedDuration(description: string) {
 
 export const windowSchema = strictObject(
   {
-    column: text('Event-time column (the watermark column when there is a watermark).'),
+    column: fieldPathText('Event-time column (the watermark column when there is a watermark).'),
     duration: duration('Window length, e.g. "5 minutes".', { positive: true }),
     slide: duration('Distance between window starts for sliding windows, at most the duration (default: the duration, tumbling); a record is in every window that covers it.', { positive: true }).optional(),
     startTime: signedDuration('Offset of the window starts from the epoch, e.g. "2 minutes" or "-2 minutes"; its absolute value must be less than the slide (default 0).').optional(),
@@ -46,7 +46,7 @@ export const windowSchema = strictObject(
 
 export const sessionSchema = strictObject(
   {
-    column: text('Event-time column (the watermark column when there is a watermark).'),
+    column: fieldPathText('Event-time column (the watermark column when there is a watermark).'),
     gap: duration('Inactivity gap that closes a session, e.g. "10 minutes".', { positive: true }),
   },
   "Session window as Spark's session_window(column, gap): each event opens [t, t + gap); overlapping or touching sessions of a group merge. Adds window_start and window_end columns.",

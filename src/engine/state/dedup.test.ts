@@ -9,10 +9,12 @@ const at = (hhmm: string): number => Date.parse(`2026-01-01T${hhmm}:00Z`)
 const hm = (ms: number): string => new Date(ms).toISOString().slice(11, 16)
 
 test('dedup keys are canonical JSON of the key columns, missing as null, exact numbers verbatim', () => {
-  assert.equal(dedupKey({ id: 1, src: 'a', x: 9 }, ['id', 'src']), '[1,"a"]')
-  assert.equal(dedupKey({ id: exactNumber('9007199254740993') }, ['id', 'other']), '[9007199254740993,null]')
-  assert.notEqual(dedupKey({ id: 1 }, ['id']), dedupKey({ id: '1' }, ['id']))
-  assert.equal(dedupKey({ id: null }, ['id']), dedupKey({}, ['id']))
+  const key = (values: Record<string, unknown>, keys: string[]): string => dedupKey(values, keys)
+  assert.equal(key({ id: 1, src: 'a', x: 9 }, ['id', 'src']), '[1,"a"]')
+  assert.equal(key({ id: exactNumber('9007199254740993') }, ['id', 'other']), '[9007199254740993,null]')
+  assert.notEqual(key({ id: 1 }, ['id']), key({ id: '1' }, ['id']))
+  assert.equal(key({ id: null }, ['id']), key({}, ['id']))
+  assert.equal(key({ order: { id: 7 }, 'order.src': 'b' }, ['order.id', 'order.src']), '[7,"b"]')
 })
 
 test('withinWatermark, batch by batch (10 minute delay): late first, then duplicates in and across batches, keys kept until watermark >= event time + delay', () => {

@@ -19,7 +19,8 @@
  *   as Spark: a key with data in the batch was just renewed, so it never times out in that batch).
  */
 import { SluiceError } from '../../errors.ts'
-import { type Row, type RowValues, fieldOf } from '../../api/record.ts'
+import { fieldAt } from '../../api/field-path.ts'
+import type { Row, RowValues } from '../../api/record.ts'
 import type { DeadLetter } from '../../api/writer.ts'
 import { isEventLate } from './lateness.ts'
 
@@ -30,7 +31,7 @@ export type DedupSpec =
 /** The dedup key of a row: its key columns' values as canonical JSON (the same text on every worker). */
 export function dedupKey(values: Readonly<RowValues>, keys: readonly string[]): string {
   return JSON.stringify(
-    keys.map((k) => fieldOf(values, k) ?? null),
+    keys.map((k) => fieldAt(values, k) ?? null),
     (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v),
   )
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { exactNumber, isExactNumber, parseJson } from '../exact-number.ts'
 import { foldWindowedBatch, type TimedRow } from './fold-batch.ts'
-import { type AggregationSpec, type GroupState, parseGroupKeyText, emptyGroupState, foldRow, groupKeyText, groupStateFromJson, groupStateToJson, mergeGroupStates, mergeStateMaps, stateKey, stateRow } from './group-state.ts'
+import { type AggregationSpec, type GroupState, parseGroupKeyText, emptyGroupState, foldRow, groupKeyText, groupValues, groupStateFromJson, groupStateToJson, mergeGroupStates, mergeStateMaps, stateKey, stateRow } from './group-state.ts'
 
 const AGGS: AggregationSpec[] = [
   { name: 'n', fn: 'count' },
@@ -85,4 +85,12 @@ test('two workers: partitions folded separately, in any assignment, merge to the
     }
     assert.deepEqual(toJson(store), whole)
   }
+})
+
+test('group values and folded inputs may be field paths (append mode and sessions read them per row)', () => {
+  const row = { order: { customer: 'a', total: 5 }, 'x.y': 'literal', x: { y: 'nested' } }
+  assert.deepEqual(groupValues(row, ['order.customer', 'x.y', 'order.none']), ['a', 'literal', undefined])
+  const aggregations: AggregationSpec[] = [{ name: 'total', fn: 'sum', field: 'order.total' }]
+  const folded = foldRow(emptyGroupState(['a'], null, aggregations), row, aggregations)
+  assert.deepEqual(stateRow(folded, ['customer'], aggregations), { customer: 'a', total: '5' })
 })

@@ -9,7 +9,8 @@
  * partition built on one worker and the state it builds after moving to another merge correctly.
  */
 import { SluiceError } from '../../errors.ts'
-import { type RowValues, fieldOf } from '../../api/record.ts'
+import { fieldAt } from '../../api/field-path.ts'
+import type { RowValues } from '../../api/record.ts'
 import { isExactNumber, parseJson } from '../exact-number.ts'
 import { type AggregateFn, type Partial, type PartialJson, emptyPartial, foldValue, mergePartial, partialFromJson, partialResult, partialToJson } from './partial.ts'
 import { type TimeWindow, parseWindowKey, windowKey } from './windows.ts'
@@ -68,7 +69,7 @@ export function stateKey(group: readonly unknown[], window: TimeWindow | null): 
 
 /** The group values of a row, in groupBy order (undefined for a missing field). */
 export function groupValues(values: Readonly<RowValues>, groupBy: readonly string[]): unknown[] {
-  return groupBy.map((g) => fieldOf(values, g))
+  return groupBy.map((g) => fieldAt(values, g))
 }
 
 /** A state with nothing folded in. */
@@ -80,7 +81,7 @@ export function emptyGroupState(group: readonly unknown[], window: TimeWindow | 
 export function foldRow(state: GroupState, values: Readonly<RowValues>, aggregations: readonly AggregationSpec[]): GroupState {
   const partials = state.partials.map((p, i) => {
     const a = aggregations[i] as AggregationSpec
-    const v = a.field === undefined ? undefined : fieldOf(values, a.field)
+    const v = a.field === undefined ? undefined : fieldAt(values, a.field)
     return foldValue(p, v, a.field === undefined || (v !== undefined && v !== null))
   })
   return { ...state, partials }

@@ -4,7 +4,7 @@
  * `embedded: true` for the in-process database.
  */
 import * as z from 'zod'
-import { always, lenientBool, lenientEnum, lenientInt, strictObject, text } from '../../../config/lenient.ts'
+import { always, fieldPathText, lenientBool, lenientEnum, lenientInt, strictObject, text } from '../../../config/lenient.ts'
 import type { PostgresConnectionParams, PostgresLoadConfig } from '../../../config/types.ts'
 import { SSL_MODES, urlSslMode } from './tls.ts'
 import { parseQualified } from './sql/quote.ts'
@@ -70,6 +70,11 @@ export const postgresLoadSchema = strictObject(
         }
         return keys
       })
+      .optional(),
+    columnMapping: z
+      .record(z.string().min(1, { error: 'column names must be non-empty' }), fieldPathText('The record field the column is filled from.'), { error: 'must be an object of column -> field path' })
+      .refine((r) => Object.keys(r).length > 0, { error: 'must have at least one entry' })
+      .describe('Table column -> the record field or field path it is filled from, e.g. { "customer_city": "customer.address.city", "first_sku": "items[0].sku" }: nested JSON flattened into columns. A path that does not resolve is NULL (or the column default), as a missing field; the columns not listed map by name as without it. Applied after the transform steps; not with an aggregate step.')
       .optional(),
     autoCreateTable: lenientBool('Create the batch tracker (and the table when a schema is named) when absent (default true).').default(true),
     deleteOnTombstone: lenientBool('Delete the row of a Kafka tombstone (null value) by key; upsert only (default false).').default(false),

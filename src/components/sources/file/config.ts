@@ -4,6 +4,7 @@
  */
 import * as z from 'zod'
 import { always, lenientBool, lenientEnum, lenientInt, strictObject, text } from '../../../config/lenient.ts'
+import { type ValueEnvelope, envelopeSchema } from '../value-envelope.ts'
 
 /** The parsed `extract` of a file source. */
 export type FileExtractConfig = {
@@ -18,6 +19,8 @@ export type FileExtractConfig = {
   /** Quiet time (ms) before a file counts as complete: its size and mtime must not change for this long. */
   stableMs: number
   schemaName?: string
+  /** NDJSON lines in Kafka Connect's JsonConverter envelope (`connect`) or not (absent, `none`). */
+  envelope?: ValueEnvelope
 }
 
 export const csvOptionsSchema = strictObject(
@@ -46,12 +49,16 @@ export const fileExtractSchema = strictObject(
     csv: csvOptionsSchema.default({ header: true, delimiter: ',' }),
     stableMs: lenientInt({ min: 0 }, 'A file is read once it has not been modified for this many milliseconds (default 1000); 0 for files renamed into place.').default(1000),
     schemaName: text('Name of the record schema in schemaDir.').optional(),
+    envelope: envelopeSchema.optional(),
   },
   'File source: a directory of NDJSON or CSV files.',
 ).check(
   z.superRefine((v, ctx) => {
     if (v.cleanSource === 'archive' && v.sourceArchiveDir === undefined) {
       ctx.addIssue({ code: 'custom', path: ['sourceArchiveDir'], input: undefined, message: 'required when cleanSource is archive: the folder processed files move to' })
+    }
+    if (v.envelope === 'connect' && v.format === 'csv') {
+      ctx.addIssue({ code: 'custom', path: ['envelope'], input: v.envelope, message: 'the Kafka Connect envelope is JSON: only with format json' })
     }
     if (v.cleanSource !== 'archive' && v.sourceArchiveDir !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['sourceArchiveDir'], input: v.sourceArchiveDir, message: 'only used when cleanSource is archive' })

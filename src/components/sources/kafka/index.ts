@@ -4,6 +4,7 @@
 import type { SourceDefinition } from '../../../api/component.ts'
 import { type KafkaExtractConfig, kafkaExtractSchema } from './config.ts'
 import { KafkaSource } from './source.ts'
+import { envelopeNote } from '../value-envelope.ts'
 
 export { KafkaSource, type KafkaSourceOptions } from './source.ts'
 export type { KafkaLogin } from './options.ts'
@@ -22,11 +23,12 @@ export const kafkaSource: SourceDefinition<KafkaExtractConfig> = {
     const offsets = typeof p.startingOffsets === 'string' ? p.startingOffsets : 'per-partition offsets'
     const protocol = p['kafka.security.protocol'] ?? 'PLAINTEXT'
     const sasl = protocol.startsWith('SASL_') || p['kafka.sasl.mechanism'] !== undefined ? ` ${p['kafka.sasl.mechanism'] ?? 'PLAIN'}` : ''
-    return `kafka ${what} from ${p['kafka.bootstrap.servers']} (${protocol}${sasl}), startingOffsets ${offsets}`
+    return `kafka ${what} from ${p['kafka.bootstrap.servers']} (${protocol}${sasl}), startingOffsets ${offsets}${envelopeNote(e.envelope)}`
   },
   // Spark's per-source options, which win over the streaming section's.
   readLimits: (e) => ({ maxRecords: e.connectionParams.maxOffsetsPerTrigger, maxBytes: e.connectionParams.maxBytesPerTrigger }),
   metadata: 'kafka',
+  envelope: (e) => e.envelope ?? 'none',
   create(config, ctx) {
     return new KafkaSource(config, ctx)
   },

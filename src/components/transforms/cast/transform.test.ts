@@ -79,3 +79,14 @@ test('exact numbers (too long for a double) stay exact through cast', () => {
   const j = cast('json', '{"n": 9007199254740993}') as Record<string, unknown>
   assert.ok(isExactNumber(j.n) && j.n.rawJSON === '9007199254740993')
 })
+
+test('a field path casts the nested value in place without changing the input', () => {
+  const t = castTransform({ type: 'cast', columns: { 'order.total': 'float', 'order.lines[0].qty': 'int', 'order.none': 'int', 'a.b': 'int' } })
+  const row = { order: { total: '9.5', lines: [{ qty: '2' }, { qty: '3' }] }, 'a.b': '7', a: { b: 'x' } }
+  assert.deepEqual(t(row), { order: { total: 9.5, lines: [{ qty: 2 }, { qty: '3' }] }, 'a.b': 7, a: { b: 'x' } })
+  assert.deepEqual(row.order, { total: '9.5', lines: [{ qty: '2' }, { qty: '3' }] })
+  assert.throws(
+    () => castTransform({ type: 'cast', columns: { 'order.total': 'int' } })({ order: { total: 'abc' } }),
+    (err) => isSluiceError(err, 'RECORD_TRANSFORM') && /column "order.total"/.test(err.message),
+  )
+})

@@ -12,7 +12,8 @@
  *   read as UTC when it names no zone (so the result does not depend on the machine's zone);
  * - json: a structured value; strings are parsed as JSON text, other values are kept.
  */
-import { type RowValues, setField } from '../../../api/record.ts'
+import { fieldGetter, fieldPath, setAtPath } from '../../../api/field-path.ts'
+import type { RowValues } from '../../../api/record.ts'
 import { SluiceError } from '../../../errors.ts'
 import type { TransformStep } from '../config.ts'
 import { decimalText, toDecimal } from '../../../engine/decimal.ts'
@@ -23,12 +24,15 @@ export type CastType = CastStep['columns'][string]
 
 /** Compiles a cast step. */
 export function castTransform(step: CastStep): (values: RowValues) => RowValues {
-  const casts = Object.entries(step.columns).map(([column, type]) => [column, type, CONVERTERS[type]] as const)
+  // A path (`order.total`) converts the nested value in place: the objects on the way are copied.
+  const casts = Object.entries(step.columns).map(([column, type]) => {
+    const path = fieldPath(column)
+    return [column, type, CONVERTERS[type], fieldGetter(path), path] as const
+  })
   return (values) => {
     const out: RowValues = { ...values }
-    for (const [column, type, convert] of casts) {
-      if (!Object.hasOwn(out, column)) continue
-      const v = out[column]
+    for (const [column, type, convert, get, path] of casts) {
+      const v = get(out)
       if (v === null || v === undefined) continue
       const converted = convert(v)
       if (converted === FAIL) {
@@ -36,7 +40,7 @@ export function castTransform(step: CastStep): (values: RowValues) => RowValues 
           details: { column, type },
         })
       }
-      setField(out, column, converted)
+      setAtPath(out, path, converted)
     }
     return out
   }

@@ -73,3 +73,11 @@ test('numbers too long for a double compare exactly', () => {
   // A long numeric string (CSV) against a plain number compares exactly too.
   assert.equal(keep('gt', 9007199254740992, { x: '9007199254740993' }), true)
 })
+
+test('filter on a field path; a path that does not resolve is a missing field', () => {
+  assert.equal(keep('gt', 10, { order: { total: 11 } }, 'order.total'), true)
+  assert.equal(keep('eq', 'S2', { items: [{ sku: 'S1' }, { sku: 'S2' }] }, 'items[1].sku'), true)
+  assert.equal(keep('isnull', undefined, { order: {} }, 'order.total'), true)
+  assert.equal(keep('ne', 1, { order: 5 }, 'order.total'), false)
+  assert.equal(keep('eq', 'literal', { 'a.b': 'literal', a: { b: 'nested' } }, 'a.b'), true)
+})

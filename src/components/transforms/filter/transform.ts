@@ -11,6 +11,7 @@
  *   it names no zone).
  * Anything else does not compare: `eq`, `gt`... fail and `ne` holds.
  */
+import { fieldGetter } from '../../../api/field-path.ts'
 import type { RowValues } from '../../../api/record.ts'
 import { SluiceError } from '../../../errors.ts'
 import type { TransformStep } from '../config.ts'
@@ -23,7 +24,8 @@ export type FilterStep = Extract<TransformStep, { type: 'filter' }>
 /** Compiles a filter step into a predicate (true = keep). */
 export function filterTransform(step: FilterStep): (values: RowValues) => boolean {
   const { field, op, value } = step
-  const get = (values: RowValues): unknown => (Object.hasOwn(values, field) ? values[field] : undefined)
+  // A plain name reads as fieldOf; a path (`order.total`) is parsed once, here.
+  const get = fieldGetter(field)
   const isNull = (v: unknown): boolean => v === null || v === undefined
   switch (op) {
     case 'isnull':

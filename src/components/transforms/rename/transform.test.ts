@@ -15,3 +15,10 @@ test('a renamed column replaces one with the new name; swaps work; "constructor"
   assert.deepEqual(renameTransform({ type: 'rename', mapping: { a: 'b', b: 'a' } })({ a: 1, b: 2 }), { a: 2, b: 1 })
   assert.deepEqual(renameTransform({ type: 'rename', mapping: { x: 'y' } })({ constructor: 1 }), { constructor: 1 })
 })
+
+test('a path copies the nested value out and leaves its object; a literal dotted key is renamed as any field', () => {
+  const rename = renameTransform({ type: 'rename', mapping: { 'customer.address.city': 'city', 'items[1].sku': 'second_sku', 'a.b': 'ab' } })
+  const row = { customer: { address: { city: 'Oslo' } }, items: [{ sku: 'S1' }, { sku: 'S2' }], 'a.b': 'literal', a: { b: 'nested' } }
+  assert.deepEqual(rename(row), { customer: { address: { city: 'Oslo' } }, items: [{ sku: 'S1' }, { sku: 'S2' }], a: { b: 'nested' }, city: 'Oslo', second_sku: 'S2', ab: 'literal' })
+  assert.deepEqual(rename({ customer: {} }), { customer: {} }, 'a path that does not resolve adds nothing')
+})

@@ -1,0 +1,29 @@
+/**
+ * What the record path takes from a pipeline config, in one place for `run` (assemble.ts), `sluice
+ * test` (dry-run.ts) and `sluice dlq replay` (dlq-replay-path.ts), so the three treat a record alike:
+ * the per-row transform (the row steps, then the load's columnMapping), the fields something reads
+ * (for the record metadata), and the envelope the source's values are in.
+ */
+import type { ValueEnvelope } from '../api/source.ts'
+import { sourceFor } from '../components/registry.ts'
+import { type RowTransform, composeTransforms, fieldsRead, splitSteps, withRoots } from '../components/transforms/index.ts'
+import type { PipelineConfig } from '../config/index.ts'
+
+/** The row steps and the column mapping composed, or null when there are neither. */
+export function rowTransform(config: PipelineConfig): RowTransform | null {
+  const { rowSteps } = splitSteps(config.transform)
+  const mapping = config.load.columnMapping
+  return rowSteps.length > 0 || mapping !== undefined ? composeTransforms(rowSteps, mapping) : null
+}
+
+/** The fields the steps, the watermark, the column mapping and the upsert keys read. */
+export function fieldsReferenced(config: PipelineConfig): string[] {
+  const watermark = config.streamingConfigJson?.watermark
+  const paths = [...(watermark ? [watermark.eventTimeColumn] : []), ...Object.values(config.load.columnMapping ?? {})]
+  return [...fieldsRead(config.transform), ...withRoots(paths), ...(config.load.upsertKeys ?? [])]
+}
+
+/** The envelope the source's JSON values are in (extract.envelope), `none` for a source without one. */
+export function valueEnvelope(config: PipelineConfig): ValueEnvelope {
+  return sourceFor(config.extract).envelope?.(config.extract) ?? 'none'
+}
