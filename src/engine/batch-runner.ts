@@ -260,6 +260,8 @@ export class BatchRunner<Tx = unknown> {
     const claims = { ...(dedup === null ? {} : { dedup: dedup.claim }), ...(windowed === null ? {} : { windows: windowed.claim }) }
     const write = await this.withRetry(planned.batchId, () => commitBatch(o.commit, { mark, table, dead, late: routedLate, onRejected, ...claims }), signal)
     const durationMs = now() - started
+    // Late records the window state found (a window closed by another commit since the read).
+    if (o.lateStrategy === 'loganddrop') for (const l of write.windows?.late ?? []) log.warn({ topic: l.record.topic, partition: l.record.partitionNumber, offset: l.record.offset, reason: l.reason }, 'late record dropped')
     const rejectedByCode: Record<string, number> = {}
     let rejectedRecords = 0
     for (const r of write.rejected) {
