@@ -17,8 +17,8 @@ export interface StoredWindow {
 
 export interface WindowState<Tx> {
   /**
-   * The pipeline's committed watermark, locked until the transaction ends: no other worker's
-   * batch can close windows between this read and this batch's commit.
+   * Takes the pipeline's window lock until the transaction ends (no other worker's batch can merge
+   * or close windows between this call and this batch's commit), then reads the committed watermark.
    */
   lockWatermark(tx: Tx, pipelineId: string): Promise<number | null>
   /** The stored states of these keys (absent: none), locked until the transaction ends. */

@@ -168,6 +168,8 @@ export interface MemoryTx {
   readonly state: Map<string, number | null>
   /** Window state written by the transaction (scope|key -> window; null: closed), applied at commit. */
   readonly windows: Map<string, StoredWindow | null>
+  /** Releases the pipeline's window lock (taken by lockWatermark) when the transaction ends. */
+  unlock?: () => void
 }
 
 /**
@@ -231,10 +233,17 @@ export class MemorySink {
       // A shared pipeline's id is the next of the store's (taken inside the "transaction").
       const batchId = mark.shared ? (this.tracker.size === 0 ? 0 : Math.max(...this.tracker.keys()) + 1) : mark.batchId
       const tx: MemoryTx = { rows: [], side: {}, merges: [], deletes: [], state: new Map(), windows: new Map() }
-      const value = await work(tx, async () => batchId)
-      // The watermark the batch commits, for settle; stored only when everything succeeded.
-      const watermarkMs = mark.exactlyOnce ? this.#nextWatermark(mark) : this.watermarkMs
-      if (mark.exactlyOnce && settle) await settle(tx, batchId, watermarkMs)
+      let watermarkMs: number | null
+      let value: T
+      try {
+        value = await work(tx, async () => batchId)
+        // The watermark the batch commits, for settle; stored only when everything succeeded.
+        watermarkMs = mark.exactlyOnce ? this.#nextWatermark(mark) : this.watermarkMs
+        if (mark.exactlyOnce && settle) await settle(tx, batchId, watermarkMs)
+      } catch (err) {
+        tx.unlock?.()
+        throw err
+      }
       this.#apply(tx)
       for (const [table, rows] of Object.entries(tx.side)) (this.side[table] ??= []).push(...rows)
       this.merges.push(...tx.merges)
@@ -252,6 +261,7 @@ export class MemorySink {
         this.watermarkMs = watermarkMs
         for (const [p, e] of this.#pendingEventTimes) this.eventTimes.set(p, e)
       }
+      tx.unlock?.()
       if (this.loseNextCommitReply) {
         this.loseNextCommitReply = false
         throw new SluiceError('SINK_UNAVAILABLE', 'connection lost while waiting for the COMMIT reply')
@@ -362,6 +372,9 @@ export class MemorySink {
     }
   })(this)
 
+  /** The pipeline's window lock: resolved when the transaction holding it ends. */
+  windowLock: Promise<void> = Promise.resolve()
+
   /** Committed window state: `<pipeline>|<step>|<key>` -> the open window. */
   readonly windowStates = new Map<string, StoredWindow>()
 
@@ -375,7 +388,17 @@ export class MemorySink {
       return [...keys].map((k) => current(tx, k)).filter((w): w is StoredWindow => w !== undefined)
     }
     return {
-      lockWatermark: async () => sink.watermarkMs,
+      lockWatermark: async (tx) => {
+        // As the store's advisory lock: one transaction at a time does window work, until it ends.
+        if (tx.unlock === undefined) {
+          const previous = sink.windowLock
+          let release: () => void = () => {}
+          sink.windowLock = new Promise<void>((resolve) => (release = resolve))
+          tx.unlock = release
+          await previous
+        }
+        return sink.watermarkMs
+      },
       load: async (tx, scope, keys) => {
         const out = new Map<string, unknown>()
         for (const key of keys) {

@@ -6,7 +6,7 @@
  * transaction, so a crash or a replay neither loses nor double-counts a record.
  *
  * Inside one batch transaction (commit.ts):
- *   1. lock the pipeline's committed watermark P (every worker's window work of the pipeline waits
+ *   1. take the pipeline's window lock and read the committed watermark P (every worker's window work of the pipeline waits
  *      here until this batch commits);
  *   2. fold the batch's rows under max(applied, P): input for a window that an earlier commit
  *      closed is late (a worker whose read applied an older watermark, e.g. a read-ahead, must not

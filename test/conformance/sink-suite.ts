@@ -434,6 +434,41 @@ export function storeConformanceSuite<Tx>(harness: StoreHarness<Tx>): void {
       void commit
     }))
 
+  test(name("window state: two batches' window work runs one after the other, the second sees the first's state"), () =>
+    withFixture(append, async (f) => {
+      const w = windowsOf(f)
+      let locked: () => void = () => {}
+      const firstLocked = new Promise<void>((resolve) => (locked = resolve))
+      let release: () => void = () => {}
+      const gate = new Promise<void>((resolve) => (release = resolve))
+      const order: string[] = []
+      const first = f.parts.store.commit(batch(1, [], { start: {}, end: { 't/0': '100' } }).mark, async (tx) => {
+        await w.lockWatermark(tx, PIPELINE)
+        order.push('first locked')
+        locked()
+        await gate
+        await w.save(tx, scope, [win('k', 1000, 1)])
+        order.push('first saved')
+      })
+      await firstLocked
+      const second = f.parts.store.commit(batch(2, [], { start: {}, end: { 't/1': '100' } }).mark, async (tx) => {
+        await w.lockWatermark(tx, PIPELINE)
+        order.push('second locked')
+        const had = await w.load(tx, scope, ['k'])
+        const n = (had.get('k') as { partials: { n: number }[] } | undefined)?.partials[0]?.n ?? 0
+        await w.save(tx, scope, [win('k', 1000, n + 1)])
+      })
+      // Give the second transaction time to reach the lock before the first goes on.
+      await new Promise((r) => setTimeout(r, 200))
+      release()
+      const outcomes = await Promise.all([first, second])
+      assert.deepEqual(outcomes.map((o) => o.status), ['committed', 'committed'])
+      assert.deepEqual(order, ['first locked', 'first saved', 'second locked'])
+      const r = await f.parts.store.commit(batch(3, [], { start: { 't/0': '100' }, end: { 't/0': '200' } }).mark, async (tx) => w.load(tx, scope, ['k']))
+      assert.ok(r.status === 'committed')
+      assert.equal((r.value.get('k') as { partials: { n: number }[] }).partials[0]?.n, 2, 'neither partial was lost')
+    }))
+
   test(name("window state: a group's sessions load by key prefix, merged ones are deleted, and a session's expiry closes it"), () =>
     withFixture(append, async (f) => {
       const w = windowsOf(f)

@@ -24,7 +24,9 @@ function storedWindow(row: StoredRow): StoredWindow {
 
 export class PostgresWindowState implements WindowState<PgBatchTx> {
   async lockWatermark(tx: PgBatchTx, pipelineId: string): Promise<number | null> {
-    const r = await tx.session.query<{ watermark_ms: string | null }>(sqlText('window-state-lock', quoteIdent(tx.schema)), [pipelineId])
+    await tx.session.query(sqlText('window-state-lock', quoteIdent(tx.schema)), [`${tx.schema}.${pipelineId}`])
+    // A statement of its own: its snapshot is taken after the lock, so it sees the commit that released it.
+    const r = await tx.session.query<{ watermark_ms: string | null }>(sqlText('window-state-watermark', quoteIdent(tx.schema)), [pipelineId])
     const w = r.rows[0]?.watermark_ms
     return w === undefined || w === null ? null : Number(w)
   }

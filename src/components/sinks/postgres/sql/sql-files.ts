@@ -27,6 +27,7 @@ export type SqlFile =
   | 'keyed-state-evict'
   | 'keyed-state-forget'
   | 'window-state-lock'
+  | 'window-state-watermark'
   | 'window-state-load'
   | 'window-state-save'
   | 'window-state-close'

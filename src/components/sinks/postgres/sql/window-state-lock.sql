@@ -1,5 +1,7 @@
--- The pipeline's committed watermark, read and locked by a batch of an append-mode aggregate: the
--- row lock serializes the window-state work of every worker of the pipeline until COMMIT, so no
--- other batch closes or merges a window between this batch's read of its states and its commit.
--- $1 pipeline_id
-SELECT watermark_ms::text AS watermark_ms FROM {{schema}}.sluice_pipeline_state WHERE pipeline_id = $1::varchar FOR UPDATE
+-- Serializes the window-state work of every worker of a pipeline until this transaction ends. A
+-- transaction-level advisory lock, not a row lock: the pipeline-state row does not exist before the
+-- first commit, and two workers' first batches must not both merge a new window. Key: 0x534C5557
+-- ("SLUW") and a hash of "<schema>.<pipelineId>" (the run lock uses "SLUC"). The watermark is read
+-- by the next statement (window-state-watermark.sql), whose snapshot is taken after the lock.
+-- $1 "<schema>.<pipelineId>"
+SELECT pg_advisory_xact_lock(1397511511, hashtext($1::text))
