@@ -7,7 +7,7 @@
  */
 import { hostname } from 'node:os'
 import { type Logger, nullLogger } from '../api/component.ts'
-import { describeTarget, type ResetTarget } from '../api/reset.ts'
+import { type PositionMoves, describeTarget, type ResetTarget } from '../api/reset.ts'
 import { sourceFor } from '../components/registry.ts'
 import { classifyError, embeddedInUse, resetPositions, type ResetOutcome } from '../components/sinks/postgres/index.ts'
 import type { PipelineConfig } from '../config/index.ts'
@@ -30,6 +30,28 @@ export interface ResetReport extends ResetOutcome {
   readonly target: string
   readonly database: string
   readonly dryRun: boolean
+}
+
+/**
+ * An aggregate step holds what it folded (totals in the table, or open windows in the window
+ * state): a partition moved back would fold its records a second time, so such a reset is refused.
+ * Moving forward (skipping records) is allowed. A null move forgets the partition (it restarts at
+ * startingOffsets): refused too, unless nothing was stored for it.
+ */
+export function refuseRecount(config: PipelineConfig, stored: Readonly<Record<string, string>>, moves: PositionMoves): PositionMoves {
+  if (!config.transform.some((s) => s.type === 'aggregate')) return moves
+  for (const [partition, to] of Object.entries(moves)) {
+    const from = stored[partition]
+    if (from === undefined) continue
+    const back = to === null || !/^\d+$/.test(to) || !/^\d+$/.test(from) ? to !== from : BigInt(to) < BigInt(from)
+    if (!back) continue
+    throw new SluiceError(
+      'RESET_REFUSED',
+      `pipeline ${config.pipelineId} ends with an aggregate step: moving ${partition} back from ${from} to ${to ?? 'its starting offset'} would fold its records into the totals or windows a second time; reset only forward, or start the aggregate again (a new pipelineId and an empty table)`,
+      { details: { pipelineId: config.pipelineId, partition, from, to } },
+    )
+  }
+  return moves
 }
 
 /** Who runs the reset, for the history row (never a secret): the login name, host and pid. */
@@ -83,7 +105,7 @@ export async function resetPipeline(config: PipelineConfig, baseDir: string, opt
           checkpointLocation: streaming.checkpointLocation,
           createTables: config.load.autoCreateTable,
         },
-        (stored) => resetTo(options.target, stored, signal),
+        async (stored) => refuseRecount(config, stored, await resetTo(options.target, stored, signal)),
       ).catch((err: unknown) => {
         throw classifyError(err, `resetting ${config.pipelineId}`, db.secrets)
       })
