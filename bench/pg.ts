@@ -20,11 +20,14 @@ export function benchPool(): pg.Pool {
   return new pg.Pool({ ...pgEnv, ...(process.env.PGPASSWORD ? { password: process.env.PGPASSWORD } : {}), max: 2 })
 }
 
-/** Creates `schema` with the `events` table (primary key on id when `pk`); flushes dirty pages first so runs start alike. */
-export async function freshSchema(pool: pg.Pool, schema: string, pk: boolean): Promise<void> {
+/**
+ * Creates `schema` with the `events` table (primary key on id when `pk`; none when `events` is
+ * false: the pipeline creates its own table); flushes dirty pages first so runs start alike.
+ */
+export async function freshSchema(pool: pg.Pool, schema: string, pk: boolean, events = true): Promise<void> {
   await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
   await pool.query(`CREATE SCHEMA "${schema}"`)
-  await pool.query(tableDdl(`"${schema}".events`, pk))
+  if (events) await pool.query(tableDdl(`"${schema}".events`, pk))
   await pool.query('CHECKPOINT').catch(() => {})
 }
 
@@ -49,6 +52,12 @@ export async function checkTable(pool: pg.Pool, schema: string, n: number): Prom
   const r = rows[0] as { n: string; d: string; min: string | null; max: string | null }
   const c = { rows: Number(r.n), distinct: Number(r.d), min: Number(r.min ?? -1), max: Number(r.max ?? -1) }
   return { ...c, ok: c.rows === n && c.distinct === n && c.min === 0 && c.max === n - 1 }
+}
+
+/** The records the committed batches of the scenario's pipeline counted (`sum(record_count)` in batch_tracker). */
+export async function trackedRecords(pool: pg.Pool, schema: string): Promise<number> {
+  const { rows } = await pool.query<{ n: string | null }>(`SELECT sum(record_count)::text AS n FROM "${schema}".batch_tracker`)
+  return Number(rows[0]?.n ?? 0)
 }
 
 /** Loads `file` (COPY text) into the scenario's table with `psql \copy`; returns the wall seconds of the psql process. */

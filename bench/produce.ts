@@ -4,7 +4,7 @@
  * reused, so repeated runs measure the pipeline, not the producer.
  */
 import { Admin, Producer } from '@platformatic/kafka'
-import { eventJson } from './events.ts'
+import { type EventShape, PLAIN, eventJson } from './events.ts'
 
 /** Where the benchmark's broker is. */
 export const bootstrap: string[] = (process.env.KAFKA_BOOTSTRAP ?? `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`).split(',')
@@ -53,8 +53,8 @@ async function deleteTopic(topic: string): Promise<void> {
   }
 }
 
-/** Ensures `topic` holds events 0..n-1 round-robin over `partitions`; returns whether it produced them now (and how long it took). */
-export async function ensureTopic(topic: string, n: number, partitions: number): Promise<{ produced: boolean; seconds: number }> {
+/** Ensures `topic` holds events 0..n-1 of `shape` round-robin over `partitions`; returns whether it produced them now (and how long it took). */
+export async function ensureTopic(topic: string, n: number, partitions: number, shape: EventShape = PLAIN): Promise<{ produced: boolean; seconds: number }> {
   const existing = await topicRecords(topic)
   if (existing === n) return { produced: false, seconds: 0 }
   if (existing !== null) await deleteTopic(topic)
@@ -70,7 +70,7 @@ export async function ensureTopic(topic: string, n: number, partitions: number):
     for (let lo = 0; lo < n; lo += perRequest) {
       const messages = []
       for (let i = lo; i < Math.min(n, lo + perRequest); i++) {
-        messages.push({ topic, key: Buffer.from(String(i)), value: Buffer.from(eventJson(i)), partition: i % partitions })
+        messages.push({ topic, key: Buffer.from(String(i)), value: Buffer.from(eventJson(i, shape)), partition: i % partitions })
       }
       const p: Promise<unknown> = producer.send({ messages, compression: 'none' }).finally(() => inFlight.delete(p))
       inFlight.add(p)

@@ -3,7 +3,7 @@
  *
  *   npm run bench -- [--records N] [--partitions P] [--value-bytes B] [--repeat K] [--max-offsets M]
  *                    [--max-bytes SIZE] [--kafka k=v,...] [--keep] [--cpu-prof DIR] [--json]
- *                    [--only copy,eo-append,alo-append,eo-upsert,eo-fetch-1m,eo-fetch-8m]
+ *                    [--only copy,eo-append,alo-append,eo-upsert,eo-fetch-1m,eo-fetch-8m,eo-window-append,eo-dedup]
  *   npm run bench -- --workers 1,2,3 [--records N] [--partitions P (default 12)] [--repeat K]
  *
  * Produces N ~200-byte JSON events (6 columns) to a topic named after N and P (reused when it
@@ -11,6 +11,9 @@
  * (the baseline), exactly-once append, at-least-once append, exactly-once upsert (primary key id);
  * eo-fetch-1m and eo-fetch-8m are exactly-once append with kafka.fetch.max.bytes and
  * kafka.max.partition.fetch.bytes both 1 MiB or both 8 MiB (the fetch-size comparison).
+ * eo-window-append and eo-dedup are the stateful operators (issue 12, bench/stateful.ts): 1-minute
+ * tumbling windows over 10,000 keys in append mode, and deduplication of 10 % repeated ids, each
+ * reading a topic of its own event shape (suffix -win, -dup) and checked its own way.
  * --value-bytes pads each event's note so its JSON value is about B bytes (default ~200).
  * Every run is checked (count = N, distinct ids = N, ids 0..N-1) before its figure is printed.
  * With --repeat K each scenario runs K times (rounds interleaved) and the fastest run is reported:
@@ -28,10 +31,11 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir, cpus, loadavg, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { once } from 'node:events'
-import { COLUMNS, eventCopyLine, eventJson, setValueBytes } from './events.ts'
+import { COLUMNS, type EventShape, PLAIN, eventCopyLine, eventJson, setValueBytes } from './events.ts'
 import { ensureTopic } from './produce.ts'
 import { benchPool, checkTable, dropSchema, freshSchema, psqlCopy } from './pg.ts'
 import { runSluice, type Scenario, type RunMeasure } from './sluice.ts'
+import { dedup, windowAppend } from './stateful.ts'
 import { runWorkers, type WorkersMeasure } from './workers.ts'
 
 const SCENARIOS: Record<string, Scenario> = {
@@ -40,6 +44,8 @@ const SCENARIOS: Record<string, Scenario> = {
   'eo-upsert': { name: 'exactly-once upsert', writeMode: 'upsert', exactlyOnce: true },
   'eo-fetch-1m': { name: 'exactly-once append, fetch 1 MiB', writeMode: 'append', exactlyOnce: true, kafkaParams: fetchParams(1 << 20) },
   'eo-fetch-8m': { name: 'exactly-once append, fetch 8 MiB', writeMode: 'append', exactlyOnce: true, kafkaParams: fetchParams(8 << 20) },
+  'eo-window-append': windowAppend,
+  'eo-dedup': dedup,
 }
 
 function fetchParams(bytes: number): Record<string, string> {
@@ -92,6 +98,8 @@ interface Result {
   /** The CPU seconds of that start-up (less disturbed by a busy machine than its wall time). */
   readonly startupCpuSeconds: number | null
   readonly load: number
+  /** What the check after the run found, when it says more than "N rows, N distinct ids". */
+  readonly checked: string
 }
 
 async function writeCopyFile(file: string): Promise<void> {
@@ -111,12 +119,23 @@ async function writeCopyFile(file: string): Promise<void> {
 
 const fmt = (x: number): string => Math.round(x).toLocaleString('en-US')
 
-const topic = `sluice-bench-${n}-p${partitions}${valueBytes === undefined ? '' : `-v${valueBytes}`}`
+/** The topic of an event shape: named after N, P, the value size and the shape. */
+const topicOf = (shape: EventShape): string => `sluice-bench-${n}-p${partitions}${valueBytes === undefined ? '' : `-v${valueBytes}`}${shape.suffix}`
+const topic = topicOf(PLAIN)
+
+/** The event shapes the selected runs read, each once (the plain one for the COPY baseline and the workers too). */
+function shapesNeeded(): EventShape[] {
+  if (workerCounts) return [PLAIN]
+  return [...new Set(only.map((key) => (key === 'copy' ? PLAIN : SCENARIOS[key]?.shape ?? PLAIN)))]
+}
 
 async function main(): Promise<void> {
   console.log(`sluice benchmark: N=${fmt(n)} x ${Buffer.byteLength(eventJson(0))} B values, topic ${topic} (${partitions} partitions), ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`)
-  const produced = await ensureTopic(topic, n, partitions)
-  console.log(produced.produced ? `produced ${fmt(n)} records in ${produced.seconds.toFixed(1)} s (${fmt(n / produced.seconds)}/s)` : `topic already holds ${fmt(n)} records: reused`)
+  for (const shape of shapesNeeded()) {
+    const name = topicOf(shape)
+    const produced = await ensureTopic(name, n, partitions, shape)
+    console.log(produced.produced ? `produced ${fmt(n)} records to ${name} in ${produced.seconds.toFixed(1)} s (${fmt(n / produced.seconds)}/s)` : `topic ${name} already holds ${fmt(n)} records: reused`)
+  }
   const pool = benchPool()
   const stamp = Date.now().toString(36)
   const tmp = await mkdtemp(join(tmpdir(), 'sluice-bench-'))
@@ -135,7 +154,7 @@ async function main(): Promise<void> {
       for (const key of only) {
         const r = await runScenario(pool, key, `bench_${stamp}_${round}_${key.replace(/-/g, '_')}`, tmp)
         results.push(r)
-        console.log(`  ${repeat > 1 ? `[${round}/${repeat}] ` : ''}${r.name}: ${r.seconds.toFixed(2)} s, ${fmt(r.rate)} records/s${r.steadyRate ? ` (steady ${fmt(r.steadyRate)}/s over ${r.batches} batches)` : ''}${r.peakRssMb ? `, peak RSS ${r.peakRssMb.toFixed(0)} MiB, CPU ${r.cpuSeconds?.toFixed(1)} s` : ''}${r.startupSeconds !== null ? `, startup ${r.startupSeconds.toFixed(2)} s (CPU ${r.startupCpuSeconds?.toFixed(2) ?? '-'} s)` : ''}, load ${r.load.toFixed(1)} [verified]`)
+        console.log(`  ${repeat > 1 ? `[${round}/${repeat}] ` : ''}${r.name}: ${r.seconds.toFixed(2)} s, ${fmt(r.rate)} records/s${r.steadyRate ? ` (steady ${fmt(r.steadyRate)}/s over ${r.batches} batches)` : ''}${r.peakRssMb ? `, peak RSS ${r.peakRssMb.toFixed(0)} MiB, CPU ${r.cpuSeconds?.toFixed(1)} s` : ''}${r.startupSeconds !== null ? `, startup ${r.startupSeconds.toFixed(2)} s (CPU ${r.startupCpuSeconds?.toFixed(2) ?? '-'} s)` : ''}, load ${r.load.toFixed(1)} [verified${r.checked ? `: ${r.checked}` : ''}]`)
       }
     }
   } finally {
@@ -155,23 +174,24 @@ async function runScenario(pool: ReturnType<typeof benchPool>, key: string, sche
     await freshSchema(pool, schema, false)
     const seconds = await psqlCopy(schema, file, COLUMNS)
     await verify(pool, schema, key)
-    r = { key, name: 'raw COPY (psql \\copy)', seconds, rate: n / seconds, steadyRate: null, batches: null, peakRssMb: null, cpuSeconds: null, startupSeconds: null, startupCpuSeconds: null, load }
+    r = { key, name: 'raw COPY (psql \\copy)', seconds, rate: n / seconds, steadyRate: null, batches: null, peakRssMb: null, cpuSeconds: null, startupSeconds: null, startupCpuSeconds: null, load, checked: '' }
   } else {
     const s = SCENARIOS[key]
     if (!s) throw new Error(`unknown scenario ${key} (copy, ${Object.keys(SCENARIOS).join(', ')})`)
-    await freshSchema(pool, schema, s.writeMode === 'upsert')
+    await freshSchema(pool, schema, s.writeMode === 'upsert', s.pipeline?.table === undefined)
     const nodeFlags = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof'], '--cpu-prof-name', `${key}-${Date.now()}.cpuprofile`] : []
-    const m: RunMeasure = await runSluice(s, topic, schema, {
+    const m: RunMeasure = await runSluice(s, topicOf(s.shape ?? PLAIN), schema, {
       ...(maxOffsets ? { maxOffsets } : {}),
       ...(maxBytes ? { maxBytes } : {}),
       nodeFlags,
       kafkaParams: { ...kafkaParams, ...s.kafkaParams },
-      timeoutMs: Math.max(120_000, n * 0.3 * Math.max(1, (valueBytes ?? 200) / 200)),
+      // Stateful steps do more per record (state merged and read in every batch): twice the time before the kill.
+      timeoutMs: Math.max(120_000, n * 0.3 * Math.max(1, (valueBytes ?? 200) / 200) * (s.pipeline ? 2 : 1)),
     })
     if (m.exitCode !== 0) throw new Error(`${s.name}: sluice exited with ${m.exitCode}\n${m.stderrTail}`)
     if (m.records !== n) throw new Error(`${s.name}: batches report ${m.records} records, expected ${n}`)
-    await verify(pool, schema, key)
-    r = { key, name: s.name, seconds: m.wallSeconds, rate: n / m.wallSeconds, steadyRate: m.steadyRate, batches: m.batches, peakRssMb: m.peakRssKb / 1024, cpuSeconds: m.cpuSeconds, startupSeconds: m.querySeconds === null ? null : m.wallSeconds - m.querySeconds, startupCpuSeconds: m.startupCpuSeconds, load: Math.max(load, loadavg()[0] ?? 0) }
+    const checked = s.verify ? await s.verify(pool, schema, n, m) : (await verify(pool, schema, key), '')
+    r = { key, name: s.name, seconds: m.wallSeconds, rate: n / m.wallSeconds, steadyRate: m.steadyRate, batches: m.batches, peakRssMb: m.peakRssKb / 1024, cpuSeconds: m.cpuSeconds, startupSeconds: m.querySeconds === null ? null : m.wallSeconds - m.querySeconds, startupCpuSeconds: m.startupCpuSeconds, load: Math.max(load, loadavg()[0] ?? 0), checked }
   }
   if (!args.keep) await dropSchema(pool, schema)
   return r
@@ -248,6 +268,10 @@ function report(results: readonly Result[]): void {
     if (eo.steadyRate && alo.steadyRate) console.log(`  steady-state: ${(((alo.steadyRate / eo.steadyRate) - 1) * 100).toFixed(1)}%`)
   }
   if (eo && copy) console.log(`exactly-once append vs raw COPY: ${(eo.seconds / copy.seconds).toFixed(2)}x the time (target <= 2x); ${fmt(eo.rate)} records/s (target >= 150,000)`)
+  for (const k of ['eo-window-append', 'eo-dedup']) {
+    const r = get(k)
+    if (r && eo) console.log(`${r.name} vs exactly-once append: ${(r.seconds / eo.seconds).toFixed(2)}x the time, peak RSS ${r.peakRssMb?.toFixed(0) ?? '-'} vs ${eo.peakRssMb?.toFixed(0) ?? '-'} MiB`)
+  }
   if (args.json) console.log(JSON.stringify({ n, partitions, results }))
 }
 

@@ -9,6 +9,8 @@ import { readFile, writeFile, mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type pg from 'pg'
+import type { EventShape } from './events.ts'
 import { bootstrap } from './produce.ts'
 import { pgEnv } from './pg.ts'
 
@@ -23,6 +25,21 @@ export interface Scenario {
   readonly exactlyOnce: boolean
   /** Kafka connectionParams of this scenario (over --kafka). */
   readonly kafkaParams?: Readonly<Record<string, string>>
+  /** The events it reads (a topic per shape); default the plain ones. */
+  readonly shape?: EventShape
+  /** Pipeline parts beyond a plain load into `events` (the stateful scenarios). */
+  readonly pipeline?: PipelineExtras
+  /** Checks the run's tables and returns what it checked; default: `events` holds ids 0..N-1 once each. */
+  readonly verify?: (pool: pg.Pool, schema: string, n: number, m: RunMeasure) => Promise<string>
+}
+
+/** What a scenario adds to the pipeline file. */
+export interface PipelineExtras {
+  readonly transform?: readonly Readonly<Record<string, unknown>>[]
+  /** A target table Sluice creates from a load schema of these column types (written to schemaDir); default `events`, made by the bench. */
+  readonly table?: { readonly name: string; readonly columns: Readonly<Record<string, string>> }
+  /** streamingConfigJson keys (outputMode, watermark, lateDataConfig). */
+  readonly streaming?: Readonly<Record<string, unknown>>
 }
 
 /** What one run measured. */
@@ -34,6 +51,9 @@ export interface RunMeasure {
   readonly steadyRate: number | null
   readonly batches: number
   readonly records: number
+  /** Records the batches counted as filtered (duplicates) and as late, from their log lines. */
+  readonly filtered: number
+  readonly late: number
   readonly peakRssKb: number
   /** User + system CPU seconds of the sluice process (less sensitive to a busy machine than wall time). */
   readonly cpuSeconds: number
@@ -46,6 +66,8 @@ export interface RunMeasure {
 /** Writes the pipeline JSON for a scenario (trigger availablenow unless `triggerMode` says otherwise: the workers bench runs continuous). */
 export async function pipelineFile(s: Scenario, topic: string, schema: string, maxOffsets: number | undefined, maxBytes: string | undefined, kafkaParams: Readonly<Record<string, string>>, triggerMode = 'availablenow'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'))
+  const extras = s.pipeline ?? {}
+  if (extras.table) await writeFile(join(dir, `${extras.table.name}.json`), JSON.stringify({ columns: extras.table.columns }))
   const config = {
     pipelineId: `bench-${schema}`,
     name: `benchmark ${s.name}`,
@@ -61,18 +83,22 @@ export async function pipelineFile(s: Scenario, topic: string, schema: string, m
         ...kafkaParams,
       },
     },
+    ...(extras.transform ? { transform: extras.transform } : {}),
     load: {
       sinkType: 'postgresql',
-      table: 'events',
+      table: extras.table?.name ?? 'events',
+      ...(extras.table ? { schemaName: extras.table.name } : {}),
       writeMode: s.writeMode,
       ...(s.writeMode === 'upsert' ? { upsertKeys: ['id'] } : {}),
       connectionParams: { host: pgEnv.host, port: pgEnv.port, database: pgEnv.database, user: pgEnv.user, currentSchema: schema },
     },
+    ...(extras.table ? { schemaDir: dir } : {}),
     streamingConfigJson: {
       checkpointLocation: join(dir, 'checkpoint'),
       queryName: 'bench',
       triggerMode,
       enableIdempotence: s.exactlyOnce,
+      ...extras.streaming,
     },
   }
   const file = join(dir, 'pipeline.json')
@@ -149,14 +175,14 @@ export async function runSluice(s: Scenario, topic: string, schema: string, opti
   let probeKb = 0
   let cpuUs = 0
   let resumedAt: number | null = null
-  const commits: { time: number; records: number; durationMs: number }[] = []
+  const commits: { time: number; records: number; durationMs: number; filtered: number; late: number }[] = []
   for (const line of stderr.split('\n')) {
     const m = /^SLUICE_BENCH_MAXRSS_KB (\d+)$/.exec(line)
     if (m) probeKb = Number(m[1])
     const c = /^SLUICE_BENCH_CPU_US (\d+)$/.exec(line)
     if (c) cpuUs = Number(c[1])
     if (!line.startsWith('{')) continue
-    let rec: { msg?: string; time?: number | string; records?: number; durationMs?: number }
+    let rec: { msg?: string; time?: number | string; records?: number; durationMs?: number; filtered?: number; late?: number }
     try {
       rec = JSON.parse(line) as typeof rec
     } catch {
@@ -166,7 +192,7 @@ export async function runSluice(s: Scenario, topic: string, schema: string, opti
     const time = typeof rec.time === 'string' ? Date.parse(rec.time) : rec.time
     if (time === undefined || Number.isNaN(time)) continue
     if (rec.msg === 'query resumed') resumedAt = time
-    if (rec.msg === 'batch committed') commits.push({ time, records: rec.records ?? 0, durationMs: rec.durationMs ?? 0 })
+    if (rec.msg === 'batch committed') commits.push({ time, records: rec.records ?? 0, durationMs: rec.durationMs ?? 0, filtered: rec.filtered ?? 0, late: rec.late ?? 0 })
   }
   let steadyRate: number | null = null
   const first = commits[0]
@@ -181,6 +207,8 @@ export async function runSluice(s: Scenario, topic: string, schema: string, opti
     steadyRate,
     batches: commits.length,
     records: commits.reduce((a, c) => a + c.records, 0),
+    filtered: commits.reduce((a, c) => a + c.filtered, 0),
+    late: commits.reduce((a, c) => a + c.late, 0),
     peakRssKb: Math.max(hwm, probeKb),
     cpuSeconds: cpuUs / 1e6,
     startupCpuSeconds: await startupCpu,
