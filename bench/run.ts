@@ -190,7 +190,9 @@ async function runScenario(pool: ReturnType<typeof benchPool>, key: string, sche
     })
     if (m.exitCode !== 0) throw new Error(`${s.name}: sluice exited with ${m.exitCode}\n${m.stderrTail}`)
     if (m.records !== n) throw new Error(`${s.name}: batches report ${m.records} records, expected ${n}`)
-    const checked = s.verify ? await s.verify(pool, schema, n, m) : (await verify(pool, schema, key), '')
+    let checked = ''
+    if (s.verify) checked = await s.verify(pool, schema, n, m)
+    else await verify(pool, schema, key)
     r = { key, name: s.name, seconds: m.wallSeconds, rate: n / m.wallSeconds, steadyRate: m.steadyRate, batches: m.batches, peakRssMb: m.peakRssKb / 1024, cpuSeconds: m.cpuSeconds, startupSeconds: m.querySeconds === null ? null : m.wallSeconds - m.querySeconds, startupCpuSeconds: m.startupCpuSeconds, load: Math.max(load, loadavg()[0] ?? 0), checked }
   }
   if (!args.keep) await dropSchema(pool, schema)

@@ -57,11 +57,14 @@ async function row(pool: pg.Pool, sql: string): Promise<Record<string, string | 
   return rows[0] ?? {}
 }
 
+/** Column `name` of a result row as a number (NaN when absent, which fails every check). */
+const num = (r: Record<string, string | null>, name: string): number => Number(r[name])
+
 /** Rows of the late-record table (it exists only once a record was late). */
 async function lateRows(pool: pg.Pool, schema: string): Promise<number> {
   const exists = await row(pool, `SELECT to_regclass('"${schema}".late')::text AS t`)
   if (exists['t'] === null) return 0
-  return Number((await row(pool, `SELECT count(*) AS n FROM "${schema}".late`))['n'])
+  return num(await row(pool, `SELECT count(*) AS n FROM "${schema}".late`), 'n')
 }
 
 /**
@@ -75,7 +78,8 @@ async function verifyWindows(pool: pg.Pool, schema: string, n: number, m: RunMea
   const open = await row(pool, `SELECT count(*) AS rows, coalesce(sum((state->'partials'->0->>'n')::bigint), 0) AS counted FROM "${schema}".sluice_window_state`)
   const late = await lateRows(pool, schema)
   const tracked = await trackedRecords(pool, schema)
-  const [rows, pairs, counted, odd, openRows, openCounted] = [written['rows'], written['pairs'], written['counted'], written['odd'], open['rows'], open['counted']].map(Number) as [number, number, number, number, number, number]
+  const [rows, pairs, counted, odd] = [num(written, 'rows'), num(written, 'pairs'), num(written, 'counted'), num(written, 'odd')]
+  const [openRows, openCounted] = [num(open, 'rows'), num(open, 'counted')]
   const expectedPairs = windowedPairs(n)
   const problems = [
     counted + openCounted + late !== n ? `written counts ${counted} + open ${openCounted} + late ${late} != ${n}` : '',
@@ -94,7 +98,7 @@ async function verifyDedup(pool: pg.Pool, schema: string, n: number, m: RunMeasu
   const distinct = duplicatedDistinct(n)
   const c = await checkTable(pool, schema, distinct)
   const tracked = await trackedRecords(pool, schema)
-  const state = Number((await row(pool, `SELECT count(*) AS n FROM "${schema}".sluice_keyed_state`))['n'])
+  const state = num(await row(pool, `SELECT count(*) AS n FROM "${schema}".sluice_keyed_state`), 'n')
   const problems = [
     c.ok ? '' : `rows ${c.rows}, distinct ids ${c.distinct}, ids ${c.min}..${c.max} (expected ${distinct}, ${distinct}, 0..${distinct - 1})`,
     tracked !== n ? `batch_tracker counts ${tracked} records, expected ${n}` : '',
