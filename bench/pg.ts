@@ -17,7 +17,11 @@ export const pgEnv = {
 
 /** A small pool for set-up and checks (the pipeline under test uses its own connections). */
 export function benchPool(): pg.Pool {
-  return new pg.Pool({ ...pgEnv, ...(process.env.PGPASSWORD ? { password: process.env.PGPASSWORD } : {}), max: 2 })
+  const pool = new pg.Pool({ ...pgEnv, ...(process.env.PGPASSWORD ? { password: process.env.PGPASSWORD } : {}), max: 2 })
+  // An idle client whose backend is terminated (another suite's pg_terminate_backend on a shared
+  // server) is an 'error' event that would crash the bench; the pool drops it and connects anew.
+  pool.on('error', (err) => console.error(`[bench] idle PostgreSQL connection lost: ${err.message}`))
+  return pool
 }
 
 /**
