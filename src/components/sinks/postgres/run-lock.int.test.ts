@@ -7,6 +7,8 @@ import type { Logger } from '../../../api/component.ts'
 import { connect, type Connection } from './connection.ts'
 import { RunLock, tryExclusiveRunLock } from './run-lock.ts'
 import { adminClient, freshSchema, pgLoadConfig, testContext } from './testing.ts'
+import { PostgresStore } from './store.ts'
+import { isSluiceError } from '../../../errors.ts'
 
 let admin: pg.Client
 let schema: string
@@ -151,4 +153,23 @@ test('released while the lock is being taken again: it stays released', async ()
 test('a driver without a second session (embedded PGlite) takes no run lock: its lock file keeps other processes out', async () => {
   const { dedicated: _none, ...embedded } = conn.driver
   assert.equal(await RunLock.take({ ...embedded, kind: 'pglite' }, schema, 'p', recorder(), AbortSignal.timeout(1000)), null)
+})
+
+test('a store closed while it is still opening (a shutdown during start-up) lets go of the run lock it gets afterwards', async () => {
+  // Each delay lets close() land at a different moment of open(): before the connection, before the lock, after.
+  for (const delayMs of [0, 5, 20, 60, 150]) {
+    const store = new PostgresStore(pgLoadConfig(schema), testContext(process.cwd(), 'racing'))
+    const opening = store.open(AbortSignal.timeout(30_000)).then(
+      () => 'opened',
+      (err: unknown) => (isSluiceError(err, 'SHUTDOWN') ? 'shut down' : `failed: ${String(err)}`),
+    )
+    await new Promise((r) => setTimeout(r, delayMs))
+    await store.close()
+    const outcome = await opening
+    assert.ok(outcome === 'shut down' || outcome === 'opened', `${delayMs} ms: ${outcome}`)
+    // Opened before close() ran (close released it), or refused after: either way, with one close()
+    // and nothing else (a shutdown closes once), nothing of it holds the lock now.
+    await until(`no run lock of the racing store (${delayMs} ms)`, async () => (await lockBackends('racing')).length === 0)
+    assert.equal(await resetCould('racing'), true)
+  }
 })

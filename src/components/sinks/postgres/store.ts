@@ -35,6 +35,11 @@ export interface PgBatchTx {
   onRollback(fn: () => void): void
 }
 
+/** open() lost the race with close() (a shutdown during start-up). */
+function closedWhileOpening(): SluiceError {
+  return new SluiceError('SHUTDOWN', 'the postgres store was closed while it was opening')
+}
+
 /** SINK_FENCED for a batch that starts elsewhere than the stored positions (one worker's pipeline). */
 function fencedError(mark: BatchMark): SluiceError {
   const partitions = Object.keys(mark.end)
@@ -54,6 +59,8 @@ export class PostgresStore implements CommitStore<PgBatchTx> {
   #conn: Connection | undefined
   #tracker: BatchTracker | undefined
   #runLock: RunLock | null = null
+  /** How many times close() ran: open() checks it after each wait (a shutdown may close the store meanwhile). */
+  #closes = 0
 
   constructor(config: PostgresLoadConfig, ctx: ComponentContext, resolveCredential?: CredentialResolver) {
     this.config = config
@@ -86,16 +93,30 @@ export class PostgresStore implements CommitStore<PgBatchTx> {
   async open(signal: AbortSignal): Promise<void> {
     if (this.#conn !== undefined) return
     signal.throwIfAborted()
+    // A shutdown may close the store while open() still waits (the engine stops waiting for a
+    // start-up on the first signal): what open() gets after that is let go at once, or the run
+    // lock's connection would keep the process alive with nothing left to end it.
+    const generation = this.#closes
     const conn = await connect(this.config, this.#ctx, this.#resolveCredential)
+    if (this.#closes !== generation) {
+      await conn.driver.close()
+      throw closedWhileOpening()
+    }
     this.#conn = conn
     try {
       const schema = await pipelineSchema(this.config, conn.driver)
       this.#tracker = new BatchTracker(conn.driver, schema)
       if (this.config.autoCreateTable) await this.#tracker.ensureTables()
       // While the store is open the pipeline counts as running: `sluice reset` refuses (run-lock.ts).
-      this.#runLock = await RunLock.take(conn.driver, schema, this.#ctx.pipelineId, this.#log, signal)
+      const lock = await RunLock.take(conn.driver, schema, this.#ctx.pipelineId, this.#log, signal)
+      if (this.#closes !== generation) {
+        await lock?.release()
+        throw closedWhileOpening()
+      }
+      this.#runLock = lock
       this.#log.info({ database: conn.display, schema }, 'postgres store open')
     } catch (err) {
+      if (this.#closes !== generation) throw closedWhileOpening()
       const e = this.fail(err, `opening ${conn.display}`)
       await this.close()
       throw e
@@ -221,6 +242,7 @@ export class PostgresStore implements CommitStore<PgBatchTx> {
   }
 
   async close(): Promise<void> {
+    this.#closes++
     const conn = this.#conn
     const lock = this.#runLock
     this.#conn = undefined

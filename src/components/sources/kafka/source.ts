@@ -94,8 +94,16 @@ export class KafkaSource implements Source {
   /** Joins the group on first use and subscribes topics that appeared since (a pattern's new matches). */
   async #joinGroup(parts: readonly PartitionInfo[]): Promise<void> {
     if (!this.#groupWanted) return
+    // Closed while the partitions were listed (a shutdown during start-up): no member is made after close().
+    if (this.#closed) throw closedError()
     if (this.#membership === null) this.#membership = new GroupMembership(this.#settings as KafkaSettings, this.#groupTimeouts(), this.#logger)
-    await this.#membership.join([...new Set(parts.map((p) => p.topic))])
+    const membership = this.#membership
+    await membership.join([...new Set(parts.map((p) => p.topic))])
+    // close() ran while joining and found this member busy: leave now that the join is over.
+    if (this.#closed && this.#membership !== membership) {
+      await membership.close()
+      throw closedError()
+    }
   }
 
   /** The partitions a plan may cover: the owned ones when ownership applies. */
