@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises'
 import { pathToFileURL } from 'node:url'
 import { pipelineJsonSchema } from '../src/config/json-schema.ts'
-import { METADATA_FIELDS, METADATA_PREFIX } from '../src/engine/metadata.ts'
+import { CHANGE_FIELDS, METADATA_FIELDS, METADATA_PREFIX } from '../src/engine/metadata.ts'
 
 type Node = {
   type?: string | string[]
@@ -199,6 +199,8 @@ function metadataSection(): string[] {
   for (const f of METADATA_FIELDS) {
     out.push(`| \`${METADATA_PREFIX}${f.name}\` | ${f.bare ? `\`${f.name}\`` : ''} | ${f.sources.join(', ')} | ${cell(f.type)} | ${cell(f.description)} |`)
   }
+  out.push('', 'With `extract.envelope: "debezium"` (Kafka) a change event also has these fields, added by the same rule:', '', '| Name | Type | Meaning |', '|---|---|---|')
+  for (const f of CHANGE_FIELDS) out.push(`| \`${f.name}\` | ${cell(f.type)} | ${cell(f.description)} |`)
   return [...out, '']
 }
 

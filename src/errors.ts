@@ -23,7 +23,7 @@ export const errorCatalog = {
   SINK_FENCED: { retryable: false, doc: 'The stored source position moved under this worker: another worker owns the partition.' },
   CHECKPOINT_CORRUPT: { retryable: false, doc: 'The checkpoint folder is inconsistent with itself or with the database.' },
   CHECKPOINT_IO: { retryable: true, doc: 'The checkpoint folder could not be written.' },
-  RECORD_DECODE: { retryable: false, doc: 'A record value is not valid JSON (or not decodable); it goes to the DLQ.' },
+  RECORD_DECODE: { retryable: false, doc: 'A record value is not valid JSON (or not decodable), or a Debezium change event Sluice does not apply (truncate, another op, a delete without its key); it goes to the DLQ.' },
   RECORD_SCHEMA: { retryable: false, doc: 'A record violates its extract schema; it goes to the DLQ.' },
   RECORD_EVENT_TIME: { retryable: false, doc: 'A record has a missing or unparsable event time; it goes to the DLQ.' },
   RECORD_TRANSFORM: { retryable: false, doc: 'A transform step could not convert a record value (cast); it goes to the DLQ.' },

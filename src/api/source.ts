@@ -12,10 +12,11 @@ export type SourceKind = 'kafka' | 'file' | 'generator'
 /**
  * What a record's JSON value is (`extract.envelope`): the record itself (`none`), or Kafka Connect's
  * JsonConverter envelope `{"schema": ..., "payload": ...}` whose payload is the record (`connect`:
- * what Connect sources and Debezium with schemas.enable=true write). Chosen in the config, never
- * guessed per record: a payload may well have a field named `schema`.
+ * what Connect sources and Debezium with schemas.enable=true write), or a Debezium change event
+ * (`debezium`: its `after` is the row, `op` d deletes; engine/debezium.ts). Chosen in the config,
+ * never guessed per record: a payload may well have a field named `schema`.
  */
-export type ValueEnvelope = 'none' | 'connect'
+export type ValueEnvelope = 'none' | 'connect' | 'debezium'
 
 /** Read limits of one micro-batch (from maxOffsetsPerTrigger / maxRecordsPerTrigger / maxFilesPerTrigger / maxBytesPerTrigger). */
 export interface ReadLimits {

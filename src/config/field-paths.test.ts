@@ -62,3 +62,17 @@ test('extract.envelope: connect in lenient spellings, for kafka and NDJSON files
   const csv = setAt(setAt(filePipeline(), 'extract.format', 'csv'), 'extract.envelope', 'connect')
   assert.match(issuesOf(csv).find((i) => i.path === 'extract.envelope')?.message ?? '', /only with format json/)
 })
+
+test('extract.envelope debezium: Kafka only, upsert with upsertKeys, not with deleteOnTombstone or an aggregate step', () => {
+  const debezium = (): Record<string, unknown> => setAt(setAt(setAt(kafkaPipeline(), 'extract.envelope', 'Debezium'), 'load.writeMode', 'upsert'), 'load.upsertKeys', ['id'])
+  const r = parsePipeline(debezium())
+  assert.equal(r.ok, true)
+  if (r.ok && r.config.extract.sourceType === 'kafka') assert.equal(r.config.extract.envelope, 'debezium')
+  const at = (config: Record<string, unknown>, path: string): string => issuesOf(config).find((i) => i.path === path)?.message ?? ''
+  assert.match(at(setAt(debezium(), 'load.writeMode', 'append'), 'load.writeMode'), /^extract.envelope "debezium" applies change events by key: use writeMode "upsert" with upsertKeys/)
+  assert.match(at(setAt(debezium(), 'load.upsertKeys', undefined), 'load.upsertKeys'), /required, the columns a delete event's key is matched against/)
+  assert.match(at(setAt(debezium(), 'load.deleteOnTombstone', true), 'load.deleteOnTombstone'), /op "d" deletes, and the tombstone Debezium sends after it is skipped/)
+  const aggregate = setAt(debezium(), 'transform', [{ type: 'aggregate', groupBy: ['id'], aggregations: { n: { fn: 'count' } } }])
+  assert.match(at(aggregate, 'extract.envelope'), /not with an aggregate step/)
+  assert.match(at(setAt(filePipeline(), 'extract.envelope', 'debezium'), 'extract.envelope'), /one of "none", "connect"$/)
+})

@@ -2,7 +2,7 @@
  * The root schema of a pipeline file, assembled from the component schemas, with the rules that
  * span several sections (a streaming pipeline needs streamingConfigJson, complete output needs an
  * aggregation, an aggregation needs update/complete output and an upsert on its key, a DLQ
- * strategy needs a DLQ).
+ * strategy needs a DLQ, Debezium change events need an upsert by key).
  */
 import * as z from 'zod'
 import { sourceList, sourceSchemas } from '../components/registry.ts'
@@ -150,6 +150,26 @@ function deduplicateRules(steps: readonly unknown[], streaming: Record<string, u
   }
 }
 
+/**
+ * Debezium change events are applied to the table by key (`extract.envelope: "debezium"`): upsert on
+ * upsertKeys, the key a `d` event deletes. Its tombstones are skipped (the delete event deleted the
+ * row), so deleteOnTombstone has nothing to do, and an aggregate could not un-count a deleted row.
+ */
+function debeziumRules(extract: Record<string, unknown>, load: Record<string, unknown> | undefined, aggregates: boolean, ctx: z.RefinementCtx<Record<string, unknown>>): void {
+  if (extract['envelope'] !== 'debezium') return
+  const why = 'extract.envelope "debezium" applies change events by key'
+  if (aggregates) ctx.addIssue({ code: 'custom', path: ['extract', 'envelope'], input: 'debezium', message: `${why}: not with an aggregate step (a delete cannot un-count its group); aggregate the mirror table in another pipeline` })
+  if (load === undefined) return
+  if (load['writeMode'] !== 'upsert') {
+    ctx.addIssue({ code: 'custom', path: ['load', 'writeMode'], input: load['writeMode'], message: `${why}: use writeMode "upsert" with upsertKeys (the table's primary key columns, e.g. ["id"])` })
+  } else if (load['upsertKeys'] === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['load', 'upsertKeys'], input: undefined, message: `${why}: required, the columns a delete event's key is matched against (the source table's primary key, e.g. ["id"])` })
+  }
+  if (load['deleteOnTombstone'] === true) {
+    ctx.addIssue({ code: 'custom', path: ['load', 'deleteOnTombstone'], input: true, message: `not used with ${why}: op "d" deletes, and the tombstone Debezium sends after it is skipped` })
+  }
+}
+
 const crossRules = z.superRefine(
   (v: Record<string, unknown>, ctx) => {
     const streaming = isRecord(v['streamingConfigJson']) ? v['streamingConfigJson'] : undefined
@@ -160,6 +180,7 @@ const crossRules = z.superRefine(
     const aggregates = steps.some((s) => isRecord(s) && s['type'] === 'aggregate')
     aggregateRules(steps, streaming, isRecord(v['load']) ? v['load'] : undefined, ctx)
     deduplicateRules(steps, streaming, ctx)
+    if (isRecord(v['extract'])) debeziumRules(v['extract'], isRecord(v['load']) ? v['load'] : undefined, aggregates, ctx)
     if (streaming?.['outputMode'] === 'complete' && !aggregates) {
       ctx.addIssue({
         code: 'custom',

@@ -88,12 +88,12 @@ export class BatchRunner<Tx = unknown> {
    */
   useTargetColumns(columns: readonly string[] | null): void {
     const m = this.#o.metadata ?? { source: 'kafka', referenced: [] }
-    this.#metadata = metadataFor(m.source, m.referenced, columns)
+    this.#metadata = metadataFor(m.source, m.referenced, columns, this.#o.recordPath.envelope)
   }
 
   constructor(options: BatchRunnerOptions<Tx>) {
     this.#o = options
-    this.#metadata = metadataFor(options.metadata?.source ?? 'kafka', [], null)
+    this.#metadata = metadataFor(options.metadata?.source ?? 'kafka', [], null, options.recordPath.envelope)
   }
 
   #sourceCommits: Promise<void> = Promise.resolve()

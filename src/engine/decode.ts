@@ -34,18 +34,11 @@ export function decodeValues(record: SourceRecord, envelope: ValueEnvelope = 'no
   if (record.fields !== undefined) return { ...record.fields }
   const bytes = record.value
   if (bytes === null) return 'value is null (tombstone)'
-  // One pass that validates and decodes (isUtf8 + toString walked every value twice).
-  let text: string
-  try {
-    text = utf8.decode(bytes)
-  } catch {
-    return 'value is not valid UTF-8'
-  }
   let parsed: unknown
   try {
-    parsed = parseJsonBytes(text, bytes)
+    parsed = parseValue(bytes)
   } catch (err) {
-    return `value is not valid JSON: ${(err as Error).message}`
+    return (err as Error).message
   }
   if (envelope === 'connect') {
     const unwrapped = unwrapConnect(parsed)
@@ -62,14 +55,30 @@ export function decodeValues(record: SourceRecord, envelope: ValueEnvelope = 'no
   return parsed as RowValues
 }
 
-function describeJson(v: unknown): string {
+/** A value's JSON (exact numbers kept); throws an Error whose message is why it is not JSON text. */
+export function parseValue(bytes: Buffer): unknown {
+  // One pass that validates and decodes (isUtf8 + toString walked every value twice).
+  let text: string
+  try {
+    text = utf8.decode(bytes)
+  } catch {
+    throw new Error('value is not valid UTF-8')
+  }
+  try {
+    return parseJsonBytes(text, bytes)
+  } catch (err) {
+    throw new Error(`value is not valid JSON: ${(err as Error).message}`)
+  }
+}
+
+export function describeJson(v: unknown): string {
   return Array.isArray(v) ? 'an array' : v === null ? 'null' : isExactNumber(v) ? 'a number' : `a ${typeof v}`
 }
 
 /**
  * The values of a tombstone's key (for deletes in upsert mode): the key's JSON object, or the raw key
- * text. With the `connect` envelope a key in Connect's envelope (`{"schema": ..., "payload": ...}`,
- * what Debezium's key converter writes with schemas.enable=true) is read as its payload; a key is
+ * text. With the `connect` or `debezium` envelope a key in Connect's envelope (`{"schema": ...,
+ * "payload": ...}`, what Debezium's key converter writes with schemas.enable=true) is read as its payload; a key is
  * unwrapped only when it has exactly those fields, since Connect's key and value converters are
  * configured apart and a plain JSON key stays readable.
  */
@@ -78,7 +87,7 @@ export function decodeKey(record: SourceRecord, keyColumns: readonly string[], e
   const text = record.key.toString('utf8')
   try {
     const json: unknown = parseJson(text)
-    const parsed = envelope === 'connect' ? keyPayload(json) : json
+    const parsed = envelope === 'none' ? json : connectPayload(json)
     if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) && !isExactNumber(parsed)) return parsed as RowValues
     if (keyColumns.length === 1 && keyColumns[0] !== undefined) return { [keyColumns[0]]: parsed }
   } catch {
@@ -87,8 +96,11 @@ export function decodeKey(record: SourceRecord, keyColumns: readonly string[], e
   return null
 }
 
-/** A key's Connect payload when the key is an envelope (only `schema` and `payload` fields), else the key. */
-function keyPayload(json: unknown): unknown {
+/**
+ * A value's Connect payload when it is an envelope (only `schema` and `payload` fields), else the
+ * value itself: for keys, and for Debezium events, which may come with or without the wrapper.
+ */
+export function connectPayload(json: unknown): unknown {
   if (json === null || typeof json !== 'object' || Array.isArray(json) || isExactNumber(json)) return json
   const keys = Object.keys(json)
   const envelope = Object.hasOwn(json, 'payload') && keys.every((k) => k === 'payload' || k === 'schema')

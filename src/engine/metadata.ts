@@ -15,13 +15,17 @@
  * the target table. The choice is made once per query (`metadataAdder`), never per record.
  */
 import { type RowValues, type SourceRecord, fieldOf, setField } from '../api/record.ts'
-import type { SourceKind } from '../api/source.ts'
+import type { SourceKind, ValueEnvelope } from '../api/source.ts'
+import type { ChangeEvent } from './debezium.ts'
 
 /** The kind of source, for the metadata it has (the file source has file names and lines); declared in the source contract. */
 export type { SourceKind }
 
-/** Adds a record's metadata fields to its values (in place), skipping names the payload has. */
-export type MetadataAdder = (values: RowValues, record: SourceRecord) => void
+/**
+ * Adds a record's metadata fields to its values (in place), skipping names the payload has; with a
+ * Debezium change event (`change`) its `__op`, `__ts_ms` and `__source` fields too.
+ */
+export type MetadataAdder = (values: RowValues, record: SourceRecord, change?: ChangeEvent) => void
 
 /** The prefix of the metadata names no payload field shadows. */
 export const METADATA_PREFIX = '_metadata.'
@@ -105,6 +109,30 @@ export const METADATA_FIELDS: readonly MetadataFieldSpec[] = [
   { name: 'line', bare: false, sources: ['file'], type: 'integer', description: 'The 1-based line of the file where the record starts.', get: (r) => r.line ?? null },
 ]
 
+/** A field of a Debezium change event beside its row (`extract.envelope: "debezium"`), for the docs too. */
+export interface ChangeFieldSpec {
+  readonly name: string
+  readonly type: string
+  readonly description: string
+  readonly get: (change: ChangeEvent) => unknown
+}
+
+/**
+ * The change event's own fields, named as Debezium's ExtractNewRecordState transform adds them
+ * (`add.fields=op,ts_ms,source` gives `__op`, ...), so a Connect user knows them; `__source` is the
+ * whole source block, read in parts with field paths (`__source.table`, `__source.lsn`).
+ */
+export const CHANGE_FIELDS: readonly ChangeFieldSpec[] = [
+  { name: '__op', type: 'text', description: 'The event\'s op: c (insert), r (snapshot read) or u (update); d deletes and has no row.', get: (c) => c.op },
+  { name: '__ts_ms', type: 'integer (epoch ms; bigint as a column)', description: "The event's ts_ms: when the connector processed the change; null when absent.", get: (c) => c.tsMs },
+  {
+    name: '__source',
+    type: 'JSON object (jsonb)',
+    description: "Debezium's source block (connector, db, schema, table, lsn, txId, ts_ms, ...); field paths read its parts: __source.table.",
+    get: (c) => c.source,
+  },
+]
+
 /** Every name a metadata field goes by for this kind of source: bare ones and `_metadata.` ones. */
 export function metadataNames(kind: SourceKind): string[] {
   const out: string[] = []
@@ -117,31 +145,40 @@ export function metadataNames(kind: SourceKind): string[] {
 }
 
 /**
- * Compiles the adder for one query: the metadata names of `kind` that `wanted` accepts (called with
- * each name in lower case), or null when none is wanted.
+ * Compiles the adder for one query: the metadata names of `kind` (and of a Debezium change event
+ * with that `envelope`) that `wanted` accepts (called with each name in lower case), or null when
+ * none is wanted.
  */
-export function metadataAdder(kind: SourceKind, wanted: (lowerName: string) => boolean): MetadataAdder | null {
+export function metadataAdder(kind: SourceKind, wanted: (lowerName: string) => boolean, envelope: ValueEnvelope = 'none'): MetadataAdder | null {
   const fields: [string, MetadataFieldSpec['get']][] = []
   for (const f of METADATA_FIELDS) {
     if (!f.sources.includes(kind)) continue
     if (f.bare && wanted(f.name.toLowerCase())) fields.push([f.name, f.get])
     if (wanted((METADATA_PREFIX + f.name).toLowerCase())) fields.push([METADATA_PREFIX + f.name, f.get])
   }
-  if (fields.length === 0) return null
-  return (values, record) => {
+  const changes = envelope === 'debezium' ? CHANGE_FIELDS.filter((f) => wanted(f.name.toLowerCase())).map((f): [string, ChangeFieldSpec['get']] => [f.name, f.get]) : []
+  if (fields.length === 0 && changes.length === 0) return null
+  if (changes.length === 0) {
+    return (values, record) => {
+      for (const [name, get] of fields) if (!Object.hasOwn(values, name)) values[name] = get(record)
+    }
+  }
+  return (values, record, change) => {
     for (const [name, get] of fields) if (!Object.hasOwn(values, name)) values[name] = get(record)
+    if (change !== undefined) for (const [name, get] of changes) if (!Object.hasOwn(values, name)) values[name] = get(change)
   }
 }
 
 /**
- * The adder for a query whose steps, watermark and keys read `referenced` and whose table has
- * `columns` (null: unknown, so every field is added). Names compare case-insensitively, as the
+ * The adder for a query whose steps, watermark and keys read `referenced` (a field path's root too:
+ * `__source` for `__source.table`) and whose table has `columns` (null: unknown, so every field is
+ * added). Names compare case-insensitively, as the
  * sink maps fields to columns; an extra field is harmless, a missing one would be a NULL.
  */
-export function metadataFor(kind: SourceKind, referenced: readonly string[], columns: readonly string[] | null): MetadataAdder | null {
-  if (columns === null) return metadataAdder(kind, () => true)
+export function metadataFor(kind: SourceKind, referenced: readonly string[], columns: readonly string[] | null, envelope: ValueEnvelope = 'none'): MetadataAdder | null {
+  if (columns === null) return metadataAdder(kind, () => true, envelope)
   const names = new Set([...referenced, ...columns].map((n) => n.toLowerCase()))
-  return metadataAdder(kind, (name) => names.has(name))
+  return metadataAdder(kind, (name) => names.has(name), envelope)
 }
 
 /**

@@ -1,14 +1,16 @@
 /**
  * The record path of one micro-batch: decode -> extract schema -> transforms -> event time and
  * watermark. Each source record ends in exactly one place: a row for the table, a delete (upsert
- * tombstone), a dead letter (with the reason), a late record, or filtered by a transform step.
- * Nothing leaves this function silently: every outcome is counted.
+ * tombstone, Debezium `d` event), a skipped tombstone, a dead letter (with the reason), a late
+ * record, or filtered by a transform step. Nothing leaves this function silently: every outcome is
+ * counted.
  */
 import { type FieldGetter, fieldGetter } from '../api/field-path.ts'
 import { type Row, type RowValues, type SourceRecord, fieldOf } from '../api/record.ts'
 import type { ValueEnvelope } from '../api/source.ts'
 import { SluiceError } from '../errors.ts'
 import type { DeadLetter } from '../api/writer.ts'
+import { type ChangeEvent, decodeChange } from './debezium.ts'
 import { decodeKey, decodeValues } from './decode.ts'
 import { type MetadataAdder, metadataAdder } from './metadata.ts'
 import type { RecordValidator } from './record-schema.ts'
@@ -34,7 +36,10 @@ export interface RecordPathOptions {
     /** Which input is late (absent: event time <= watermark); the aggregate step's rule (aggregate.ts). */
     readonly lateness?: LatenessRule
   } | null
-  /** Upsert key columns when tombstones delete; null when tombstones are skipped. */
+  /**
+   * Upsert key columns when tombstones (or, with the `debezium` envelope, `d` events) delete; null
+   * when tombstones are skipped. The `debezium` envelope needs them and skips tombstones.
+   */
   readonly deleteKeys: readonly string[] | null
   /**
    * Adds the record metadata fields the query can use (metadata.ts), after the extract schema and
@@ -69,8 +74,9 @@ export class RecordPath {
   readonly #eventTime: FieldGetter | null
   readonly #envelope: ValueEnvelope
   /**
-   * Tombstones of this batch by key. The sink applies deletes after the upserts, so a key whose
-   * tombstone is followed by a new record in the same batch must not be deleted: its entry goes.
+   * Deletes of this batch (tombstones, Debezium `d` events) by key. The sink applies deletes after
+   * the upserts, so a key whose delete is followed by a new record in the same batch must not be
+   * deleted: its entry goes.
    */
   readonly #deletes = new Map<string, RowValues>()
   readonly batch: ProcessedBatch
@@ -81,6 +87,7 @@ export class RecordPath {
     this.#metadata = options.metadata === undefined ? EVERY_KAFKA_FIELD : options.metadata
     this.#eventTime = options.watermark ? fieldGetter(options.watermark.column) : null
     this.#envelope = options.envelope ?? 'none'
+    if (this.#envelope === 'debezium' && options.deleteKeys === null) throw new SluiceError('INTERNAL', 'the debezium envelope needs the upsert key columns (deleteKeys)')
     this.batch = {
       rows: [],
       deletes: [],
@@ -142,11 +149,29 @@ export class RecordPath {
     if (keys !== null && this.#deletes.size > 0) this.#deletes.delete(keyOf(values, keys))
   }
 
+  /**
+   * The values of a Debezium change event's row, with the event for its fields; or null when the
+   * record was routed already (a delete, a dead letter).
+   */
+  #change(record: SourceRecord, keys: readonly string[]): { values: RowValues; event: ChangeEvent } | null {
+    const outcome = decodeChange(record, keys)
+    if (typeof outcome === 'string') {
+      this.batch.dead.push({ record, code: 'RECORD_DECODE', reason: outcome })
+      return null
+    }
+    if (outcome.kind === 'delete') {
+      this.#deletes.set(keyOf(outcome.key, keys), outcome.key)
+      return null
+    }
+    return outcome
+  }
+
   #route(record: SourceRecord): void {
     const b = this.batch
     if (record.fields === undefined && record.value === null) {
       const keys = this.#options.deleteKeys
-      if (keys === null) {
+      // Debezium's tombstone follows its delete event, which deleted the row already.
+      if (keys === null || this.#envelope === 'debezium') {
         b.tombstonesSkipped++
         return
       }
@@ -158,12 +183,21 @@ export class RecordPath {
       this.#deletes.set(keyOf(key, keys), key)
       return
     }
-    const decoded = decodeValues(record, this.#envelope)
-    if (typeof decoded === 'string') {
-      b.dead.push({ record, code: 'RECORD_DECODE', reason: decoded })
-      return
+    let change: ChangeEvent | undefined
+    let values: RowValues | null
+    if (this.#envelope === 'debezium') {
+      const row = this.#change(record, this.#options.deleteKeys ?? [])
+      if (row === null) return
+      values = row.values
+      change = row.event
+    } else {
+      const decoded = decodeValues(record, this.#envelope)
+      if (typeof decoded === 'string') {
+        b.dead.push({ record, code: 'RECORD_DECODE', reason: decoded })
+        return
+      }
+      values = decoded
     }
-    let values: RowValues | null = decoded
     if (this.#options.validator) {
       const violation = this.#options.validator(values)
       if (violation !== null) {
@@ -172,7 +206,7 @@ export class RecordPath {
       }
     }
     // The schema describes the payload; key, topic, ... join it for the steps and the table.
-    if (this.#metadata) this.#metadata(values, record)
+    if (this.#metadata) this.#metadata(values, record, change)
     if (this.#options.transform) {
       try {
         values = this.#options.transform(values)
@@ -209,6 +243,21 @@ export class RecordPath {
     this.#supersedeDelete(values)
     b.rows.push({ values, source: record })
   }
+}
+
+/** Why the record path skipped a tombstone, for `sluice test` and `sluice dlq replay`. */
+export function tombstoneSkipReason(options: RecordPathOptions): string {
+  return options.envelope === 'debezium'
+    ? 'tombstone (null value) skipped: Debezium sends it after a delete event, which deleted the row'
+    : 'tombstone (null value) skipped: deletes need writeMode upsert with deleteOnTombstone'
+}
+
+/** The key a record the record path took as a delete (a tombstone, a Debezium d event) deletes. */
+export function deletedKey(record: SourceRecord, options: RecordPathOptions): RowValues {
+  const keys = options.deleteKeys ?? []
+  if (options.envelope !== 'debezium') return decodeKey(record, keys, options.envelope) ?? {}
+  const change = decodeChange(record, keys)
+  return typeof change === 'object' && change.kind === 'delete' ? change.key : {}
 }
 
 const EVERY_KAFKA_FIELD = metadataAdder('kafka', () => true)

@@ -25,7 +25,7 @@ import { OutboxRelay, relayingWriter } from '../components/kafka/outbox/relay.ts
 import { dlqConnection } from '../components/kafka/inputs.ts'
 import { preflightKafka } from '../components/kafka/preflight.ts'
 import { aggregateStateMode, pipelineSchemas } from './schemas.ts'
-import { fieldsReferenced, rowTransform, valueEnvelope } from './record-path-config.ts'
+import { deleteKeys, fieldsReferenced, rowTransform, valueEnvelope } from './record-path-config.ts'
 import { watermarkOptions } from './watermark-options.ts'
 
 export { parseLoadSchema, schemaDirOf, withAggregateColumns } from './schemas.ts'
@@ -129,7 +129,6 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
     logger.warn({ circuit: state }, `circuit breaker ${state}`)
   })
   const exactlyOnce = streaming.enableIdempotence
-  const upsertDeletes = config.load.writeMode === 'upsert' && config.load.deleteOnTombstone ? (config.load.upsertKeys ?? []) : null
   const letters = sinks.postgresql.deadLetters(deadLetters, config.load)
   const runner = new BatchRunner<PgBatchTx>({
     pipelineId: config.pipelineId,
@@ -144,7 +143,7 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
       validator,
       transform: rowTransform(config),
       watermark: streaming.watermark ? watermarkOptions(streaming.watermark, aggregate ?? undefined, streaming.outputMode) : null,
-      deleteKeys: upsertDeletes,
+      deleteKeys: deleteKeys(config),
       envelope: valueEnvelope(config),
     },
     // Record metadata (key, topic, ...) is added where a step, the watermark or a key reads it, or the table has it.

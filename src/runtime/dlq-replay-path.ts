@@ -19,13 +19,12 @@ import type { Row, RowValues, SourceRecord } from '../api/record.ts'
 import type { SourceKind } from '../api/source.ts'
 import type { TableBatch, TableWriteResult } from '../api/writer.ts'
 import { splitSteps } from '../components/transforms/index.ts'
-import { fieldsReferenced, rowTransform, valueEnvelope } from './record-path-config.ts'
+import { deleteKeys, fieldsReferenced, rowTransform, valueEnvelope } from './record-path-config.ts'
 import { fieldValue } from '../components/sinks/postgres/copy-encode.ts'
 import { sourceFor } from '../components/registry.ts'
 import type { PipelineConfig } from '../config/index.ts'
-import { decodeKey } from '../engine/decode.ts'
 import { metadataFor } from '../engine/metadata.ts'
-import { RecordPath, type RecordPathOptions } from '../engine/records.ts'
+import { RecordPath, type RecordPathOptions, deletedKey, tombstoneSkipReason } from '../engine/records.ts'
 import type { RecordValidator } from '../engine/record-schema.ts'
 import { SluiceError } from '../errors.ts'
 import type { DeadLetterEntry } from './dlq-entry.ts'
@@ -56,8 +55,8 @@ export function replayPathOptions(config: PipelineConfig, kind: SourceKind, vali
     validator,
     transform: rowTransform(config),
     watermark: watermark ? { column: watermark.eventTimeColumn, delayMs: watermark.delayThreshold } : null,
-    deleteKeys: config.load.writeMode === 'upsert' && config.load.deleteOnTombstone ? (config.load.upsertKeys ?? []) : null,
-    metadata: metadataFor(kind, fieldsReferenced(config), columns),
+    deleteKeys: deleteKeys(config),
+    metadata: metadataFor(kind, fieldsReferenced(config), columns, valueEnvelope(config)),
     envelope: valueEnvelope(config),
   }
 }
@@ -118,9 +117,9 @@ export function planReplay(options: RecordPathOptions, kind: SourceKind, entries
       const d = b.dead.at(-1) as (typeof b.dead)[number]
       verdicts.push({ outcome: 'failed', code: d.code, reason: d.reason })
     } else if (b.filtered > before[2]) verdicts.push({ outcome: 'filtered' })
-    else if (b.tombstonesSkipped > before[3]) verdicts.push({ outcome: 'skipped', reason: 'tombstone (null value) skipped: deletes need writeMode upsert with deleteOnTombstone' })
-    // Nothing else grew: a tombstone whose key the batch deletes (RecordPath keeps those until finish).
-    else verdicts.push({ outcome: 'deleted', key: decodeKey(record, options.deleteKeys ?? [], options.envelope) ?? {} })
+    else if (b.tombstonesSkipped > before[3]) verdicts.push({ outcome: 'skipped', reason: tombstoneSkipReason(options) })
+    // Nothing else grew: a tombstone or d event whose key the batch deletes (RecordPath keeps those until finish).
+    else verdicts.push({ outcome: 'deleted', key: deletedKey(record, options) })
   })
   const processed = path.finish()
   return { entries, verdicts, table: { rows: processed.rows, deletes: processed.deletes }, entryOf }

@@ -12,14 +12,13 @@
 import type { Row, RowValues, SourceRecord } from '../api/record.ts'
 import { fieldOf } from '../api/record.ts'
 import { splitSteps } from '../components/transforms/index.ts'
-import { fieldsReferenced, rowTransform, valueEnvelope } from './record-path-config.ts'
+import { deleteKeys, fieldsReferenced, rowTransform, valueEnvelope } from './record-path-config.ts'
 import { fieldValue } from '../components/sinks/postgres/copy-encode.ts'
 import type { PipelineConfig } from '../config/index.ts'
 import { type AggregateSpec, aggregateRows } from '../engine/aggregate.ts'
 import type { LateStrategy } from '../engine/batch-runner.ts'
-import { decodeKey } from '../engine/decode.ts'
 import { metadataFor } from '../engine/metadata.ts'
-import { type ProcessedBatch, RecordPath, type RecordPathOptions } from '../engine/records.ts'
+import { type ProcessedBatch, RecordPath, type RecordPathOptions, deletedKey, tombstoneSkipReason } from '../engine/records.ts'
 import type { Destination } from '../reliability/dlq.ts'
 import { pipelineRoutes } from './routes.ts'
 import { pipelineSchemas } from './schemas.ts'
@@ -85,9 +84,9 @@ export async function dryRunPipeline(config: PipelineConfig, baseDir: string): P
       validator,
       transform: rowTransform(config),
       watermark: watermark ? watermarkOptions(watermark, aggregate ?? undefined, config.streamingConfigJson?.outputMode ?? (aggregate ? 'update' : 'append')) : null,
-      deleteKeys: config.load.writeMode === 'upsert' && config.load.deleteOnTombstone ? (config.load.upsertKeys ?? []) : null,
+      deleteKeys: deleteKeys(config),
       // As a run adds them: what the steps, watermark and keys read, and the table's columns when known.
-      metadata: metadataFor(config.extract.sourceType, fieldsReferenced(config), columns ?? []),
+      metadata: metadataFor(config.extract.sourceType, fieldsReferenced(config), columns ?? [], valueEnvelope(config)),
       envelope: valueEnvelope(config),
     },
     aggregate: aggregate ?? null,
@@ -158,9 +157,9 @@ function outcomeOf(p: DryRunPipeline, b: ProcessedBatch, before: Counts, record:
   }
   if (b.late.length > late) return { ...base, outcome: 'late', code: 'LATE_DATA', reason: (b.late.at(-1) as ProcessedBatch['late'][number]).reason, to: p.lateTo }
   if (b.filtered > filtered) return { ...base, outcome: 'filtered' }
-  if (b.tombstonesSkipped > skipped) return { ...base, outcome: 'skipped', reason: 'tombstone (null value) skipped: deletes need writeMode upsert with deleteOnTombstone' }
-  // Nothing else grew: a tombstone whose key the batch will delete (RecordPath keeps those until finish).
-  return { ...base, outcome: 'delete', key: decodeKey(record, p.recordPath.deleteKeys ?? [], p.recordPath.envelope) ?? {} }
+  if (b.tombstonesSkipped > skipped) return { ...base, outcome: 'skipped', reason: tombstoneSkipReason(p.recordPath) }
+  // Nothing else grew: a tombstone or d event whose key the batch will delete (RecordPath keeps those until finish).
+  return { ...base, outcome: 'delete', key: deletedKey(record, p.recordPath) }
 }
 
 function placeOf(r: SourceRecord): RecordPlace {

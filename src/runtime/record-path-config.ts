@@ -2,7 +2,7 @@
  * What the record path takes from a pipeline config, in one place for `run` (assemble.ts), `sluice
  * test` (dry-run.ts) and `sluice dlq replay` (dlq-replay-path.ts), so the three treat a record alike:
  * the per-row transform (the row steps, then the load's columnMapping), the fields something reads
- * (for the record metadata), and the envelope the source's values are in.
+ * (for the record metadata), what deletes, and the envelope the source's values are in.
  */
 import type { ValueEnvelope } from '../api/source.ts'
 import { sourceFor } from '../components/registry.ts'
@@ -21,6 +21,16 @@ export function fieldsReferenced(config: PipelineConfig): string[] {
   const watermark = config.streamingConfigJson?.watermark
   const paths = [...(watermark ? [watermark.eventTimeColumn] : []), ...Object.values(config.load.columnMapping ?? {})]
   return [...fieldsRead(config.transform), ...withRoots(paths), ...(config.load.upsertKeys ?? [])]
+}
+
+/**
+ * The key columns deletes match, or null when nothing deletes: tombstones with deleteOnTombstone,
+ * and a Debezium source's `d` events whether or not deleteOnTombstone is set (the config requires
+ * upsert keys with the `debezium` envelope).
+ */
+export function deleteKeys(config: PipelineConfig): readonly string[] | null {
+  if (config.load.writeMode !== 'upsert') return null
+  return config.load.deleteOnTombstone || valueEnvelope(config) === 'debezium' ? (config.load.upsertKeys ?? []) : null
 }
 
 /** The envelope the source's JSON values are in (extract.envelope), `none` for a source without one. */

@@ -220,7 +220,7 @@ async function copyRows(tx: PgSession, table: TableInfo, rows: readonly Row[], m
   return { written, rejected }
 }
 
-/** Deletes rows by key (tombstones in upsert mode with deleteOnTombstone); returns rows deleted. */
+/** Deletes rows by key (tombstones in upsert mode with deleteOnTombstone, Debezium d events); returns rows deleted. */
 export async function deleteByKeys(tx: PgSession, table: TableInfo, keys: readonly string[], deletes: readonly RowValues[]): Promise<number> {
   if (deletes.length === 0) return 0
   const byName = new Map(table.columns.map((c) => [c.name, c]))

@@ -101,9 +101,8 @@ export class PostgresTableWriter implements TableWriter<PgBatchTx> {
       const table = await this.#target(tx)
       const mode = this.#mode(table, batch)
       const rows = await writeRows(tx.session, table, batch.rows, mode, isolate)
-      if (mode.writeMode === 'upsert' && this.#config.deleteOnTombstone && batch.deletes !== undefined) {
-        await deleteByKeys(tx.session, table, mode.keys, batch.deletes)
-      }
+      // The engine decides what deletes (tombstones with deleteOnTombstone, Debezium d events): a batch has deletes only then.
+      if (mode.writeMode === 'upsert' && batch.deletes !== undefined && batch.deletes.length > 0) await deleteByKeys(tx.session, table, mode.keys, batch.deletes)
       if (mode.writeMode === 'upsert' && batch.removed !== undefined && batch.removed.length > 0) await deleteByKeys(tx.session, table, mode.keys, batch.removed)
       return rows
     } catch (err) {

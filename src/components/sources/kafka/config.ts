@@ -8,7 +8,7 @@ import * as z from 'zod'
 import { always, byteSize, interpolationSchema, lenientBool, lenientInt, lenientPattern, normalizeWord, strictObject, text } from '../../../config/lenient.ts'
 import { didYouMean, levenshtein } from '../../../config/suggest.ts'
 import { KAFKA_SECURITY_OPTIONS, bootstrapServersSchema, kafkaSecurityShape } from '../../kafka/options.ts'
-import { type ValueEnvelope, envelopeSchema } from '../value-envelope.ts'
+import { type ValueEnvelope, kafkaEnvelopeSchema } from '../value-envelope.ts'
 
 /** Per-topic, per-partition starting offsets; -2 means earliest and -1 latest (Spark's convention). */
 export type PartitionOffsets = Record<string, Record<string, number>>
@@ -32,7 +32,7 @@ export type KafkaExtractConfig = {
   sourceType: 'kafka'
   topic?: string
   schemaName?: string
-  /** The record values are in Kafka Connect's JsonConverter envelope (`connect`) or not (absent, `none`). */
+  /** The record values are in Kafka Connect's JsonConverter envelope (`connect`), Debezium change events (`debezium`) or plain (absent, `none`). */
   envelope?: ValueEnvelope
   credentialId?: string
   connectionParams: KafkaConnectionParams
@@ -216,7 +216,7 @@ export const kafkaExtractSchema = strictObject(
     sourceType: z.literal('kafka'),
     topic: text('Topic to read; the default of connectionParams.subscribe.').optional(),
     schemaName: text('Name of the record schema in schemaDir.').optional(),
-    envelope: envelopeSchema.optional(),
+    envelope: kafkaEnvelopeSchema.optional(),
     credentialId: text('Credential for SASL (see docs/config.md#credentials).').optional(),
     connectionParams: kafkaConnectionParamsSchema,
   },
