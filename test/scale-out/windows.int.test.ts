@@ -40,6 +40,21 @@ async function windowsWritten(s: TestSchema): Promise<number> {
   return Number((await s.pool.query<{ n: string }>('SELECT count(*) AS n FROM per_minute')).rows[0]?.n)
 }
 
+/** Partitions with a stored event time (the per-partition watermark counts them). */
+async function partitionsWithEventTimes(s: TestSchema): Promise<number> {
+  const present = await s.pool.query<{ t: string | null }>(`SELECT to_regclass('sluice_source_positions')::text AS t`)
+  if (present.rows[0]?.t === null) return 0
+  return Number((await s.pool.query<{ n: string }>('SELECT count(*) AS n FROM sluice_source_positions WHERE max_event_ms IS NOT NULL')).rows[0]?.n)
+}
+
+/** True when the worker's last consumer group assignment gives it half of the partitions. */
+function ownsHalf(w: RunningCli): boolean {
+  const lines = w.output().split('\n').filter((l) => l.includes('"consumer group assignment"'))
+  const last = lines.at(-1)
+  if (last === undefined) return false
+  const owned = (JSON.parse(last.slice(last.indexOf('{'))) as { owned?: unknown[] }).owned
+  return Array.isArray(owned) && owned.length === PARTITIONS / 2
+}
 
 test('two workers share an append-mode windowed aggregate; one is SIGKILLed: every window written once with all its events', { timeout: 420_000 }, async () => {
   const s = await createTestSchema('windows')
@@ -49,12 +64,17 @@ test('two workers share an append-mode windowed aggregate; one is SIGKILLed: eve
   try {
     await createTopic(topic, PARTITIONS)
     const { file } = await writePipeline((d: string) => pipeline(s, topic, d), { 'per_minute.json': JSON.stringify({ columns: { word: 'text', n: 'bigint' } }) })
-    await produce(topic, events(0, 6000), { batchSize: 2000 })
+    // A starts alone and commits a first backlog on all four partitions, so each has a position and
+    // an event time in the store before B joins; the rest is produced once the group split the
+    // partitions, so both workers read and commit their own half (whatever the start-up order).
+    await produce(topic, events(0, 400), { batchSize: 400 })
     const a = start(file)
+    await waitUntil('a first batch on every partition', async () => (await partitionsWithEventTimes(s)) === PARTITIONS, [a])
     const b = start(file)
-    // Both workers commit batches of their own partitions (the group split them) before B dies.
-    await waitForOutput(b, (out) => out.includes('"batch committed"'), 120_000)
-    await waitForOutput(a, (out) => out.includes('"batch committed"'), 120_000)
+    await waitUntil('the group split the partitions', async () => ownsHalf(a) && ownsHalf(b), [a, b])
+    const before = b.output().length
+    await produce(topic, events(400, 5600), { batchSize: 2000 })
+    await waitForOutput(b, (out) => out.slice(before).includes('"batch committed"'), 120_000)
     await waitUntil('the first windows', async () => (await windowsWritten(s)) >= 7 * 20, [a, b])
     b.child.kill('SIGKILL')
     await b.done
