@@ -5,6 +5,7 @@
  *                    [--max-bytes SIZE] [--kafka k=v,...] [--keep] [--cpu-prof DIR] [--json]
  *                    [--only copy,eo-append,alo-append,eo-upsert,eo-fetch-1m,eo-fetch-8m,eo-window-append,eo-dedup]
  *   npm run bench -- --workers 1,2,3 [--records N] [--partitions P (default 12)] [--repeat K]
+ *   npm run bench -- --latency 50000,200 [--seconds S (default 60)] [--partitions P] [--records N]
  *
  * Produces N ~200-byte JSON events (6 columns) to a topic named after N and P (reused when it
  * already holds N records), then, each into a fresh schema: raw `psql \copy` of the same rows
@@ -24,6 +25,10 @@
  * baseline, then for each count one continuous pipeline started as that many `sluice run`
  * processes sharing the topic's partitions through the consumer group, timed until every record
  * committed, verified (rows, distinct ids, no batch id gaps), stopped with SIGTERM.
+ *
+ * --latency R1,R2 is the continuous-trigger benchmark instead (issue 13, bench/latency.ts): the raw
+ * COPY of N rows, then for each rate a continuous exactly-once pipeline fed R records/s for S
+ * seconds: p50/p99 end-to-end latency, batches, CPU per batch (a low rate shows the fixed cost).
  */
 import { parseArgs } from 'node:util'
 import { createWriteStream, existsSync } from 'node:fs'
@@ -37,6 +42,7 @@ import { benchPool, checkTable, dropSchema, freshSchema, psqlCopy } from './pg.t
 import { runSluice, type Scenario, type RunMeasure } from './sluice.ts'
 import { dedup, windowAppend } from './stateful.ts'
 import { runWorkers, type WorkersMeasure } from './workers.ts'
+import { runLatency, type LatencyMeasure } from './latency.ts'
 
 const SCENARIOS: Record<string, Scenario> = {
   'eo-append': { name: 'exactly-once append', writeMode: 'append', exactlyOnce: true },
@@ -57,6 +63,8 @@ const { values: args } = parseArgs({
     records: { type: 'string', default: '1000000' },
     partitions: { type: 'string' },
     workers: { type: 'string' },
+    latency: { type: 'string' },
+    seconds: { type: 'string', default: '60' },
     'max-offsets': { type: 'string' },
     'max-bytes': { type: 'string' },
     'value-bytes': { type: 'string' },
@@ -71,6 +79,8 @@ const { values: args } = parseArgs({
 const n = Number(args.records)
 /** Worker counts of the scale-out benchmark (--workers 1,2,3), or null for the scenarios. */
 const workerCounts = args.workers === undefined ? null : args.workers.split(',').map((w) => Number(w.trim())).filter((w) => Number.isInteger(w) && w > 0)
+/** Record rates of the continuous-trigger latency benchmark (--latency 50000,200), or null. */
+const latencyRates = args.latency === undefined ? null : args.latency.split(',').map((r) => Number(r.trim())).filter((r) => r > 0)
 const partitions = Number(args.partitions ?? (workerCounts ? 12 : 4))
 const maxOffsets = args['max-offsets'] === undefined ? undefined : Number(args['max-offsets'])
 const maxBytes = args['max-bytes']
@@ -126,6 +136,7 @@ const topic = topicOf(PLAIN)
 /** The event shapes the selected runs read, each once (the plain one for the COPY baseline and the workers too). */
 function shapesNeeded(): EventShape[] {
   if (workerCounts) return [PLAIN]
+  if (latencyRates) return []
   return [...new Set(only.map((key) => (key === 'copy' ? PLAIN : SCENARIOS[key]?.shape ?? PLAIN)))]
 }
 
@@ -140,6 +151,15 @@ async function main(): Promise<void> {
   const stamp = Date.now().toString(36)
   const tmp = await mkdtemp(join(tmpdir(), 'sluice-bench-'))
   const results: Result[] = []
+  if (latencyRates) {
+    try {
+      await benchLatency(pool, latencyRates, stamp, tmp)
+    } finally {
+      await pool.end()
+      await rm(tmp, { recursive: true, force: true })
+    }
+    return
+  }
   if (workerCounts) {
     try {
       await benchWorkers(pool, workerCounts, stamp, tmp)
@@ -234,6 +254,25 @@ async function benchWorkers(pool: ReturnType<typeof benchPool>, counts: readonly
     console.log(`| ${w} worker${w > 1 ? 's' : ''} | ${m.seconds.toFixed(2)} | ${fmt(n / m.seconds)} | ${steady} | ${m.settledRate ? fmt(m.settledRate) : '-'} | ${(m.seconds / copy.seconds).toFixed(2)}x | ${m.batches} | ${m.committers} | ${m.owned.join(' / ')} | ${m.fenced} | ${m.cpuSeconds.toFixed(1)} | ${m.load.toFixed(1)} |`)
   }
   if (args.json) console.log(JSON.stringify({ n, partitions, copy, workers: [...runs.values()] }))
+}
+
+/** The continuous-trigger benchmark: raw COPY of N rows (the throughput floor), then each rate for --seconds. */
+async function benchLatency(pool: ReturnType<typeof benchPool>, rates: readonly number[], stamp: string, tmp: string): Promise<void> {
+  const copy = await runScenario(pool, 'copy', `bench_${stamp}_copy`, tmp)
+  console.log(`  raw COPY of ${fmt(n)} rows: ${copy.seconds.toFixed(2)} s, ${fmt(copy.rate)} records/s, load ${copy.load.toFixed(1)} [verified]`)
+  const seconds = Number(args.seconds)
+  const runs: LatencyMeasure[] = []
+  for (const rate of rates) {
+    const m = await runLatency(pool, rate, seconds, partitions, stamp)
+    runs.push(m)
+    console.log(`  ${fmt(rate)} records/s for ${seconds} s: p50 ${m.p50Ms.toFixed(0)} ms, p99 ${m.p99Ms.toFixed(0)} ms, max ${m.maxMs.toFixed(0)} ms, ${m.batches} batches, CPU ${m.cpuSeconds.toFixed(2)} s (${m.cpuMsPerBatch.toFixed(2)} ms per batch), load ${m.load.toFixed(1)} [verified: ${fmt(m.records)} rows, distinct ids]`)
+  }
+  console.log(`\ntriggerMode continuous, exactly-once append, ${partitions} partitions; latency = send begun -> its batch's positions committed (polled every 5 ms)`)
+  console.log('| target records/s | produced records/s | records | p50 ms | p99 ms | max ms | batches | CPU s after start-up | CPU ms per batch | load avg |')
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+  for (const m of runs) console.log(`| ${fmt(m.targetRate)} | ${fmt(m.producedRate)} | ${fmt(m.records)} | ${m.p50Ms.toFixed(0)} | ${m.p99Ms.toFixed(0)} | ${m.maxMs.toFixed(0)} | ${m.batches} | ${m.cpuSeconds.toFixed(2)} | ${m.cpuMsPerBatch.toFixed(2)} | ${m.load.toFixed(1)} |`)
+  console.log(`raw COPY of ${fmt(n)} rows: ${copy.seconds.toFixed(2)} s (${fmt(copy.rate)} records/s), load ${copy.load.toFixed(1)}`)
+  if (args.json) console.log(JSON.stringify({ partitions, seconds, copy, latency: runs }))
 }
 
 /** The fastest run of each scenario, in the order first seen; peak RSS is the highest of all runs. */
