@@ -99,13 +99,13 @@ async function producePaced(topic: string, partitions: number, rate: number, sec
 }
 
 /** One continuous run at `rate` records/s for `seconds`, into a fresh schema and topic. */
-export async function runLatency(pool: pg.Pool, rate: number, seconds: number, partitions: number, stamp: string): Promise<LatencyMeasure> {
+export async function runLatency(pool: pg.Pool, rate: number, seconds: number, partitions: number, stamp: string, nodeFlags: readonly string[] = []): Promise<LatencyMeasure> {
   const schema = `bench_lat_${stamp}_${rate}`
   const topic = `sluice-bench-latency-${stamp}-${rate}`
   await createTopic(topic, partitions)
   await freshSchema(pool, schema, false)
   const file = await pipelineFile({ name: 'continuous latency', writeMode: 'append', exactlyOnce: true }, topic, schema, undefined, undefined, {}, 'continuous')
-  const child = spawn(process.execPath, [cli, 'run', file, '--json'], { env: { ...process.env, SLUICE_LOG_LEVEL: 'info' }, stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(process.execPath, [...nodeFlags, cli, 'run', file, '--json'], { env: { ...process.env, SLUICE_LOG_LEVEL: 'info' }, stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))

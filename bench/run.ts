@@ -263,7 +263,8 @@ async function benchLatency(pool: ReturnType<typeof benchPool>, rates: readonly 
   const seconds = Number(args.seconds)
   const runs: LatencyMeasure[] = []
   for (const rate of rates) {
-    const m = await runLatency(pool, rate, seconds, partitions, stamp)
+    const nodeFlags = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof'], '--cpu-prof-name', `latency-${rate}-${Date.now()}.cpuprofile`] : []
+    const m = await runLatency(pool, rate, seconds, partitions, stamp, nodeFlags)
     runs.push(m)
     console.log(`  ${fmt(rate)} records/s for ${seconds} s: p50 ${m.p50Ms.toFixed(0)} ms, p99 ${m.p99Ms.toFixed(0)} ms, max ${m.maxMs.toFixed(0)} ms, ${m.batches} batches, CPU ${m.cpuSeconds.toFixed(2)} s (${m.cpuMsPerBatch.toFixed(2)} ms per batch), load ${m.load.toFixed(1)} [verified: ${fmt(m.records)} rows, distinct ids]`)
   }

@@ -34,6 +34,14 @@ const EARLIEST = -2n
 const LATEST = -1n
 
 /**
+ * How long the batch loop reuses topic metadata (partitions, leaders) it read: a small batch used to
+ * re-read it twice (plan, then read), two broker round trips of about five per batch. Kafka's own
+ * consumers keep it for metadata.max.age.ms (5 minutes); a second still sees a new topic of a
+ * pattern or a new partition within a second. A failed fetch forgets it, so the retry re-reads.
+ */
+export const PLAN_METADATA_MAX_AGE_MS = 1000
+
+/**
  * Wraps a client failure as SOURCE_UNAVAILABLE (retryable), or SOURCE_AUTH when it is permanent (a
  * refused login or certificate, see components/kafka/failure.ts), naming the cause.
  */
@@ -51,6 +59,9 @@ export class KafkaClient {
   readonly #settings: ReaderSettings
   readonly #consumer: Consumer
   readonly #admin: Admin
+  /** Metadata reused for up to `maxAgeMs` by the callers that ask (the batch loop): topic names, and partitions per topic. */
+  #topicNames: { at: number; names: string[] } | null = null
+  readonly #described = new Map<string, { at: number; parts: PartitionInfo[] }>()
 
   constructor(settings: ReaderSettings) {
     // Fetch responses are decoded from one buffer, so large fetches do not cost more per byte.
@@ -72,29 +83,50 @@ export class KafkaClient {
     return kafkaFailure(err, action, 'source', this.#settings.connection)
   }
 
-  /** Every partition of the selected topics, in topic then partition order. */
-  async partitions(selection: TopicSelection): Promise<PartitionInfo[]> {
+  /** Every partition of the selected topics, in topic then partition order; `maxAgeMs` > 0 reuses metadata read that recently. */
+  async partitions(selection: TopicSelection, maxAgeMs = 0): Promise<PartitionInfo[]> {
     let topics: string[]
     try {
-      topics = selection.select(await this.#admin.listTopics())
+      topics = selection.select(await this.#listTopics(maxAgeMs))
     } catch (err) {
       throw await this.failure(err, 'listing topics')
     }
-    return this.describeTopics(topics)
+    return this.describeTopics(topics, maxAgeMs)
   }
 
-  /** Partitions of the named topics (existing ones only), from fresh metadata. */
-  async describeTopics(topics: readonly string[]): Promise<PartitionInfo[]> {
+  async #listTopics(maxAgeMs: number): Promise<string[]> {
+    const now = performance.now()
+    if (this.#topicNames !== null && now - this.#topicNames.at < maxAgeMs) return this.#topicNames.names
+    const names = await this.#admin.listTopics()
+    this.#topicNames = { at: now, names }
+    return names
+  }
+
+  /** Forgets reused metadata (a fetch failed: a leader may have moved). */
+  forgetMetadata(): void {
+    this.#topicNames = null
+    this.#described.clear()
+  }
+
+  /** Partitions of the named topics (existing ones only), from fresh metadata, or from metadata read within `maxAgeMs`. */
+  async describeTopics(topics: readonly string[], maxAgeMs = 0): Promise<PartitionInfo[]> {
     if (topics.length === 0) return []
+    const now = performance.now()
+    const sorted = [...topics].sort()
+    const cached = sorted.map((t) => this.#described.get(t))
+    if (cached.every((c) => c !== undefined && now - c.at < maxAgeMs)) return cached.flatMap((c) => c?.parts ?? [])
     try {
       const md = await this.#consumer.metadata({ topics: [...topics], forceUpdate: true })
       const out: PartitionInfo[] = []
-      for (const topic of [...topics].sort()) {
+      for (const topic of sorted) {
         const t = md.topics.get(topic)
         if (!t) continue
+        const parts: PartitionInfo[] = []
         for (let p = 0; p < t.partitionsCount; p++) {
-          out.push({ key: partitionKey(topic, p), topic, topicId: t.id, partition: p, leader: t.partitions[p]?.leader ?? -1 })
+          parts.push({ key: partitionKey(topic, p), topic, topicId: t.id, partition: p, leader: t.partitions[p]?.leader ?? -1 })
         }
+        this.#described.set(topic, { at: now, parts })
+        out.push(...parts)
       }
       return out
     } catch (err) {
@@ -154,9 +186,14 @@ export class KafkaClient {
    * library's own filter of aborted transactions can drop committed records.
    */
   async fetch(node: number, parts: readonly FetchPartition[], limits?: { maxBytes: number; partitionMaxBytes: number }): Promise<fetchV17.FetchResponse> {
-    const response = await this.#fetch(node, parts, limits, this.#settings.isolationLevel)
-    if (this.#settings.isolationLevel === 0) return response
-    return restoreCommittedBatches(response, parts, (again) => this.#fetch(node, again, limits, 0))
+    try {
+      const response = await this.#fetch(node, parts, limits, this.#settings.isolationLevel)
+      if (this.#settings.isolationLevel === 0) return response
+      return await restoreCommittedBatches(response, parts, (again) => this.#fetch(node, again, limits, 0))
+    } catch (err) {
+      this.forgetMetadata()
+      throw err
+    }
   }
 
   #fetch(node: number, parts: readonly FetchPartition[], limits: { maxBytes: number; partitionMaxBytes: number } | undefined, isolationLevel: 0 | 1): Promise<fetchV17.FetchResponse> {

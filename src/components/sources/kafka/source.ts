@@ -24,7 +24,7 @@ import type { PartitionOwnership, ReadLimits, Source } from '../../../api/source
 import type { KafkaExtractConfig } from './config.ts'
 import { resolveKafkaLogin } from '../../kafka/login.ts'
 import { SluiceError } from '../../../errors.ts'
-import { KafkaClient, type PartitionInfo } from './client.ts'
+import { KafkaClient, PLAN_METADATA_MAX_AGE_MS, type PartitionInfo } from './client.ts'
 import { kafkaSettings, positiveInt, topicSelection, type KafkaLogin, type KafkaSettings, type TopicSelection } from './options.ts'
 import { DEFAULT_GROUP_TIMEOUTS, GroupMembership, type GroupTimeouts } from './membership.ts'
 import { checkStart, laggingPartitions, parseOffset, parsePartitionKey, planEnd, startOffset, type ByteBudget, type OffsetBounds } from './plan.ts'
@@ -139,7 +139,7 @@ export class KafkaSource implements Source {
   async plan(from: Position, limits: ReadLimits, signal: AbortSignal): Promise<Position | null> {
     signal.throwIfAborted()
     const client = await this.#open()
-    const all = await client.partitions(this.#selection)
+    const all = await client.partitions(this.#selection, PLAN_METADATA_MAX_AGE_MS)
     await this.#joinGroup(all)
     const parts = this.#owned(all)
     if (parts.length === 0) return null
@@ -172,7 +172,7 @@ export class KafkaSource implements Source {
     const client = await this.#open()
     const wanted = Object.keys(to).map((key) => ({ key, ...parsePartitionKey(key), to: parseOffset(key, to[key] as string) }))
     if (wanted.length === 0) return
-    const infos = new Map((await client.describeTopics([...new Set(wanted.map((w) => w.topic))])).map((p) => [p.key, p]))
+    const infos = new Map((await client.describeTopics([...new Set(wanted.map((w) => w.topic))], PLAN_METADATA_MAX_AGE_MS)).map((p) => [p.key, p]))
     const missing = wanted.filter((w) => !infos.has(w.key))
     if (missing.length > 0) {
       throw new SluiceError('SOURCE_UNAVAILABLE', `planned partitions are not in the cluster metadata: ${missing.map((m) => m.key).join(', ')}`, {
