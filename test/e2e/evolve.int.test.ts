@@ -118,3 +118,42 @@ test('autoEvolve off: a field without a column is not loaded, and a warning name
   assert.equal(warnings.length, 1, logs.slice(-3000))
   assert.match(warnings[0] ?? '', /set load\.autoEvolve/)
 })
+
+test('autoEvolve with the Connect envelope: the record schema types the new columns', async () => {
+  const s = await createTestSchema('evolve')
+  schemas.push(s)
+  const topic = uniqueTopic('evolve-connect')
+  const schema = {
+    type: 'struct',
+    optional: false,
+    fields: [
+      { field: 'id', type: 'int64', optional: false },
+      { field: 'name', type: 'string', optional: true },
+      { field: 'qty', type: 'int32', optional: true },
+      // Integral values: from the values alone it would be bigint.
+      { field: 'ratio', type: 'float64', optional: true },
+      { field: 'at', type: 'int64', optional: true, name: 'org.apache.kafka.connect.data.Timestamp' },
+    ],
+  }
+  const payloads = [{ id: 1, name: 'a' }, { id: 2, name: 'b', qty: 3, ratio: 2, at: 1764748800000 }, { id: 3, name: 'c', qty: 4, ratio: 1 }]
+  await produce(topic, payloads.map((payload, i) => ({ key: `k${i}`, value: JSON.stringify({ schema, payload }), partition: 0 })), { autocreateTopics: true })
+  await s.pool.query('CREATE TABLE items (id bigint, name text)')
+
+  const pg = pgSettings()
+  const { file } = await writePipeline((d: string) => ({
+    pipelineId: `evolveconnect-${s.schema}`,
+    extract: { sourceType: 'kafka', topic, envelope: 'connect', connectionParams: { 'kafka.bootstrap.servers': kafkaBootstrap, startingOffsets: 'earliest' } },
+    load: { sinkType: 'postgresql', table: 'items', writeMode: 'append', autoEvolve: 'true', connectionParams: { host: pg.host, port: pg.port, database: pg.database, user: pg.user, currentSchema: s.schema } },
+    streamingConfigJson: { checkpointLocation: join(d, 'cp'), queryName: 'evolveconnect', triggerMode: 'availablenow' },
+  }))
+  const result = await runSluice(['run', file])
+  assert.equal(result.code, 0, result.stderr.slice(-3000))
+
+  assert.deepEqual(await columns(s, 'items'), ['id bigint', 'name text', 'qty integer', 'ratio double precision', 'at timestamp with time zone'])
+  const { rows } = await s.pool.query(`SELECT id::int AS id, qty, ratio, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') AS at FROM items ORDER BY id`)
+  assert.deepEqual(rows, [
+    { id: 1, qty: null, ratio: null, at: null },
+    { id: 2, qty: 3, ratio: 2, at: '2025-12-03T08:00:00' },
+    { id: 3, qty: 4, ratio: 1, at: null },
+  ])
+})
