@@ -108,6 +108,7 @@ export function generateConfig(seed: number): Json {
     ...(upsert ? { upsertKeys: aggregate ? aggregateKeys : pick([['id'], ['id', 'region'], 'id']) } : {}),
     ...(upsert && !aggregate && maybe() ? { deleteOnTombstone: true } : {}),
     ...(maybe() ? { autoCreateTable: maybe() } : {}),
+    ...(maybe(0.3) ? { autoEvolve: pick([true, false, 'true']) } : {}),
     ...(embedded ? { embedded: true } : {}),
     ...(embedded
       ? maybe() ? { connectionParams: { url: `pglite://./data/db${int(0, 9)}` } } : {}

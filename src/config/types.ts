@@ -112,6 +112,8 @@ export type PostgresLoadConfig = {
   /** Table column -> record field or field path (api/field-path.ts) it is filled from. */
   columnMapping?: Record<string, string>
   autoCreateTable: boolean
+  /** Add nullable columns for new fields inside the batch transaction (components/sinks/postgres/evolve.ts). */
+  autoEvolve: boolean
   deleteOnTombstone: boolean
   embedded: boolean
   credentialId?: string

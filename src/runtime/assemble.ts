@@ -100,7 +100,7 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
   const sourceDef = sourceFor(config.extract)
   const source = sourceDef.create(config.extract, ctx)
   const resolveCredential = (id: string): Promise<{ user?: string; password?: string }> => resolveCredentialFrom(id, deps.env)
-  const { store, table, state, windows } = sinks.postgresql.create(config.load, ctx, { resolveCredential, ...(loadSchema ? { loadSchema } : {}) })
+  const { store, table, state, windows } = sinks.postgresql.create(config.load, ctx, { resolveCredential, envelope: valueEnvelope(config), ...(loadSchema ? { loadSchema } : {}) })
 
   const errors = config.errorHandlingConfig
   const dlqConfig = errors.dlqConfig

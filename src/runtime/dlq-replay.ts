@@ -25,6 +25,7 @@ import { type DeadLetterEntry, matches } from './dlq-entry.ts'
 import { type ReplayPlan, type ReplayVerdict, applyWrite, planReplay, refuseUnreplayable, replayPathOptions } from './dlq-replay-path.ts'
 import { pipelineRoutes } from './routes.ts'
 import { pipelineSchemas } from './schemas.ts'
+import { valueEnvelope } from './record-path-config.ts'
 
 type Env = Readonly<Record<string, string | undefined>>
 
@@ -98,7 +99,7 @@ export async function replayDeadLetters(config: PipelineConfig, baseDir: string,
   const ctx: ComponentContext = { pipelineId: config.pipelineId, baseDir, logger: nullLogger, env: options.env }
   // A dry run creates nothing: not the target table, not the bookkeeping tables.
   const load = options.dryRun ? { ...config.load, autoCreateTable: false } : config.load
-  const { store, table } = sinks.postgresql.create(load, ctx, { resolveCredential: (id) => resolveCredential(id, options.env), ...(loadSchema ? { loadSchema } : {}) })
+  const { store, table } = sinks.postgresql.create(load, ctx, { resolveCredential: (id) => resolveCredential(id, options.env), envelope: valueEnvelope(config), ...(loadSchema ? { loadSchema } : {}) })
   const signal = AbortSignal.timeout(120_000)
   try {
     await store.open(signal)

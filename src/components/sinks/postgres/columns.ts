@@ -3,7 +3,8 @@
  * record fields map onto them. Without a load schema, fields map by name (exact, then case-insensitive;
  * missing fields become NULL or the column default; extra fields are ignored). With a load schema
  * (`<schemaDir>/<schemaName>.json`: `{ "columns": { "id": "bigint" }, "primaryKey": ["id"] }`) the
- * table is created from it when absent (autoCreateTable) and only its columns are loaded.
+ * table is created from it when absent (autoCreateTable) and only its columns are loaded (with
+ * autoEvolve every field is, see evolve.ts).
  */
 import type { RowValues } from '../../../api/record.ts'
 import { SluiceError } from '../../../errors.ts'
@@ -73,9 +74,11 @@ export async function ensureTable(db: Query, schema: string, name: string, loadS
 
 /**
  * Describes the target table, creating it from `loadSchema` when absent and allowed. Throws SINK_SCHEMA
- * when the table is missing, or lacks a column the load schema names.
+ * when the table is missing, or lacks a column the load schema names. With `evolve` (autoEvolve) the
+ * table is described whole: a column the load schema names and the table lacks is added when its
+ * field arrives, and every field that reaches the writer is loaded into its column (evolve.ts).
  */
-export async function resolveTable(db: Query, schema: string, name: string, loadSchema: LoadSchema | undefined, autoCreate: boolean): Promise<TableInfo> {
+export async function resolveTable(db: Query, schema: string, name: string, loadSchema: LoadSchema | undefined, autoCreate: boolean, evolve = false): Promise<TableInfo> {
   let columns: readonly TableColumn[] = await readColumns(db, schema, name)
   const quoted = quoteName(schema, name)
   if (columns.length === 0) {
@@ -84,7 +87,7 @@ export async function resolveTable(db: Query, schema: string, name: string, load
     }
     columns = (await ensureTable(db, schema, name, loadSchema)).columns
   }
-  if (loadSchema !== undefined) {
+  if (loadSchema !== undefined && !evolve) {
     const present = new Set(columns.map((c) => c.name))
     const missing = Object.keys(loadSchema.columns).filter((c) => !present.has(c))
     if (missing.length > 0) throw new SluiceError('SINK_SCHEMA', `table ${schema}.${name} has no column ${missing.join(', ')} named in the load schema`)

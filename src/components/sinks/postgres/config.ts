@@ -77,6 +77,9 @@ export const postgresLoadSchema = strictObject(
       .describe('Table column -> the record field or field path it is filled from, e.g. { "customer_city": "customer.address.city", "first_sku": "items[0].sku" }: nested JSON flattened into columns. A path that does not resolve is NULL (or the column default), as a missing field; the columns not listed map by name as without it. Applied after the transform steps; not with an aggregate step.')
       .optional(),
     autoCreateTable: lenientBool('Create the batch tracker (and the table when a schema is named) when absent (default true).').default(true),
+    autoEvolve: lenientBool(
+      'Add a nullable column, in the batch transaction, for a field of the records that the table lacks (default false; Kafka Connect\'s auto.evolve). Type: the load schema\'s when it declares the field, else the Connect schema\'s (extract.envelope connect or debezium), else from the values of the batch: integers bigint, other numbers numeric, strings text, booleans boolean, objects and arrays jsonb, integers with other numbers numeric, any other mix text; a field that is only null adds no column yet. Never drops, narrows or retypes a column: a value the column cannot hold is a RECORD_COLUMN dead letter. With columnMapping only its columns are added. Off, a field without a column is not loaded (a warning names it once). See README "Schema evolution".',
+    ).default(false),
     deleteOnTombstone: lenientBool('Delete the row of a Kafka tombstone (null value) by key; upsert only (default false).').default(false),
     embedded: lenientBool('Use the embedded in-process PostgreSQL (PGlite) (default false).').default(false),
     credentialId: text('Credential providing user/password (see docs/config.md#credentials).').optional(),

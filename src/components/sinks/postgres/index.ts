@@ -1,5 +1,6 @@
 /** The PostgreSQL sink family (server or embedded PGlite): commit store, table writer, dead-letter writer. */
 import type { ComponentContext, SinkDefinition } from '../../../api/component.ts'
+import type { ValueEnvelope } from '../../../api/source.ts'
 import type { LoadSchema } from './columns.ts'
 import type { PostgresLoadConfig } from './config.ts'
 import type { CredentialResolver } from './connection.ts'
@@ -33,6 +34,8 @@ export interface PostgresSinkOptions {
   readonly resolveCredential?: CredentialResolver
   /** The parsed load schema named by `schemaName`, when there is one. */
   readonly loadSchema?: LoadSchema
+  /** The envelope of the source's values (extract.envelope): where autoEvolve finds a Connect schema. */
+  readonly envelope?: ValueEnvelope
 }
 
 /** The store, the table writer and the keyed state of one pipeline; they share the store's connection. */
@@ -46,7 +49,7 @@ export interface PostgresParts {
 /** Creates a pipeline's PostgreSQL store and table writer. */
 export function createPostgresSink(config: PostgresLoadConfig, ctx: ComponentContext, options: PostgresSinkOptions = {}): PostgresParts {
   const store = new PostgresStore(config, ctx, options.resolveCredential)
-  return { store, table: new PostgresTableWriter(config, store, ctx, options.loadSchema), state: new PostgresKeyedState(), windows: new PostgresWindowState() }
+  return { store, table: new PostgresTableWriter(config, store, ctx, options.loadSchema, options.envelope), state: new PostgresKeyedState(), windows: new PostgresWindowState() }
 }
 
 export const postgresSink: SinkDefinition<PostgresLoadConfig, PostgresParts> & {

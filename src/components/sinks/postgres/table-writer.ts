@@ -3,13 +3,23 @@
  * from the load schema when allowed), picks the upsert keys (configured, or the table's own key read
  * at open so that a table without one stops the run at start), and writes rows by write mode,
  * isolating refused rows (loader.ts), then the tombstone deletes of an upsert.
+ *
+ * With autoEvolve, the columns a batch's fields need are added first, in the batch transaction
+ * (evolve.ts). `ALTER TABLE` holds the table's ACCESS EXCLUSIVE lock until the batch commits, so
+ * two workers adding the same column take turns: the second waits, then `IF NOT EXISTS` finds the
+ * first one's column and adds nothing. Either way the writer reads the columns again after its
+ * ALTER and writes by what the table has (the other worker's type, when theirs came first). A
+ * rolled-back batch forgets that description, as it forgets a table it created.
  */
 import type { ComponentContext, Logger } from '../../../api/component.ts'
-import type { TableBatch, TableWriteResult, TableWriter } from '../../../api/writer.ts'
+import type { Row } from '../../../api/record.ts'
+import type { ValueEnvelope } from '../../../api/source.ts'
+import type { RejectedRow, TableBatch, TableWriteResult, TableWriter } from '../../../api/writer.ts'
 import { SluiceError } from '../../../errors.ts'
-import { resolveTable, type LoadSchema, type TableInfo } from './columns.ts'
+import { readColumns, resolveTable, type LoadSchema, type TableInfo } from './columns.ts'
 import type { PostgresLoadConfig } from './config.ts'
 import { DEFAULT_CHUNK, type ChunkLimits } from './copy-encode.ts'
+import { addColumnsSql, newFields, planEvolution } from './evolve.ts'
 import { deleteByKeys, writeRows, type LoadMode } from './loader.ts'
 import { splitQualified } from './sql/quote.ts'
 import type { PgBatchTx, PostgresStore } from './store.ts'
@@ -21,18 +31,38 @@ export function chunkLimits(config: PostgresLoadConfig): ChunkLimits {
   return rows !== undefined && rows > 0 ? { rows, chars: DEFAULT_CHUNK.chars } : DEFAULT_CHUNK
 }
 
+/** Rows of a batch looked at for fields without a column when autoEvolve is off. */
+const UNLOADED_SAMPLE = 256
+
+/** At most `n` rows of `rows`, spread evenly, the last one included. */
+function sample<T>(rows: readonly T[], n: number): readonly T[] {
+  if (rows.length <= n) return rows
+  const step = rows.length / n
+  const out: T[] = []
+  for (let i = 0; i < n - 1; i++) out.push(rows[Math.floor(i * step)] as T)
+  out.push(rows[rows.length - 1] as T)
+  return out
+}
+
 export class PostgresTableWriter implements TableWriter<PgBatchTx> {
   readonly #config: PostgresLoadConfig
   readonly #store: PostgresStore
   readonly #loadSchema: LoadSchema | undefined
   readonly #log: Logger
   readonly #limits: ChunkLimits
+  readonly #envelope: ValueEnvelope
+  /** With a column mapping: its columns, the only ones evolution adds (and warns about). */
+  readonly #mapped: ReadonlySet<string> | undefined
+  /** Fields already reported as not loaded (autoEvolve off): each is logged once. */
+  readonly #unloaded = new Set<string>()
   #table: TableInfo | undefined
   /** The table's own key, when an upsert names no keys and the load schema no primaryKey (read at open). */
   #tableKey: readonly string[] | undefined
 
-  constructor(config: PostgresLoadConfig, store: PostgresStore, ctx: ComponentContext, loadSchema?: LoadSchema) {
+  constructor(config: PostgresLoadConfig, store: PostgresStore, ctx: ComponentContext, loadSchema?: LoadSchema, envelope: ValueEnvelope = 'none') {
     this.#config = config
+    this.#envelope = envelope
+    this.#mapped = config.columnMapping === undefined ? undefined : new Set(Object.keys(config.columnMapping))
     this.#store = store
     this.#loadSchema = loadSchema
     this.#log = ctx.logger.child({ component: 'postgres-table' })
@@ -65,7 +95,7 @@ export class PostgresTableWriter implements TableWriter<PgBatchTx> {
     if (this.#table !== undefined) return this.#table
     const tracker = this.#store.tracker
     const { schema = tracker.schema, name } = splitQualified(this.#config.table)
-    const table = await resolveTable(tx?.session ?? tracker.driver, schema, name, this.#loadSchema, this.#config.autoCreateTable)
+    const table = await resolveTable(tx?.session ?? tracker.driver, schema, name, this.#loadSchema, this.#config.autoCreateTable, this.#config.autoEvolve)
     tx?.onRollback(() => {
       if (this.#table === table) this.#table = undefined
     })
@@ -98,15 +128,59 @@ export class PostgresTableWriter implements TableWriter<PgBatchTx> {
 
   async write(tx: PgBatchTx, batch: TableBatch, isolate: boolean): Promise<TableWriteResult> {
     try {
-      const table = await this.#target(tx)
+      let table = await this.#target(tx)
+      let fit = batch.rows
+      let refused: readonly RejectedRow[] = []
+      if (this.#config.autoEvolve) ({ table, fit, refused } = await this.#evolve(tx, table, batch.rows, isolate))
+      else this.#reportUnloaded(table, batch.rows)
       const mode = this.#mode(table, batch)
-      const rows = await writeRows(tx.session, table, batch.rows, mode, isolate)
+      const written = await writeRows(tx.session, table, fit, mode, isolate)
+      const rows = refused.length === 0 ? written : { written: written.written, rejected: [...refused, ...written.rejected] }
       // The engine decides what deletes (tombstones with deleteOnTombstone, Debezium d events): a batch has deletes only then.
       if (mode.writeMode === 'upsert' && batch.deletes !== undefined && batch.deletes.length > 0) await deleteByKeys(tx.session, table, mode.keys, batch.deletes)
       if (mode.writeMode === 'upsert' && batch.removed !== undefined && batch.removed.length > 0) await deleteByKeys(tx.session, table, mode.keys, batch.removed)
       return rows
     } catch (err) {
       throw this.#store.fail(err, `writing to ${this.#config.table}`)
+    }
+  }
+
+  /**
+   * Adds the columns the batch's fields need (autoEvolve), inside the batch transaction, and gives
+   * the table as it is then. Rows whose field name no column can have are refused (dead letters
+   * with isolate, else the batch fails on the first).
+   */
+  async #evolve(tx: PgBatchTx, table: TableInfo, rows: readonly Row[], isolate: boolean): Promise<{ table: TableInfo; fit: readonly Row[]; refused: readonly RejectedRow[] }> {
+    const plan = planEvolution(table, rows, { loadSchema: this.#loadSchema, envelope: this.#envelope, only: this.#mapped })
+    if (plan.refused.length > 0 && !isolate) throw (plan.refused[0] as RejectedRow).error
+    const out = new Set(plan.refused.map((r) => r.row))
+    const fit = out.size === 0 ? rows : rows.filter((r) => !out.has(r))
+    if (plan.add.length === 0) return { table, fit, refused: plan.refused }
+    await tx.session.query(addColumnsSql(table.quoted, plan.add))
+    const evolved: TableInfo = { ...table, columns: await readColumns(tx.session, table.schema, table.name) }
+    this.#table = evolved
+    tx.onRollback(() => {
+      if (this.#table === evolved) this.#table = undefined
+    })
+    tx.onCommit(() => {
+      for (const c of plan.add) this.#log.info({ table: `${table.schema}.${table.name}`, column: c.name, type: evolved.columns.find((e) => e.name === c.name)?.type ?? c.type, typeFrom: c.from }, 'column added (autoEvolve)')
+    })
+    return { table: evolved, fit, refused: plan.refused }
+  }
+
+  /**
+   * autoEvolve off: a field with values and no column is not loaded. Said once per field (a warning),
+   * not silently; with a load schema that is what the schema means (only its columns), so nothing is said.
+   * Only a sample of a large batch is looked at (every field of every row measured 10-40 % of the
+   * COPY encoding): a field that a share of the records carries is found, a very rare one may not be.
+   */
+  #reportUnloaded(table: TableInfo, rows: readonly Row[]): void {
+    if (this.#loadSchema !== undefined || rows.length === 0) return
+    const fields = newFields(table, sample(rows, UNLOADED_SAMPLE), this.#mapped)
+    for (const name of fields.keys()) {
+      if (this.#unloaded.has(name)) continue
+      this.#unloaded.add(name)
+      this.#log.warn({ table: `${table.schema}.${table.name}`, field: name.slice(0, 200) }, `field ${name.slice(0, 200)} has no column in ${table.schema}.${table.name} and is not loaded: add the column, or set load.autoEvolve`)
     }
   }
 

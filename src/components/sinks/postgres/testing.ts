@@ -62,6 +62,7 @@ function loadConfig(connection: PostgresLoadConfig['connectionParams'], override
     table: 'events',
     writeMode: 'append',
     autoCreateTable: true,
+    autoEvolve: false,
     deleteOnTombstone: false,
     embedded: false,
     ...overrides,
