@@ -173,9 +173,9 @@ function debeziumRules(extract: Record<string, unknown>, load: Record<string, un
 
 /**
  * A `{topic}` template in load.table routes each record by its Kafka topic to a table of its own
- * (table-template.ts). What keys or state the whole pipeline rather than one table cannot be routed:
- * deletes (their key carries no topic), overwrite (a batch holds only some topics), the aggregate
- * and deduplicate steps (state of the pipeline, not of a table). A `subscribe` list is checked for
+ * (table-template.ts); deletes (tombstones, Debezium `d` events) go to their topic's table too.
+ * What is the whole pipeline's rather than one table's cannot be routed: overwrite (a batch holds
+ * only some topics), the aggregate and deduplicate steps (state of the pipeline, not of a table). A `subscribe` list is checked for
  * table names over 63 bytes now; a pattern's topics are known only at run time (RECORD_ROUTE).
  */
 function routingRules(v: Record<string, unknown>, steps: readonly unknown[], ctx: z.RefinementCtx<Record<string, unknown>>): void {
@@ -193,22 +193,17 @@ function routingRules(v: Record<string, unknown>, steps: readonly unknown[], ctx
   if (load?.['writeMode'] === 'overwrite') {
     ctx.addIssue({ code: 'custom', path: ['load', 'writeMode'], input: 'overwrite', message: `${why}: use "append" or "upsert" (overwrite would empty only the tables of the topics a batch happens to hold)` })
   }
-  if (load?.['deleteOnTombstone'] === true) {
-    ctx.addIssue({ code: 'custom', path: ['load', 'deleteOnTombstone'], input: true, message: `not supported (yet) with ${why}: a delete's key is not routed to its topic's table; use one pipeline per topic with a plain table name` })
-  }
-  if (extract?.['envelope'] === 'debezium') {
-    ctx.addIssue({ code: 'custom', path: ['extract', 'envelope'], input: 'debezium', message: `not supported (yet) with ${why}: a delete event's key is not routed to its topic's table; use one pipeline per Debezium topic with a plain table name` })
-  }
   steps.forEach((s, at) => {
     if (!isRecord(s) || (s['type'] !== 'aggregate' && s['type'] !== 'deduplicate')) return
     const reason = s['type'] === 'aggregate' ? 'its groups and windows fold the records of every topic together, so a result row has no topic to route by' : 'the keys it remembers are the pipeline\'s, so a key seen in one topic would drop the same key in another table'
-    ctx.addIssue({ code: 'custom', path: ['transform', at], input: s['type'], message: `a ${String(s['type'])} step cannot be combined with ${why}: ${reason}; use a pipeline per topic with a plain table name` })
+    ctx.addIssue({ code: 'custom', path: ['transform', at], input: s['type'], message: `the ${String(s['type'])} step cannot be combined with ${why}: ${reason}; use a pipeline per topic with a plain table name` })
   })
   if (load?.['writeMode'] === 'upsert' && load['upsertKeys'] === undefined && load['schemaName'] === undefined) {
     ctx.addIssue({ code: 'custom', path: ['load', 'upsertKeys'], input: undefined, message: `required with ${why} (the same key columns in every table, e.g. ["id"]), or a load schemaName with a primaryKey` })
   }
   const params = isRecord(extract?.['connectionParams']) ? extract['connectionParams'] : undefined
-  const listed = typeof params?.['subscribe'] === 'string' ? params['subscribe'].split(',').map((t) => t.trim()).filter((t) => t.length > 0) : []
+  const named = [params?.['subscribe'], extract?.['topic']].filter((t): t is string => typeof t === 'string')
+  const listed = named.flatMap((t) => t.split(',')).map((t) => t.trim()).filter((t) => t.length > 0)
   for (const topic of listed) {
     const target = routedTable(template, topic)
     if (target instanceof Error) ctx.addIssue({ code: 'custom', path: ['load', 'table'], input: table, message: target.message })

@@ -62,6 +62,18 @@ test('upsert: one table per topic, created in the batch transaction, one tracker
   assert.deepEqual(tracker.rows.map((r) => [r.b, r.n]), [[1, 3], [2, 3]], 'one row per batch, not per table')
 })
 
+test('deletes (tombstones, Debezium d events) go to the table of their topic, after its rows', async () => {
+  const sink = await open({ writeMode: 'upsert', upsertKeys: ['id'], deleteOnTombstone: true })
+  await sink.write(routed(1, [['a', { id: 1, v: 'a1' }], ['b-b', { id: 1, v: 'b1' }], ['a', { id: 2, v: 'a2' }]]))
+  const deleting = { ...routed(2, [['b-b', { id: 2, v: 'b2' }]]), deletes: [{ id: 1 }, { id: 2 }], deleteTopics: ['a', 'b-b'] }
+  assert.equal((await sink.write(deleting)).status, 'committed')
+  assert.deepEqual(await contents('raw_a'), [[2, 'a2']], "a's key 1 deleted; its key 2 is b-b's delete, not a's")
+  assert.deepEqual(await contents('raw_b_b'), [[1, 'b1']], "b-b's key 2 written by the batch, then deleted by it (the record path drops a delete a later row voids)")
+  // A delete whose topic has no table yet: the table is created from the load schema, empty.
+  assert.equal((await sink.write({ ...routed(3, []), deletes: [{ id: 9 }], deleteTopics: ['c'] })).status, 'committed')
+  assert.deepEqual(await contents('raw_c'), [])
+})
+
 test('a batch that fails rolls back every table, the ones it created too; its retry writes them once', async () => {
   const sink = await open({})
   await sink.write(routed(1, [['a', { id: 1, v: 'x' }]]))

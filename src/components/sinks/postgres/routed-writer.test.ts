@@ -35,3 +35,14 @@ test('rows whose table name is too long are misrouted with RECORD_ROUTE, the oth
   assert.deepEqual(groups.map((g) => g.table), ['raw_ok'])
   assert.deepEqual(misrouted.map((m) => [m.row.values.id, m.error.code]), [[1, 'RECORD_ROUTE'], [3, 'RECORD_ROUTE']])
 })
+
+test('deletes join the group of their topic\'s table; a table may have deletes only', () => {
+  const { groups } = groupRowsByTable(tableTemplate('{topic}'), [from('a', 1)], [
+    { key: { id: 2 }, topic: 'a' },
+    { key: { id: 3 }, topic: 'c.d' },
+  ])
+  assert.deepEqual(groups.map((g) => [g.table, g.rows.map((r) => r.values.id), g.deletes]), [
+    ['a', [1], [{ id: 2 }]],
+    ['c_d', [], [{ id: 3 }]],
+  ])
+})

@@ -4,11 +4,13 @@
  * PostgresTableWriter on the one batch transaction the store opened (the tracker row, the positions
  * and every table commit or roll back together). A table is resolved, or created from the load
  * schema (autoCreateTable), inside the transaction of the first batch that has records for it, so a
- * rolled-back batch forgets the table it created. Deletes, merges and removed keys are refused by
- * validation (config/pipeline.ts): their keys carry no topic to route by.
+ * rolled-back batch forgets the table it created. A batch's deletes (tombstones with
+ * deleteOnTombstone, Debezium `d` events) go to the table of their topic (`deleteTopics`), after that
+ * table's rows, as with one table. Aggregate merges and removed keys are refused by validation
+ * (config/pipeline.ts): a result row has no topic to route by.
  */
 import type { ComponentContext } from '../../../api/component.ts'
-import type { Row } from '../../../api/record.ts'
+import type { Row, RowValues } from '../../../api/record.ts'
 import type { RejectedRow, TableBatch, TableWriteResult, TableWriter } from '../../../api/writer.ts'
 import { configInvalid } from '../../../config/issues.ts'
 import { SluiceError } from '../../../errors.ts'
@@ -19,38 +21,58 @@ import type { PgBatchTx, PostgresStore } from './store.ts'
 import { PostgresTableWriter } from './table-writer.ts'
 import { routedTable, tableTemplate, type TableTemplate } from './table-template.ts'
 
-/** The rows of one target table; `table` is its text as splitQualified reads it (`raw_orders`, `s.raw_orders`). */
+/** The rows and deletes of one target table; `table` is its text as splitQualified reads it (`raw_orders`, `s.raw_orders`). */
 export interface TableGroup {
   readonly table: string
   readonly rows: Row[]
+  readonly deletes: RowValues[]
+}
+
+/** A delete's key and the topic it came from. */
+export interface RoutedDelete {
+  readonly key: RowValues
+  readonly topic: string
 }
 
 /**
- * Groups rows by the table their topic names, in the order of the table names (so two workers
- * writing the same tables lock them in the same order), rows in batch order within a table. Rows
- * whose name is too long are returned as rejected (RECORD_ROUTE).
+ * Groups rows and deletes by the table their topic names, in the order of the table names (so two
+ * workers writing the same tables lock them in the same order), rows and deletes in batch order
+ * within a table. Rows whose name is too long are returned as rejected (RECORD_ROUTE); the record
+ * path sends such topics to the DLQ before (RecordPathOptions.routing), so none is expected here.
  */
-export function groupRowsByTable(template: TableTemplate, rows: readonly Row[]): { groups: TableGroup[]; misrouted: RejectedRow[] } {
-  const byTable = new Map<string, Row[]>()
+export function groupRowsByTable(template: TableTemplate, rows: readonly Row[], deletes: readonly RoutedDelete[] = []): { groups: TableGroup[]; misrouted: RejectedRow[] } {
+  const byTable = new Map<string, TableGroup>()
   const byTopic = new Map<string, string | SluiceError>()
-  const misrouted: RejectedRow[] = []
-  for (const row of rows) {
-    const topic = row.source.topic
+  const targetOf = (topic: string): string | SluiceError => {
     let target = byTopic.get(topic)
     if (target === undefined) {
       const t = routedTable(template, topic)
       target = t instanceof SluiceError ? t : qualifiedText(t)
       byTopic.set(topic, target)
     }
-    if (target instanceof SluiceError) {
-      misrouted.push({ row, error: target })
-      continue
-    }
-    const group = byTable.get(target)
-    if (group === undefined) byTable.set(target, [row])
-    else group.push(row)
+    return target
   }
-  const groups = [...byTable.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([table, rs]) => ({ table, rows: rs }))
+  const groupOf = (table: string): TableGroup => {
+    let group = byTable.get(table)
+    if (group === undefined) {
+      group = { table, rows: [], deletes: [] }
+      byTable.set(table, group)
+    }
+    return group
+  }
+  const misrouted: RejectedRow[] = []
+  for (const row of rows) {
+    const target = targetOf(row.source.topic)
+    if (target instanceof SluiceError) misrouted.push({ row, error: target })
+    else groupOf(target).rows.push(row)
+  }
+  for (const d of deletes) {
+    const target = targetOf(d.topic)
+    // A delete has no record left to send to the DLQ: the record path routed its topic there already.
+    if (target instanceof SluiceError) throw new SluiceError('INTERNAL', `a delete of topic ${d.topic} reached the writer: ${target.message}`)
+    groupOf(target).deletes.push(d.key)
+  }
+  const groups = [...byTable.values()].sort((a, b) => (a.table < b.table ? -1 : a.table > b.table ? 1 : 0))
   return { groups, misrouted }
 }
 
@@ -89,15 +111,19 @@ export class RoutedTableWriter implements TableWriter<PgBatchTx> {
   }
 
   async write(tx: PgBatchTx, batch: TableBatch, isolate: boolean): Promise<TableWriteResult> {
-    if ((batch.deletes?.length ?? 0) > 0 || (batch.removed?.length ?? 0) > 0 || batch.merge !== undefined) {
-      throw new SluiceError('INTERNAL', `load.table ${JSON.stringify(this.#config.table)} routes by topic: deletes and aggregate merges are refused by validation`)
+    if ((batch.removed?.length ?? 0) > 0 || batch.merge !== undefined) {
+      throw new SluiceError('INTERNAL', `load.table ${JSON.stringify(this.#config.table)} routes by topic: aggregate merges are refused by validation`)
     }
-    const { groups, misrouted } = groupRowsByTable(this.#template, batch.rows)
+    const keys = batch.deletes ?? []
+    const topics = batch.deleteTopics ?? []
+    if (topics.length !== keys.length) throw new SluiceError('INTERNAL', `load.table ${JSON.stringify(this.#config.table)} routes by topic: ${keys.length} deletes came with ${topics.length} topics`)
+    const deletes = keys.map((key, i) => ({ key, topic: topics[i] as string }))
+    const { groups, misrouted } = groupRowsByTable(this.#template, batch.rows, deletes)
     if (misrouted.length > 0 && !isolate) throw (misrouted[0] as RejectedRow).error
     let written = 0
     const rejected: RejectedRow[] = [...misrouted]
     for (const group of groups) {
-      const r = await this.#writerFor(group.table).write(tx, { rows: group.rows }, isolate)
+      const r = await this.#writerFor(group.table).write(tx, { rows: group.rows, ...(group.deletes.length > 0 ? { deletes: group.deletes } : {}) }, isolate)
       written += r.written
       rejected.push(...r.rejected)
     }

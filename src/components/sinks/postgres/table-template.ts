@@ -82,6 +82,21 @@ function templateText(t: TableTemplate): string {
 }
 
 /**
+ * For the record path of a template (null for one table): why a topic has no table, or null. Its
+ * records, tombstones and delete events too, then go to the DLQ before anything else is decided.
+ */
+export function topicRouting(table: string): { readonly unroutable: (topic: string) => string | null } | null {
+  if (!isTableTemplate(table)) return null
+  const template = tableTemplate(table)
+  return {
+    unroutable: (topic) => {
+      const t = routedTable(template, topic)
+      return t instanceof SluiceError ? t.message : null
+    },
+  }
+}
+
+/**
  * The default DLQ table of a template: `{topic}` read as the word `topic` (`raw_{topic}` ->
  * `raw_topic`, to which the caller adds `_dlq`): one fixed table for the dead letters of every topic,
  * each row naming its topic.
