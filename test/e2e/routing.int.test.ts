@@ -12,8 +12,8 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { createTestSchema, pgSettings, type TestSchema } from '../helpers/pg.ts'
-import { createTopic, deleteTopics, kafkaBootstrap, produce } from '../helpers/kafka.ts'
-import { startSluice, waitForOutput, waitUntil, writePipeline, type RunningCli } from '../helpers/cli.ts'
+import { createTopic, deleteTopics, kafkaBootstrap, produce, type TestMessage } from '../helpers/kafka.ts'
+import { runSluice, startSluice, waitForOutput, waitUntil, writePipeline, type RunningCli } from '../helpers/cli.ts'
 import { assertTrackerContiguous } from './fixtures.ts'
 
 const PER_TOPIC = 1000
@@ -21,13 +21,16 @@ const run = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`
 const topics = ['orders-eu', 'orders.v1-us', 'Users-V2', 'pay.ments', 'a-b.c-d'].map((t) => `route.${run}.${t}`)
 /** The table each topic names: `raw_` + the topic with `.` and `-` as `_`, case kept. */
 const tableOf = (topic: string): string => `raw_${topic.replace(/[.-]/g, '_')}`
+/** Debezium's topics `<server>.<schema>.<table>`, one mirror table per topic. */
+const server = `route${run}`
+const cdcTopics = [`${server}.inventory.customers`, `${server}.inventory.orders`]
 const schemas: TestSchema[] = []
 const running: RunningCli[] = []
 
 after(async () => {
   for (const r of running) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL')
   await Promise.all(schemas.map((s) => s.drop()))
-  await deleteTopics(...topics)
+  await deleteTopics(...topics, ...cdcTopics)
 })
 
 /** Records `from`..`from + count - 1` of topic number `t`: ids are unique across topics, so a record in the wrong table shows. */
@@ -129,4 +132,57 @@ test('subscribePattern into one table per topic, created on first records, exact
   }
   // One tracker row per committed batch, not per table: the batches' record counts add up to what was produced.
   await assertTrackerContiguous(s, 'route-e2e', PER_TOPIC * topics.length)
+})
+
+/** A Debezium change event (schemas.enable=false) of `table`, and after a delete its tombstone. */
+function change(table: string, op: 'c' | 'u' | 'd', id: number, name?: string): TestMessage[] {
+  const source = `{"connector":"postgresql","name":"${server}","db":"shop","schema":"inventory","table":"${table}"}`
+  const row = `{"id":${id},"name":${JSON.stringify(name ?? null)}}`
+  const value = `{"before":${op === 'd' ? `{"id":${id},"name":null}` : 'null'},"after":${op === 'd' ? 'null' : row},"source":${source},"op":"${op}","ts_ms":1767225600000}`
+  const key = `{"id":${id}}`
+  return op === 'd' ? [{ key, value }, { key, value: null }] : [{ key, value }]
+}
+
+test('Debezium topics server.schema.table into one mirror table per topic: upserts and deletes per table, the same key in both', async () => {
+  const s = await createTestSchema('route')
+  schemas.push(s)
+  const pg = pgSettings()
+  const { file } = await writePipeline(
+    (dir: string) => ({
+      pipelineId: 'route-cdc',
+      extract: {
+        sourceType: 'kafka',
+        envelope: 'debezium',
+        connectionParams: { 'kafka.bootstrap.servers': kafkaBootstrap, subscribe: cdcTopics.join(','), startingOffsets: 'earliest', maxOffsetsPerTrigger: 3 },
+      },
+      load: {
+        sinkType: 'postgresql',
+        table: '{topic}',
+        writeMode: 'upsert',
+        upsertKeys: ['id'],
+        schemaName: 'mirror',
+        connectionParams: { host: pg.host, port: pg.port, database: pg.database, user: pg.user, currentSchema: s.schema },
+      },
+      schemaDir: '.',
+      streamingConfigJson: { checkpointLocation: join(dir, 'checkpoint'), queryName: 'route-cdc', triggerMode: 'availablenow' },
+    }),
+    { 'mirror.json': JSON.stringify({ columns: { id: 'bigint', name: 'text' }, primaryKey: ['id'] }) },
+  )
+  const [customers, orders] = cdcTopics as [string, string]
+  await produce(customers, [...change('customers', 'c', 1, 'Ann'), ...change('customers', 'c', 2, 'Bob'), ...change('customers', 'u', 1, 'Ann B'), ...change('customers', 'd', 2)], { autocreateTopics: true })
+  await produce(orders, [...change('orders', 'c', 1, 'order 1'), ...change('orders', 'c', 2, 'order 2'), ...change('orders', 'd', 1), ...change('orders', 'c', 3, 'order 3')], { autocreateTopics: true })
+  const first = await runSluice(['run', file])
+  assert.equal(first.code, 0, first.stderr.slice(-3000))
+  // Second run: key 2 of customers (deleted) comes back; key 2 of orders goes; customers' key 1 stays.
+  await produce(customers, change('customers', 'c', 2, 'Bob again'))
+  await produce(orders, change('orders', 'd', 2))
+  const second = await runSluice(['run', file])
+  assert.equal(second.code, 0, second.stderr.slice(-3000))
+
+  const mirror = async (topic: string): Promise<Array<[number, string]>> =>
+    (await s.pool.query<{ id: string; name: string }>(`SELECT id, name FROM "${topic.replace(/\./g, '_')}" ORDER BY id`)).rows.map((r) => [Number(r.id), r.name])
+  assert.deepEqual(await mirror(customers), [[1, 'Ann B'], [2, 'Bob again']])
+  assert.deepEqual(await mirror(orders), [[3, 'order 3']])
+  // Each topic 4 events + 1 tombstone, then 1 event, and 1 event + 1 tombstone: every record read once.
+  await assertTrackerContiguous(s, 'route-cdc', 5 + 5 + 1 + 2)
 })
