@@ -107,3 +107,13 @@ test('a topic whose table name is over 63 bytes: its records are refused as RECO
 test('an upsert without upsertKeys nor a primaryKey in the load schema stops at open', async () => {
   await assert.rejects(open({ writeMode: 'upsert' }, false), (e: unknown) => isSluiceError(e, 'CONFIG_INVALID') && /load\.upsertKeys/.test(e.message))
 })
+
+test('without a load schema the tables must exist: rows land in an existing one, a missing one is SINK_SCHEMA naming it', async () => {
+  await admin.query('CREATE TABLE "raw_a_b" (id bigint, v text, extra text)')
+  const sink = await open({}, false)
+  assert.deepEqual(await sink.targetColumns(), null, 'unknown: every metadata field is offered, each table takes the ones it has')
+  assert.equal((await sink.write(routed(1, [['a.b', { id: 1, v: 'x', ignored: true }]]))).status, 'committed')
+  assert.deepEqual(await contents('raw_a_b'), [[1, 'x']])
+  await assert.rejects(sink.write(routed(2, [['a.b', { id: 2, v: 'y' }], ['missing', { id: 3, v: 'z' }]])), (e: unknown) => isSluiceError(e, 'SINK_SCHEMA') && /raw_missing does not exist/.test(e.message))
+  assert.deepEqual(await contents('raw_a_b'), [[1, 'x']], 'the batch rolled back whole')
+})
