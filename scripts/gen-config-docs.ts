@@ -120,7 +120,8 @@ Every Kafka client of Sluice (the source, the Kafka DLQ and late-data relay, its
   \`upsertKeys\` and \`deleteOnTombstone\` are only allowed with upsert; \`deleteOnTombstone\` needs
   \`upsertKeys\`.
 - \`sluice validate\` prints where bad and late records go as \`run\` routes them: without a
-  \`dlqConfig\`, bad records go to the table \`<load.table>_dlq\` in the sink database.
+  \`dlqConfig\`, bad records go to the table \`<load.table>_dlq\` in the sink database (a \`{topic}\` template reads
+  \`{topic}\` as the word \`topic\`: \`raw_{topic}\` -> \`raw_topic_dlq\`).
 - The load needs \`connectionParams.url\`, or \`host\` and \`database\`, or \`embedded: true\`.
 - Kafka: one of \`topic\`, \`subscribe\`, \`subscribePattern\`; \`subscribe\` defaults to \`topic\`;
   \`subscribe\` and \`subscribePattern\` exclude each other. \`startingOffsets\` per-partition JSON must have

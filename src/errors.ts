@@ -29,6 +29,7 @@ export const errorCatalog = {
   RECORD_TRANSFORM: { retryable: false, doc: 'A transform step could not convert a record value (cast); it goes to the DLQ.' },
   RECORD_COLUMN: { retryable: false, doc: 'A value does not fit its column (type, length, NOT NULL, CHECK, foreign key).' },
   RECORD_DUPLICATE: { retryable: false, doc: 'A record repeats the key of an earlier record (the deduplicate step with onDuplicate "dlq").' },
+  RECORD_ROUTE: { retryable: false, doc: 'The table a record\'s topic names through a {topic} template in load.table is longer than PostgreSQL\'s 63-byte identifier limit; it goes to the DLQ.' },
   LATE_DATA: { retryable: false, doc: 'A record arrived at or below the watermark (late-data destinations use this code).' },
   DLQ_UNAVAILABLE: { retryable: true, doc: 'The dead-letter destination cannot be written right now.' },
   DLQ_UNDELIVERED: { retryable: false, doc: 'A run ended with Kafka-bound dead letters or late records still in the outbox (not published within outboxConfig.drainTimeoutSeconds).' },

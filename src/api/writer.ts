@@ -13,6 +13,8 @@ export interface TableBatch {
   readonly rows: readonly Row[]
   /** Upsert only: rows whose source record was a tombstone, to delete by key. */
   readonly deletes?: readonly RowValues[]
+  /** The source topic of each of `deletes`, same order: a writer that routes by topic deletes in the topic's table. */
+  readonly deleteTopics?: readonly string[]
   /**
    * Upsert only (the aggregate step): column -> merge rule. Rows are partial aggregates keyed by
    * the upsert keys; rows of one key are combined and merged into the stored row instead of

@@ -8,6 +8,7 @@ import * as z from 'zod'
 import { sourceList, sourceSchemas } from '../components/registry.ts'
 import { postgresLoadSchema } from '../components/sinks/postgres/config.ts'
 import { parseQualified } from '../components/sinks/postgres/sql/quote.ts'
+import { isTableTemplate, parseTableTemplate, routedTable } from '../components/sinks/postgres/table-template.ts'
 import { transformSchema } from '../components/transforms/config.ts'
 import { errorHandlingConfigSchema } from './error-handling.ts'
 import { lenientEnum, strictObject, text } from './lenient.ts'
@@ -170,6 +171,45 @@ function debeziumRules(extract: Record<string, unknown>, load: Record<string, un
   }
 }
 
+/**
+ * A `{topic}` template in load.table routes each record by its Kafka topic to a table of its own
+ * (table-template.ts); deletes (tombstones, Debezium `d` events) go to their topic's table too.
+ * What is the whole pipeline's rather than one table's cannot be routed: overwrite (a batch holds
+ * only some topics), the aggregate and deduplicate steps (state of the pipeline, not of a table). A `subscribe` list is checked for
+ * table names over 63 bytes now; a pattern's topics are known only at run time (RECORD_ROUTE).
+ */
+function routingRules(v: Record<string, unknown>, steps: readonly unknown[], ctx: z.RefinementCtx<Record<string, unknown>>): void {
+  const load = isRecord(v['load']) ? v['load'] : undefined
+  const table = load?.['table']
+  if (typeof table !== 'string' || !isTableTemplate(table)) return
+  const template = parseTableTemplate(table)
+  if ('error' in template) return // the load schema reported it
+  const why = `load.table ${JSON.stringify(table)} writes one table per Kafka topic`
+  const extract = isRecord(v['extract']) ? v['extract'] : undefined
+  if (extract !== undefined && extract['sourceType'] !== 'kafka') {
+    ctx.addIssue({ code: 'custom', path: ['load', 'table'], input: table, message: `a {topic} template needs sourceType "kafka" (the source is ${JSON.stringify(extract['sourceType'])}, whose records have no topic): name one table, e.g. "events"` })
+    return
+  }
+  if (load?.['writeMode'] === 'overwrite') {
+    ctx.addIssue({ code: 'custom', path: ['load', 'writeMode'], input: 'overwrite', message: `${why}: use "append" or "upsert" (overwrite would empty only the tables of the topics a batch happens to hold)` })
+  }
+  steps.forEach((s, at) => {
+    if (!isRecord(s) || (s['type'] !== 'aggregate' && s['type'] !== 'deduplicate')) return
+    const reason = s['type'] === 'aggregate' ? 'its groups and windows fold the records of every topic together, so a result row has no topic to route by' : 'the keys it remembers are the pipeline\'s, so a key seen in one topic would drop the same key in another table'
+    ctx.addIssue({ code: 'custom', path: ['transform', at], input: s['type'], message: `the ${String(s['type'])} step cannot be combined with ${why}: ${reason}; use a pipeline per topic with a plain table name` })
+  })
+  if (load?.['writeMode'] === 'upsert' && load['upsertKeys'] === undefined && load['schemaName'] === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['load', 'upsertKeys'], input: undefined, message: `required with ${why} (the same key columns in every table, e.g. ["id"]), or a load schemaName with a primaryKey` })
+  }
+  const params = isRecord(extract?.['connectionParams']) ? extract['connectionParams'] : undefined
+  const named = [params?.['subscribe'], extract?.['topic']].filter((t): t is string => typeof t === 'string')
+  const listed = named.flatMap((t) => t.split(',')).map((t) => t.trim()).filter((t) => t.length > 0)
+  for (const topic of listed) {
+    const target = routedTable(template, topic)
+    if (target instanceof Error) ctx.addIssue({ code: 'custom', path: ['load', 'table'], input: table, message: target.message })
+  }
+}
+
 const crossRules = z.superRefine(
   (v: Record<string, unknown>, ctx) => {
     const streaming = isRecord(v['streamingConfigJson']) ? v['streamingConfigJson'] : undefined
@@ -180,6 +220,7 @@ const crossRules = z.superRefine(
     const aggregates = steps.some((s) => isRecord(s) && s['type'] === 'aggregate')
     aggregateRules(steps, streaming, isRecord(v['load']) ? v['load'] : undefined, ctx)
     deduplicateRules(steps, streaming, ctx)
+    routingRules(v, steps, ctx)
     if (isRecord(v['extract'])) debeziumRules(v['extract'], isRecord(v['load']) ? v['load'] : undefined, aggregates, ctx)
     if (streaming?.['outputMode'] === 'complete' && !aggregates) {
       ctx.addIssue({

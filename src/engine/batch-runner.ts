@@ -256,7 +256,7 @@ export class BatchRunner<Tx = unknown> {
       ...(this.#shared ? { shared: true } : {}),
       ...(rule === undefined ? {} : { partitionWatermark: rule }),
     }
-    const table = { rows, deletes: processed.deletes, ...(o.aggregate === undefined ? {} : { merge: mergeRules(o.aggregate) }) }
+    const table = { rows, deletes: processed.deletes, deleteTopics: processed.deleteTopics, ...(o.aggregate === undefined ? {} : { merge: mergeRules(o.aggregate) }) }
     const claims = { ...(dedup === null ? {} : { dedup: dedup.claim }), ...(windowed === null ? {} : { windows: windowed.claim }) }
     const write = await this.withRetry(planned.batchId, () => commitBatch(o.commit, { mark, table, dead, late: routedLate, onRejected, ...claims }), signal)
     const durationMs = now() - started

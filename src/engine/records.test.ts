@@ -131,3 +131,31 @@ test('the watermark reads its column through a field path; the Connect envelope 
     ['RECORD_DECODE', 'value is not a Kafka Connect envelope (extract.envelope "connect"): it has no "payload" field (its fields: "schema", "id")'],
   ])
 })
+
+test('routing by topic: deletes are kept per topic, and a topic without a table goes to the DLQ whole', () => {
+  const from = (topic: string, value: string | null, key: string): SourceRecord => ({ ...rec(value, key), topic, partition: `${topic}/0` })
+  const long = 'x'.repeat(70)
+  const path = new RecordPath(
+    { validator: null, transform: null, watermark: null, deleteKeys: ['id'], metadata: null, routing: { unroutable: (topic) => (topic === long ? 'table name too long' : null) } },
+    null,
+  )
+  path.add([
+    from('a', null, '{"id": 1}'), // deletes 1 in a
+    from('b', '{"id": 1}', '{"id": 1}'), // a row of key 1 in b: does not bring back a's key 1
+    from('b', null, '{"id": 2}'),
+    from('a', null, '{"id": 3}'),
+    from('a', '{"id": 3}', '{"id": 3}'), // brings back a's key 3
+    from(long, '{"id": 4}', '{"id": 4}'),
+    from(long, null, '{"id": 5}'), // even its tombstones: nothing of that topic has a table
+  ])
+  const b = path.finish()
+  assert.deepEqual(b.deletes, [{ id: 1 }, { id: 2 }])
+  assert.deepEqual(b.deleteTopics, ['a', 'b'])
+  assert.deepEqual(b.rows.map((r) => [r.source.topic, r.values.id]), [['b', 1], ['a', 3]])
+  assert.deepEqual(b.dead.map((d) => [d.code, d.reason]), [['RECORD_ROUTE', 'table name too long'], ['RECORD_ROUTE', 'table name too long']])
+
+  // Without routing one table holds every topic: a key is one row whatever its topic.
+  const plain = new RecordPath({ validator: null, transform: null, watermark: null, deleteKeys: ['id'], metadata: null }, null)
+  plain.add([from('a', null, '{"id": 1}'), from('b', '{"id": 1}', '{"id": 1}')])
+  assert.deepEqual(plain.finish().deletes, [])
+})

@@ -48,12 +48,20 @@ export interface RecordPathOptions {
   readonly metadata?: MetadataAdder | null
   /** The envelope the source's JSON values are in (absent: `none`; decode.ts unwraps it). */
   readonly envelope?: ValueEnvelope
+  /**
+   * Set when the sink picks the table by the record's topic (a `{topic}` template in load.table): a
+   * delete is of its key in its own topic's table, so deletes are kept per topic. `unroutable` says
+   * why a topic has no table (its name too long), or null; its records go to the DLQ (RECORD_ROUTE).
+   */
+  readonly routing?: { readonly unroutable: (topic: string) => string | null }
 }
 
 /** The outcome of the record path for one batch. */
 export interface ProcessedBatch {
   readonly rows: Row[]
   readonly deletes: RowValues[]
+  /** The topic of each of `deletes`, in the same order (routing by topic sends a delete to its topic's table). */
+  readonly deleteTopics: string[]
   readonly dead: DeadLetter[]
   readonly late: DeadLetter[]
   recordsRead: number
@@ -78,7 +86,9 @@ export class RecordPath {
    * the upserts, so a key whose delete is followed by a new record in the same batch must not be
    * deleted: its entry goes.
    */
-  readonly #deletes = new Map<string, RowValues>()
+  readonly #deletes = new Map<string, { readonly key: RowValues; readonly topic: string }>()
+  /** Why a topic cannot be routed (null: it can), asked once per topic and batch. */
+  readonly #unroutable = new Map<string, string | null>()
   readonly batch: ProcessedBatch
 
   constructor(options: RecordPathOptions, watermarkMs: number | null) {
@@ -91,6 +101,7 @@ export class RecordPath {
     this.batch = {
       rows: [],
       deletes: [],
+      deleteTopics: [],
       dead: [],
       late: [],
       recordsRead: 0,
@@ -118,7 +129,10 @@ export class RecordPath {
       this.batch.nextWatermarkMs = this.#watermark.next()
       this.batch.eventTimes = this.#watermark.partitionMaxima()
     }
-    this.batch.deletes.push(...this.#deletes.values())
+    for (const d of this.#deletes.values()) {
+      this.batch.deletes.push(d.key)
+      this.batch.deleteTopics.push(d.topic)
+    }
     this.#deletes.clear()
     return this.batch
   }
@@ -144,9 +158,30 @@ export class RecordPath {
   }
 
   /** A record for a key deleted earlier in the batch brings the key back: the delete is void. */
-  #supersedeDelete(values: RowValues): void {
+  #supersedeDelete(values: RowValues, record: SourceRecord): void {
     const keys = this.#options.deleteKeys
-    if (keys !== null && this.#deletes.size > 0) this.#deletes.delete(keyOf(values, keys))
+    if (keys !== null && this.#deletes.size > 0) this.#deletes.delete(this.#deleteId(values, keys, record))
+  }
+
+  /** The identity of a delete: its key, and its topic when each topic has a table of its own. */
+  #deleteId(key: RowValues, keys: readonly string[], record: SourceRecord): string {
+    return this.#options.routing === undefined ? keyOf(key, keys) : `${record.topic}\u0000${keyOf(key, keys)}`
+  }
+
+  #addDelete(key: RowValues, keys: readonly string[], record: SourceRecord): void {
+    this.#deletes.set(this.#deleteId(key, keys, record), { key, topic: record.topic })
+  }
+
+  /** Why the record's topic has no table (routing by topic), or null. */
+  #routeProblem(record: SourceRecord): string | null {
+    const routing = this.#options.routing
+    if (routing === undefined) return null
+    let reason = this.#unroutable.get(record.topic)
+    if (reason === undefined) {
+      reason = routing.unroutable(record.topic)
+      this.#unroutable.set(record.topic, reason)
+    }
+    return reason
   }
 
   /**
@@ -160,7 +195,7 @@ export class RecordPath {
       return null
     }
     if (outcome.kind === 'delete') {
-      this.#deletes.set(keyOf(outcome.key, keys), outcome.key)
+      this.#addDelete(outcome.key, keys, record)
       return null
     }
     return outcome
@@ -168,6 +203,11 @@ export class RecordPath {
 
   #route(record: SourceRecord): void {
     const b = this.batch
+    const unroutable = this.#routeProblem(record)
+    if (unroutable !== null) {
+      b.dead.push({ record, code: 'RECORD_ROUTE', reason: unroutable })
+      return
+    }
     if (record.fields === undefined && record.value === null) {
       const keys = this.#options.deleteKeys
       // Debezium's tombstone follows its delete event, which deleted the row already.
@@ -180,7 +220,7 @@ export class RecordPath {
         b.dead.push({ record, code: 'RECORD_DECODE', reason: `tombstone key does not give the upsert key columns ${keys.join(', ')}` })
         return
       }
-      this.#deletes.set(keyOf(key, keys), key)
+      this.#addDelete(key, keys, record)
       return
     }
     let change: ChangeEvent | undefined
@@ -236,11 +276,11 @@ export class RecordPath {
         return
       }
       this.#watermark.observe(eventTimeMs, record.partition)
-      this.#supersedeDelete(values)
+      this.#supersedeDelete(values, record)
       b.rows.push({ values, source: record, eventTimeMs })
       return
     }
-    this.#supersedeDelete(values)
+    this.#supersedeDelete(values, record)
     b.rows.push({ values, source: record })
   }
 }

@@ -25,7 +25,7 @@ import { OutboxRelay, relayingWriter } from '../components/kafka/outbox/relay.ts
 import { dlqConnection } from '../components/kafka/inputs.ts'
 import { preflightKafka } from '../components/kafka/preflight.ts'
 import { aggregateStateMode, pipelineSchemas } from './schemas.ts'
-import { deleteKeys, fieldsReferenced, rowTransform, valueEnvelope } from './record-path-config.ts'
+import { deleteKeys, fieldsReferenced, rowTransform, valueEnvelope, routingOption } from './record-path-config.ts'
 import { watermarkOptions } from './watermark-options.ts'
 
 export { parseLoadSchema, schemaDirOf, withAggregateColumns } from './schemas.ts'
@@ -145,6 +145,7 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
       watermark: streaming.watermark ? watermarkOptions(streaming.watermark, aggregate ?? undefined, streaming.outputMode) : null,
       deleteKeys: deleteKeys(config),
       envelope: valueEnvelope(config),
+      ...routingOption(config),
     },
     // Record metadata (key, topic, ...) is added where a step, the watermark or a key reads it, or the table has it.
     metadata: {

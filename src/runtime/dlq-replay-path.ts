@@ -19,7 +19,7 @@ import type { Row, RowValues, SourceRecord } from '../api/record.ts'
 import type { SourceKind } from '../api/source.ts'
 import type { TableBatch, TableWriteResult } from '../api/writer.ts'
 import { splitSteps } from '../components/transforms/index.ts'
-import { deleteKeys, fieldsReferenced, rowTransform, valueEnvelope } from './record-path-config.ts'
+import { deleteKeys, fieldsReferenced, rowTransform, valueEnvelope, routingOption } from './record-path-config.ts'
 import { fieldValue } from '../components/sinks/postgres/copy-encode.ts'
 import { sourceFor } from '../components/registry.ts'
 import type { PipelineConfig } from '../config/index.ts'
@@ -58,6 +58,7 @@ export function replayPathOptions(config: PipelineConfig, kind: SourceKind, vali
     deleteKeys: deleteKeys(config),
     metadata: metadataFor(kind, fieldsReferenced(config), columns, valueEnvelope(config)),
     envelope: valueEnvelope(config),
+    ...routingOption(config),
   }
 }
 
@@ -122,7 +123,7 @@ export function planReplay(options: RecordPathOptions, kind: SourceKind, entries
     else verdicts.push({ outcome: 'deleted', key: deletedKey(record, options) })
   })
   const processed = path.finish()
-  return { entries, verdicts, table: { rows: processed.rows, deletes: processed.deletes }, entryOf }
+  return { entries, verdicts, table: { rows: processed.rows, deletes: processed.deletes, deleteTopics: processed.deleteTopics }, entryOf }
 }
 
 /** Turns the rows the table refused into failed verdicts (they stay in the DLQ with the table's reason). */

@@ -17,7 +17,7 @@ import type { ComponentContext } from '../api/component.ts'
 import { nullLogger } from '../api/component.ts'
 import type { SourceKind } from '../api/source.ts'
 import { sinks, sourceFor } from '../components/registry.ts'
-import type { PgBatchTx, PgSession, PostgresStore, PostgresTableWriter } from '../components/sinks/postgres/index.ts'
+import type { PgBatchTx, PgSession, PgTableWriter, PostgresStore } from '../components/sinks/postgres/index.ts'
 import { type PipelineConfig, resolveCredential } from '../config/index.ts'
 import { failpoint } from '../failpoint.ts'
 import type { RecordPathOptions } from '../engine/records.ts'
@@ -128,7 +128,7 @@ function replayContext(
   baseDir: string,
   options: ReplayOptions,
   store: PostgresStore,
-  table: PostgresTableWriter,
+  table: PgTableWriter,
   kind: SourceKind,
   pathOptions: RecordPathOptions,
   columns: readonly string[] | null,

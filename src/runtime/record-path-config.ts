@@ -2,12 +2,14 @@
  * What the record path takes from a pipeline config, in one place for `run` (assemble.ts), `sluice
  * test` (dry-run.ts) and `sluice dlq replay` (dlq-replay-path.ts), so the three treat a record alike:
  * the per-row transform (the row steps, then the load's columnMapping), the fields something reads
- * (for the record metadata), what deletes, and the envelope the source's values are in.
+ * (for the record metadata), what deletes, the envelope the source's values are in, and the routing by topic.
  */
 import type { ValueEnvelope } from '../api/source.ts'
 import { sourceFor } from '../components/registry.ts'
 import { type RowTransform, composeTransforms, fieldsRead, splitSteps, withRoots } from '../components/transforms/index.ts'
 import type { PipelineConfig } from '../config/index.ts'
+import type { RecordPathOptions } from '../engine/records.ts'
+import { topicRouting } from '../components/sinks/postgres/index.ts'
 
 /** The row steps and the column mapping composed, or null when there are neither. */
 export function rowTransform(config: PipelineConfig): RowTransform | null {
@@ -36,4 +38,10 @@ export function deleteKeys(config: PipelineConfig): readonly string[] | null {
 /** The envelope the source's JSON values are in (extract.envelope), `none` for a source without one. */
 export function valueEnvelope(config: PipelineConfig): ValueEnvelope {
   return sourceFor(config.extract).envelope?.(config.extract) ?? 'none'
+}
+
+/** Routing by topic (a `{topic}` template in load.table): deletes kept per topic, unroutable topics to the DLQ. */
+export function routingOption(config: PipelineConfig): Pick<RecordPathOptions, 'routing'> {
+  const routing = topicRouting(config.load.table)
+  return routing === null ? {} : { routing }
 }

@@ -3,12 +3,13 @@
  * (assemble.ts) routes by it and `validate` prints it, so the summary names what a run really does.
  */
 import { suffixedTable } from '../components/sinks/postgres/sql/quote.ts'
+import { templateBaseTable } from '../components/sinks/postgres/table-template.ts'
 import type { PipelineConfig } from '../config/index.ts'
 import type { LateStrategy } from '../engine/batch-runner.ts'
 import type { Destination } from '../reliability/dlq.ts'
 
 export interface PipelineRoutes {
-  /** Where bad records go: the configured DLQ, else the table `<load.table>_dlq`. */
+  /** Where bad records go: the configured DLQ, else the table `<load.table>_dlq` (`raw_{topic}` -> `raw_topic_dlq`). */
   readonly dlq: Destination
   readonly lateStrategy: LateStrategy
   /** Where late records go (sendtodlq, separatestream); null when they are dropped. */
@@ -21,7 +22,7 @@ export interface PipelineRoutes {
 export function pipelineRoutes(config: PipelineConfig): PipelineRoutes {
   const dlqConfig = config.errorHandlingConfig.dlqConfig
   const dlq: Destination = !dlqConfig
-    ? { kind: 'table', table: suffixedTable(config.load.table, '_dlq') }
+    ? { kind: 'table', table: suffixedTable(templateBaseTable(config.load.table), '_dlq') }
     : dlqConfig.dlqType === 'postgresql'
       ? { kind: 'table', table: dlqConfig.table }
       : { kind: 'topic', topic: dlqConfig.topic }

@@ -5,7 +5,7 @@
  * refuses a missing or malformed schema file exactly as a run would.
  */
 import { join, resolve } from 'node:path'
-import type { LoadSchema } from '../components/sinks/postgres/index.ts'
+import { isTableTemplate, type LoadSchema } from '../components/sinks/postgres/index.ts'
 import { configInvalid, type ConfigIssue, type PipelineConfig } from '../config/index.ts'
 import { type AggregateSpec, aggregateColumnTypes, aggregateKey } from '../engine/aggregate.ts'
 import { compileRecordSchema, readSchemaFile, type RecordValidator } from '../engine/record-schema.ts'
@@ -49,6 +49,11 @@ export async function pipelineSchemas(config: PipelineConfig, baseDir: string): 
         return aggregate ? withAggregateColumns(parsed, aggregate, loadName, aggregateStateMode(config) !== 'merge') : parsed
       })
     : null
+  const load = config.load
+  if (loadSchema !== null && isTableTemplate(load.table) && load.writeMode === 'upsert' && load.upsertKeys === undefined && (loadSchema.primaryKey ?? []).length === 0) {
+    // Each routed table's own key is not read (the tables are not known at start): the key must be named.
+    issues.push({ path: 'load.upsertKeys', value: undefined, message: `required with the {topic} template ${JSON.stringify(load.table)} in load.table: the load schema "${loadName}" has no primaryKey` })
+  }
   if (issues.length > 0) throw configInvalid(issues)
   return { validator, loadSchema }
 }

@@ -177,6 +177,35 @@ test('validate refuses what run refuses: missing or malformed schema files, malf
     const ok = await runValidate([fine], { env: {} })
     assert.equal(ok.exitCode, 0, ok.output)
     assert.match(ok.output, /dlq table Sales\."Orders\.2026_dlq"/, 'the default DLQ table beside a quoted table name')
+    // A qualified name is shown as written, not prefixed with the connection's schema.
+    assert.match(ok.output, /load      postgresql table "Sales"\."Orders\.2026" \(append\)/)
+    assert.doesNotMatch(ok.output, /public\."Sales"/)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test('a {topic} template: the summary shows the template and its rule, the fixed DLQ table; the key an upsert needs', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-validate-'))
+  try {
+    const pipeline = (load: Record<string, unknown>) => ({
+      pipelineId: 'routed',
+      extract: { sourceType: 'kafka', connectionParams: { 'kafka.bootstrap.servers': 'k:9092', subscribePattern: 'shop\\..*' } },
+      load: { sinkType: 'postgresql', table: 'raw_{topic}', connectionParams: { host: 'db', database: 'app', currentSchema: 'landing' }, ...load },
+    })
+    await writeFile(join(dir, 'append.json'), JSON.stringify(pipeline({})))
+    await writeFile(join(dir, 'qualified.json'), JSON.stringify(pipeline({ table: 'mirror.{topic}', writeMode: 'upsert', upsertKeys: ['id'] })))
+    await writeFile(join(dir, 'nokey.json'), JSON.stringify(pipeline({ writeMode: 'upsert', schemaName: 'nokey' })))
+    await mkdir(join(dir, 'schemas'))
+    await writeFile(join(dir, 'schemas', 'nokey.json'), JSON.stringify({ columns: { id: 'bigint' } }))
+    const ok = await runValidate(['append.json', 'qualified.json'].map((f) => join(dir, f)), { env: {} })
+    assert.equal(ok.exitCode, 0, ok.output)
+    assert.match(ok.output, /append\.json: valid[^]*load      postgresql tables landing\.raw_\{topic\} \(one per Kafka topic, \{topic\} the topic with characters outside \[A-Za-z0-9_\] as _\) \(append\)/)
+    assert.match(ok.output, /append\.json: valid[^]*dlq table raw_topic_dlq/)
+    assert.match(ok.output, /qualified\.json: valid[^]*tables mirror\.\{topic\} \(one per Kafka topic[^\n]*\(upsert on id\)[^]*dlq table mirror\.topic_dlq/)
+    const bad = await runValidate([join(dir, 'nokey.json')], { env: {} })
+    assert.equal(bad.exitCode, 1)
+    assert.match(bad.output, /load\.upsertKeys: required with the \{topic\} template "raw_\{topic\}" in load\.table: the load schema "nokey" has no primaryKey/)
   } finally {
     await rm(dir, { recursive: true, force: true })
   }

@@ -9,7 +9,8 @@ import { formatTrigger } from '../../config/trigger.ts'
 import { isSluiceError, toSluiceError } from '../../errors.ts'
 import { describeDestination, describeLate, pipelineRoutes } from '../../runtime/routes.ts'
 import { pipelineSchemas } from '../../runtime/schemas.ts'
-import type { LoadSchema } from '../../components/sinks/postgres/index.ts'
+import { isTableTemplate, type LoadSchema } from '../../components/sinks/postgres/index.ts'
+import { parseQualified } from '../../components/sinks/postgres/sql/quote.ts'
 import { sourceFor } from '../../components/registry.ts'
 
 /** The verdict on one file. */
@@ -55,6 +56,17 @@ function upsertKeyText(c: PipelineConfig, facts: SummaryFacts): string {
   return " on the table's primary key or its one unique constraint, looked up at start"
 }
 
+/**
+ * The target as run writes it: a name without a schema qualified with the connection's schema, a
+ * qualified one as written; a `{topic}` template shown as the template, with its rule.
+ */
+function targetText(c: PipelineConfig): string {
+  const l = c.load
+  const parsed = parseQualified(l.table)
+  const qualified = 'error' in parsed || parsed.schema !== undefined ? l.table : `${l.connectionParams.currentSchema ?? 'public'}.${l.table}`
+  return isTableTemplate(l.table) ? `tables ${qualified} (one per Kafka topic, {topic} the topic with characters outside [A-Za-z0-9_] as _)` : `table ${qualified}`
+}
+
 /** A few normalized lines describing a valid config (canonical spellings, secrets redacted). */
 export function summarize(c: PipelineConfig, facts: SummaryFacts = {}): string[] {
   // The destinations `run` uses (runtime/routes.ts), not only what the file spells out.
@@ -66,7 +78,7 @@ export function summarize(c: PipelineConfig, facts: SummaryFacts = {}): string[]
   const cp = l.connectionParams
   const where = l.embedded ? `embedded${cp.url ? ` ${cp.url}` : ''}` : cp.url ? cp.url : `${cp.host ?? ''}:${cp.port ?? 5432}/${cp.database ?? ''}`
   const keys = upsertKeyText(c, facts)
-  lines.push(`load      postgresql table ${cp.currentSchema ?? 'public'}.${l.table} (${l.writeMode}${keys}) at ${where}`)
+  lines.push(`load      postgresql ${targetText(c)} (${l.writeMode}${keys}) at ${where}`)
   const s = c.streamingConfigJson
   if (s) {
     lines.push(`streaming trigger ${formatTrigger(s.triggerMode)}, outputMode ${s.outputMode}, ${s.enableIdempotence ? 'exactly-once' : 'at-least-once'}, checkpoint ${s.checkpointLocation}`)

@@ -8,6 +8,7 @@ import { always, fieldPathText, lenientBool, lenientEnum, lenientInt, strictObje
 import type { PostgresConnectionParams, PostgresLoadConfig } from '../../../config/types.ts'
 import { SSL_MODES, urlSslMode } from './tls.ts'
 import { parseQualified } from './sql/quote.ts'
+import { isTableTemplate, parseTableTemplate } from './table-template.ts'
 
 export type { PostgresConnectionParams, PostgresLoadConfig }
 
@@ -52,7 +53,9 @@ export const postgresConnectionParamsSchema = strictObject(
 export const postgresLoadSchema = strictObject(
   {
     sinkType: lenientEnum(['postgresql'], 'The PostgreSQL sink ("postgres" and "pg" also accepted).', { postgres: 'postgresql', pg: 'postgresql' }),
-    table: tableName('Target table name: table or schema.table (double quotes keep case: "Sales"."Orders").'),
+    table: tableName(
+      'Target table name: table or schema.table (double quotes keep case: "Sales"."Orders"). With {topic} in the table part (Kafka source only), one table per topic: "{topic}", "raw_{topic}", "myschema.{topic}"; characters of the topic outside [A-Za-z0-9_] become _, case is kept (see README "Routing topics to tables").',
+    ),
     schemaName: text('Name of the table schema in schemaDir (columns for autoCreateTable).').optional(),
     writeMode: lenientEnum(['append', 'overwrite', 'upsert'], 'How rows are written: "append" (default), "overwrite" (replace the table contents atomically), "upsert" (on upsertKeys).').default('append'),
     upsertKeys: z
@@ -90,6 +93,8 @@ export const postgresLoadSchema = strictObject(
   z.superRefine((v, ctx) => {
     const cp: PostgresConnectionParams = typeof v.connectionParams === 'object' && v.connectionParams !== null ? v.connectionParams : {}
     if (typeof v.writeMode !== 'string') return
+    const template = typeof v.table === 'string' && isTableTemplate(v.table) ? parseTableTemplate(v.table) : undefined
+    if (template !== undefined && 'error' in template) ctx.addIssue({ code: 'custom', path: ['table'], input: v.table, message: `a {topic} template that ${template.error}` })
     if (v.deleteOnTombstone === true && v.writeMode === 'upsert' && v.upsertKeys === undefined) {
       ctx.addIssue({ code: 'custom', path: ['upsertKeys'], input: undefined, message: 'required with deleteOnTombstone: a tombstone\'s key is matched against these columns, e.g. ["id"]' })
     }

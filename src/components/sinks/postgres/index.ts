@@ -7,11 +7,15 @@ import type { CredentialResolver } from './connection.ts'
 import { type DeadLetterShaper, PostgresDeadLetters } from './dead-letters.ts'
 import { PostgresStore } from './store.ts'
 import { PostgresTableWriter, chunkLimits } from './table-writer.ts'
+import { RoutedTableWriter } from './routed-writer.ts'
+import { isTableTemplate } from './table-template.ts'
 import { PostgresKeyedState } from './keyed-state.ts'
 import { PostgresWindowState } from './window-state.ts'
 
 export { PostgresStore, type PgBatchTx } from './store.ts'
 export { PostgresTableWriter } from './table-writer.ts'
+export { RoutedTableWriter } from './routed-writer.ts'
+export { isTableTemplate, parseTableTemplate, routedTable, templateBaseTable, topicPart, topicRouting, TOPIC_PLACEHOLDER } from './table-template.ts'
 export { PostgresKeyedState } from './keyed-state.ts'
 export { PostgresWindowState } from './window-state.ts'
 export { PostgresDeadLetters, type DeadLetterShaper } from './dead-letters.ts'
@@ -41,15 +45,20 @@ export interface PostgresSinkOptions {
 /** The store, the table writer and the keyed state of one pipeline; they share the store's connection. */
 export interface PostgresParts {
   readonly store: PostgresStore
-  readonly table: PostgresTableWriter
+  /** One table, or one per topic with a `{topic}` template in load.table. */
+  readonly table: PgTableWriter
   readonly state: PostgresKeyedState
   readonly windows: PostgresWindowState
 }
 
+/** The table writer of a PostgreSQL load: one table, or routed by topic. */
+export type PgTableWriter = PostgresTableWriter | RoutedTableWriter
+
 /** Creates a pipeline's PostgreSQL store and table writer. */
 export function createPostgresSink(config: PostgresLoadConfig, ctx: ComponentContext, options: PostgresSinkOptions = {}): PostgresParts {
   const store = new PostgresStore(config, ctx, options.resolveCredential)
-  return { store, table: new PostgresTableWriter(config, store, ctx, options.loadSchema, options.envelope), state: new PostgresKeyedState(), windows: new PostgresWindowState() }
+  const table = isTableTemplate(config.table) ? new RoutedTableWriter(config, store, ctx, options.loadSchema, options.envelope) : new PostgresTableWriter(config, store, ctx, options.loadSchema, options.envelope)
+  return { store, table, state: new PostgresKeyedState(), windows: new PostgresWindowState() }
 }
 
 export const postgresSink: SinkDefinition<PostgresLoadConfig, PostgresParts> & {

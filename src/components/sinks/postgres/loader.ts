@@ -172,6 +172,12 @@ async function copyRows(tx: PgSession, table: TableInfo, rows: readonly Row[], m
     merge = mode.merge === undefined ? mergeSql(table, names, mode.keys) : aggregateMergeSql(table, names, mode.keys, mode.merge)
   }
 
+  // The stage goes now, not only at COMMIT: another table of the same batch (topic routing) stages its own rows.
+  const done = async (outcome: RowsOutcome): Promise<RowsOutcome> => {
+    if (upsert) await tx.query(`DROP TABLE ${STAGE}`)
+    return outcome
+  }
+
   const attempt = async (lo: number, hi: number): Promise<void> => {
     if (!upsert) {
       await tx.copyFrom(table.quoted, quotedCols, encodeRows(values, columns, lo, hi, mode.limits))
@@ -191,7 +197,7 @@ async function copyRows(tx: PgSession, table: TableInfo, rows: readonly Row[], m
       const line = copyLine(err)
       throw rowError(err, line === undefined ? undefined : rows[line - 1], table)
     }
-    return { written: rows.length, rejected: [] }
+    return done({ written: rows.length, rejected: [] })
   }
 
   const rejected: RejectedRow[] = []
@@ -217,7 +223,7 @@ async function copyRows(tx: PgSession, table: TableInfo, rows: readonly Row[], m
       for (let i = parts.length - 1; i >= 0; i--) stack.push(parts[i] as [number, number])
     }
   }
-  return { written, rejected }
+  return done({ written, rejected })
 }
 
 /** Deletes rows by key (tombstones in upsert mode with deleteOnTombstone, Debezium d events); returns rows deleted. */

@@ -167,7 +167,7 @@ export class TestSink {
             this.#rejected = onReject(rejected)
             return rejected.map((r) => ({ record: r.row.source, code: r.error.code, reason: r.error.message }))
           }
-    const table: TableBatch = { rows: b.rows, ...(b.deletes === undefined ? {} : { deletes: b.deletes }), ...(b.merge === undefined ? {} : { merge: b.merge }) }
+    const table: TableBatch = { rows: b.rows, ...(b.deletes === undefined ? {} : { deletes: b.deletes }), ...(b.deleteTopics === undefined ? {} : { deleteTopics: b.deleteTopics }), ...(b.merge === undefined ? {} : { merge: b.merge }) }
     // The engine hands the dead-letter writer only batches with dead letters or late records; the
     // test's own side outputs ride on one placeholder letter, which the shaper above ignores.
     const placeholder: DeadLetter[] = b.sideOutputs.length > 0 ? [{ record: b.rows[0]?.source ?? row({}).source, code: 'INTERNAL', reason: 'carries the test batch side outputs' }] : []

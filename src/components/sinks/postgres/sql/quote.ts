@@ -73,8 +73,13 @@ export function splitQualified(qualified: string): QualifiedName {
  */
 export function suffixedTable(qualified: string, suffix: string): string {
   const { schema, name } = splitQualified(qualified)
+  return qualifiedText({ schema, name: name + suffix })
+}
+
+/** `schema.table` (or `table`) as text that splitQualified reads back: a part is double-quoted only when it holds a dot or a quote. */
+export function qualifiedText({ schema, name }: QualifiedName): string {
   const part = (p: string): string => (/[."]/.test(p) ? `"${p.replaceAll('"', '""')}"` : p)
-  return schema === undefined ? part(name + suffix) : `${part(schema)}.${part(name + suffix)}`
+  return schema === undefined ? part(name) : `${part(schema)}.${part(name)}`
 }
 
 /** Quotes `schema.table` (or `table`, qualified with `defaultSchema` when given) as `"schema"."table"`. */
