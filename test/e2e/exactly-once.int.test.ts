@@ -1,3 +1,4 @@
+// sluice-test: serial (terminates every idle-in-transaction backend of the test database; scripts/run-tests.ts)
 /**
  * Exactly-once across crashes: a real broker, a real PostgreSQL, the real CLI in a child process
  * killed with SIGKILL at each point of the commit protocol, then restarted. Every produced record

@@ -1,3 +1,4 @@
+// sluice-test: serial (stops and starts the machine's PostgreSQL; scripts/run-tests.ts)
 /**
  * The real PostgreSQL server stopped and started while a continuous pipeline runs (not a proxy:
  * `pg_ctlcluster stop -m fast` ends every session with an admin-shutdown error, then refuses

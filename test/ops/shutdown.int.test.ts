@@ -1,3 +1,4 @@
+// sluice-test: serial (signals at every moment of a run, shutdown timeouts; scripts/run-tests.ts)
 /**
  * Graceful shutdown of `sluice run`: SIGTERM during a batch lets it commit whole and exits 0;
  * past shutdownTimeoutSeconds the batch is cancelled and rolls back, still exit 0; a second signal

@@ -1,3 +1,4 @@
+// sluice-test: serial (consumer-group rebalances and session timeouts are its timing; scripts/run-tests.ts)
 // Event time with several workers (README "Scaling out"): each partition has its own watermark and
 // the pipeline's is the minimum over them (Flink's rule, computed by the store from every worker's
 // commits), so a partition running hours behind the others and a worker that joins late never send

@@ -1,3 +1,4 @@
+// sluice-test: serial (consumer-group rebalances and session timeouts are its timing; scripts/run-tests.ts)
 // An append-mode windowed aggregate shared by two workers of one consumer group (README "Stateful
 // operations", issue 12 item 6): the partitions' partials meet in one window state, merged by
 // whichever worker commits; a window is written once, when the pipeline's watermark (the minimum

@@ -1,3 +1,4 @@
+// sluice-test: serial (consumer-group rebalances, SIGSTOP past the session timeout; scripts/run-tests.ts)
 // Several Sluice workers share one pipeline through the Kafka consumer group: started the way the
 // README says (the same file, N times), on a real broker and a real PostgreSQL. Every record lands
 // exactly once, batch ids have no gaps, the committed ranges of each partition chain without overlap

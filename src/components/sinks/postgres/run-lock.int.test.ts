@@ -1,3 +1,4 @@
+// sluice-test: serial (counts every session waiting for a run lock; scripts/run-tests.ts)
 // The run lock on a real PostgreSQL server: shared among runs, exclusive for a reset, waited for
 // while a reset holds it, given up on abort, and taken again after its connection was cut.
 import { after, before, test } from 'node:test'
