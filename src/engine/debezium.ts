@@ -15,6 +15,7 @@
  * its delete was the `d` event's.
  */
 import type { RowValues, SourceRecord } from '../api/record.ts'
+import { recordConverter } from './connect-logical.ts'
 import { connectPayload, decodeKey, describeJson, parseValue } from './decode.ts'
 import { isExactNumber } from './exact-number.ts'
 
@@ -39,7 +40,7 @@ export function decodeChange(record: SourceRecord, keys: readonly string[]): Cha
   if (record.value === null) return 'value is null (tombstone)'
   let parsed: unknown
   try {
-    parsed = connectPayload(parseValue(record.value))
+    parsed = withLogicalValues(parseValue(record.value))
   } catch (err) {
     return (err as Error).message
   }
@@ -57,6 +58,23 @@ export function decodeChange(record: SourceRecord, keys: readonly string[]): Cha
   if (op === 'd') return deleteKey(parsed['before'], record, keys)
   if (op === 't') return 'Debezium op "t" (truncate) is not applied: Sluice deletes rows by key only; empty the table yourself, or stop the connector from sending truncates (truncate.handling.mode / skipped.operations=t)'
   return `Debezium op ${JSON.stringify(op).slice(0, 40)} is not a change Sluice applies (c, r, u and d are)`
+}
+
+/**
+ * The event of a value, with or without the Connect wrapper; with it, the row values of logical
+ * types (Decimal bytes, Date days, MicroTimestamp µs) are converted by the schema (connect-logical.ts).
+ * Throws an Error whose message is why a value does not fit its schema.
+ */
+function withLogicalValues(json: unknown): unknown {
+  const payload = connectPayload(json)
+  if (payload === json) return json
+  const convert = recordConverter((json as Record<string, unknown>)['schema'])
+  if (convert === null) return payload
+  try {
+    return convert(payload)
+  } catch (err) {
+    throw new Error(`Debezium event does not match its schema: ${(err as Error).message}`)
+  }
 }
 
 /** The key a delete removes: the key columns of `before` when it has them all, else the record key's. */
