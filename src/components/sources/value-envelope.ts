@@ -10,7 +10,7 @@ import type { ValueEnvelope } from '../../api/source.ts'
 export type { ValueEnvelope }
 
 const connectHelp =
-  'What each JSON value is: "none" (default) the record itself; "connect" Kafka Connect\'s JsonConverter envelope {"schema": ..., "payload": ...} (Connect sources, Debezium with schemas.enable=true), read as its payload; a value without "payload" is a dead letter (RECORD_DECODE).'
+  'What each JSON value is: "none" (default) the record itself; "connect" Kafka Connect\'s JsonConverter envelope {"schema": ..., "payload": ...} (Connect sources, Debezium with schemas.enable=true), read as its payload, with logical types (Decimal, Date, Timestamp, the Debezium time and decimal types) converted by its schema; a value without "payload" is a dead letter (RECORD_DECODE).'
 const aliases = { kafkaconnect: 'connect', jsonconverter: 'connect', schemaandpayload: 'connect', schemapayload: 'connect', plain: 'none', off: 'none' } as const
 
 export const envelopeSchema = lenientEnum(['none', 'connect'], connectHelp, aliases)
