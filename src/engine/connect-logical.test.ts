@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { SourceRecord } from '../api/record.ts'
-import { dateText, decimalText, fieldConverter, recordConverter, timestampText, unscaled } from './connect-logical.ts'
+import { dateText, decimalText, fieldConverter, recordConverter, schemaText, timestampText, unscaled } from './connect-logical.ts'
 import { decodeValues } from './decode.ts'
 import { decodeChange } from './debezium.ts'
 import { exactNumber } from './exact-number.ts'
@@ -147,4 +147,27 @@ test('a Connect-envelope record (extract.envelope "connect") is converted by its
   assert.deepEqual(out, { id: 2, amount: '123.45', day: '2024-01-01', at: null })
   assert.equal(recordConverter(null), null)
   assert.equal(recordConverter({ type: 'nonsense' }), null)
+})
+
+test('the schema is found by its text in the value: the same converter as from the parsed schema, and no false keys', () => {
+  const value = Buffer.from(JSON.stringify({ schema: ROW, payload: { id: 1 } }))
+  assert.equal(schemaText(value), JSON.stringify(ROW))
+  const bySlice = recordConverter(ROW, value)
+  assert.ok(bySlice)
+  assert.equal(recordConverter(ROW, value), bySlice, 'compiled once, then found by the slice')
+  assert.deepEqual(bySlice({ id: 1, amount: 'MDk=', day: 0 }), recordConverter(ROW)?.({ id: 1, amount: 'MDk=', day: 0 }))
+  // Not JsonConverter's layout (spaces, payload first): no slice, the schema is serialized instead.
+  assert.equal(schemaText(Buffer.from(`{"schema": ${JSON.stringify(ROW)}, "payload": {}}`)), null)
+  assert.equal(schemaText(Buffer.from(`{"payload":{},"schema":${JSON.stringify(ROW)}}`)), null)
+  // A struct default with a nested object followed by a field named payload: the first cut is
+  // inside the schema (a string cannot hold the separator: JSON escapes its quotes), the slice is
+  // no complete JSON, so no key; the record still converts by its real schema.
+  const tricky = { ...ROW, fields: [{ type: 'struct', optional: true, fields: [], default: { a: { b: 1 }, payload: 2 }, field: 'note' }, ...ROW.fields] }
+  const trickyValue = Buffer.from(JSON.stringify({ schema: tricky, payload: { note: 'n', id: 3, amount: 'MDk=' } }))
+  assert.notEqual(schemaText(trickyValue), JSON.stringify(tricky))
+  const out = decodeValues(rec(trickyValue.toString()), 'connect')
+  assert.deepEqual(out, { note: 'n', id: 3, amount: '123.45' })
+  // Two schemas alike up to that point do not share a converter.
+  const other = { ...tricky, fields: tricky.fields.map((f) => (f.field === 'amount' ? { ...f, parameters: { scale: '1' } } : f)) }
+  assert.deepEqual(decodeValues(rec(JSON.stringify({ schema: other, payload: { id: 3, amount: 'MDk=' } })), 'connect'), { id: 3, amount: '1234.5' })
 })

@@ -86,23 +86,62 @@ export function structConverter(schema: ConnectSchema): ((row: RowValues) => Row
 /**
  * The converter of a whole record's raw `schema` (as the envelope has it), or null when nothing
  * needs converting. Compiled once per distinct schema: every record of a topic repeats the same one.
+ * `bytes`, the record's value, makes the lookup cheap: the schema's own text, sliced from the value
+ * (`schemaText`), is the cache key; without it (or for a value not laid out as JsonConverter writes
+ * it) the key is the schema serialized again, which costs about half a parse of the event.
  */
-export function recordConverter(rawSchema: unknown): ((payload: unknown) => unknown) | null {
+export function recordConverter(rawSchema: unknown, bytes?: Buffer): ((payload: unknown) => unknown) | null {
   if (rawSchema === null || typeof rawSchema !== 'object') return null
-  const text = JSON.stringify(rawSchema)
-  let hit = cache.get(text)
-  if (hit === undefined) {
-    const parsed = parseConnectSchema(rawSchema)
-    // A schema that does not parse converts nothing: the payload is read as it is, as before.
-    hit = 'error' in parsed ? null : fieldConverter(parsed)
-    if (cache.size >= CACHE_MAX) cache.clear()
-    cache.set(text, hit)
+  const sliced = bytes === undefined ? null : schemaText(bytes)
+  if (sliced !== null) {
+    const hit = cache.get(sliced)
+    if (hit !== undefined) return hit
+    if (completeJson(sliced)) return remember(sliced, rawSchema)
   }
-  return hit
+  const text = `=${JSON.stringify(rawSchema)}`
+  const hit = cache.get(text)
+  return hit !== undefined ? hit : remember(text, rawSchema)
+}
+
+function remember(key: string, rawSchema: unknown): ((payload: unknown) => unknown) | null {
+  const parsed = parseConnectSchema(rawSchema)
+  // A schema that does not parse converts nothing: the payload is read as it is, as before.
+  const converter = 'error' in parsed ? null : fieldConverter(parsed)
+  if (cache.size >= CACHE_MAX) cache.clear()
+  cache.set(key, converter)
+  return converter
 }
 
 const CACHE_MAX = 256
 const cache = new Map<string, ((payload: unknown) => unknown) | null>()
+
+const SCHEMA_OPEN = Buffer.from('{"schema":{')
+const PAYLOAD_NEXT = Buffer.from('},"payload":')
+
+/**
+ * The text of the schema object of a value JsonConverter wrote (`{"schema":{...},"payload":...}`,
+ * compact, schema first), up to the first `},"payload":`; null when the value does not start so.
+ * The cut may fall inside the schema (a struct default whose nested object is followed by a field
+ * named payload; a string cannot hold the separator, its quotes are escaped): then the slice is no
+ * complete JSON value, which `completeJson` tells before it becomes a key. A slice that
+ * is complete JSON is the whole schema: an object's text has no proper prefix that is a complete
+ * object, so two different schemas never share a key.
+ */
+export function schemaText(bytes: Buffer): string | null {
+  if (bytes.length < SCHEMA_OPEN.length + PAYLOAD_NEXT.length || bytes.compare(SCHEMA_OPEN, 0, SCHEMA_OPEN.length, 0, SCHEMA_OPEN.length) !== 0) return null
+  const end = bytes.indexOf(PAYLOAD_NEXT, SCHEMA_OPEN.length - 1)
+  // latin1: one char per byte, no decoding; the key only has to tell byte sequences apart.
+  return end < 0 ? null : bytes.toString('latin1', SCHEMA_OPEN.length - 1, end + 1)
+}
+
+function completeJson(text: string): boolean {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
+}
 
 /** The unscaled integer of a Decimal: big-endian two's complement, base64. */
 export function unscaled(base64: string): bigint {

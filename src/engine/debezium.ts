@@ -40,7 +40,7 @@ export function decodeChange(record: SourceRecord, keys: readonly string[]): Cha
   if (record.value === null) return 'value is null (tombstone)'
   let parsed: unknown
   try {
-    parsed = withLogicalValues(parseValue(record.value))
+    parsed = withLogicalValues(parseValue(record.value), record.value)
   } catch (err) {
     return (err as Error).message
   }
@@ -65,10 +65,10 @@ export function decodeChange(record: SourceRecord, keys: readonly string[]): Cha
  * types (Decimal bytes, Date days, MicroTimestamp µs) are converted by the schema (connect-logical.ts).
  * Throws an Error whose message is why a value does not fit its schema.
  */
-function withLogicalValues(json: unknown): unknown {
+function withLogicalValues(json: unknown, bytes: Buffer): unknown {
   const payload = connectPayload(json)
   if (payload === json) return json
-  const convert = recordConverter((json as Record<string, unknown>)['schema'])
+  const convert = recordConverter((json as Record<string, unknown>)['schema'], bytes)
   if (convert === null) return payload
   try {
     return convert(payload)

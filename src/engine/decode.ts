@@ -49,7 +49,7 @@ export function decodeValues(record: SourceRecord, envelope: ValueEnvelope = 'no
       return `the Kafka Connect envelope's payload is ${describeJson(parsed)}, not an object (a record's fields)`
     }
     // Logical types (Decimal bytes, Date days, ...) become PostgreSQL values by the schema (connect-logical.ts).
-    const convert = recordConverter(unwrapped.schema)
+    const convert = recordConverter(unwrapped.schema, bytes)
     if (convert === null) return parsed as RowValues
     try {
       return convert(parsed) as RowValues
