@@ -11,6 +11,9 @@
  * - `t` (truncate) and any other op are not applied: dead letters (RECORD_DECODE) with the reason,
  *   since skipping them silently would leave the mirror unequal to the source.
  *
+ * With the wrapper, the row values of Connect's and Debezium's logical types (Decimal bytes, Date
+ * days, MicroTimestamp µs, ...) become PostgreSQL values by the schema (connect-logical.ts).
+ *
  * The tombstone Debezium sends after a delete (for log compaction) is skipped by the record path:
  * its delete was the `d` event's.
  */

@@ -289,7 +289,8 @@ test('a real Debezium PostgreSQL connector: mirrors equal their source tables af
     })()
     sluice = startSluice(['run', ...files])
     for (let round = 0; round < 4; round++) {
-      await new Promise((r) => setTimeout(r, int(1500, 4000)))
+      // From 0.3 s (still starting up) to 4 s (batches committing): kills land anywhere in a run.
+      await new Promise((r) => setTimeout(r, int(300, 4000)))
       sluice.child.kill('SIGKILL')
       await sluice.done
       killed.push(sluice)

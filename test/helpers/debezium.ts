@@ -109,6 +109,10 @@ export async function startConnect(bootstrap: string, connector: Readonly<Record
   const child = spawn('java', ['-Xms128m', '-Xmx512m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true',
     `-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`, '-cp', `${lib}/*`,
     'org.apache.kafka.connect.cli.ConnectStandalone', join(dir, 'worker.properties'), join(dir, 'connector.properties')], { stdio: ['ignore', 'pipe', 'pipe'] })
+  // A test process that dies without its after hook must not leave a JVM behind.
+  const orphanGuard = (): void => void child.kill('SIGKILL')
+  process.once('exit', orphanGuard)
+  child.once('exit', () => process.removeListener('exit', orphanGuard))
   let out = ''
   child.stdout.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)))
   child.stderr.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)))
