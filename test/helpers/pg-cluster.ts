@@ -126,7 +126,7 @@ export async function startPgCluster(options: PgClusterOptions): Promise<PgClust
       'max_connections = 40',
       "password_encryption = 'scram-sha-256'",
     ]
-    if (options.logical) conf.push('wal_level = logical', 'max_replication_slots = 10', 'max_wal_senders = 10', 'wal_sender_timeout = 0')
+    if (options.logical) conf.push('wal_level = logical', 'max_replication_slots = 10', 'max_wal_senders = 10')
     const hba = ['local all all trust']
     // Replication connections match only a `replication` line; Debezium's stream uses one, its queries a plain one.
     if (options.logical) hba.push(`host replication ${REPLICATION_USER} 127.0.0.0/8 scram-sha-256`)
