@@ -11,10 +11,14 @@
  * - `t` (truncate) and any other op are not applied: dead letters (RECORD_DECODE) with the reason,
  *   since skipping them silently would leave the mirror unequal to the source.
  *
+ * With the wrapper, the row values of Connect's and Debezium's logical types (Decimal bytes, Date
+ * days, MicroTimestamp µs, ...) become PostgreSQL values by the schema (connect-logical.ts).
+ *
  * The tombstone Debezium sends after a delete (for log compaction) is skipped by the record path:
  * its delete was the `d` event's.
  */
 import type { RowValues, SourceRecord } from '../api/record.ts'
+import { recordConverter } from './connect-logical.ts'
 import { connectPayload, decodeKey, describeJson, parseValue } from './decode.ts'
 import { isExactNumber } from './exact-number.ts'
 
@@ -39,7 +43,7 @@ export function decodeChange(record: SourceRecord, keys: readonly string[]): Cha
   if (record.value === null) return 'value is null (tombstone)'
   let parsed: unknown
   try {
-    parsed = connectPayload(parseValue(record.value))
+    parsed = withLogicalValues(parseValue(record.value), record.value)
   } catch (err) {
     return (err as Error).message
   }
@@ -57,6 +61,23 @@ export function decodeChange(record: SourceRecord, keys: readonly string[]): Cha
   if (op === 'd') return deleteKey(parsed['before'], record, keys)
   if (op === 't') return 'Debezium op "t" (truncate) is not applied: Sluice deletes rows by key only; empty the table yourself, or stop the connector from sending truncates (truncate.handling.mode / skipped.operations=t)'
   return `Debezium op ${JSON.stringify(op).slice(0, 40)} is not a change Sluice applies (c, r, u and d are)`
+}
+
+/**
+ * The event of a value, with or without the Connect wrapper; with it, the row values of logical
+ * types (Decimal bytes, Date days, MicroTimestamp µs) are converted by the schema (connect-logical.ts).
+ * Throws an Error whose message is why a value does not fit its schema.
+ */
+function withLogicalValues(json: unknown, bytes: Buffer): unknown {
+  const payload = connectPayload(json)
+  if (payload === json) return json
+  const convert = recordConverter((json as Record<string, unknown>)['schema'], bytes)
+  if (convert === null) return payload
+  try {
+    return convert(payload)
+  } catch (err) {
+    throw new Error(`Debezium event does not match its schema: ${(err as Error).message}`)
+  }
 }
 
 /** The key a delete removes: the key columns of `before` when it has them all, else the record key's. */

@@ -8,6 +8,7 @@
 import type { RowValues, SourceRecord } from '../api/record.ts'
 import type { ValueEnvelope } from '../api/source.ts'
 import { unwrapConnect } from './connect-envelope.ts'
+import { recordConverter } from './connect-logical.ts'
 import { isExactNumber, parseJson, parseJsonBytes } from './exact-number.ts'
 
 /** Strict UTF-8 (invalid bytes throw); a leading BOM is kept, as Buffer#toString keeps it. */
@@ -47,7 +48,14 @@ export function decodeValues(record: SourceRecord, envelope: ValueEnvelope = 'no
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || isExactNumber(parsed)) {
       return `the Kafka Connect envelope's payload is ${describeJson(parsed)}, not an object (a record's fields)`
     }
-    return parsed as RowValues
+    // Logical types (Decimal bytes, Date days, ...) become PostgreSQL values by the schema (connect-logical.ts).
+    const convert = recordConverter(unwrapped.schema, bytes)
+    if (convert === null) return parsed as RowValues
+    try {
+      return convert(parsed) as RowValues
+    } catch (err) {
+      return `the Kafka Connect envelope's payload does not match its schema: ${(err as Error).message}`
+    }
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     return `value is JSON but not an object (got ${Array.isArray(parsed) ? 'array' : parsed === null ? 'null' : typeof parsed})`

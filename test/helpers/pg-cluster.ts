@@ -6,6 +6,10 @@
  * changed on the machine. As root (initdb refuses to run as root) the server runs as the
  * `postgres` user through runuser; as any other user it runs as that user.
  *
+ * With `logical: true` the cluster can feed a logical-replication client such as Debezium's
+ * PostgreSQL connector: wal_level=logical, replication slots and WAL senders, and the role
+ * `REPLICATION_USER` (LOGIN REPLICATION, password) allowed replication connections in pg_hba.
+ *
  * Binaries: PG_BINDIR, else `pg_config --bindir`, else the newest /usr/lib/postgresql/<n>/bin.
  * Certificates: scripts/test-pki.sh (cached in .cache/pki).
  */
@@ -27,12 +31,16 @@ export const CLUSTER_PASSWORD = 'pgsec-test-pw'
 /** The password role; `CLIENT_CERT_USER` is the role of the client certificate (CN=sluice-client). */
 export const CLUSTER_USER = 'sluice_tls'
 export const CLIENT_CERT_USER = 'sluice-client'
+/** The replication role of a `logical` cluster (password CLUSTER_PASSWORD); it may create tables and publications. */
+export const REPLICATION_USER = 'sluice_repl'
 
 export interface PgClusterOptions {
   /** ssl=on with the private CA's server certificate; plain TCP is then refused (hostssl only). */
   readonly tls: boolean
   /** First port to try (the next free one is taken); default SLUICE_TEST_PG_CLUSTER_PORT or 55432. */
   readonly port?: number
+  /** wal_level=logical with slots and WAL senders, and the REPLICATION_USER role (for Debezium). */
+  readonly logical?: boolean
 }
 
 export interface PgCluster {
@@ -118,7 +126,10 @@ export async function startPgCluster(options: PgClusterOptions): Promise<PgClust
       'max_connections = 40',
       "password_encryption = 'scram-sha-256'",
     ]
+    if (options.logical) conf.push('wal_level = logical', 'max_replication_slots = 10', 'max_wal_senders = 10')
     const hba = ['local all all trust']
+    // Replication connections match only a `replication` line; Debezium's stream uses one, its queries a plain one.
+    if (options.logical) hba.push(`host replication ${REPLICATION_USER} 127.0.0.0/8 scram-sha-256`)
     if (options.tls) {
       // The server presents its certificate with the CA (a chain, as in production); key 0600, owned by the server user.
       await writeFile(join(data, 'server.crt'), Buffer.concat([await readFile(join(pki, 'server.crt')), await readFile(join(pki, 'ca.crt'))]))
@@ -144,6 +155,12 @@ export async function startPgCluster(options: PgClusterOptions): Promise<PgClust
       await admin.query(`CREATE ROLE ${CLUSTER_USER} LOGIN PASSWORD '${CLUSTER_PASSWORD}'`)
       await admin.query(`CREATE ROLE "${CLIENT_CERT_USER}" LOGIN`)
       await admin.query(`GRANT ALL ON SCHEMA public TO ${CLUSTER_USER}, "${CLIENT_CERT_USER}"`)
+      if (options.logical) {
+        // Owner of the tables it captures, so that Debezium may create their publication itself.
+        await admin.query(`CREATE ROLE ${REPLICATION_USER} LOGIN REPLICATION PASSWORD '${CLUSTER_PASSWORD}'`)
+        await admin.query(`GRANT ALL ON SCHEMA public TO ${REPLICATION_USER}`)
+        await admin.query(`GRANT CREATE ON DATABASE postgres TO ${REPLICATION_USER}`)
+      }
     } finally {
       await admin.end()
     }

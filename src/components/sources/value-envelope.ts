@@ -10,7 +10,7 @@ import type { ValueEnvelope } from '../../api/source.ts'
 export type { ValueEnvelope }
 
 const connectHelp =
-  'What each JSON value is: "none" (default) the record itself; "connect" Kafka Connect\'s JsonConverter envelope {"schema": ..., "payload": ...} (Connect sources, Debezium with schemas.enable=true), read as its payload; a value without "payload" is a dead letter (RECORD_DECODE).'
+  'What each JSON value is: "none" (default) the record itself; "connect" Kafka Connect\'s JsonConverter envelope {"schema": ..., "payload": ...} (Connect sources, Debezium with schemas.enable=true), read as its payload, with logical types (Decimal, Date, Timestamp, the Debezium time and decimal types) converted by its schema; a value without "payload" is a dead letter (RECORD_DECODE).'
 const aliases = { kafkaconnect: 'connect', jsonconverter: 'connect', schemaandpayload: 'connect', schemapayload: 'connect', plain: 'none', off: 'none' } as const
 
 export const envelopeSchema = lenientEnum(['none', 'connect'], connectHelp, aliases)
@@ -18,7 +18,7 @@ export const envelopeSchema = lenientEnum(['none', 'connect'], connectHelp, alia
 /** The Kafka source's: also Debezium change events, whose deletes and tombstones are Kafka's. */
 export const kafkaEnvelopeSchema = lenientEnum(
   ['none', 'connect', 'debezium'],
-  `${connectHelp} "debezium": Debezium change events, with or without the Connect wrapper: op c/r/u upserts "after", d deletes the key (from "before", else the record key), the tombstone after a delete is skipped, t (truncate) and other ops are dead letters (RECORD_DECODE); needs load.writeMode "upsert" with upsertKeys, and deletes whether or not deleteOnTombstone is set. The fields __op, __ts_ms and __source (the source block) are there for the steps and the table.`,
+  `${connectHelp} "debezium": Debezium change events, with or without the Connect wrapper (with it, logical types are converted by its schema): op c/r/u upserts "after", d deletes the key (from "before", else the record key), the tombstone after a delete is skipped, t (truncate) and other ops are dead letters (RECORD_DECODE); needs load.writeMode "upsert" with upsertKeys, and deletes whether or not deleteOnTombstone is set. The fields __op, __ts_ms and __source (the source block) are there for the steps and the table.`,
   aliases,
 )
 

@@ -13,8 +13,8 @@
  *   timetz; Year integer; MicroDuration interval; io.debezium.data.VariableScaleDecimal numeric;
  *   Json jsonb; Uuid uuid; Xml xml; Enum text; Bits bit varying.
  * A logical name not listed falls back to its Connect type. Only types are chosen here: a value in
- * a logical type's encoding (days for a Date, base64 for a Decimal's bytes) still needs converting
- * before it fits the column.
+ * a logical type's encoding (days for a Date, base64 for a Decimal's bytes) is converted where the
+ * envelope is decoded, with the record's schema (engine/connect-logical.ts), so it fits these columns.
  */
 import type { ConnectSchema, ConnectType } from '../../../api/connect-schema.ts'
 import { setField } from '../../../api/record.ts'
