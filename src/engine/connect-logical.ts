@@ -55,6 +55,9 @@ const BY_NAME: Readonly<Record<string, (schema: ConnectSchema) => Convert>> = {
   'io.debezium.time.NanoTime': () => (v) => timeText(toBigInt(v, 'NanoTime ns'), 9),
 }
 
+/** Logical types whose values this module converts: what the sink sees is the PostgreSQL input of their column type. */
+export const CONVERTED_LOGICAL_TYPES: ReadonlySet<string> = new Set(Object.keys(BY_NAME))
+
 /** The converter of one field's schema (nulls pass), or null when its values stay as they are. */
 export function fieldConverter(schema: ConnectSchema): Convert | null {
   const make = schema.name !== undefined && Object.hasOwn(BY_NAME, schema.name) ? BY_NAME[schema.name] : undefined

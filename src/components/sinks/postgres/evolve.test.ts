@@ -1,4 +1,5 @@
 /** autoEvolve's choice of new columns and their types (evolve.ts). */
+import { recordConverter } from '../../../engine/connect-logical.ts'
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { Row, RowValues } from '../../../api/record.ts'
@@ -68,8 +69,9 @@ test('with a column mapping only the mapped columns are added', () => {
 })
 
 /** A row as the record path makes it from a Connect-enveloped record: values are the payload, the bytes the whole envelope. */
+/** A row of a Connect-envelope record as the decoder gives it: the payload, its logical types converted by the schema. */
 function enveloped(schema: unknown, payload: RowValues, offset = 0): Row {
-  const r = row(payload, offset)
+  const r = row((recordConverter(schema)?.(payload) ?? payload) as RowValues, offset)
   return { ...r, source: { ...r.source, value: Buffer.from(JSON.stringify({ schema, payload })) } }
 }
 
@@ -87,16 +89,16 @@ const STRUCT = {
   ],
 }
 
-test('the Connect schema gives the type when the values are what it says and need no conversion', () => {
+test('the Connect schema gives the type when the values are what it says, logical types converted by the decoder', () => {
   const payload = { id: 1, n: 7, ratio: 2, at: 1700000000000, day: 19000, price: 'AfE=', uid: '1b4e28ba-2fa1-11d2-883f-0016d3cca427', cast: 'seven', loose: true }
   const p = planEvolution(table, [enveloped(STRUCT, payload)], { envelope: 'connect' })
   assert.deepEqual(added(p), [
     ['n', 'integer', 'Connect schema'],
     ['ratio', 'double precision', 'Connect schema'],
     ['at', 'timestamptz', 'Connect schema'],
-    // Days and base64 bytes would need converting: from the values instead.
-    ['day', 'bigint', 'values'],
-    ['price', 'text', 'values'],
+    // Days and base64 bytes arrive converted (a date, exact numeric text): the schema's types.
+    ['day', 'date', 'Connect schema'],
+    ['price', 'numeric', 'Connect schema'],
     ['uid', 'uuid', 'Connect schema'],
     // A step made a string of it: the schema no longer describes the value.
     ['cast', 'text', 'values'],

@@ -11,8 +11,8 @@
  *    has rows without it);
  * 2. the Connect schema of the record (extract.envelope connect, or debezium with its schema part)
  *    when it describes the field, the batch's values are what it says (a step may have cast a
- *    field) and its JSON is the column's input as it is (not Decimal's base64 bytes, Date's days,
- *    MicroTimestamp's microseconds...: those would need converting, which Sluice does not do yet);
+ *    field) and its value is the column's input (Decimal, Date, Time and Timestamp types arrive
+ *    converted, engine/connect-logical.ts; a MicroDuration, Bits or Json value does not);
  * 3. the JSON values of the field in the batch: integers bigint (numeric beyond bigint's range),
  *    other numbers numeric (exact, as Sluice keeps numbers), strings text, booleans boolean,
  *    objects and arrays jsonb; integers with other numbers numeric, and any other mix text (the one
@@ -25,6 +25,7 @@ import { parseConnectSchema } from '../../../api/connect-schema.ts'
 import type { Row, SourceRecord } from '../../../api/record.ts'
 import type { ValueEnvelope } from '../../../api/source.ts'
 import type { RejectedRow } from '../../../api/writer.ts'
+import { CONVERTED_LOGICAL_TYPES } from '../../../engine/connect-logical.ts'
 import { toDecimal } from '../../../engine/decimal.ts'
 import { parseValue } from '../../../engine/decode.ts'
 import { isExactNumber } from '../../../engine/exact-number.ts'
@@ -107,30 +108,19 @@ const CONNECT_KINDS: Readonly<Partial<Record<ConnectType, readonly ValueKind[]>>
 }
 
 /**
- * Logical types whose JSON is not the input of the column connect-types.ts gives them (days,
- * microseconds, base64 bytes, a {scale, value} struct, JSON inside a string): a column of that type
- * would refuse the value, or worse, read microseconds as milliseconds.
+ * Logical types whose JSON is still not the input of the column connect-types.ts gives them after
+ * decoding (engine/connect-logical.ts converts Decimal, Date, Time and Timestamp types, not these):
+ * microseconds of a duration, base64 bits, JSON inside a string.
  */
-const NEEDS_CONVERSION: ReadonlySet<string> = new Set([
-  'org.apache.kafka.connect.data.Decimal',
-  'org.apache.kafka.connect.data.Date',
-  'org.apache.kafka.connect.data.Time',
-  'io.debezium.time.Date',
-  'io.debezium.time.Time',
-  'io.debezium.time.MicroTime',
-  'io.debezium.time.NanoTime',
-  'io.debezium.time.MicroTimestamp',
-  'io.debezium.time.NanoTimestamp',
-  'io.debezium.time.MicroDuration',
-  'io.debezium.data.VariableScaleDecimal',
-  'io.debezium.data.Json',
-  'io.debezium.data.Bits',
-])
+const NEEDS_CONVERSION: ReadonlySet<string> = new Set(['io.debezium.time.MicroDuration', 'io.debezium.data.Json', 'io.debezium.data.Bits'])
+
+/** What a converted logical type's values are after decoding: its column's input as text (a decimal also as a JSON number). */
+const CONVERTED_KINDS: readonly ValueKind[] = ['string', 'integer', 'number']
 
 /** The Connect schema's column type for a field whose values have `kinds`, when it can be used as it is. */
 export function connectFieldType(field: ConnectSchema, kinds: ReadonlySet<ValueKind>): string | undefined {
   if (field.name !== undefined && NEEDS_CONVERSION.has(field.name)) return undefined
-  const accepted = CONNECT_KINDS[field.type]
+  const accepted = field.name !== undefined && CONVERTED_LOGICAL_TYPES.has(field.name) ? CONVERTED_KINDS : CONNECT_KINDS[field.type]
   if (accepted === undefined || [...kinds].some((k) => !accepted.includes(k))) return undefined
   return connectColumnType(field)
 }
