@@ -133,6 +133,22 @@ export const CHANGE_FIELDS: readonly ChangeFieldSpec[] = [
   },
 ]
 
+/**
+ * True for a name a metadata field or a change event's field goes by, for any source (`key`,
+ * `_metadata.offset`, `__op`; any case). Schema evolution adds no column for these: when the table's
+ * columns are not known yet the engine adds every metadata field to the rows, and a table created
+ * or evolved from them would get a column for each.
+ */
+export function isMetadataName(name: string): boolean {
+  return METADATA_NAMES.has(name.toLowerCase())
+}
+
+/** Every metadata name, lower case (bare, `_metadata.`, change fields). */
+const METADATA_NAMES: ReadonlySet<string> = new Set([
+  ...METADATA_FIELDS.flatMap((f) => (f.bare ? [f.name, METADATA_PREFIX + f.name] : [METADATA_PREFIX + f.name])),
+  ...CHANGE_FIELDS.map((f) => f.name),
+].map((n) => n.toLowerCase()))
+
 /** Every name a metadata field goes by for this kind of source: bare ones and `_metadata.` ones. */
 export function metadataNames(kind: SourceKind): string[] {
   const out: string[] = []

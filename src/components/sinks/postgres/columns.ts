@@ -38,6 +38,11 @@ export interface TableInfo {
   /** `"schema"."name"`. */
   readonly quoted: string
   readonly columns: readonly TableColumn[]
+  /**
+   * The table does not exist yet and is to be created from its first records (autoCreateTable and
+   * autoEvolve without a load schema: table-writer.ts); `columns` is empty until then.
+   */
+  readonly absent?: true
 }
 
 type Query = Pick<PgSession, 'query'>
@@ -74,7 +79,8 @@ export async function ensureTable(db: Query, schema: string, name: string, loadS
 
 /**
  * Describes the target table, creating it from `loadSchema` when absent and allowed. Throws SINK_SCHEMA
- * when the table is missing, or lacks a column the load schema names. With `evolve` (autoEvolve) the
+ * when the table is missing, or lacks a column the load schema names; without a load schema, with
+ * autoCreateTable and `evolve`, a missing table is described as `absent` (created from its first records). With `evolve` (autoEvolve) the
  * table is described whole: a column the load schema names and the table lacks is added when its
  * field arrives, and every field that reaches the writer is loaded into its column (evolve.ts).
  */
@@ -82,8 +88,10 @@ export async function resolveTable(db: Query, schema: string, name: string, load
   let columns: readonly TableColumn[] = await readColumns(db, schema, name)
   const quoted = quoteName(schema, name)
   if (columns.length === 0) {
+    // Without a load schema, autoEvolve makes the table follow the data from its first records on.
+    if (loadSchema === undefined && autoCreate && evolve) return { schema, name, quoted, columns: [], absent: true }
     if (loadSchema === undefined || !autoCreate) {
-      throw new SluiceError('SINK_SCHEMA', `table ${schema}.${name} does not exist${loadSchema === undefined ? ' (no load schema to create it from)' : ' and autoCreateTable is false'}`)
+      throw new SluiceError('SINK_SCHEMA', `table ${schema}.${name} does not exist${loadSchema === undefined ? ' (no load schema to create it from; with autoEvolve it is created from its first records)' : ' and autoCreateTable is false'}`)
     }
     columns = (await ensureTable(db, schema, name, loadSchema)).columns
   }

@@ -26,6 +26,7 @@ import type { Row, SourceRecord } from '../../../api/record.ts'
 import type { ValueEnvelope } from '../../../api/source.ts'
 import type { RejectedRow } from '../../../api/writer.ts'
 import { CONVERTED_LOGICAL_TYPES } from '../../../engine/connect-logical.ts'
+import { isMetadataName } from '../../../engine/metadata.ts'
 import { toDecimal } from '../../../engine/decimal.ts'
 import { parseValue } from '../../../engine/decode.ts'
 import { isExactNumber } from '../../../engine/exact-number.ts'
@@ -177,7 +178,10 @@ interface NewField {
 
 /**
  * The fields of `rows` with a non-null value and no column in `table` (exactly or case-insensitively
- * named), in first-seen order. `only`, when given, limits them to those names (a column mapping's).
+ * named), in first-seen order. `only`, when given, limits them to those names (a column mapping's);
+ * without it, metadata names (`key`, `topic`, `_metadata.offset`, `__op`...) are left out: the engine
+ * adds those fields to every row while the table's columns are unknown, and a metadata column is the
+ * user's to declare (a column mapping, the load schema, or the table).
  */
 export function newFields(table: TableInfo, rows: readonly Row[], only?: ReadonlySet<string>): Map<string, NewField> {
   const known = new Set<string>()
@@ -190,7 +194,7 @@ export function newFields(table: TableInfo, rows: readonly Row[], only?: Readonl
     const values = row.values
     for (const name in values) {
       if (!Object.hasOwn(values, name) || known.has(name)) continue
-      if (only !== undefined && !only.has(name)) continue
+      if (only !== undefined ? !only.has(name) : isMetadataName(name)) continue
       const kind = valueKind(values[name])
       if (kind === null) continue
       if (known.has(name.toLowerCase())) continue

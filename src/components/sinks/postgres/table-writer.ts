@@ -16,7 +16,7 @@ import type { Row } from '../../../api/record.ts'
 import type { ValueEnvelope } from '../../../api/source.ts'
 import type { RejectedRow, TableBatch, TableWriteResult, TableWriter } from '../../../api/writer.ts'
 import { SluiceError } from '../../../errors.ts'
-import { readColumns, resolveTable, type LoadSchema, type TableInfo } from './columns.ts'
+import { createTableSql, readColumns, resolveTable, type LoadSchema, type TableInfo } from './columns.ts'
 import type { PostgresLoadConfig } from './config.ts'
 import { DEFAULT_CHUNK, type ChunkLimits } from './copy-encode.ts'
 import { addColumnsSql, newFields, planEvolution } from './evolve.ts'
@@ -129,6 +129,9 @@ export class PostgresTableWriter implements TableWriter<PgBatchTx> {
   async write(tx: PgBatchTx, batch: TableBatch, isolate: boolean): Promise<TableWriteResult> {
     try {
       let table = await this.#target(tx)
+      // Deletes only, for a table that was never created: no row they could remove exists.
+      if (table.absent === true && batch.rows.length === 0) return { written: 0, rejected: [] }
+      if (table.absent === true) table = await this.#create(tx, table, batch.rows)
       let fit = batch.rows
       let refused: readonly RejectedRow[] = []
       if (this.#config.autoEvolve) ({ table, fit, refused } = await this.#evolve(tx, table, batch.rows, isolate))
@@ -166,6 +169,34 @@ export class PostgresTableWriter implements TableWriter<PgBatchTx> {
       for (const c of plan.add) this.#log.info({ table: `${table.schema}.${table.name}`, column: c.name, type: evolved.columns.find((e) => e.name === c.name)?.type ?? c.type, typeFrom: c.from }, 'column added (autoEvolve)')
     })
     return { table: evolved, fit, refused: plan.refused }
+  }
+
+  /**
+   * Creates a missing table from its first records (autoCreateTable with autoEvolve, no load
+   * schema), inside the batch transaction: the columns evolution would add to an empty table, and
+   * the upsert keys as its primary key. `IF NOT EXISTS`: another worker may have created it first;
+   * then the evolution that follows adds what its columns lack. A rollback forgets the table.
+   */
+  async #create(tx: PgBatchTx, absent: TableInfo, rows: readonly Row[]): Promise<TableInfo> {
+    const plan = planEvolution(absent, rows, { loadSchema: undefined, envelope: this.#envelope, only: this.#mapped })
+    const keys = this.#upsertKeysGiven() ?? []
+    const types: Record<string, string> = {}
+    for (const c of plan.add) types[c.name] = c.type
+    const missingKeys = keys.filter((k) => !Object.hasOwn(types, k))
+    if (missingKeys.length > 0) {
+      throw new SluiceError('SINK_SCHEMA', `cannot create ${absent.schema}.${absent.name} from its first records: upsert key ${missingKeys.join(', ')} has no value in them`)
+    }
+    if (plan.add.length === 0) throw new SluiceError('SINK_SCHEMA', `cannot create ${absent.schema}.${absent.name} from its first records: none of their fields has a value`)
+    await tx.session.query(createTableSql(absent.quoted, types, keys))
+    const created: TableInfo = { schema: absent.schema, name: absent.name, quoted: absent.quoted, columns: await readColumns(tx.session, absent.schema, absent.name) }
+    this.#table = created
+    tx.onRollback(() => {
+      if (this.#table === created) this.#table = undefined
+    })
+    tx.onCommit(() => {
+      this.#log.info({ table: `${absent.schema}.${absent.name}`, columns: plan.add.map((c) => `${c.name} ${c.type} (${c.from})`), primaryKey: keys }, 'table created from its first records (autoEvolve)')
+    })
+    return created
   }
 
   /**
