@@ -4,7 +4,7 @@
  * transform step, the watermark and the table, like any field of the payload.
  *
  * - The bare names (`key`, `value`, `topic`, `partition`, `offset`, `timestamp`, `timestampType`,
- *   `headers`: Spark's Kafka source columns) are the record's own fields when its payload has a
+ *   `headers`: Spark's Kafka source columns; and `keyJson`, the key parsed, for Connect's record_key) are the record's own fields when its payload has a
  *   field of that name: a payload field is never overwritten.
  * - The same values are always under `_metadata.<name>` (Spark's `_metadata` column), which no
  *   payload shadows in practice; the file source adds `_metadata.file_name`,
@@ -16,7 +16,10 @@
  */
 import { type RowValues, type SourceRecord, fieldOf, setField } from '../api/record.ts'
 import type { SourceKind, ValueEnvelope } from '../api/source.ts'
+import { recordConverter } from './connect-logical.ts'
 import type { ChangeEvent } from './debezium.ts'
+import { connectPayload } from './decode.ts'
+import { parseJson } from './exact-number.ts'
 
 /** The kind of source, for the metadata it has (the file source has file names and lines); declared in the source contract. */
 export type { SourceKind }
@@ -54,6 +57,15 @@ export const METADATA_FIELDS: readonly MetadataFieldSpec[] = [
     type: 'text or null',
     description: 'The Kafka key as UTF-8 text; null without a key (files, generator).',
     get: (r) => (r.key === null ? null : r.key.toString('utf8')),
+  },
+  {
+    name: 'keyJson',
+    bare: true,
+    sources: ALL,
+    type: 'JSON value or null (jsonb)',
+    description:
+      'The Kafka key parsed as JSON (exact numbers), a key in Connect\'s envelope (exactly `schema` and `payload`, as Debezium\'s key converter writes it) read as its payload with its logical types converted; the key text when it is not JSON; null without a key. Field paths read a struct key\'s parts: `columnMapping: { "id": "keyJson.id" }` takes a primary key from the record key (Connect\'s pk.mode=record_key).',
+    get: (r) => keyJson(r),
   },
   {
     name: 'value',
@@ -132,6 +144,22 @@ export const CHANGE_FIELDS: readonly ChangeFieldSpec[] = [
     get: (c) => c.source,
   },
 ]
+
+/** The record key as JSON (see the `keyJson` field): a Connect envelope's payload, logical types converted. */
+export function keyJson(record: SourceRecord): unknown {
+  if (record.key === null) return null
+  const text = record.key.toString('utf8')
+  let json: unknown
+  try {
+    json = parseJson(text)
+  } catch {
+    return text
+  }
+  const payload = connectPayload(json)
+  if (payload === json) return json
+  const schema = (json as Record<string, unknown>)['schema']
+  return recordConverter(schema)?.(payload) ?? payload
+}
 
 /**
  * True for a name a metadata field or a change event's field goes by, for any source (`key`,

@@ -12,7 +12,7 @@ import { SluiceError } from '../errors.ts'
 import type { DeadLetter } from '../api/writer.ts'
 import { type ChangeEvent, decodeChange } from './debezium.ts'
 import { decodeKey, decodeValues } from './decode.ts'
-import { type MetadataAdder, metadataAdder } from './metadata.ts'
+import { type MetadataAdder, keyJson, metadataAdder } from './metadata.ts'
 import type { RecordValidator } from './record-schema.ts'
 import { BatchWatermark, parseEventTime } from './watermark.ts'
 import { type LatenessRule, newestWindow } from './lateness-rule.ts'
@@ -41,6 +41,12 @@ export interface RecordPathOptions {
    * when tombstones are skipped. The `debezium` envelope needs them and skips tombstones.
    */
   readonly deleteKeys: readonly string[] | null
+  /**
+   * Key columns that the column mapping fills from a path (`id` from `keyJson.id`: Connect's
+   * pk.mode=record_key): a tombstone's key column is read by the same path, over the key's own
+   * fields and the `key` and `keyJson` metadata, so it deletes the row its record wrote.
+   */
+  readonly deleteKeyPaths?: Readonly<Record<string, string>>
   /**
    * Adds the record metadata fields the query can use (metadata.ts), after the extract schema and
    * before the steps; null adds none; absent adds every one (the Kafka set).
@@ -89,6 +95,7 @@ export class RecordPath {
   readonly #deletes = new Map<string, { readonly key: RowValues; readonly topic: string }>()
   /** Why a topic cannot be routed (null: it can), asked once per topic and batch. */
   readonly #unroutable = new Map<string, string | null>()
+  readonly #deletePaths: ReadonlyArray<readonly [string, FieldGetter]>
   readonly batch: ProcessedBatch
 
   constructor(options: RecordPathOptions, watermarkMs: number | null) {
@@ -97,6 +104,7 @@ export class RecordPath {
     this.#metadata = options.metadata === undefined ? EVERY_KAFKA_FIELD : options.metadata
     this.#eventTime = options.watermark ? fieldGetter(options.watermark.column) : null
     this.#envelope = options.envelope ?? 'none'
+    this.#deletePaths = Object.entries(options.deleteKeyPaths ?? {}).map(([column, path]) => [column, fieldGetter(path)] as const)
     if (this.#envelope === 'debezium' && options.deleteKeys === null) throw new SluiceError('INTERNAL', 'the debezium envelope needs the upsert key columns (deleteKeys)')
     this.batch = {
       rows: [],
@@ -172,6 +180,20 @@ export class RecordPath {
     this.#deletes.set(this.#deleteId(key, keys, record), { key, topic: record.topic })
   }
 
+  /** A tombstone's key columns: the key's fields, and those the column mapping reads by a path (deleteKeyPaths). */
+  #tombstoneKey(record: SourceRecord, keys: readonly string[]): RowValues | null {
+    const decoded = decodeKey(record, keys, this.#envelope)
+    if (this.#deletePaths.length === 0) return decoded
+    const source: RowValues = { ...decoded, key: record.key === null ? null : record.key.toString('utf8'), keyJson: keyJson(record) }
+    const out: RowValues = { ...decoded }
+    for (const [column, get] of this.#deletePaths) {
+      const v = get(source)
+      if (v !== undefined) out[column] = v
+      else delete out[column]
+    }
+    return out
+  }
+
   /** Why the record's topic has no table (routing by topic), or null. */
   #routeProblem(record: SourceRecord): string | null {
     const routing = this.#options.routing
@@ -215,7 +237,7 @@ export class RecordPath {
         b.tombstonesSkipped++
         return
       }
-      const key = decodeKey(record, keys, this.#envelope)
+      const key = this.#tombstoneKey(record, keys)
       if (key === null || keys.some((k) => key[k] === undefined || key[k] === null)) {
         b.dead.push({ record, code: 'RECORD_DECODE', reason: `tombstone key does not give the upsert key columns ${keys.join(', ')}` })
         return

@@ -25,7 +25,7 @@ import { OutboxRelay, relayingWriter } from '../components/kafka/outbox/relay.ts
 import { dlqConnection } from '../components/kafka/inputs.ts'
 import { preflightKafka } from '../components/kafka/preflight.ts'
 import { aggregateStateMode, pipelineSchemas } from './schemas.ts'
-import { deleteKeys, fieldsReferenced, rowTransform, valueEnvelope, routingOption } from './record-path-config.ts'
+import { deleteKeyPaths, deleteKeys, fieldsReferenced, rowTransform, valueEnvelope, routingOption } from './record-path-config.ts'
 import { watermarkOptions } from './watermark-options.ts'
 
 export { parseLoadSchema, schemaDirOf, withAggregateColumns } from './schemas.ts'
@@ -144,6 +144,7 @@ export async function assemble(config: PipelineConfig, baseDir: string, deps: As
       transform: rowTransform(config),
       watermark: streaming.watermark ? watermarkOptions(streaming.watermark, aggregate ?? undefined, streaming.outputMode) : null,
       deleteKeys: deleteKeys(config),
+      ...deleteKeyPaths(config),
       envelope: valueEnvelope(config),
       ...routingOption(config),
     },

@@ -19,7 +19,7 @@ import type { Row, RowValues, SourceRecord } from '../api/record.ts'
 import type { SourceKind } from '../api/source.ts'
 import type { TableBatch, TableWriteResult } from '../api/writer.ts'
 import { splitSteps } from '../components/transforms/index.ts'
-import { deleteKeys, fieldsReferenced, rowTransform, valueEnvelope, routingOption } from './record-path-config.ts'
+import { deleteKeyPaths, deleteKeys, fieldsReferenced, rowTransform, valueEnvelope, routingOption } from './record-path-config.ts'
 import { fieldValue } from '../components/sinks/postgres/copy-encode.ts'
 import { sourceFor } from '../components/registry.ts'
 import type { PipelineConfig } from '../config/index.ts'
@@ -56,6 +56,7 @@ export function replayPathOptions(config: PipelineConfig, kind: SourceKind, vali
     transform: rowTransform(config),
     watermark: watermark ? { column: watermark.eventTimeColumn, delayMs: watermark.delayThreshold } : null,
     deleteKeys: deleteKeys(config),
+    ...deleteKeyPaths(config),
     metadata: metadataFor(kind, fieldsReferenced(config), columns, valueEnvelope(config)),
     envelope: valueEnvelope(config),
     ...routingOption(config),

@@ -12,7 +12,7 @@
 import type { Row, RowValues, SourceRecord } from '../api/record.ts'
 import { fieldOf } from '../api/record.ts'
 import { splitSteps } from '../components/transforms/index.ts'
-import { deleteKeys, fieldsReferenced, rowTransform, valueEnvelope, routingOption } from './record-path-config.ts'
+import { deleteKeyPaths, deleteKeys, fieldsReferenced, rowTransform, valueEnvelope, routingOption } from './record-path-config.ts'
 import { fieldValue } from '../components/sinks/postgres/copy-encode.ts'
 import type { PipelineConfig } from '../config/index.ts'
 import { type AggregateSpec, aggregateRows } from '../engine/aggregate.ts'
@@ -85,6 +85,7 @@ export async function dryRunPipeline(config: PipelineConfig, baseDir: string): P
       transform: rowTransform(config),
       watermark: watermark ? watermarkOptions(watermark, aggregate ?? undefined, config.streamingConfigJson?.outputMode ?? (aggregate ? 'update' : 'append')) : null,
       deleteKeys: deleteKeys(config),
+      ...deleteKeyPaths(config),
       // As a run adds them: what the steps, watermark and keys read, and the table's columns when known.
       metadata: metadataFor(config.extract.sourceType, fieldsReferenced(config), columns ?? [], valueEnvelope(config)),
       envelope: valueEnvelope(config),

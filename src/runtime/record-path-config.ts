@@ -35,6 +35,15 @@ export function deleteKeys(config: PipelineConfig): readonly string[] | null {
   return config.load.deleteOnTombstone || valueEnvelope(config) === 'debezium' ? (config.load.upsertKeys ?? []) : null
 }
 
+/** The upsert key columns the column mapping fills from a path, for tombstone deletes (records.ts deleteKeyPaths). */
+export function deleteKeyPaths(config: PipelineConfig): Pick<RecordPathOptions, 'deleteKeyPaths'> {
+  const keys = deleteKeys(config)
+  const mapping = config.load.columnMapping
+  if (keys === null || mapping === undefined) return {}
+  const paths = Object.fromEntries(keys.filter((k) => Object.hasOwn(mapping, k)).map((k) => [k, mapping[k] as string]))
+  return Object.keys(paths).length === 0 ? {} : { deleteKeyPaths: paths }
+}
+
 /** The envelope the source's JSON values are in (extract.envelope), `none` for a source without one. */
 export function valueEnvelope(config: PipelineConfig): ValueEnvelope {
   return sourceFor(config.extract).envelope?.(config.extract) ?? 'none'

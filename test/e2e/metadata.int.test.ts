@@ -164,3 +164,34 @@ test("the Kafka timestamp as event time: watermark on `timestamp` (Spark's colum
   const late = await s.pool.query<{ value: Buffer }>('SELECT value FROM events_late')
   assert.deepEqual(late.rows.map((r) => JSON.parse(r.value.toString()).id), [5])
 })
+
+test("the primary key from the record key (Connect's pk.mode=record_key): a struct key in Connect's envelope by field path, updates and tombstone deletes by it", async () => {
+  const s = await createTestSchema('kmeta')
+  schemas.push(s)
+  const topic = uniqueTopic('kmeta')
+  const keySchema = { type: 'struct', fields: [{ field: 'id', type: 'int64' }, { field: 'region', type: 'string' }] }
+  const key = (id: number | string, region: string): string => JSON.stringify({ schema: keySchema, payload: { id, region } })
+  // The values carry no id: the key is the only place it is. 9007199254740993 is past 2^53.
+  const messages: TestMessage[] = [
+    { key: key(1, 'eu'), value: JSON.stringify({ name: 'a' }), partition: 0 },
+    { key: key('9007199254740993', 'us'), value: JSON.stringify({ name: 'b' }), partition: 0 },
+    { key: key(3, 'eu'), value: JSON.stringify({ name: 'c' }), partition: 0 },
+    { key: key(1, 'eu'), value: JSON.stringify({ name: 'a2' }), partition: 0 },
+    { key: key(3, 'eu'), value: null, partition: 0 },
+  ]
+  await produce(topic, messages, { autocreateTopics: true })
+  await s.pool.query('CREATE TABLE accounts (id bigint PRIMARY KEY, region text, name text)')
+  const { file } = await writePipeline((d: string) => ({
+    pipelineId: `kmeta-${s.schema}`,
+    extract: { sourceType: 'kafka', topic, connectionParams: { 'kafka.bootstrap.servers': kafkaBootstrap, startingOffsets: 'earliest', maxOffsetsPerTrigger: 2 } },
+    load: load(s, 'accounts', { writeMode: 'upsert', upsertKeys: ['id'], deleteOnTombstone: true, columnMapping: { id: 'keyJson.id', region: 'keyJson.region' } }),
+    streamingConfigJson: { checkpointLocation: join(d, 'cp'), queryName: 'kmeta', triggerMode: 'availablenow' },
+  }))
+  const run = await runSluice(['run', file, '--json'])
+  assert.equal(run.code, 0, run.stderr.slice(-3000))
+  const rows = await s.pool.query<{ id: string; region: string; name: string }>('SELECT id::text AS id, region, name FROM accounts ORDER BY id')
+  assert.deepEqual(rows.rows, [
+    { id: '1', region: 'eu', name: 'a2' },
+    { id: '9007199254740993', region: 'us', name: 'b' },
+  ])
+})
