@@ -4,7 +4,7 @@
  * reused, so repeated runs measure the pipeline, not the producer.
  */
 import { Admin, Producer } from '@platformatic/kafka'
-import { type EventShape, PLAIN, eventJson } from './events.ts'
+import { type EventShape, PLAIN, shapeMessage } from './events.ts'
 
 /** Where the benchmark's broker is. */
 export const bootstrap: string[] = (process.env.KAFKA_BOOTSTRAP ?? `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`).split(',')
@@ -53,7 +53,7 @@ async function deleteTopic(topic: string): Promise<void> {
   }
 }
 
-/** Ensures `topic` holds events 0..n-1 of `shape` round-robin over `partitions`; returns whether it produced them now (and how long it took). */
+/** Ensures `topic` holds events 0..n-1 of `shape` (key, value and partition as the shape says: by default key i, round-robin over `partitions`); returns whether it produced them now (and how long it took). */
 export async function ensureTopic(topic: string, n: number, partitions: number, shape: EventShape = PLAIN): Promise<{ produced: boolean; seconds: number }> {
   const existing = await topicRecords(topic)
   if (existing === n) return { produced: false, seconds: 0 }
@@ -65,14 +65,15 @@ export async function ensureTopic(topic: string, n: number, partitions: number, 
   const producer = new Producer({ clientId: 'sluice-bench-producer', bootstrapBrokers: bootstrap, acks: -1, retries: 5, idempotent: true })
   try {
     // A producer batch per partition must stay under the broker's message.max.bytes (1 MiB by default).
-    const valueBytes = Buffer.byteLength(eventJson(0))
+    const valueBytes = Buffer.byteLength(shapeMessage(shape, 0, partitions).value)
     const perRequest = Math.max(partitions, Math.min(4000, Math.floor((partitions * 900_000) / valueBytes)))
     const maxInFlight = 5
     const inFlight = new Set<Promise<unknown>>()
     for (let lo = 0; lo < n; lo += perRequest) {
       const messages = []
       for (let i = lo; i < Math.min(n, lo + perRequest); i++) {
-        messages.push({ topic, key: Buffer.from(String(i)), value: Buffer.from(eventJson(i, shape)), partition: i % partitions })
+        const m = shapeMessage(shape, i, partitions)
+        messages.push({ topic, key: Buffer.from(m.key), value: Buffer.from(m.value), partition: m.partition })
       }
       const p: Promise<unknown> = producer.send({ messages, compression: 'none' }).finally(() => inFlight.delete(p))
       inFlight.add(p)

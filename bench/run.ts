@@ -2,8 +2,8 @@
  * Sluice benchmark (issue 3, "Performance"): Kafka -> PostgreSQL with trigger availablenow.
  *
  *   npm run bench -- [--records N] [--partitions P] [--value-bytes B] [--repeat K] [--max-offsets M]
- *                    [--max-bytes SIZE] [--kafka k=v,...] [--keep] [--cpu-prof DIR] [--json]
- *                    [--only copy,eo-append,alo-append,eo-upsert,eo-fetch-1m,eo-fetch-8m,eo-window-append,eo-dedup]
+ *                    [--max-bytes SIZE] [--kafka k=v,...] [--keep] [--cpu-prof DIR] [--json] [--schema-prefix P]
+ *                    [--only copy,eo-append,alo-append,eo-upsert,eo-fetch-1m,eo-fetch-8m,eo-window-append,eo-dedup,eo-cdc]
  *   npm run bench -- --workers 1,2,3 [--records N] [--partitions P (default 12)] [--repeat K]
  *   npm run bench -- --latency 50000,200 [--seconds S (default 60)] [--partitions P] [--records N]
  *
@@ -15,6 +15,11 @@
  * eo-window-append and eo-dedup are the stateful operators (issue 12, bench/stateful.ts): 1-minute
  * tumbling windows over 10,000 keys in append mode, and deduplication of 10 % repeated ids, each
  * reading a topic of its own event shape (suffix -win, -dup) and checked its own way.
+ * eo-cdc is a Debezium change stream (issue 14, bench/cdc.ts): N change events (65 % creates, 30 %
+ * updates, 5 % deletes; key {"id": N} on the partition of its key) applied by key with
+ * `envelope: "debezium"` into `events` (upsert on id), checked row for row against the final state
+ * the events give (topic suffix -cdc); run it beside eo-upsert, the plain upsert of N new ids.
+ * Schemas are named <schema-prefix>_<stamp>_<round>_<scenario> (--schema-prefix, default bench).
  * --value-bytes pads each event's note so its JSON value is about B bytes (default ~200).
  * Every run is checked (count = N, distinct ids = N, ids 0..N-1) before its figure is printed.
  * With --repeat K each scenario runs K times (rounds interleaved) and the fastest run is reported:
@@ -41,6 +46,7 @@ import { ensureTopic } from './produce.ts'
 import { benchPool, checkTable, dropSchema, freshSchema, psqlCopy } from './pg.ts'
 import { runSluice, type Scenario, type RunMeasure } from './sluice.ts'
 import { dedup, windowAppend } from './stateful.ts'
+import { cdc } from './cdc.ts'
 import { runWorkers, type WorkersMeasure } from './workers.ts'
 import { runLatency, type LatencyMeasure } from './latency.ts'
 
@@ -52,6 +58,7 @@ const SCENARIOS: Record<string, Scenario> = {
   'eo-fetch-8m': { name: 'exactly-once append, fetch 8 MiB', writeMode: 'append', exactlyOnce: true, kafkaParams: fetchParams(8 << 20) },
   'eo-window-append': windowAppend,
   'eo-dedup': dedup,
+  'eo-cdc': cdc,
 }
 
 function fetchParams(bytes: number): Record<string, string> {
@@ -74,6 +81,7 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     json: { type: 'boolean', default: false },
+    'schema-prefix': { type: 'string', default: 'bench' },
   },
 })
 const n = Number(args.records)
@@ -88,6 +96,7 @@ const valueBytes = args['value-bytes'] === undefined ? undefined : Number(args['
 if (valueBytes !== undefined) setValueBytes(valueBytes)
 const only = (args.only ?? '').split(',').map((s) => s.trim()).filter(Boolean)
 const repeat = Math.max(1, Number(args.repeat))
+const schemaPrefix = args['schema-prefix'] ?? 'bench'
 /** Extra Kafka connectionParams for the pipelines, e.g. kafka.max.partition.fetch.bytes=1048576. */
 const kafkaParams: Record<string, string> = Object.fromEntries(
   (args.kafka ?? '').split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
@@ -172,7 +181,7 @@ async function main(): Promise<void> {
   try {
     for (let round = 1; round <= repeat; round++) {
       for (const key of only) {
-        const r = await runScenario(pool, key, `bench_${stamp}_${round}_${key.replace(/-/g, '_')}`, tmp)
+        const r = await runScenario(pool, key, `${schemaPrefix}_${stamp}_${round}_${key.replace(/-/g, '_')}`, tmp)
         results.push(r)
         console.log(`  ${repeat > 1 ? `[${round}/${repeat}] ` : ''}${r.name}: ${r.seconds.toFixed(2)} s, ${fmt(r.rate)} records/s${r.steadyRate ? ` (steady ${fmt(r.steadyRate)}/s over ${r.batches} batches)` : ''}${r.peakRssMb ? `, peak RSS ${r.peakRssMb.toFixed(0)} MiB, CPU ${r.cpuSeconds?.toFixed(1)} s` : ''}${r.startupSeconds !== null ? `, startup ${r.startupSeconds.toFixed(2)} s (CPU ${r.startupCpuSeconds?.toFixed(2) ?? '-'} s)` : ''}, load ${r.load.toFixed(1)} [verified${r.checked ? `: ${r.checked}` : ''}]`)
       }
@@ -211,7 +220,7 @@ async function runScenario(pool: ReturnType<typeof benchPool>, key: string, sche
     if (m.exitCode !== 0) throw new Error(`${s.name}: sluice exited with ${m.exitCode}\n${m.stderrTail}`)
     if (m.records !== n) throw new Error(`${s.name}: batches report ${m.records} records, expected ${n}`)
     let checked = ''
-    if (s.verify) checked = await s.verify(pool, schema, n, m)
+    if (s.verify) checked = await s.verify(pool, schema, n, m, partitions)
     else await verify(pool, schema, key)
     r = { key, name: s.name, seconds: m.wallSeconds, rate: n / m.wallSeconds, steadyRate: m.steadyRate, batches: m.batches, peakRssMb: m.peakRssKb / 1024, cpuSeconds: m.cpuSeconds, startupSeconds: m.querySeconds === null ? null : m.wallSeconds - m.querySeconds, startupCpuSeconds: m.startupCpuSeconds, load: Math.max(load, loadavg()[0] ?? 0), checked }
   }
@@ -224,11 +233,11 @@ async function benchWorkers(pool: ReturnType<typeof benchPool>, counts: readonly
   const copies: Result[] = []
   const runs = new Map<number, WorkersMeasure>()
   for (let round = 1; round <= repeat; round++) {
-    const copy = await runScenario(pool, 'copy', `bench_${stamp}_${round}_copy`, tmp)
+    const copy = await runScenario(pool, 'copy', `${schemaPrefix}_${stamp}_${round}_copy`, tmp)
     copies.push(copy)
     console.log(`  ${repeat > 1 ? `[${round}/${repeat}] ` : ''}raw COPY: ${copy.seconds.toFixed(2)} s, ${fmt(copy.rate)} records/s, load ${copy.load.toFixed(1)} [verified]`)
     for (const w of counts) {
-      const schema = `bench_${stamp}_${round}_w${w}`
+      const schema = `${schemaPrefix}_${stamp}_${round}_w${w}`
       await freshSchema(pool, schema, false)
       const m = await runWorkers(pool, topic, schema, n, w, {
         ...(maxOffsets ? { maxOffsets } : {}),
@@ -258,7 +267,7 @@ async function benchWorkers(pool: ReturnType<typeof benchPool>, counts: readonly
 
 /** The continuous-trigger benchmark: raw COPY of N rows (the throughput floor), then each rate for --seconds. */
 async function benchLatency(pool: ReturnType<typeof benchPool>, rates: readonly number[], stamp: string, tmp: string): Promise<void> {
-  const copy = await runScenario(pool, 'copy', `bench_${stamp}_copy`, tmp)
+  const copy = await runScenario(pool, 'copy', `${schemaPrefix}_${stamp}_copy`, tmp)
   console.log(`  raw COPY of ${fmt(n)} rows: ${copy.seconds.toFixed(2)} s, ${fmt(copy.rate)} records/s, load ${copy.load.toFixed(1)} [verified]`)
   const seconds = Number(args.seconds)
   const runs: LatencyMeasure[] = []
@@ -314,6 +323,10 @@ function report(results: readonly Result[]): void {
     const r = get(k)
     if (r && eo) console.log(`${r.name} vs exactly-once append: ${(r.seconds / eo.seconds).toFixed(2)}x the time, peak RSS ${r.peakRssMb?.toFixed(0) ?? '-'} vs ${eo.peakRssMb?.toFixed(0) ?? '-'} MiB`)
   }
+  const up = get('eo-upsert')
+  const change = get('eo-cdc')
+  if (change && up) console.log(`${change.name} vs exactly-once upsert: ${(change.seconds / up.seconds).toFixed(2)}x the time, CPU ${change.cpuSeconds?.toFixed(1) ?? '-'} vs ${up.cpuSeconds?.toFixed(1) ?? '-'} s, peak RSS ${change.peakRssMb?.toFixed(0) ?? '-'} vs ${up.peakRssMb?.toFixed(0) ?? '-'} MiB`)
+  if (change && copy) console.log(`${change.name} vs raw COPY: ${(change.seconds / copy.seconds).toFixed(2)}x the time`)
   if (args.json) console.log(JSON.stringify({ n, partitions, results }))
 }
 

@@ -30,11 +30,13 @@ export interface Scenario {
   /** Pipeline parts beyond a plain load into `events` (the stateful scenarios). */
   readonly pipeline?: PipelineExtras
   /** Checks the run's tables and returns what it checked; default: `events` holds ids 0..N-1 once each. */
-  readonly verify?: (pool: pg.Pool, schema: string, n: number, m: RunMeasure) => Promise<string>
+  readonly verify?: (pool: pg.Pool, schema: string, n: number, m: RunMeasure, partitions: number) => Promise<string>
 }
 
 /** What a scenario adds to the pipeline file. */
 export interface PipelineExtras {
+  /** Extract options beside sourceType, topic and connectionParams (e.g. `envelope: "debezium"`). */
+  readonly extract?: Readonly<Record<string, unknown>>
   readonly transform?: readonly Readonly<Record<string, unknown>>[]
   /** A target table Sluice creates from a load schema of these column types (written to schemaDir); default `events`, made by the bench. */
   readonly table?: { readonly name: string; readonly columns: Readonly<Record<string, string>> }
@@ -75,6 +77,7 @@ export async function pipelineFile(s: Scenario, topic: string, schema: string, m
     extract: {
       sourceType: 'kafka',
       topic,
+      ...extras.extract,
       connectionParams: {
         'kafka.bootstrap.servers': bootstrap.join(','),
         startingOffsets: 'earliest',
