@@ -17,7 +17,7 @@ import { loadavg } from 'node:os'
 import { Admin, Producer } from '@platformatic/kafka'
 import type pg from 'pg'
 import { eventJson } from './events.ts'
-import { bootstrap } from './produce.ts'
+import { bootstrap, createTopic } from './produce.ts'
 import { checkTable, dropSchema, freshSchema } from './pg.ts'
 import { cli, cpuSecondsOf, pipelineFile } from './sluice.ts'
 
@@ -39,21 +39,6 @@ export interface LatencyMeasure {
 
 function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0
-}
-
-async function createTopic(topic: string, partitions: number): Promise<void> {
-  const admin = new Admin({ clientId: 'sluice-bench-latency', bootstrapBrokers: bootstrap, retries: 3 })
-  try {
-    await admin.createTopics({ topics: [topic], partitions, replicas: 1 })
-    for (let i = 0; i < 100; i++) {
-      const t = (await admin.metadata({ topics: [topic], forceUpdate: true })).topics.get(topic)
-      if (t && t.partitionsCount === partitions && t.partitions.every((p) => p.leader >= 0)) return
-      await new Promise((r) => setTimeout(r, 100))
-    }
-    throw new Error(`topic ${topic} has no leader for every partition`)
-  } finally {
-    await admin.close()
-  }
 }
 
 /** Committed next offset per partition number (positions keyed `${topic}/${partition}`). */

@@ -26,7 +26,7 @@ export async function topicRecords(topic: string): Promise<number | null> {
 }
 
 /** Creates `topic` with `partitions` partitions and waits for every leader. */
-async function createTopic(topic: string, partitions: number): Promise<void> {
+export async function createTopic(topic: string, partitions: number): Promise<void> {
   const admin = new Admin({ clientId: 'sluice-bench-admin', bootstrapBrokers: bootstrap, retries: 3 })
   try {
     await admin.createTopics({ topics: [topic], partitions, replicas: 1 })
