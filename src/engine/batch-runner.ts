@@ -23,6 +23,7 @@ import { type ProcessedBatch, RecordPath, type RecordPathOptions } from './recor
 import { DEFAULT_IDLE_TIMEOUT_MS } from './watermark.ts'
 import { type DeduplicateOptions, deduplicateRows } from './deduplicate.ts'
 import { type CommitParts, type CommitResult, commitBatch } from './commit.ts'
+import { PostCommitQueue } from './post-commit.ts'
 import { type WindowAppendOptions, claimWindows } from './window-append.ts'
 
 export type LateStrategy = 'drop' | 'loganddrop' | 'sendtodlq' | 'separatestream'
@@ -61,6 +62,8 @@ export interface BatchRunnerOptions<Tx> {
   readonly events: EngineEvents
   readonly logger: Logger
   readonly now?: () => number
+  /** Least time between two calls of the source's post-commit hook (default POST_COMMIT_INTERVAL_MS). */
+  readonly postCommitIntervalMs?: number
 }
 
 /** What one batch did. */
@@ -94,11 +97,11 @@ export class BatchRunner<Tx = unknown> {
   constructor(options: BatchRunnerOptions<Tx>) {
     this.#o = options
     this.#metadata = metadataFor(options.metadata?.source ?? 'kafka', [], null, options.recordPath.envelope)
+    this.#sourceCommits = new PostCommitQueue((position) => options.source.committed?.(position) ?? Promise.resolve(), options.logger, options.postCommitIntervalMs)
   }
 
-  #sourceCommits: Promise<void> = Promise.resolve()
-  #sourceCommitsRunning = false
-  #nextSourceCommit: Position | null = null
+  /** The source's post-commit hook, off the batch path and spaced out (post-commit.ts). */
+  readonly #sourceCommits: PostCommitQueue
 
   /** Several workers share the pipeline (the source's partitions are owned): the store numbers the batches. */
   #shared = false
@@ -297,7 +300,7 @@ export class BatchRunner<Tx = unknown> {
    */
   async afterCommit(position: Position): Promise<void> {
     const o = this.#o
-    this.#queueSourceCommit(position)
+    this.#sourceCommits.push(position)
     try {
       await o.commit.deadLetters.afterCommit?.(new AbortController().signal)
     } catch (err) {
@@ -310,29 +313,7 @@ export class BatchRunner<Tx = unknown> {
 
   /** Waits for the source's post-commit hooks still running (the query's end). */
   async settle(): Promise<void> {
-    await this.#sourceCommits
-  }
-
-  /**
-   * Runs source.committed for the newest committed position, one call at a time: a consumer group
-   * that is rebalancing can hold a member's offset commit for seconds, and that must not hold the
-   * next batch. Positions are cumulative, so a call for the newest one covers any it skipped.
-   */
-  #queueSourceCommit(position: Position): void {
-    this.#nextSourceCommit = position
-    if (this.#sourceCommitsRunning) return
-    this.#sourceCommitsRunning = true
-    this.#sourceCommits = (async () => {
-      for (let next = this.#nextSourceCommit; next !== null; next = this.#nextSourceCommit) {
-        this.#nextSourceCommit = null
-        try {
-          await this.#o.source.committed?.(next)
-        } catch (err) {
-          this.#o.logger.warn({ err: toSluiceError(err).message }, 'post-commit source hook failed (data is committed)')
-        }
-      }
-      this.#sourceCommitsRunning = false
-    })()
+    await this.#sourceCommits.settle()
   }
 
   async #read(planned: PlannedBatch, signal: AbortSignal): Promise<ProcessedBatch> {

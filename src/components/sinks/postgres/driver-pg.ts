@@ -23,8 +23,10 @@ function session(client: pg.PoolClient): PgSession {
       const r = await client.query<unknown[]>(config)
       return { columns: (r.fields ?? []).map((f) => f.name), rows: r.rows }
     },
-    async copyFrom(table, columns, chunks) {
-      const stream = client.query(copyFrom(copySql(table, columns, 'STDIN')))
+    async copyFrom(table, columns, chunks, savepoint) {
+      // One simple-protocol Query holds both statements: the server answers SAVEPOINT, then CopyIn.
+      const sql = copySql(table, columns, 'STDIN')
+      const stream = client.query(copyFrom(savepoint === undefined ? sql : `SAVEPOINT ${savepoint}; ${sql}`))
       await pipeline(Readable.from(chunks, { objectMode: false }), stream)
       return stream.rowCount
     },

@@ -23,9 +23,11 @@ export interface PgSession {
   queryArrays(sql: string): Promise<{ columns: string[]; rows: unknown[][] }>
   /**
    * Bulk-loads COPY-text-format chunks into `table` (already quoted) `(columns)` (already quoted),
-   * returning the number of rows copied. Chunks are pulled lazily from the iterable.
+   * returning the number of rows copied. Chunks are pulled lazily from the iterable. With
+   * `savepoint` (a quoted name), that savepoint is established first, in the same round trip where
+   * the driver can (the row writer's isolation of bad rows: one round trip less per batch).
    */
-  copyFrom(table: string, columns: readonly string[], chunks: Iterable<Buffer>): Promise<number>
+  copyFrom(table: string, columns: readonly string[], chunks: Iterable<Buffer>, savepoint?: string): Promise<number>
 }
 
 /** A connection of its own, outside the pool, for session state that must last (an advisory lock). */

@@ -178,13 +178,19 @@ async function copyRows(tx: PgSession, table: TableInfo, rows: readonly Row[], m
     return outcome
   }
 
-  const attempt = async (lo: number, hi: number): Promise<void> => {
+  /** Writes rows [lo, hi); with `savepoint`, under that savepoint, established by the first statement. */
+  const attempt = async (lo: number, hi: number, savepoint?: string): Promise<void> => {
     if (!upsert) {
-      await tx.copyFrom(table.quoted, quotedCols, encodeRows(values, columns, lo, hi, mode.limits))
+      await tx.copyFrom(table.quoted, quotedCols, encodeRows(values, columns, lo, hi, mode.limits), savepoint)
       return
     }
-    if (stageDirty) await tx.query(`TRUNCATE ${STAGE}`)
-    await tx.copyFrom(STAGE, [...quotedCols, ORD], encodeRows(values, columns, lo, hi, mode.limits, true))
+    if (stageDirty) {
+      if (savepoint !== undefined) await tx.query(`SAVEPOINT ${savepoint}`)
+      await tx.query(`TRUNCATE ${STAGE}`)
+      await tx.copyFrom(STAGE, [...quotedCols, ORD], encodeRows(values, columns, lo, hi, mode.limits, true))
+    } else {
+      await tx.copyFrom(STAGE, [...quotedCols, ORD], encodeRows(values, columns, lo, hi, mode.limits, true), savepoint)
+    }
     await tx.query(merge)
     stageDirty = true
   }
@@ -203,14 +209,20 @@ async function copyRows(tx: PgSession, table: TableInfo, rows: readonly Row[], m
   const rejected: RejectedRow[] = []
   let written = 0
   const stack: Array<[number, number]> = [[0, rows.length]]
+  let first = true
   while (stack.length > 0) {
     const [lo, hi] = stack.pop() as [number, number]
-    await tx.query(`SAVEPOINT ${SAVEPOINT}`)
     try {
-      await attempt(lo, hi)
-      await tx.query(`RELEASE SAVEPOINT ${SAVEPOINT}`)
+      await attempt(lo, hi, SAVEPOINT)
+      // The first attempt covers every row and is the common case: its savepoint is left to COMMIT
+      // (a RELEASE would be one more round trip per batch; a later writer's savepoint of the same
+      // name nests inside it, and ROLLBACK TO / RELEASE name the newest). Retried ranges release
+      // theirs, so a batch with many bad rows does not pile up open subtransactions.
+      if (!first) await tx.query(`RELEASE SAVEPOINT ${SAVEPOINT}`)
+      first = false
       written += hi - lo
     } catch (err) {
+      first = false
       if (!isDataError(err)) throw err
       await tx.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`)
       await tx.query(`RELEASE SAVEPOINT ${SAVEPOINT}`)
