@@ -10,6 +10,28 @@ import type { Logger } from '../../../api/component.ts'
 import type { ConnectPlan } from './tls.ts'
 import { copySql, type DedicatedSession, type PgDriver, type PgSession, type QueryResult } from './driver.ts'
 
+type CopyStream = ReturnType<typeof copyFrom>
+type CopyInHandler = (this: CopyStream, connection: { stream: { cork(): void; uncork(): void } }) => void
+
+/**
+ * pg-copy-streams sends what it buffered until the server's CopyInResponse as a header write and a
+ * data write per chunk, then CopyDone, each a syscall of its own: a small batch's COPY was three
+ * socket writes. The socket is corked while that burst is sent, so it leaves as one writev.
+ */
+function oneWriteFlush(stream: CopyStream): CopyStream {
+  const target = stream as CopyStream & { handleCopyInResponse: CopyInHandler }
+  const handle = target.handleCopyInResponse
+  target.handleCopyInResponse = function (connection) {
+    connection.stream.cork()
+    try {
+      handle.call(this, connection)
+    } finally {
+      connection.stream.uncork()
+    }
+  }
+  return stream
+}
+
 function session(client: pg.PoolClient): PgSession {
   return {
     async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
@@ -26,7 +48,7 @@ function session(client: pg.PoolClient): PgSession {
     async copyFrom(table, columns, chunks, savepoint) {
       // One simple-protocol Query holds both statements: the server answers SAVEPOINT, then CopyIn.
       const sql = copySql(table, columns, 'STDIN')
-      const stream = client.query(copyFrom(savepoint === undefined ? sql : `SAVEPOINT ${savepoint}; ${sql}`))
+      const stream = client.query(oneWriteFlush(copyFrom(savepoint === undefined ? sql : `SAVEPOINT ${savepoint}; ${sql}`)))
       await pipeline(Readable.from(chunks, { objectMode: false }), stream)
       return stream.rowCount
     },

@@ -48,6 +48,11 @@ function fencedError(mark: BatchMark): SluiceError {
   })
 }
 
+/** A shared pipeline's batch id from the state row that batch_tracker already holds (tables edited by hand). */
+function alreadyTracked(mark: BatchMark, id: number): SluiceError {
+  return new SluiceError('INTERNAL', `batch id ${id} of ${mark.pipelineId} taken from the state row is already in batch_tracker`)
+}
+
 /** Thrown inside the transaction to roll back a duplicate batch. */
 class DuplicateBatch extends Error {}
 
@@ -140,25 +145,24 @@ export class PostgresStore implements CommitStore<PgBatchTx> {
       let watermarkMs: number | null = null
       const value = await tracker.driver.transaction(async (session): Promise<T> => {
         if (mark.exactlyOnce && !mark.shared) {
-          const fresh = await tracker.markBatchProcessed(session, mark.pipelineId, mark.batchId, mark.recordCount, mark.checkpointLocation)
-          if (!fresh) throw new DuplicateBatch()
+          // Tracker row and fence in one round trip (they were two statements; the order inside is the same).
+          const opened = await tracker.openBatch(session, mark.pipelineId, mark.batchId, mark.recordCount, mark.checkpointLocation, mark.start, mark.end, mark.eventTimes)
+          if (opened === 'duplicate') throw new DuplicateBatch()
+          if (opened === 'committed') throw fencedError(mark)
         }
-                // A shared pipeline's batch whose every partition already stands at its end committed before
-        // (under another id, or by another worker); one worker's pipeline keeps the strict fence.
-        if (mark.exactlyOnce && (await tracker.fence(session, mark.pipelineId, mark.batchId, mark.start, mark.end, mark.eventTimes)) === 'committed') {
-          if (mark.shared) throw new DuplicateBatch()
-          throw fencedError(mark)
+        // A shared pipeline's batch whose every partition already stands at its end committed before
+        // (under another id, or by another worker).
+        if (mark.exactlyOnce && mark.shared && (await tracker.fence(session, mark.pipelineId, mark.batchId, mark.start, mark.end, mark.eventTimes)) === 'committed') {
+          throw new DuplicateBatch()
         }
         const idOf = async (): Promise<number> => (batchId ??= await tracker.nextBatchId(session, mark.pipelineId))
         const tx: PgBatchTx = { session, schema: tracker.schema, onCommit: (fn) => committed.push(fn), onRollback: (fn) => rolledBack.push(fn) }
         const result = await work(tx, idOf)
         if (mark.exactlyOnce) {
-          const id = await idOf()
-          if (mark.shared && !(await tracker.markBatchProcessed(session, mark.pipelineId, id, mark.recordCount, mark.checkpointLocation))) {
-            throw new SluiceError('INTERNAL', `batch id ${id} of ${mark.pipelineId} taken from the state row is already in batch_tracker`)
-          }
-          watermarkMs = await tracker.saveState(session, mark.pipelineId, id, mark.partitionWatermark ?? mark.nextWatermarkMs)
-          if (settle) await settle(tx, id, watermarkMs)
+          const closed = await this.#close(session, mark, batchId)
+          batchId = closed.batchId
+          watermarkMs = closed.watermarkMs
+          if (settle) await settle(tx, closed.batchId, watermarkMs)
         }
         await failpoint('before-commit', mark.batchId) // crash tests: everything written, COMMIT not sent
         return result
@@ -174,6 +178,25 @@ export class PostgresStore implements CommitStore<PgBatchTx> {
       }
       throw this.fail(err, `committing batch ${mark.batchId} of ${mark.pipelineId}`)
     }
+  }
+
+  /**
+   * The end of an exactly-once batch: its state row (last batch id, watermark) and, for a shared
+   * pipeline, its id (when no dead letter took it earlier) and tracker row, in one round trip unless
+   * the watermark is the per-partition rule (computed from the positions the fence just moved).
+   */
+  async #close(session: PgSession, mark: BatchMark, taken: number | null): Promise<{ batchId: number; watermarkMs: number | null }> {
+    const tracker = this.tracker
+    const watermark = mark.partitionWatermark ?? mark.nextWatermarkMs
+    if (!mark.shared) return { batchId: mark.batchId, watermarkMs: await tracker.saveState(session, mark.pipelineId, mark.batchId, watermark) }
+    if (watermark === null || typeof watermark === 'number') {
+      const closed = await tracker.closeBatch(session, mark.pipelineId, taken, mark.recordCount, mark.checkpointLocation, watermark)
+      if (!closed.marked) throw alreadyTracked(mark, closed.batchId)
+      return closed
+    }
+    const id = taken ?? (await tracker.nextBatchId(session, mark.pipelineId))
+    if (!(await tracker.markBatchProcessed(session, mark.pipelineId, id, mark.recordCount, mark.checkpointLocation))) throw alreadyTracked(mark, id)
+    return { batchId: id, watermarkMs: await tracker.saveState(session, mark.pipelineId, id, watermark) }
   }
 
   /**

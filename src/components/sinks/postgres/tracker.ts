@@ -26,6 +26,16 @@ function num(v: unknown): number | null {
   return v === null || v === undefined ? null : Number(v)
 }
 
+/** The fence's arrays: partition keys, expected start (null: never stored), end, largest event time. */
+function fenceParams(keys: readonly string[], start: Position, end: Position, eventTimes: Readonly<Record<string, number>>): [string[], Array<string | null>, string[], Array<string | null>] {
+  return [
+    [...keys],
+    keys.map((k) => start[k] ?? null),
+    keys.map((k) => end[k] as string),
+    keys.map((k) => (eventTimes[k] === undefined ? null : String(Math.trunc(eventTimes[k])))),
+  ]
+}
+
 export class BatchTracker {
   readonly driver: PgDriver
   /** The schema holding the tables (unquoted). */
@@ -38,8 +48,12 @@ export class BatchTracker {
     this.#q = quoteIdent(schema)
   }
 
+  readonly #texts = new Map<SqlFile, string>()
+
   #sql(name: SqlFile): string {
-    return sqlText(name, this.#q)
+    let text = this.#texts.get(name)
+    if (text === undefined) this.#texts.set(name, (text = sqlText(name, this.#q)))
+    return text
   }
 
   /** Creates the tables when absent. Concurrent creators may race on the catalog; the loser ignores it. */
@@ -108,12 +122,27 @@ export class BatchTracker {
   async fence(tx: PgSession, pipelineId: string, batchId: number, start: Position, end: Position, eventTimes: Readonly<Record<string, number>> = {}): Promise<'applied' | 'committed'> {
     const keys = Object.keys(end)
     if (keys.length === 0) return 'applied'
-    const expected = keys.map((k) => start[k] ?? null)
-    const next = keys.map((k) => end[k] as string)
-    const maxEvent = keys.map((k) => (eventTimes[k] === undefined ? null : String(Math.trunc(eventTimes[k]))))
-    const r = await tx.query<{ partition_key: string }>(this.#sql('positions-fence'), [pipelineId, batchId, keys, expected, next, maxEvent])
-    if (r.rows.length === keys.length) return 'applied'
-    const applied = new Set(r.rows.map((row) => row.partition_key))
+    const r = await tx.query<{ partition_key: string }>(this.#sql('positions-fence'), [pipelineId, batchId, ...fenceParams(keys, start, end, eventTimes)])
+    return this.#fenced(tx, pipelineId, batchId, end, keys, r.rows.map((row) => row.partition_key))
+  }
+
+  /**
+   * markBatchProcessed and fence in one round trip (one worker's pipeline, at the start of its batch):
+   * 'duplicate' when the tracker already held the batch (nothing else was changed), else fence's answer.
+   */
+  async openBatch(tx: PgSession, pipelineId: string, batchId: number, recordCount: number, checkpointLocation: string | null, start: Position, end: Position, eventTimes: Readonly<Record<string, number>> = {}): Promise<'duplicate' | 'applied' | 'committed'> {
+    const keys = Object.keys(end)
+    const params = [pipelineId, batchId, recordCount, checkpointLocation, ...fenceParams(keys, start, end, eventTimes)]
+    const r = await tx.query<{ marked: number; applied: string[] }>(this.#sql('batch-open'), params)
+    const row = r.rows[0]
+    if (row === undefined || row.marked !== 1) return 'duplicate'
+    return keys.length === 0 ? 'applied' : this.#fenced(tx, pipelineId, batchId, end, keys, row.applied)
+  }
+
+  /** The fence's outcome from the partitions it applied (see fence). */
+  async #fenced(tx: PgSession, pipelineId: string, batchId: number, end: Position, keys: readonly string[], appliedKeys: readonly string[]): Promise<'applied' | 'committed'> {
+    if (appliedKeys.length === keys.length) return 'applied'
+    const applied = new Set(appliedKeys)
     const lost = keys.filter((k) => !applied.has(k))
     if (applied.size === 0) {
       // Every partition already stands at the batch's end: this very range committed before (a retry
@@ -125,6 +154,21 @@ export class BatchTracker {
     throw new SluiceError('SINK_FENCED', `batch ${batchId} of ${pipelineId}: the stored position of ${lost.join(', ')} is not the batch's start; another worker committed it`, {
       details: { pipelineId, batchId, partitions: lost },
     })
+  }
+
+  /**
+   * The end of a shared pipeline's batch in one round trip: the tracker row, the state row with the
+   * proposed watermark, and, when `batchId` is null, the next batch id (nextBatchId). Returns the id,
+   * the watermark stored, and whether the tracker row was inserted (false: that id was already there).
+   */
+  async closeBatch(tx: PgSession, pipelineId: string, batchId: number | null, recordCount: number, checkpointLocation: string | null, watermark: number | null): Promise<{ batchId: number; watermarkMs: number | null; marked: boolean }> {
+    const proposed = watermark === null ? null : Math.trunc(watermark)
+    const r =
+      batchId === null
+        ? await tx.query<{ batch_id: string; watermark_ms: string | null; marked: number }>(this.#sql('batch-close-next'), [pipelineId, recordCount, checkpointLocation, proposed])
+        : await tx.query<{ batch_id: string; watermark_ms: string | null; marked: number }>(this.#sql('batch-close'), [pipelineId, batchId, recordCount, checkpointLocation, proposed])
+    const row = r.rows[0]
+    return { batchId: Number(row?.batch_id), watermarkMs: num(row?.watermark_ms), marked: row?.marked === 1 }
   }
 
   /** The next batch id of a pipeline shared by several workers (locks the state row until COMMIT). */

@@ -62,6 +62,8 @@ export class KafkaClient {
   /** Metadata reused for up to `maxAgeMs` by the callers that ask (the batch loop): topic names, and partitions per topic. */
   #topicNames: { at: number; names: string[] } | null = null
   readonly #described = new Map<string, { at: number; parts: PartitionInfo[] }>()
+  /** Log start offsets last listed, per partition key (reused by the batch loop: offsets()). */
+  readonly #earliest = new Map<string, { at: number; offset: bigint }>()
 
   constructor(settings: ReaderSettings) {
     // Fetch responses are decoded from one buffer, so large fetches do not cost more per byte.
@@ -106,6 +108,7 @@ export class KafkaClient {
   forgetMetadata(): void {
     this.#topicNames = null
     this.#described.clear()
+    this.#earliest.clear()
   }
 
   /** Partitions of the named topics (existing ones only), from fresh metadata, or from metadata read within `maxAgeMs`. */
@@ -134,10 +137,25 @@ export class KafkaClient {
     }
   }
 
-  /** Earliest (log start) or latest (last stable offset under read_committed) offset of each partition. */
-  async offsets(parts: readonly PartitionInfo[], which: 'earliest' | 'latest'): Promise<Map<string, bigint>> {
+  /**
+   * Earliest (log start) or latest (last stable offset under read_committed) offset of each
+   * partition. Earliest offsets listed within `maxAgeMs` are reused: the log start moves only when
+   * retention deletes segments, a stale one is never later than the true one (a loss it misses now is
+   * caught by the fetch's OFFSET_OUT_OF_RANGE, reader.ts), and the batch loop saves a round trip.
+   */
+  async offsets(parts: readonly PartitionInfo[], which: 'earliest' | 'latest', maxAgeMs = 0): Promise<Map<string, bigint>> {
     const out = new Map<string, bigint>()
     if (parts.length === 0) return out
+    const now = performance.now()
+    if (which === 'earliest' && maxAgeMs > 0) {
+      for (const p of parts) {
+        const known = this.#earliest.get(p.key)
+        if (known === undefined || now - known.at >= maxAgeMs) break
+        out.set(p.key, known.offset)
+      }
+      if (out.size === parts.length) return out
+      out.clear()
+    }
     const partitions: Record<string, number[]> = {}
     for (const p of parts) (partitions[p.topic] ??= []).push(p.partition)
     try {
@@ -151,6 +169,7 @@ export class KafkaClient {
         const o = res.get(p.topic)?.[p.partition]
         if (o === undefined) throw new Error(`no ${which} offset returned for ${p.key}`)
         out.set(p.key, o)
+        if (which === 'earliest') this.#earliest.set(p.key, { at: now, offset: o })
       }
       return out
     } catch (err) {

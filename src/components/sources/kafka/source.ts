@@ -143,7 +143,7 @@ export class KafkaSource implements Source {
     await this.#joinGroup(all)
     const parts = this.#owned(all)
     if (parts.length === 0) return null
-    const bounds = await this.#bounds(client, parts)
+    const bounds = await this.#bounds(client, parts, PLAN_METADATA_MAX_AGE_MS)
     if (Object.keys(from).length === 0 && this.#initial === null) await this.initialPosition(signal)
     const starts = new Map<string, bigint>()
     const latest = new Map<string, bigint>()
@@ -291,9 +291,12 @@ export class KafkaSource implements Source {
     return { maxBytes, bytesPerOffset: this.#sizes.perOffset }
   }
 
-  /** Earliest and latest offsets of every partition (two ListOffsets rounds, in parallel). */
-  async #bounds(client: KafkaClient, parts: readonly PartitionInfo[]): Promise<Map<string, OffsetBounds>> {
-    const [earliest, latest] = await Promise.all([client.offsets(parts, 'earliest'), client.offsets(parts, 'latest')])
+  /**
+   * Earliest and latest offsets of every partition (two ListOffsets rounds, in parallel); the plan
+   * reuses earliest offsets up to PLAN_METADATA_MAX_AGE_MS old (client.offsets).
+   */
+  async #bounds(client: KafkaClient, parts: readonly PartitionInfo[], earliestMaxAgeMs = 0): Promise<Map<string, OffsetBounds>> {
+    const [earliest, latest] = await Promise.all([client.offsets(parts, 'earliest', earliestMaxAgeMs), client.offsets(parts, 'latest')])
     const out = new Map<string, OffsetBounds>()
     for (const p of parts) out.set(p.key, { earliest: earliest.get(p.key) ?? 0n, latest: latest.get(p.key) ?? 0n })
     return out
