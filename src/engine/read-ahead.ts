@@ -14,6 +14,7 @@
 import type { Position } from '../api/position.ts'
 import type { PlannedBatch } from './checkpoint.ts'
 import type { ProcessedBatch } from './records.ts'
+import { SluiceError } from '../errors.ts'
 
 /** The partitions a batch moves, and where each ends; null when there is nothing to read. */
 export type PlannedEnd = Record<string, string> | null
@@ -23,6 +24,8 @@ export interface ReadAheadSteps {
   readonly plan: (start: Position, signal: AbortSignal) => Promise<PlannedEnd>
   readonly read: (planned: PlannedBatch, signal: AbortSignal) => Promise<ProcessedBatch>
 }
+
+const DISCARDED = new SluiceError('SHUTDOWN', 'the read-ahead batch was discarded')
 
 /** One batch planned and read ahead of its turn. */
 export class ReadAhead {
@@ -63,7 +66,9 @@ export class ReadAhead {
 
   /** Cancels the read-ahead and waits until it has stopped using the source. */
   async discard(): Promise<void> {
-    this.#controller.abort()
+    // A reason of our own: abort() without one builds a DOMException with a stack trace (~70 us,
+    // once per batch of a continuous query). Nothing reads it: the outcome is dropped below.
+    this.#controller.abort(DISCARDED)
     await this.#settled
   }
 }
