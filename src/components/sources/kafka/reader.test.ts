@@ -16,3 +16,15 @@ test('a partition fetch asks for what the rest of its range needs, between min(c
   assert.equal(partitionFetchBytes(64 * 1024, 1_000_000n, 200), 64 * 1024)
   assert.equal(partitionFetchBytes(8 * MiB, 12_500n, undefined), 8 * MiB)
 })
+
+test('with the partition\'s record batches known, a fetch asks for what the range needs, down to twice its largest batch (and 64 KiB)', () => {
+  // 100 partitions of ~500 offsets of 217 bytes per batch: ~135 KB, not 1 MiB (90 % of it decoded for nothing).
+  assert.equal(partitionFetchBytes(MiB, 500n, 217, 9_000), Math.ceil(500 * 217 * 1.25))
+  // Never below twice the largest batch seen, nor below 64 KiB.
+  assert.equal(partitionFetchBytes(MiB, 3n, 217, 200_000), 400_000)
+  assert.equal(partitionFetchBytes(MiB, 3n, 217, 9_000), 64 * 1024)
+  // A batch larger than half the configured size: the configured size, as before.
+  assert.equal(partitionFetchBytes(MiB, 3n, 217, 700_000), MiB)
+  // A partition that made no progress in the last round (its next batch may be larger than asked) gets the configured size.
+  assert.equal(partitionFetchBytes(MiB, 500n, 217, 9_000, true), MiB)
+})

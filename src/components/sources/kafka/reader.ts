@@ -13,7 +13,7 @@ import { SluiceError } from '../../../errors.ts'
 import { isOffsetOutOfRange, type KafkaClient, type PartitionInfo } from './client.ts'
 import { checkStart } from './plan.ts'
 import { appendRecords, batchEnd } from './records.ts'
-import { recordBytes } from './sizes.ts'
+import { batchWireBytes, recordBytes } from './sizes.ts'
 
 /** One partition of a read: where it is and where it stops. */
 export interface ReadPartition {
@@ -22,6 +22,8 @@ export interface ReadPartition {
   readonly to: bigint
   /** Consecutive fetches that brought this partition no progress. */
   idle: number
+  /** The fetch round that last asked for this partition (startRound's rotation); absent: none yet. */
+  asked?: number
 }
 
 export interface ReadOptions {
@@ -30,28 +32,43 @@ export interface ReadOptions {
   readonly signal: AbortSignal
   /** Fetch rounds without progress before giving up on a partition (default 100, ~10 s at 100 ms waits). */
   readonly maxIdleRounds?: number
-  /** Told, per partition and round, how many records the offsets it advanced held, and their bytes (recordBytes). */
-  readonly observe?: (key: string, bytes: number, records: number) => void
+  /**
+   * Told, per partition and round, how many records the offsets it advanced held, their bytes
+   * (recordBytes), and the largest record batch of the round's response (bytes on the wire).
+   */
+  readonly observe?: (key: string, bytes: number, records: number, largestBatch: number) => void
   /** Expected bytes per offset of a partition (sizes.ts), to ask for no more than the range still needs. */
   readonly bytesPerOffset?: ReadonlyMap<string, number>
+  /** The largest record batch seen on a partition (sizes.ts): a fetch asks for at least twice that. */
+  readonly largestBatch?: ReadonlyMap<string, number>
   /** The configured per-partition fetch size (kafka.max.partition.fetch.bytes). */
   readonly partitionMaxBytes?: number
+  /** The configured response size (kafka.fetch.max.bytes): a round asks for no more partitions than fit in it. */
+  readonly fetchMaxBytes?: number
 }
 
-/** Below this, a partition's fetch size is never lowered (the long-standing default, safe for any producer batch size). */
+/**
+ * Below this, a partition's fetch size is not lowered while its record batches are unknown (the
+ * long-standing default, enough for any producer batch up to the producer's default request size).
+ */
 const PARTITION_FLOOR_BYTES = 1024 * 1024
+/** Never below this, however small the partition's batches are. */
+const PARTITION_MIN_BYTES = 64 * 1024
 
 /**
  * The per-partition size to ask for: the configured size, but no more than the rest of the range
- * is expected to need (+25 %), and never below min(configured, 1 MiB). The client decodes every
- * record of a response, also those past the planned end, which a read then drops: with
- * kafka.max.partition.fetch.bytes at 8 MiB and batches of ~3 MB per partition that was most of
- * the decoding (docs/benchmarks.md). The broker still returns a whole first batch when one is
- * larger than the size asked.
+ * is expected to need (+25 %). The client decodes every record of a response, also those past
+ * the planned end, which a read then drops: with kafka.max.partition.fetch.bytes at 8 MiB and
+ * batches of ~3 MB per partition that was most of the decoding, and with 100 partitions of ~100 KB
+ * each per batch and 1 MiB asked of each, 90 % of every 1 MiB response (docs/benchmarks.md).
+ * It is never below twice the largest record batch seen on the partition (and 64 KiB), or, before
+ * one was seen, min(configured, 1 MiB): the broker returns a batch larger than the size asked only
+ * for the first partition of a response, so a smaller ask could stall the others. A partition that
+ * made no progress in the last round asks for the configured size.
  */
-export function partitionFetchBytes(configured: number, remainingOffsets: bigint, bytesPerOffset: number | undefined): number {
-  const floor = Math.min(configured, PARTITION_FLOOR_BYTES)
-  if (bytesPerOffset === undefined || configured <= floor) return configured
+export function partitionFetchBytes(configured: number, remainingOffsets: bigint, bytesPerOffset: number | undefined, largestBatch?: number, stalled = false): number {
+  const floor = Math.min(configured, largestBatch === undefined ? PARTITION_FLOOR_BYTES : Math.max(PARTITION_MIN_BYTES, 2 * largestBatch))
+  if (bytesPerOffset === undefined || stalled || configured <= floor) return configured
   const needed = Math.ceil(Number(remainingOffsets) * bytesPerOffset * 1.25)
   return Math.max(floor, Math.min(configured, needed))
 }
@@ -67,7 +84,8 @@ export async function* readPartitions(client: KafkaClient, parts: ReadPartition[
   const byId = new Map<string, ReadPartition>()
   for (const p of parts) byId.set(`${p.info.topicId}:${p.info.partition}`, p)
   const maxIdle = options.maxIdleRounds ?? 100
-  const send = (ps: readonly ReadPartition[]): Promise<Round> => startRound(client, ps, options)
+  let rounds = 0
+  const send = (ps: readonly ReadPartition[]): Promise<Round> => startRound(client, ps, options, rounds++)
   let inflight: Promise<Round> | null = send(parts)
   try {
     while (inflight !== null) {
@@ -83,7 +101,7 @@ export async function* readPartitions(client: KafkaClient, parts: ReadPartition[
         continue
       }
       // Advance first (cheap), send the next fetch, then convert while it is in flight.
-      const work: { part: ReadPartition; from: bigint; end: bigint; p: Response['responses'][number]['partitions'][number] }[] = []
+      const work: { part: ReadPartition; from: bigint; end: bigint; p: Response['responses'][number]['partitions'][number]; largest: number }[] = []
       for (const res of round.responses) {
         for (const topic of res.responses) {
           for (const p of topic.partitions) {
@@ -91,9 +109,11 @@ export async function* readPartitions(client: KafkaClient, parts: ReadPartition[
             if (!part) continue
             const from = part.next
             let end = from
+            let largest = 0
             for (const b of p.records ?? []) {
               const e = batchEnd(b)
               if (e > end) end = e
+              largest = Math.max(largest, batchWireBytes(b))
             }
             if (end > part.to) end = part.to
             if (end > from) {
@@ -106,21 +126,21 @@ export async function* readPartitions(client: KafkaClient, parts: ReadPartition[
                 { details: { partition: part.info.key, offset: from.toString(), to: part.to.toString() } },
               )
             }
-            work.push({ part, from, end, p })
+            work.push({ part, from, end, p, largest })
           }
         }
       }
       const remaining = parts.filter((p) => p.next < p.to)
       inflight = remaining.length > 0 ? send(remaining) : null
       const chunk: SourceRecord[] = []
-      for (const { part, from, end, p } of work) {
+      for (const { part, from, end, p, largest } of work) {
         const { key, topic, partition } = part.info
         const first = chunk.length
         appendRecords({ key, topic, partition, from, to: part.to }, p.records ?? [], p.abortedTransactions, chunk)
         if (options.observe && end > from) {
           let bytes = 0
           for (let i = first; i < chunk.length; i++) bytes += recordBytes(chunk[i] as SourceRecord)
-          options.observe(key, bytes, chunk.length - first)
+          options.observe(key, bytes, chunk.length - first, largest)
         }
       }
       if (chunk.length > 0) yield chunk
@@ -131,8 +151,14 @@ export async function* readPartitions(client: KafkaClient, parts: ReadPartition[
   }
 }
 
-/** Sends one fetch per leader for the partitions still short of their end. */
-function startRound(client: KafkaClient, parts: readonly ReadPartition[], options: ReadOptions): Promise<Round> {
+/**
+ * Sends one fetch per leader for the partitions still short of their end: as many as their sizes
+ * (partitionFetchBytes) fit in the response size, least recently asked first, at least one. The
+ * broker fills a response in the order asked and stops at its size, so asking every partition of
+ * a leader at once (100 partitions, a 1 MiB response) served the first few, starved the rest, and
+ * decoded records past the planned end of each (5.9M records decoded for 1M used).
+ */
+function startRound(client: KafkaClient, parts: readonly ReadPartition[], options: ReadOptions, round: number): Promise<Round> {
   const byLeader = new Map<number, ReadPartition[]>()
   for (const p of parts) {
     if (p.next >= p.to) continue
@@ -141,18 +167,32 @@ function startRound(client: KafkaClient, parts: readonly ReadPartition[], option
     else byLeader.set(p.info.leader, [p])
   }
   const configured = options.partitionMaxBytes
-  const fetches = [...byLeader].map(([leader, ps]) =>
-    client.fetch(
+  const fetches = [...byLeader].map(([leader, ps]) => {
+    const asks = ps.map((p) => ({ p, bytes: configured === undefined ? undefined : partitionFetchBytes(configured, p.to - p.next, options.bytesPerOffset?.get(p.info.key), options.largestBatch?.get(p.info.key), p.idle > 0) }))
+    // Until every partition's size is estimated (its first read), all are asked, as before.
+    const sized = options.fetchMaxBytes !== undefined && ps.every((p) => options.bytesPerOffset?.has(p.info.key) === true)
+    const chosen = sized ? fitResponse(asks, options.fetchMaxBytes as number) : asks
+    for (const { p } of chosen) p.asked = round
+    return client.fetch(
       leader,
-      ps.map((p) => ({
-        topicId: p.info.topicId,
-        partition: p.info.partition,
-        offset: p.next,
-        ...(configured === undefined ? {} : { maxBytes: partitionFetchBytes(configured, p.to - p.next, options.bytesPerOffset?.get(p.info.key)) }),
-      })),
-    ),
-  )
+      chosen.map(({ p, bytes }) => ({ topicId: p.info.topicId, partition: p.info.partition, offset: p.next, ...(bytes === undefined ? {} : { maxBytes: bytes }) })),
+    )
+  })
   return Promise.all(fetches).then((responses) => ({ responses }))
+}
+
+/** The partitions whose sizes fit in `responseBytes`, least recently asked first (at least one). */
+function fitResponse<T extends { readonly p: ReadPartition; readonly bytes: number | undefined }>(asks: readonly T[], responseBytes: number): T[] {
+  const order = [...asks].sort((a, b) => (a.p.asked ?? -1) - (b.p.asked ?? -1))
+  const out: T[] = []
+  let total = 0
+  for (const a of order) {
+    const bytes = a.bytes ?? 0
+    if (out.length > 0 && total + bytes > responseBytes) continue
+    out.push(a)
+    total += bytes
+  }
+  return out
 }
 
 /** After OFFSET_OUT_OF_RANGE: fail on lost records, or (failOnDataLoss false) skip to the log start. */

@@ -34,18 +34,33 @@ export function recordBytes(r: SourceRecord): number {
 /** Bytes per partition of a probe fetch: enough for a few records, small enough to be cheap. */
 const PROBE_PARTITION_BYTES = 64 * 1024
 
-/** Expected bytes per offset by partition key. */
+/** Size on the wire of a record batch as the fetch returned it (its `length` field leaves out the offset and length themselves). */
+export function batchWireBytes(batch: { readonly length: number }): number {
+  return batch.length + 12
+}
+
+/** Expected bytes per offset, and the largest record batch seen, by partition key. */
 export class RecordSizes {
   readonly #perOffset = new Map<string, number>()
+  readonly #largestBatch = new Map<string, number>()
 
   /** The estimates, by partition key. */
   get perOffset(): ReadonlyMap<string, number> {
     return this.#perOffset
   }
 
-  /** Learns from `records` records of a partition that held `bytes` bytes; offsets without a record teach nothing. */
-  observe(key: string, bytes: number, records: number): void {
+  /** The largest record batch (bytes on the wire) seen on each partition (reader.ts sizes fetches by it). */
+  get largestBatch(): ReadonlyMap<string, number> {
+    return this.#largestBatch
+  }
+
+  /**
+   * Learns from `records` records of a partition that held `bytes` bytes (offsets without a record
+   * teach nothing), and from the largest record batch of the fetch that brought them.
+   */
+  observe(key: string, bytes: number, records: number, largestBatch = 0): void {
     if (records > 0) this.#perOffset.set(key, bytes / records)
+    if (largestBatch > (this.#largestBatch.get(key) ?? 0)) this.#largestBatch.set(key, largestBatch)
   }
 
   /**
@@ -79,7 +94,8 @@ export class RecordSizes {
             const { key, topic: name, partition } = p.info
             const records: SourceRecord[] = []
             appendRecords({ key, topic: name, partition, from: p.start, to: p.end }, fetched.records ?? [], fetched.abortedTransactions, records)
-            this.observe(key, records.reduce((sum, r) => sum + recordBytes(r), 0), records.length)
+            const largest = (fetched.records ?? []).reduce((max, b) => Math.max(max, batchWireBytes(b)), 0)
+            this.observe(key, records.reduce((sum, r) => sum + recordBytes(r), 0), records.length, largest)
           }
         }
       }

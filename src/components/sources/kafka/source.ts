@@ -195,9 +195,10 @@ export class KafkaSource implements Source {
       logger: this.#logger,
       signal,
       ...(this.#options.maxIdleRounds === undefined ? {} : { maxIdleRounds: this.#options.maxIdleRounds }),
-      observe: (key, bytes, records) => this.#sizes.observe(key, bytes, records),
+      observe: (key, bytes, records, largestBatch) => this.#sizes.observe(key, bytes, records, largestBatch),
       bytesPerOffset: this.#sizes.perOffset,
-      ...(this.#settings ? { partitionMaxBytes: this.#settings.partitionMaxBytes } : {}),
+      largestBatch: this.#sizes.largestBatch,
+      ...(this.#settings ? { partitionMaxBytes: this.#settings.partitionMaxBytes, fetchMaxBytes: this.#settings.fetchMaxBytes } : {}),
     })
     try {
       for await (const chunk of chunks) {
