@@ -9,7 +9,6 @@ import type pg from 'pg'
 import type { ComponentContext } from '../../../api/component.ts'
 import { SluiceError } from '../../../errors.ts'
 import { createPgDriver } from './driver-pg.ts'
-import { createPgliteDriver } from './driver-pglite.ts'
 import type { PgDriver } from './driver.ts'
 import type { PostgresConnectionParams, PostgresLoadConfig } from './config.ts'
 import { connectPlan, sslSettings } from './tls.ts'
@@ -67,6 +66,8 @@ export async function connect(
   const dataDir = embeddedDataDir(config, ctx.baseDir)
   if (dataDir !== null) {
     const memory = dataDir === ':memory:'
+    // Loaded only for an embedded database: a pipeline on a server never pays PGlite's start-up.
+    const { createPgliteDriver } = await import('./driver-pglite.ts')
     return { driver: createPgliteDriver(memory ? undefined : dataDir), secrets: [], display: `pglite://${memory ? 'memory' : dataDir}` }
   }
   const p = config.connectionParams

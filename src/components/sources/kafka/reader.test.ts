@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { partitionFetchBytes } from './reader.ts'
+import { fitResponse, partitionFetchBytes, type ReadPartition } from './reader.ts'
 
 const MiB = 1024 * 1024
 
@@ -27,4 +27,25 @@ test('with the partition\'s record batches known, a fetch asks for what the rang
   assert.equal(partitionFetchBytes(MiB, 3n, 217, 700_000), MiB)
   // A partition that made no progress in the last round (its next batch may be larger than asked) gets the configured size.
   assert.equal(partitionFetchBytes(MiB, 500n, 217, 9_000, true), MiB)
+})
+
+test('a fetch round asks the partitions that fit in the response, least recently asked first, at least one', () => {
+  const part = (partition: number, asked?: number): ReadPartition => ({
+    info: { key: `t/${partition}`, topic: 't', topicId: 'id', partition, leader: 1 },
+    next: 0n,
+    to: 100n,
+    idle: 0,
+    ...(asked === undefined ? {} : { asked }),
+  })
+  const names = (asks: ReadonlyArray<{ p: ReadPartition }>): number[] => asks.map((a) => a.p.info.partition)
+  // Never asked first, then the oldest ask; a later smaller one still fills the response.
+  const asks = [
+    { p: part(0, 5), bytes: 400 },
+    { p: part(1), bytes: 600 },
+    { p: part(2, 3), bytes: 300 },
+    { p: part(3, 4), bytes: 100 },
+  ]
+  assert.deepEqual(names(fitResponse(asks, 1000)), [1, 2, 3])
+  // One partition larger than the whole response is still asked, alone.
+  assert.deepEqual(names(fitResponse([{ p: part(0), bytes: 5000 }, { p: part(1, 1), bytes: 10 }], 1000)), [0])
 })

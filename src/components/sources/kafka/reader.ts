@@ -182,7 +182,7 @@ function startRound(client: KafkaClient, parts: readonly ReadPartition[], option
 }
 
 /** The partitions whose sizes fit in `responseBytes`, least recently asked first (at least one). */
-function fitResponse<T extends { readonly p: ReadPartition; readonly bytes: number | undefined }>(asks: readonly T[], responseBytes: number): T[] {
+export function fitResponse<T extends { readonly p: ReadPartition; readonly bytes: number | undefined }>(asks: readonly T[], responseBytes: number): T[] {
   const order = [...asks].sort((a, b) => (a.p.asked ?? -1) - (b.p.asked ?? -1))
   const out: T[] = []
   let total = 0
