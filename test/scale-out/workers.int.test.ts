@@ -99,6 +99,14 @@ async function stop(workers: readonly RunningCli[]): Promise<void> {
   for (const r of results) assert.ok(r.code === 0 || r.signal === 'SIGKILL', `a worker ended with ${r.code ?? r.signal}:\n${r.stderr.slice(-2000)}`)
 }
 
+/** True when the worker's last consumer group assignment gives it at least one partition. */
+function ownsPartitions(out: string): boolean {
+  const last = out.split('\n').filter((l) => l.includes('"consumer group assignment"')).at(-1)
+  if (last === undefined) return false
+  const owned = (JSON.parse(last.slice(last.indexOf('{'))) as { owned?: unknown[] }).owned
+  return Array.isArray(owned) && owned.length > 0
+}
+
 function perPartitionEnds(total: number): Map<string, bigint> {
   const ends = new Map<string, bigint>()
   for (let i = 0; i < total; i++) {
@@ -114,10 +122,14 @@ test('3 workers on a 12-partition topic: 300,000 records land exactly once, comm
   try {
     await s.pool.query('CREATE TABLE events (id bigint NOT NULL)')
     await createTopic(topic, PARTITIONS)
-    await produce(topic, records(0, 300_000), { batchSize: 5000 })
+    await produce(topic, records(0, 100_000), { batchSize: 5000 })
     const { file } = await writePipeline((d: string) => pipeline(s, topic, d))
     const workers = [0, 1, 2].map(() => startSluice(['run', file]))
-    // A joiner makes the group rebalance while the others are loading.
+    // The joiners make the group rebalance while the first worker loads the backlog; the rest is
+    // produced once every worker owns partitions (a worker alone can load the whole backlog before
+    // the others have joined, on a quiet machine), so each of them has records to commit.
+    for (const w of workers) await waitForOutput(w, ownsPartitions, 120_000)
+    await produce(topic, records(100_000, 200_000), { batchSize: 5000 })
     await waitForRows(s, 300_000, workers, 480_000)
     await stop(workers)
     assert.deepEqual(await rowCount(s), { n: 300_000, distinct: 300_000 })
