@@ -62,8 +62,6 @@ export interface BatchRunnerOptions<Tx> {
   readonly events: EngineEvents
   readonly logger: Logger
   readonly now?: () => number
-  /** Least time between two calls of the source's post-commit hook (default POST_COMMIT_INTERVAL_MS). */
-  readonly postCommitIntervalMs?: number
 }
 
 /** What one batch did. */
@@ -97,7 +95,7 @@ export class BatchRunner<Tx = unknown> {
   constructor(options: BatchRunnerOptions<Tx>) {
     this.#o = options
     this.#metadata = metadataFor(options.metadata?.source ?? 'kafka', [], null, options.recordPath.envelope)
-    this.#sourceCommits = new PostCommitQueue((position) => options.source.committed?.(position) ?? Promise.resolve(), options.logger, options.postCommitIntervalMs)
+    this.#sourceCommits = new PostCommitQueue((position) => options.source.committed?.(position) ?? Promise.resolve(), options.logger)
   }
 
   /** The source's post-commit hook, off the batch path and spaced out (post-commit.ts). */

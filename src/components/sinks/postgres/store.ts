@@ -8,9 +8,10 @@
  *   3. runs the writers' work (table rows, dead letters, late records) on the same transaction;
  *   4. (exactly-once) records the last batch id and the watermark.
  * With `exactlyOnce: false` only step 3 runs: plain at-least-once.
- * Steps share round trips where their order allows (sql/batch-*.sql): one worker's pipeline sends
- * 1 and 2 as one statement; a shared pipeline fences first and sends 4 with its tracker row (and its
- * batch id, when no dead letter took it earlier) as one statement after the rows.
+ * Steps share round trips where their order allows (positions-fence.sql, batch-close*.sql): one
+ * worker's pipeline sends 1 and 2 as one statement; a shared pipeline fences first and sends 4 with
+ * its tracker row (and its batch id, when no dead letter took it earlier) as one statement after
+ * the rows.
  * The store owns the connection; the table writer and the dead-letter writers borrow it through the
  * transaction handle (`PgBatchTx`), and the outbox relay through `database()`.
  */

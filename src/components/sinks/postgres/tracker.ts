@@ -26,16 +26,6 @@ function num(v: unknown): number | null {
   return v === null || v === undefined ? null : Number(v)
 }
 
-/** The fence's arrays: partition keys, expected start (null: never stored), end, largest event time. */
-function fenceParams(keys: readonly string[], start: Position, end: Position, eventTimes: Readonly<Record<string, number>>): [string[], Array<string | null>, string[], Array<string | null>] {
-  return [
-    [...keys],
-    keys.map((k) => start[k] ?? null),
-    keys.map((k) => end[k] as string),
-    keys.map((k) => (eventTimes[k] === undefined ? null : String(Math.trunc(eventTimes[k])))),
-  ]
-}
-
 export class BatchTracker {
   readonly driver: PgDriver
   /** The schema holding the tables (unquoted). */
@@ -122,8 +112,8 @@ export class BatchTracker {
   async fence(tx: PgSession, pipelineId: string, batchId: number, start: Position, end: Position, eventTimes: Readonly<Record<string, number>> = {}): Promise<'applied' | 'committed'> {
     const keys = Object.keys(end)
     if (keys.length === 0) return 'applied'
-    const r = await tx.query<{ partition_key: string }>(this.#sql('positions-fence'), [pipelineId, batchId, ...fenceParams(keys, start, end, eventTimes)])
-    return this.#fenced(tx, pipelineId, batchId, end, keys, r.rows.map((row) => row.partition_key))
+    const r = await this.#fence(tx, pipelineId, batchId, keys, start, end, eventTimes, null)
+    return this.#fenced(tx, pipelineId, batchId, end, keys, r.applied)
   }
 
   /**
@@ -132,11 +122,26 @@ export class BatchTracker {
    */
   async openBatch(tx: PgSession, pipelineId: string, batchId: number, recordCount: number, checkpointLocation: string | null, start: Position, end: Position, eventTimes: Readonly<Record<string, number>> = {}): Promise<'duplicate' | 'applied' | 'committed'> {
     const keys = Object.keys(end)
-    const params = [pipelineId, batchId, recordCount, checkpointLocation, ...fenceParams(keys, start, end, eventTimes)]
-    const r = await tx.query<{ marked: number; applied: string[] }>(this.#sql('batch-open'), params)
-    const row = r.rows[0]
-    if (row === undefined || row.marked !== 1) return 'duplicate'
-    return keys.length === 0 ? 'applied' : this.#fenced(tx, pipelineId, batchId, end, keys, row.applied)
+    const r = await this.#fence(tx, pipelineId, batchId, keys, start, end, eventTimes, { recordCount, checkpointLocation })
+    if (r.marked !== 1) return 'duplicate'
+    return keys.length === 0 ? 'applied' : this.#fenced(tx, pipelineId, batchId, end, keys, r.applied)
+  }
+
+  /** Runs positions-fence.sql, with the tracker row first when `mark` is given. */
+  async #fence(tx: PgSession, pipelineId: string, batchId: number, keys: readonly string[], start: Position, end: Position, eventTimes: Readonly<Record<string, number>>, mark: { recordCount: number; checkpointLocation: string | null } | null): Promise<{ marked: number; applied: readonly string[] }> {
+    const params = [
+      pipelineId,
+      batchId,
+      [...keys],
+      keys.map((k) => start[k] ?? null),
+      keys.map((k) => end[k] as string),
+      keys.map((k) => (eventTimes[k] === undefined ? null : String(Math.trunc(eventTimes[k])))),
+      mark?.recordCount ?? null,
+      mark?.checkpointLocation ?? null,
+      mark !== null,
+    ]
+    const r = await tx.query<{ marked: number; applied: string[] }>(this.#sql('positions-fence'), params)
+    return { marked: r.rows[0]?.marked ?? 0, applied: r.rows[0]?.applied ?? [] }
   }
 
   /** The fence's outcome from the partitions it applied (see fence). */

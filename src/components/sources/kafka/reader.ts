@@ -170,8 +170,9 @@ function startRound(client: KafkaClient, parts: readonly ReadPartition[], option
   const fetches = [...byLeader].map(([leader, ps]) => {
     const asks = ps.map((p) => ({ p, bytes: configured === undefined ? undefined : partitionFetchBytes(configured, p.to - p.next, options.bytesPerOffset?.get(p.info.key), options.largestBatch?.get(p.info.key), p.idle > 0) }))
     // Until every partition's size is estimated (its first read), all are asked, as before.
-    const sized = options.fetchMaxBytes !== undefined && ps.every((p) => options.bytesPerOffset?.has(p.info.key) === true)
-    const chosen = sized ? fitResponse(asks, options.fetchMaxBytes as number) : asks
+    const response = options.fetchMaxBytes
+    const sized = response !== undefined && ps.every((p) => options.bytesPerOffset?.has(p.info.key) === true)
+    const chosen = sized ? fitResponse(asks, response) : asks
     for (const { p } of chosen) p.asked = round
     return client.fetch(
       leader,

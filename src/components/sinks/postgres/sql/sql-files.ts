@@ -17,7 +17,6 @@ export type SqlFile =
   | 'tracker-exists'
   | 'tracker-count'
   | 'positions-fence'
-  | 'batch-open'
   | 'batch-close'
   | 'batch-close-next'
   | 'positions-read'
