@@ -50,10 +50,29 @@ export function setField(values: RowValues, name: string, value: unknown): void 
   else values[name] = value
 }
 
+/**
+ * A record value's top-level fields as byte spans (src/engine/flat-json.ts): SPAN ints per field
+ * from `spans[base]`, in the order written. `spans` is shared by many records.
+ */
+export interface FlatFields {
+  readonly bytes: Buffer
+  readonly spans: Int32Array
+  readonly base: number
+  readonly count: number
+  /** True when no key has a byte >= 0x80 (case-insensitive matching is then ASCII). */
+  readonly asciiKeys: boolean
+}
+
 /** A decoded record on its way to a sink. */
 export interface Row {
+  /** The record's fields. With `flat`, parsed when first read (src/engine/flat-row.ts). */
   readonly values: RowValues
   readonly source: SourceRecord
+  /**
+   * Set when nothing on the record path read the values: the value's fields as spans, which a
+   * sink may copy from the bytes instead of reading `values` (src/engine/flat-json.ts).
+   */
+  readonly flat?: FlatFields
   /** Event time in epoch ms when a watermark is configured. */
   readonly eventTimeMs?: number
 }

@@ -315,7 +315,9 @@ export class BatchRunner<Tx = unknown> {
   }
 
   async #read(planned: PlannedBatch, signal: AbortSignal): Promise<ProcessedBatch> {
-    const path = new RecordPath({ ...this.#o.recordPath, metadata: this.#metadata }, planned.watermarkMs)
+    // The stateful steps read every row's values; a plain load may leave them unparsed (flat-row.ts).
+    const lazyValues = this.#o.aggregate === undefined && this.#o.deduplicate === undefined && this.#o.windowAppend === undefined
+    const path = new RecordPath({ ...this.#o.recordPath, metadata: this.#metadata, lazyValues }, planned.watermarkMs)
     let chunks = 0
     for await (const chunk of this.#o.source.read(planned.start, planned.end, signal)) {
       path.add(chunk)

@@ -16,6 +16,8 @@ import { type MetadataAdder, keyJson, metadataAdder } from './metadata.ts'
 import type { RecordValidator } from './record-schema.ts'
 import { BatchWatermark, parseEventTime } from './watermark.ts'
 import { type LatenessRule, newestWindow } from './lateness-rule.ts'
+import { scanFlat } from './flat-json.ts'
+import { FlatRow } from './flat-row.ts'
 
 export type { DeadLetter }
 
@@ -60,6 +62,12 @@ export interface RecordPathOptions {
    * why a topic has no table (its name too long), or null; its records go to the DLQ (RECORD_ROUTE).
    */
   readonly routing?: { readonly unroutable: (topic: string) => string | null }
+  /**
+   * Set when nothing after the record path reads rows' values for every row (no aggregate or
+   * deduplicate step): rows whose values nothing on the path reads either are kept as spans of
+   * their bytes (FlatRow), parsed only if the sink asks (flat-json.ts).
+   */
+  readonly lazyValues?: boolean
 }
 
 /** The outcome of the record path for one batch. */
@@ -96,6 +104,8 @@ export class RecordPath {
   /** Why a topic cannot be routed (null: it can), asked once per topic and batch. */
   readonly #unroutable = new Map<string, string | null>()
   readonly #deletePaths: ReadonlyArray<readonly [string, FieldGetter]>
+  /** True when no step of the path reads a record's values (see RecordPathOptions.lazyValues). */
+  readonly #flat: boolean
   readonly batch: ProcessedBatch
 
   constructor(options: RecordPathOptions, watermarkMs: number | null) {
@@ -105,6 +115,14 @@ export class RecordPath {
     this.#eventTime = options.watermark ? fieldGetter(options.watermark.column) : null
     this.#envelope = options.envelope ?? 'none'
     this.#deletePaths = Object.entries(options.deleteKeyPaths ?? {}).map(([column, path]) => [column, fieldGetter(path)] as const)
+    this.#flat =
+      options.lazyValues === true &&
+      options.validator === null &&
+      options.transform === null &&
+      options.watermark === null &&
+      this.#metadata === null &&
+      this.#envelope === 'none' &&
+      options.deleteKeys === null
     if (this.#envelope === 'debezium' && options.deleteKeys === null) throw new SluiceError('INTERNAL', 'the debezium envelope needs the upsert key columns (deleteKeys)')
     this.batch = {
       rows: [],
@@ -244,6 +262,14 @@ export class RecordPath {
       }
       this.#addDelete(key, keys, record)
       return
+    }
+    if (this.#flat && record.fields === undefined && record.decodeError === undefined && record.value !== null) {
+      // A value the scan cannot take (not a plain JSON object) is decoded below, with its verdict.
+      const flat = scanFlat(record.value)
+      if (flat !== null) {
+        b.rows.push(new FlatRow(record, flat))
+        return
+      }
     }
     let change: ChangeEvent | undefined
     let values: RowValues | null

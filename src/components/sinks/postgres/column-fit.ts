@@ -9,9 +9,10 @@
  * Only number-typed columns are checked, and only values that can break the rule are looked at
  * closely (an integral JS number always fits a scale; short fractions are counted from their text).
  */
-import type { Row } from '../../../api/record.ts'
+import type { FlatFields, Row } from '../../../api/record.ts'
 import { toDecimal } from '../../../engine/decimal.ts'
 import { isExactNumber } from '../../../engine/exact-number.ts'
+import { ABSENT, ASK_VALUES, type FieldName, FieldKind, fieldKind, fieldName, findField, valueEnd, valueStart } from '../../../engine/flat-json.ts'
 import { SluiceError } from '../../../errors.ts'
 import type { TableColumn, TableInfo } from './columns.ts'
 import { fieldReader } from './copy-encode.ts'
@@ -60,17 +61,45 @@ function misfit(v: unknown, rule: FitRule): string | undefined {
   return undefined
 }
 
+const DOT = 0x2e
+
+/**
+ * For a row left unparsed (Row.flat): true when its field `i` surely fits the rule, false when the
+ * parsed value must say. A null, a boolean or a string never breaks a rule without a scale, nor
+ * a plain number (finite, written as String(n) writes it: flat-json.ts) one with a scale it keeps.
+ */
+function flatFits(flat: FlatFields, i: number, rule: FitRule): boolean {
+  const kind = fieldKind(flat, i)
+  if (kind === FieldKind.NULL || kind === FieldKind.TRUE || kind === FieldKind.FALSE) return true
+  if (rule.scale === undefined) return kind === FieldKind.PLAIN_NUMBER || kind === FieldKind.PLAIN_STRING
+  if (kind !== FieldKind.PLAIN_NUMBER) return false
+  const b = flat.bytes
+  const end = valueEnd(flat, i)
+  for (let p = valueStart(flat, i); p < end; p++) if (b[p] === DOT) return end - p - 1 <= rule.scale
+  return rule.scale >= 0
+}
+
 /** Splits rows into those that fit and those refused, with their RECORD_COLUMN error. */
 export function refuseMisfits(table: TableInfo, rows: readonly Row[], rules: readonly FitRule[]): { fit: readonly Row[]; refused: Array<{ row: Row; error: SluiceError }> } {
   // The usual batch has no misfit: `fit` is then `rows` itself, copied only from the first refusal on.
   let fit: Row[] | null = null
   const refused: Array<{ row: Row; error: SluiceError }> = []
   const readers = rules.map((rule) => fieldReader(rule.name))
+  const names: FieldName[] = rules.map((rule) => fieldName(rule.name))
+  const hints = new Int32Array(rules.length)
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i] as Row
     let reason: string | undefined
     let column = ''
     for (let r = 0; r < rules.length; r++) {
+      if (row.flat !== undefined) {
+        const f = findField(row.flat, names[r] as FieldName, hints[r] as number)
+        if (f === ABSENT) continue
+        if (f !== ASK_VALUES) {
+          hints[r] = f
+          if (flatFits(row.flat, f, rules[r] as FitRule)) continue
+        }
+      }
       const v = (readers[r] as (values: Row['values']) => unknown)(row.values)
       if (v === null || v === undefined) continue
       const rule = rules[r] as FitRule

@@ -6,9 +6,11 @@
  * table is created from it when absent (autoCreateTable) and only its columns are loaded (with
  * autoEvolve every field is, see evolve.ts).
  */
-import type { RowValues } from '../../../api/record.ts'
+import type { Row } from '../../../api/record.ts'
 import { SluiceError } from '../../../errors.ts'
+import { ABSENT, ASK_VALUES, fieldName, findField } from '../../../engine/flat-json.ts'
 import { encoderFor, fieldValue, type CopyColumn } from './copy-encode.ts'
+import { flatPolicyFor } from './copy-flat.ts'
 import type { PgSession } from './driver.ts'
 import { checkSqlType, quoteIdent, quoteName } from './sql/quote.ts'
 import { sqlText } from './sql/sql-files.ts'
@@ -105,9 +107,18 @@ export async function resolveTable(db: Query, schema: string, name: string, load
   return { schema, name, quoted, columns }
 }
 
-function someRowHas(rows: readonly RowValues[], name: string): boolean {
+function someRowHas(rows: readonly Row[], name: string): boolean {
   const lower = name.toLowerCase()
-  for (const r of rows) if (fieldValue(r, name, lower) !== undefined) return true
+  const field = fieldName(name)
+  for (const r of rows) {
+    // A row left unparsed answers from its spans (a JSON null is a value: the column is listed).
+    if (r.flat !== undefined) {
+      const i = findField(r.flat, field, 0)
+      if (i === ABSENT) continue
+      if (i !== ASK_VALUES) return true
+    }
+    if (fieldValue(r.values, name, lower) !== undefined) return true
+  }
   return false
 }
 
@@ -116,12 +127,12 @@ function someRowHas(rows: readonly RowValues[], name: string): boolean {
  * listed only when some row carries it, so that it keeps its default otherwise. `required` columns
  * (upsert keys) are always listed.
  */
-export function copyColumns(table: TableInfo, rows: readonly RowValues[], required: readonly string[] = []): CopyColumn[] {
+export function copyColumns(table: TableInfo, rows: readonly Row[], required: readonly string[] = []): CopyColumn[] {
   const out: CopyColumn[] = []
   for (const c of table.columns) {
     if (c.generated) continue
     if (c.hasDefault && !required.includes(c.name) && !someRowHas(rows, c.name)) continue
-    out.push({ name: c.name, encode: encoderFor(c.udt, c.category) })
+    out.push({ name: c.name, encode: encoderFor(c.udt, c.category), flat: flatPolicyFor(c.udt, c.category) })
   }
   return out
 }

@@ -40,6 +40,34 @@ export class CopyChunk {
     this.#pos += this.#buf.write(text, this.#pos)
   }
 
+  /** True when `bytes` more may not fit in the room left. */
+  lacks(bytes: number): boolean {
+    return this.#pos + bytes > this.#buf.length
+  }
+
+  /** Makes room for `bytes` more (the writes that follow then never grow the Buffer). */
+  reserve(bytes: number): void {
+    if (this.lacks(bytes)) this.#grow(bytes)
+  }
+
+  /** Appends bytes [start, end) of `src`; the room must have been reserved. */
+  copy(src: Uint8Array, start: number, end: number): void {
+    const buf = this.#buf
+    let p = this.#pos
+    // A native copy costs more than a loop for the short values most fields have.
+    if (end - start > 32) {
+      buf.set(src.subarray(start, end), p)
+      p += end - start
+    } else for (let i = start; i < end; i++) buf[p++] = src[i] as number
+    this.#pos = p
+  }
+
+  /** Drops what was written after `length` (a line given up); returns false for the caller to pass on. */
+  rewind(length: number): false {
+    this.#pos = length
+    return false
+  }
+
   /** Appends one ASCII byte (a separator). */
   byte(b: number): void {
     if (this.#pos >= this.#buf.length) this.#grow(1)

@@ -16,8 +16,9 @@ import { isoFromMs } from '../../../iso-time.ts'
 import { decimalText, toDecimal } from '../../../engine/decimal.ts'
 import { isExactNumber } from '../../../engine/exact-number.ts'
 import { failpointSync } from '../../../failpoint.ts'
-import type { RowValues } from '../../../api/record.ts'
+import type { FlatFields, Row, RowValues } from '../../../api/record.ts'
 import { CopyChunk } from './copy-chunk.ts'
+import { type FlatColumn, type FlatPolicy, flatColumn, flatLineBound, writeFlatLine } from './copy-flat.ts'
 
 const NEWLINE = 0x0a
 
@@ -29,6 +30,8 @@ export interface CopyColumn {
   /** Column name in the table (unquoted). */
   readonly name: string
   readonly encode: ValueEncoder
+  /** Which values of a row left unparsed are copied as bytes (copy-flat.ts); absent: such rows are parsed. */
+  readonly flat?: FlatPolicy
 }
 
 const NEEDS_ESCAPE = /[\\\n\r\t]/
@@ -215,33 +218,74 @@ function lineEncoder(columns: readonly CopyColumn[]): (values: RowValues) => str
   }
 }
 
+/** Room for an ordinal column: a tab and a row index, at 3 bytes a character as CopyChunk#write counts. */
+const ORDINAL_ROOM = 3 * 17
+
 /**
  * Yields COPY text for rows [lo, hi) of `rows`, in chunks of at most `limits.rows` rows and about
  * `limits.chars` bytes, each a Buffer of its own (copy-chunk.ts). With `ordinal`, a last column
  * holds the row's index in `rows` (upsert uses it so that the last duplicate of a key wins).
  */
-export function* encodeRows(
-  rows: readonly RowValues[],
+export function encodeRows(rows: readonly RowValues[], columns: readonly CopyColumn[], lo: number, hi: number, limits: ChunkLimits = DEFAULT_CHUNK, ordinal = false): Generator<Buffer> {
+  return encodeLines(rows, (r) => r, () => undefined, columns, lo, hi, limits, ordinal)
+}
+
+/** encodeRows for a table's rows: a row left unparsed is copied from its bytes where it can be (copy-flat.ts). */
+export function encodeTableRows(rows: readonly Row[], columns: readonly CopyColumn[], lo: number, hi: number, limits: ChunkLimits = DEFAULT_CHUNK, ordinal = false): Generator<Buffer> {
+  return encodeLines(rows, (r) => r.values, (r) => r.flat, columns, lo, hi, limits, ordinal)
+}
+
+function flatColumns(columns: readonly CopyColumn[]): FlatColumn[] | null {
+  const out: FlatColumn[] = []
+  for (const c of columns) {
+    if (c.flat === undefined) return null
+    out.push(flatColumn(c.name, c.flat))
+  }
+  return out
+}
+
+function* encodeLines<T>(
+  rows: readonly T[],
+  valuesOf: (row: T) => RowValues,
+  flatOf: (row: T) => FlatFields | undefined,
   columns: readonly CopyColumn[],
   lo: number,
   hi: number,
-  limits: ChunkLimits = DEFAULT_CHUNK,
-  ordinal = false,
+  limits: ChunkLimits,
+  ordinal: boolean,
 ): Generator<Buffer> {
   const encode = lineEncoder(columns)
+  const flatCols = flatColumns(columns)
+  const hints = new Int32Array(columns.length)
   const separator = columns.length === 0 ? '' : '\t'
   const chunk = new CopyChunk(Math.min(limits.chars, Math.max(4096, (hi - lo) * ROW_BYTES_GUESS)))
   let count = 0
   for (let i = lo; i < hi; i++) {
-    let line = encode(rows[i] as RowValues)
-    if (ordinal) line += separator + i
-    // A line that may not fit starts the next chunk (a longer one than a chunk gets a larger Buffer).
-    if (chunk.length > 0 && chunk.full(line)) {
-      yield chunk.take()
-      failpointSync('mid-copy') // crash tests: the COPY is open, rows sent, nothing committed
-      count = 0
+    const row = rows[i] as T
+    const flat = flatCols === null ? undefined : flatOf(row)
+    let copied = false
+    if (flat !== undefined) {
+      const room = flatLineBound(flat, columns.length) + ORDINAL_ROOM + 1
+      if (chunk.length > 0 && chunk.lacks(room)) {
+        yield chunk.take()
+        failpointSync('mid-copy')
+        count = 0
+      }
+      chunk.reserve(room)
+      copied = writeFlatLine(chunk, flat, flatCols as FlatColumn[], hints)
+      if (copied && ordinal) chunk.write(separator + i)
     }
-    chunk.write(line)
+    if (!copied) {
+      let line = encode(valuesOf(row))
+      if (ordinal) line += separator + i
+      // A line that may not fit starts the next chunk (a longer one than a chunk gets a larger Buffer).
+      if (chunk.length > 0 && chunk.full(line)) {
+        yield chunk.take()
+        failpointSync('mid-copy') // crash tests: the COPY is open, rows sent, nothing committed
+        count = 0
+      }
+      chunk.write(line)
+    }
     chunk.byte(NEWLINE)
     if (++count >= limits.rows || chunk.length >= limits.chars) {
       yield chunk.take()

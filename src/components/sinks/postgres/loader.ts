@@ -20,7 +20,7 @@ import { SluiceError } from '../../../errors.ts'
 import { copyLine, errorColumn, errorConstraint, isDataError, rejectReason, sqlState } from './classify-error.ts'
 import { refuseMisfits, fitRules } from './column-fit.ts'
 import { copyColumns, type TableInfo } from './columns.ts'
-import { encodeRows, fieldValue, type ChunkLimits } from './copy-encode.ts'
+import { encodeTableRows, fieldValue, type ChunkLimits } from './copy-encode.ts'
 import type { PgSession } from './driver.ts'
 import { quoteIdent } from './sql/quote.ts'
 import { sqlText } from './sql/sql-files.ts'
@@ -159,8 +159,7 @@ export async function writeRows(tx: PgSession, table: TableInfo, rows: readonly 
 async function copyRows(tx: PgSession, table: TableInfo, rows: readonly Row[], mode: LoadMode, isolate: boolean): Promise<RowsOutcome> {
   if (mode.writeMode === 'overwrite') await tx.query(`DELETE FROM ${table.quoted}`)
   if (rows.length === 0) return { written: 0, rejected: [] }
-  const values = rows.map((r) => r.values)
-  const columns = copyColumns(table, values, mode.keys)
+  const columns = copyColumns(table, rows, mode.keys)
   const names = columns.map((c) => c.name)
   const quotedCols = names.map(quoteIdent)
   const upsert = mode.writeMode === 'upsert'
@@ -181,15 +180,15 @@ async function copyRows(tx: PgSession, table: TableInfo, rows: readonly Row[], m
   /** Writes rows [lo, hi); with `savepoint`, under that savepoint, established by the first statement. */
   const attempt = async (lo: number, hi: number, savepoint?: string): Promise<void> => {
     if (!upsert) {
-      await tx.copyFrom(table.quoted, quotedCols, encodeRows(values, columns, lo, hi, mode.limits), savepoint)
+      await tx.copyFrom(table.quoted, quotedCols, encodeTableRows(rows, columns, lo, hi, mode.limits), savepoint)
       return
     }
     if (stageDirty) {
       if (savepoint !== undefined) await tx.query(`SAVEPOINT ${savepoint}`)
       await tx.query(`TRUNCATE ${STAGE}`)
-      await tx.copyFrom(STAGE, [...quotedCols, ORD], encodeRows(values, columns, lo, hi, mode.limits, true))
+      await tx.copyFrom(STAGE, [...quotedCols, ORD], encodeTableRows(rows, columns, lo, hi, mode.limits, true))
     } else {
-      await tx.copyFrom(STAGE, [...quotedCols, ORD], encodeRows(values, columns, lo, hi, mode.limits, true), savepoint)
+      await tx.copyFrom(STAGE, [...quotedCols, ORD], encodeTableRows(rows, columns, lo, hi, mode.limits, true), savepoint)
     }
     await tx.query(merge)
     stageDirty = true
