@@ -17,6 +17,7 @@ import type { PlannedBatch } from './checkpoint.ts'
 import { reportBatch } from './batch-report.ts'
 import { failpoint, setFailpointBatch } from '../failpoint.ts'
 import type { EngineEvents } from './events.ts'
+import { FlatUse } from './flat-row.ts'
 import { type MetadataAdder, type SourceKind, metadataFor } from './metadata.ts'
 import { type AggregateSpec, aggregateRows, mergeRules } from './aggregate.ts'
 import { type ProcessedBatch, RecordPath, type RecordPathOptions } from './records.ts'
@@ -100,6 +101,8 @@ export class BatchRunner<Tx = unknown> {
 
   /** The source's post-commit hook, off the batch path and spaced out (post-commit.ts). */
   readonly #sourceCommits: PostCommitQueue
+  /** Whether rows left unparsed stayed so in the last batches (flat-row.ts). */
+  readonly #flatUse = new FlatUse()
 
   /** Several workers share the pipeline (the source's partitions are owned): the store numbers the batches. */
   #shared = false
@@ -316,8 +319,8 @@ export class BatchRunner<Tx = unknown> {
 
   async #read(planned: PlannedBatch, signal: AbortSignal): Promise<ProcessedBatch> {
     // The stateful steps read every row's values; a plain load may leave them unparsed (flat-row.ts).
-    const lazyValues = this.#o.aggregate === undefined && this.#o.deduplicate === undefined && this.#o.windowAppend === undefined
-    const path = new RecordPath({ ...this.#o.recordPath, metadata: this.#metadata, lazyValues }, planned.watermarkMs)
+    const stateful = this.#o.aggregate !== undefined || this.#o.deduplicate !== undefined || this.#o.windowAppend !== undefined
+    const path = new RecordPath({ ...this.#o.recordPath, metadata: this.#metadata, ...(stateful ? {} : { lazyValues: this.#flatUse }) }, planned.watermarkMs)
     let chunks = 0
     for await (const chunk of this.#o.source.read(planned.start, planned.end, signal)) {
       path.add(chunk)

@@ -8,14 +8,49 @@ import type { FlatFields, Row, RowValues, SourceRecord } from '../api/record.ts'
 import { SluiceError } from '../errors.ts'
 import { decodeValues } from './decode.ts'
 
+/** Batches a pipeline skips the scan for after one in which most rows left unparsed were parsed anyway. */
+const SKIP_BATCHES = 16
+/** Rows scanned before the share of parsed ones says anything. */
+const SAMPLE = 1000
+
+/**
+ * Whether the rows left unparsed stay unparsed. When the sink parses most of them anyway (a
+ * timestamp column fed fractional epoch numbers, a json column fed objects), the scan is only a
+ * cost: the next batches skip it, and one batch in SKIP_BATCHES + 1 tries again, so a pipeline
+ * whose data changes finds the fast path back. Only the speed depends on it, never a value.
+ */
+export class FlatUse {
+  scanned = 0
+  parsed = 0
+  #skip = 0
+
+  /** Called as a batch's record path starts: true when this batch scans. */
+  begin(): boolean {
+    if (this.#skip > 0) {
+      this.#skip--
+      return false
+    }
+    if (this.scanned < SAMPLE) return true
+    const mostlyParsed = this.parsed * 2 > this.scanned
+    this.scanned = 0
+    this.parsed = 0
+    if (!mostlyParsed) return true
+    this.#skip = SKIP_BATCHES - 1 // this batch is the first skipped
+    return false
+  }
+}
+
 export class FlatRow implements Row {
   readonly source: SourceRecord
   readonly flat: FlatFields
+  readonly #use: FlatUse | null
   #values: RowValues | undefined
 
-  constructor(source: SourceRecord, flat: FlatFields) {
+  constructor(source: SourceRecord, flat: FlatFields, use: FlatUse | null = null) {
     this.source = source
     this.flat = flat
+    this.#use = use
+    if (use !== null) use.scanned++
   }
 
   get values(): RowValues {
@@ -23,6 +58,7 @@ export class FlatRow implements Row {
     const decoded = decodeValues(this.source)
     // scanFlat validated the value as a JSON object; a decode that disagrees is a bug, never a record to drop.
     if (typeof decoded === 'string') throw new SluiceError('INTERNAL', `record ${this.source.partition}@${this.source.offset} passed the flat scan but does not decode: ${decoded}`)
+    if (this.#use !== null) this.#use.parsed++
     this.#values = decoded
     return decoded
   }

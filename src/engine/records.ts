@@ -17,7 +17,7 @@ import type { RecordValidator } from './record-schema.ts'
 import { BatchWatermark, parseEventTime } from './watermark.ts'
 import { type LatenessRule, newestWindow } from './lateness-rule.ts'
 import { scanFlat } from './flat-json.ts'
-import { FlatRow } from './flat-row.ts'
+import { FlatRow, type FlatUse } from './flat-row.ts'
 
 export type { DeadLetter }
 
@@ -65,9 +65,10 @@ export interface RecordPathOptions {
   /**
    * Set when nothing after the record path reads rows' values for every row (no aggregate or
    * deduplicate step): rows whose values nothing on the path reads either are kept as spans of
-   * their bytes (FlatRow), parsed only if the sink asks (flat-json.ts).
+   * their bytes (FlatRow), parsed only if the sink asks (flat-json.ts). It also says whether the
+   * last batches' rows stayed unparsed (FlatUse: when most did not, this batch does not scan).
    */
-  readonly lazyValues?: boolean
+  readonly lazyValues?: FlatUse
 }
 
 /** The outcome of the record path for one batch. */
@@ -104,8 +105,8 @@ export class RecordPath {
   /** Why a topic cannot be routed (null: it can), asked once per topic and batch. */
   readonly #unroutable = new Map<string, string | null>()
   readonly #deletePaths: ReadonlyArray<readonly [string, FieldGetter]>
-  /** True when no step of the path reads a record's values (see RecordPathOptions.lazyValues). */
-  readonly #flat: boolean
+  /** Set when no step of the path reads a record's values and this batch scans (see RecordPathOptions.lazyValues). */
+  readonly #flat: FlatUse | null
   readonly batch: ProcessedBatch
 
   constructor(options: RecordPathOptions, watermarkMs: number | null) {
@@ -115,14 +116,15 @@ export class RecordPath {
     this.#eventTime = options.watermark ? fieldGetter(options.watermark.column) : null
     this.#envelope = options.envelope ?? 'none'
     this.#deletePaths = Object.entries(options.deleteKeyPaths ?? {}).map(([column, path]) => [column, fieldGetter(path)] as const)
-    this.#flat =
-      options.lazyValues === true &&
+    const flat =
+      options.lazyValues !== undefined &&
       options.validator === null &&
       options.transform === null &&
       options.watermark === null &&
       this.#metadata === null &&
       this.#envelope === 'none' &&
       options.deleteKeys === null
+    this.#flat = flat && options.lazyValues.begin() ? options.lazyValues : null
     if (this.#envelope === 'debezium' && options.deleteKeys === null) throw new SluiceError('INTERNAL', 'the debezium envelope needs the upsert key columns (deleteKeys)')
     this.batch = {
       rows: [],
@@ -263,11 +265,11 @@ export class RecordPath {
       this.#addDelete(key, keys, record)
       return
     }
-    if (this.#flat && record.fields === undefined && record.decodeError === undefined && record.value !== null) {
+    if (this.#flat !== null && record.fields === undefined && record.decodeError === undefined && record.value !== null) {
       // A value the scan cannot take (not a plain JSON object) is decoded below, with its verdict.
       const flat = scanFlat(record.value)
       if (flat !== null) {
-        b.rows.push(new FlatRow(record, flat))
+        b.rows.push(new FlatRow(record, flat, this.#flat))
         return
       }
     }

@@ -62,6 +62,11 @@ export class CopyChunk {
     this.#pos = p
   }
 
+  /** Appends ASCII `text` (an ISO time); the room must have been reserved. */
+  ascii(text: string): void {
+    this.#pos += this.#buf.write(text, this.#pos, 'latin1')
+  }
+
   /** Drops what was written after `length` (a line given up); returns false for the caller to pass on. */
   rewind(length: number): false {
     this.#pos = length
