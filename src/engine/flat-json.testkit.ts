@@ -33,7 +33,11 @@ export const NUMBERS = [
 /** String values as JSON text (escapes, UTF-8, characters COPY escapes once decoded). */
 export const STRINGS = [
   '""', '"plain"', '"with space"', '"é 🦀 中文"', '"tab\\there"', '"new\\nline"', '"back\\\\slash"', '"q\\"uote"', '"\\u0000"', '"\\u2028"', '"\\/"',
-  '"\\ud83e\\udd80"', '"\\ud800"', '"2026-01-02T03:04:05.006Z"', '"2026-01-02"', '"1.005"', '"12.5"', '"Infinity"', '"NaN"', '"true"', '"\\\\N"', '"123"',
+  '"\\ud83e\\udd80"', '"\\ud800"',
+  // Past 256 bytes a string's rest is searched natively (flat-json.ts longRun).
+  `"${'x'.repeat(600)}"`, `"${'y'.repeat(270)}\\n${'z'.repeat(300)}"`, `"${'a'.repeat(265)}é${'b'.repeat(300)}🦀"`, `"${'c'.repeat(256)}"`, `"${'d'.repeat(255)}\\"${'e'.repeat(10)}"`,
+  `"${'f'.repeat(300)}\\u00e9${'g'.repeat(300)}"`,
+  '"2026-01-02T03:04:05.006Z"', '"2026-01-02"', '"1.005"', '"12.5"', '"Infinity"', '"NaN"', '"true"', '"\\\\N"', '"123"',
 ]
 
 export const OTHERS = ['true', 'false', 'null', '{}', '[]', '{"a": 1, "b": [1, "x", null]}', '["x", null, "q\\"uote"]', '[1, 2.50, 9007199254740993]', '{"s": "a\\tb", "n": 1.0}', '[[[]]]']

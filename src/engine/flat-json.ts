@@ -95,18 +95,23 @@ function isWs(c: number): boolean {
   return c === SPACE || c === LF || c === CR || c === TAB
 }
 
+/** Bytes of a string the loop has passed over before the rest is searched natively (Scanner#longRun). */
+const LONG_RUN = 256
+/** What ends a run inside a string: a control character or a backslash (the quote ends the search). */
+const STRING_STOP = /[\x00-\x1f\\]/
+
 const TRUE_BYTES = [0x74, 0x72, 0x75, 0x65]
 const FALSE_BYTES = [0x66, 0x61, 0x6c, 0x73, 0x65]
 const NULL_BYTES = [0x6e, 0x75, 0x6c, 0x6c]
 
 /** One scan: the bytes, the position (past the last byte read: reads beyond it give 0) and whether a byte >= 0x80 was seen. */
 class Scanner {
-  b: Uint8Array = EMPTY
+  b: Buffer = EMPTY
   n = 0
   pos = 0
   high = false
 
-  reset(b: Uint8Array): void {
+  reset(b: Buffer): void {
     this.b = b
     this.n = b.length
     this.pos = 0
@@ -132,28 +137,46 @@ class Scanner {
     const n = this.n
     let p = this.pos
     let escaped = false
-    while (p < n) {
-      const c = b[p++] as number
-      // Printable ASCII other than the quote and the backslash, by comparisons (cheaper than a table).
-      if (c > QUOTE ? c < 0x80 && c !== BACKSLASH : c >= SPACE && c !== QUOTE) continue
-      if (c === QUOTE) {
-        this.pos = p
-        return escaped ? 2 : 1
+    // Blocks of LONG_RUN bytes a byte at a time; between blocks, the native search (longRun).
+    for (let end = Math.min(n, p + LONG_RUN); p < n; p = this.longRun(p), end = Math.min(n, p + LONG_RUN)) {
+      while (p < end) {
+        const c = b[p++] as number
+        // Printable ASCII other than the quote and the backslash, by comparisons (cheaper than a table).
+        if (c > QUOTE ? c < 0x80 && c !== BACKSLASH : c >= SPACE && c !== QUOTE) continue
+        if (c === QUOTE) {
+          this.pos = p
+          return escaped ? 2 : 1
+        }
+        if (c >= 0x80) {
+          this.high = true
+          continue
+        }
+        if (c !== BACKSLASH || p >= n) return 0 // a raw control character
+        escaped = true
+        const e = b[p++] as number
+        if (e === 0x75) {
+          // \uXXXX
+          if (p + 4 > n || !(isHex(b[p] as number) && isHex(b[p + 1] as number) && isHex(b[p + 2] as number) && isHex(b[p + 3] as number))) return 0
+          p += 4
+        } else if (!(e === QUOTE || e === BACKSLASH || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74)) return 0
       }
-      if (c >= 0x80) {
-        this.high = true
-        continue
-      }
-      if (c !== BACKSLASH || p >= n) return 0 // a raw control character
-      escaped = true
-      const e = b[p++] as number
-      if (e === 0x75) {
-        // \uXXXX
-        if (p + 4 > n || !(isHex(b[p] as number) && isHex(b[p + 1] as number) && isHex(b[p + 2] as number) && isHex(b[p + 3] as number))) return 0
-        p += 4
-      } else if (!(e === QUOTE || e === BACKSLASH || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74)) return 0
     }
     return 0
+  }
+
+  /**
+   * In a long string, from p: where the run of bytes the loop passes over ends (at a quote,
+   * backslash or control character), found by native searches instead of a byte at a time (a
+   * 10 KB value: 10 us a byte at a time, 5 us so; below 256 bytes the calls cost more than they
+   * save). Bytes >= 0x80 are passed over here, so `high` is set: the UTF-8 check
+   * at the end then covers them.
+   */
+  longRun(p: number): number {
+    const q = this.b.indexOf(QUOTE, p)
+    if (q < 0) return this.n // never closed: the loop ends, the string is invalid
+    const stop = this.b.toString('latin1', p, q).search(STRING_STOP)
+    this.high = true
+    return stop < 0 ? q : p + stop
   }
 
   digits(): number {
@@ -266,7 +289,7 @@ class Scanner {
   }
 }
 
-const EMPTY: Uint8Array = Buffer.alloc(0)
+const EMPTY = Buffer.alloc(0)
 const scanner = new Scanner()
 
 /** FNV-1a of key bytes [start, end): compared before the bytes when a field is looked up. */
