@@ -4,17 +4,8 @@
  * varied spacing, and damaged copies (cut, invalid UTF-8, a BOM, a key twice, not an object).
  */
 
-/** A small seeded generator (mulberry32), so that a failure is reproducible from its seed. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** A seeded generator (mulberry32), so that a failure is reproducible from its seed. */
+export { rng as random } from '../config/gen-config.testkit.ts'
 
 export function pick<T>(rnd: () => number, items: readonly T[]): T {
   return items[Math.floor(rnd() * items.length)] as T
