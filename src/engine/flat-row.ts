@@ -5,6 +5,7 @@
  * given, parsed at its first read.
  */
 import type { FlatFields, Row, RowValues, SourceRecord } from '../api/record.ts'
+import type { FlatScan } from './flat-json.ts'
 import { SluiceError } from '../errors.ts'
 import { decodeValues } from './decode.ts'
 
@@ -40,17 +41,31 @@ export class FlatUse {
   }
 }
 
-export class FlatRow implements Row {
+/** The row holds its spans itself (it is its own FlatFields): one object per record, not two. */
+export class FlatRow implements Row, FlatFields {
   readonly source: SourceRecord
-  readonly flat: FlatFields
+  readonly bytes: Buffer
+  readonly spans: Int32Array
+  readonly base: number
+  readonly count: number
+  readonly asciiKeys: boolean
   readonly #use: FlatUse | null
   #values: RowValues | undefined
 
-  constructor(source: SourceRecord, flat: FlatFields, use: FlatUse | null = null) {
+  /** `scan`: the spans of `source.value` (scanInto's result, copied here). */
+  constructor(source: SourceRecord, scan: Readonly<FlatScan>, use: FlatUse | null = null) {
     this.source = source
-    this.flat = flat
+    this.bytes = source.value as Buffer
+    this.spans = scan.spans
+    this.base = scan.base
+    this.count = scan.count
+    this.asciiKeys = scan.asciiKeys
     this.#use = use
     if (use !== null) use.scanned++
+  }
+
+  get flat(): FlatFields {
+    return this
   }
 
   get values(): RowValues {

@@ -16,7 +16,7 @@ import { type MetadataAdder, keyJson, metadataAdder } from './metadata.ts'
 import type { RecordValidator } from './record-schema.ts'
 import { BatchWatermark, parseEventTime } from './watermark.ts'
 import { type LatenessRule, newestWindow } from './lateness-rule.ts'
-import { scanFlat } from './flat-json.ts'
+import { type FlatScan, scanInto } from './flat-json.ts'
 import { FlatRow, type FlatUse } from './flat-row.ts'
 
 export type { DeadLetter }
@@ -107,6 +107,8 @@ export class RecordPath {
   readonly #deletePaths: ReadonlyArray<readonly [string, FieldGetter]>
   /** Set when no step of the path reads a record's values and this batch scans (see RecordPathOptions.lazyValues). */
   readonly #flat: FlatUse | null
+  /** The last scan's spans (scanInto), copied into its row. */
+  readonly #scan: FlatScan = { spans: new Int32Array(0), base: 0, count: 0, asciiKeys: true }
   readonly batch: ProcessedBatch
 
   constructor(options: RecordPathOptions, watermarkMs: number | null) {
@@ -267,9 +269,8 @@ export class RecordPath {
     }
     if (this.#flat !== null && record.fields === undefined && record.decodeError === undefined && record.value !== null) {
       // A value the scan cannot take (not a plain JSON object) is decoded below, with its verdict.
-      const flat = scanFlat(record.value)
-      if (flat !== null) {
-        b.rows.push(new FlatRow(record, flat, this.#flat))
+      if (scanInto(record.value, this.#scan)) {
+        b.rows.push(new FlatRow(record, this.#scan, this.#flat))
         return
       }
     }
