@@ -71,7 +71,7 @@ export class FlatRow implements Row, FlatFields {
   get values(): RowValues {
     if (this.#values !== undefined) return this.#values
     const decoded = decodeValues(this.source)
-    // scanFlat validated the value as a JSON object; a decode that disagrees is a bug, never a record to drop.
+    // The scan (scanInto) validated the value as a JSON object; a decode that disagrees is a bug, never a record to drop.
     if (typeof decoded === 'string') throw new SluiceError('INTERNAL', `record ${this.source.partition}@${this.source.offset} passed the flat scan but does not decode: ${decoded}`)
     if (this.#use !== null) this.#use.parsed++
     this.#values = decoded

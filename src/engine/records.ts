@@ -63,10 +63,10 @@ export interface RecordPathOptions {
    */
   readonly routing?: { readonly unroutable: (topic: string) => string | null }
   /**
-   * Set when nothing after the record path reads rows' values for every row (no aggregate or
-   * deduplicate step): rows whose values nothing on the path reads either are kept as spans of
-   * their bytes (FlatRow), parsed only if the sink asks (flat-json.ts). It also says whether the
-   * last batches' rows stayed unparsed (FlatUse: when most did not, this batch does not scan).
+   * Set when no step after the record path reads every row's values (no aggregate or deduplicate
+   * step). When nothing on the path reads them either, rows are kept as spans of their bytes
+   * (FlatRow), parsed only if the sink asks (flat-json.ts). It also says whether the last batches'
+   * rows stayed unparsed (FlatUse: when most did not, this batch does not scan).
    */
   readonly lazyValues?: FlatUse
 }
