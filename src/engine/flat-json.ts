@@ -54,8 +54,6 @@ const VALUE_START = 3
 const VALUE_END = 4
 const KIND = 5
 
-export type { FlatFields }
-
 /** Nesting the scanner follows in a complex value before it leaves the record to JSON.parse. */
 const MAX_DEPTH = 64
 /** Fields scanned at most (a wider object is parsed). */
@@ -293,7 +291,7 @@ const EMPTY = Buffer.alloc(0)
 const scanner = new Scanner()
 
 /** FNV-1a of key bytes [start, end): compared before the bytes when a field is looked up. */
-export function keyHash(b: Uint8Array, start: number, end: number): number {
+function keyHash(b: Uint8Array, start: number, end: number): number {
   let h = 0x811c9dc5
   for (let i = start; i < end; i++) h = Math.imul(h ^ (b[i] as number), 0x01000193)
   return h | 0
